@@ -1,0 +1,221 @@
+//! Versioned schema migrations, one portable list for every engine. Each step runs in its
+//! own transaction and is recorded in `schema_migrations`. The only per-engine token is
+//! `{id}`, the auto-generated primary key. Integers are BIGINT (amounts scaled by 10^4,
+//! times in microseconds since the epoch, UTC); indexed text is VARCHAR so MySQL can index it.
+
+use super::{DbError, Dialect, Tx};
+
+pub struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub statements: &'static [&'static str],
+}
+
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "order core",
+    statements: &[
+        "CREATE TABLE products (
+            id {id},
+            sku VARCHAR(64) NOT NULL,
+            name VARCHAR(200) NOT NULL,
+            description TEXT,
+            unit VARCHAR(16) NOT NULL,
+            price_e4 BIGINT NOT NULL,
+            currency VARCHAR(3) NOT NULL,
+            tax_rate_e4 BIGINT NOT NULL,
+            weight_g BIGINT,
+            active BIGINT NOT NULL,
+            version BIGINT NOT NULL,
+            created_at BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL,
+            CONSTRAINT products_sku_key UNIQUE (sku)
+        )",
+        "CREATE TABLE price_lists (
+            id {id},
+            code VARCHAR(32) NOT NULL,
+            name VARCHAR(200) NOT NULL,
+            currency VARCHAR(3) NOT NULL,
+            customer_group VARCHAR(32),
+            created_at BIGINT NOT NULL,
+            CONSTRAINT price_lists_code_key UNIQUE (code)
+        )",
+        "CREATE TABLE price_list_items (
+            price_list_id BIGINT NOT NULL REFERENCES price_lists (id),
+            product_id BIGINT NOT NULL REFERENCES products (id),
+            price_e4 BIGINT NOT NULL,
+            PRIMARY KEY (price_list_id, product_id)
+        )",
+        "CREATE TABLE warehouses (
+            id {id},
+            code VARCHAR(32) NOT NULL,
+            name VARCHAR(200) NOT NULL,
+            region VARCHAR(100),
+            address TEXT,
+            created_at BIGINT NOT NULL,
+            CONSTRAINT warehouses_code_key UNIQUE (code)
+        )",
+        "CREATE TABLE customers (
+            id {id},
+            code VARCHAR(32) NOT NULL,
+            name VARCHAR(200) NOT NULL,
+            customer_group VARCHAR(32) NOT NULL,
+            region VARCHAR(100),
+            email VARCHAR(200),
+            phone VARCHAR(40),
+            contact_name VARCHAR(100),
+            shipping_address TEXT,
+            billing_address TEXT,
+            payment_terms VARCHAR(16) NOT NULL,
+            credit_limit_e4 BIGINT,
+            currency VARCHAR(3),
+            price_list_id BIGINT REFERENCES price_lists (id),
+            version BIGINT NOT NULL,
+            created_at BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL,
+            CONSTRAINT customers_code_key UNIQUE (code)
+        )",
+        "CREATE TABLE stock_levels (
+            product_id BIGINT NOT NULL REFERENCES products (id),
+            warehouse_id BIGINT NOT NULL REFERENCES warehouses (id),
+            on_hand BIGINT NOT NULL,
+            reserved BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL,
+            PRIMARY KEY (product_id, warehouse_id),
+            CONSTRAINT stock_never_negative CHECK (reserved >= 0 AND on_hand >= reserved)
+        )",
+        "CREATE TABLE stock_movements (
+            id {id},
+            product_id BIGINT NOT NULL,
+            warehouse_id BIGINT NOT NULL,
+            kind VARCHAR(16) NOT NULL,
+            on_hand_delta BIGINT NOT NULL,
+            reserved_delta BIGINT NOT NULL,
+            reason VARCHAR(500),
+            reference VARCHAR(100),
+            actor VARCHAR(200) NOT NULL,
+            at BIGINT NOT NULL
+        )",
+        "CREATE INDEX stock_movements_item ON stock_movements (product_id, warehouse_id, id)",
+        "CREATE TABLE counters (
+            name VARCHAR(64) NOT NULL PRIMARY KEY,
+            value BIGINT NOT NULL
+        )",
+        "CREATE TABLE orders (
+            id {id},
+            number VARCHAR(32) NOT NULL,
+            customer_id BIGINT NOT NULL REFERENCES customers (id),
+            channel VARCHAR(16) NOT NULL,
+            external_ref VARCHAR(100),
+            currency VARCHAR(3) NOT NULL,
+            status VARCHAR(24) NOT NULL,
+            payment_status VARCHAR(24) NOT NULL,
+            fulfillment_status VARCHAR(24) NOT NULL,
+            subtotal_e4 BIGINT NOT NULL,
+            tax_total_e4 BIGINT NOT NULL,
+            total_e4 BIGINT NOT NULL,
+            payment_terms VARCHAR(16) NOT NULL,
+            shipping_address TEXT,
+            billing_address TEXT,
+            notes TEXT,
+            requested_delivery_date VARCHAR(10),
+            created_by VARCHAR(200) NOT NULL,
+            version BIGINT NOT NULL,
+            created_at BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL,
+            CONSTRAINT orders_number_key UNIQUE (number),
+            CONSTRAINT orders_channel_external_ref_key UNIQUE (channel, external_ref)
+        )",
+        "CREATE INDEX orders_customer ON orders (customer_id, id)",
+        "CREATE INDEX orders_status ON orders (status, id)",
+        "CREATE INDEX orders_created ON orders (created_at)",
+        "CREATE TABLE order_lines (
+            id {id},
+            order_id BIGINT NOT NULL REFERENCES orders (id),
+            line_no BIGINT NOT NULL,
+            product_id BIGINT NOT NULL REFERENCES products (id),
+            sku VARCHAR(64) NOT NULL,
+            name VARCHAR(200) NOT NULL,
+            quantity BIGINT NOT NULL,
+            unit_price_e4 BIGINT NOT NULL,
+            discount_percent_e4 BIGINT NOT NULL,
+            tax_rate_e4 BIGINT NOT NULL,
+            line_total_e4 BIGINT NOT NULL,
+            tax_e4 BIGINT NOT NULL,
+            warehouse_id BIGINT NOT NULL REFERENCES warehouses (id)
+        )",
+        "CREATE INDEX order_lines_order ON order_lines (order_id, line_no)",
+        "CREATE TABLE order_events (
+            id {id},
+            order_id BIGINT NOT NULL REFERENCES orders (id),
+            at BIGINT NOT NULL,
+            actor VARCHAR(200) NOT NULL,
+            action VARCHAR(40) NOT NULL,
+            details TEXT NOT NULL
+        )",
+        "CREATE INDEX order_events_order ON order_events (order_id, id)",
+        "CREATE TABLE api_tokens (
+            id {id},
+            name VARCHAR(100) NOT NULL,
+            role VARCHAR(32) NOT NULL,
+            token_hash VARCHAR(64) NOT NULL,
+            created_at BIGINT NOT NULL,
+            revoked_at BIGINT,
+            CONSTRAINT api_tokens_hash_key UNIQUE (token_hash)
+        )",
+        "CREATE TABLE idempotency_keys (
+            scope_key VARCHAR(300) NOT NULL PRIMARY KEY,
+            request_hash VARCHAR(64) NOT NULL,
+            status_code BIGINT NOT NULL,
+            response TEXT NOT NULL,
+            created_at BIGINT NOT NULL
+        )",
+    ],
+}];
+
+fn render(sql: &str, dialect: Dialect) -> String {
+    let id = match dialect {
+        Dialect::Sqlite => "INTEGER PRIMARY KEY",
+        Dialect::Postgres => "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY",
+    };
+    sql.replace("{id}", id)
+}
+
+/// Applies every migration not yet recorded. The caller makes sure one process at a time.
+pub(super) fn run(tx: &mut dyn Tx) -> Result<(), DbError> {
+    let dialect = tx.dialect();
+    tx.batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+            version BIGINT NOT NULL PRIMARY KEY,
+            name VARCHAR(200) NOT NULL,
+            applied_at BIGINT NOT NULL
+        )",
+    )?;
+    let applied: Vec<i64> = tx
+        .query("SELECT version FROM schema_migrations", &[])?
+        .iter()
+        .map(|row| row.int(0))
+        .collect::<Result<_, _>>()?;
+    for migration in MIGRATIONS.iter().filter(|m| !applied.contains(&m.version)) {
+        tx.batch("BEGIN")?;
+        let step = (|| -> Result<(), DbError> {
+            for statement in migration.statements {
+                tx.batch(&render(statement, dialect))?;
+            }
+            tx.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                crate::params![migration.version, migration.name, ordo_domain::Timestamp::now().micros()],
+            )?;
+            Ok(())
+        })();
+        match step {
+            Ok(()) => tx.batch("COMMIT")?,
+            Err(error) => {
+                let _ = tx.batch("ROLLBACK");
+                return Err(DbError::Other(format!("migration {} ({}) failed: {error}", migration.version, migration.name)));
+            }
+        }
+        tracing::info!(version = migration.version, name = migration.name, "migration applied");
+    }
+    Ok(())
+}

@@ -1,0 +1,236 @@
+//! Orders: channels, the three statuses, the order state machine and pricing.
+
+use crate::money::{Currency, Quantity};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+macro_rules! text_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            pub fn parse(text: &str) -> Option<$name> {
+                match text { $($text => Some($name::$variant),)+ _ => None }
+            }
+
+            /// The accepted values, for error messages.
+            pub fn choices() -> String {
+                [$($text),+].join(", ")
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+text_enum!(
+    /// Where an order came from.
+    Channel { Web = "web", Phone = "phone", Email = "email", Store = "store", Marketplace = "marketplace", Api = "api", Import = "import" }
+);
+
+text_enum!(
+    /// Where the order stands as a whole.
+    OrderStatus { Confirmed = "confirmed", Cancelled = "cancelled" }
+);
+
+text_enum!(
+    PaymentStatus { Unpaid = "unpaid", PartiallyPaid = "partially_paid", Paid = "paid", Refunded = "refunded" }
+);
+
+text_enum!(
+    FulfillmentStatus { Unfulfilled = "unfulfilled", PartiallyShipped = "partially_shipped", Shipped = "shipped", Delivered = "delivered" }
+);
+
+text_enum!(
+    /// What a person or a system can do to an order.
+    OrderAction { Cancel = "cancel" }
+);
+
+/// The order state machine: the one table every write path consults. A placed order is
+/// confirmed as soon as its stock is reserved; later areas (approvals, fulfillment,
+/// returns) add rows here, never a second copy elsewhere.
+const TRANSITIONS: &[(OrderStatus, OrderAction, OrderStatus)] =
+    &[(OrderStatus::Confirmed, OrderAction::Cancel, OrderStatus::Cancelled)];
+
+/// The status a newly placed order takes once all its lines are reserved.
+pub const PLACED_STATUS: OrderStatus = OrderStatus::Confirmed;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("cannot {action} an order that is {from}; allowed actions: {}", allowed_list(.allowed))]
+pub struct IllegalTransition {
+    pub from: OrderStatus,
+    pub action: OrderAction,
+    pub allowed: Vec<OrderAction>,
+}
+
+fn allowed_list(allowed: &[OrderAction]) -> String {
+    if allowed.is_empty() {
+        "none".into()
+    } else {
+        allowed.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(", ")
+    }
+}
+
+impl OrderStatus {
+    pub fn allowed_actions(self) -> Vec<OrderAction> {
+        TRANSITIONS.iter().filter(|(from, _, _)| *from == self).map(|(_, action, _)| *action).collect()
+    }
+
+    pub fn apply(self, action: OrderAction) -> Result<OrderStatus, IllegalTransition> {
+        TRANSITIONS
+            .iter()
+            .find(|(from, a, _)| *from == self && *a == action)
+            .map(|(_, _, to)| *to)
+            .ok_or_else(|| IllegalTransition { from: self, action, allowed: self.allowed_actions() })
+    }
+
+    /// Whether the order still holds a stock reservation.
+    pub fn holds_reservation(self) -> bool {
+        matches!(self, OrderStatus::Confirmed)
+    }
+}
+
+/// `SO-2026-000001`: prefix, UTC year, and a gap-free sequence within that year.
+pub fn order_number(year: i32, sequence: i64) -> String {
+    format!("SO-{year}-{sequence:06}")
+}
+
+/// One line as priced: what the customer pays before tax, and the tax on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinePricing {
+    pub quantity: Quantity,
+    pub unit_price: Decimal,
+    /// Percentage off the line, 0–100.
+    pub discount_percent: Decimal,
+    /// Fraction, e.g. 0.13 for 13 % VAT.
+    pub tax_rate: Decimal,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PricedLine {
+    pub line_total: Decimal,
+    pub tax: Decimal,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Totals {
+    pub subtotal: Decimal,
+    pub tax_total: Decimal,
+    pub total: Decimal,
+}
+
+/// Prices lines exclusive of tax: each line total and each line's tax is rounded once to
+/// the currency's minor unit, and the order totals are plain sums of those rounded values,
+/// so an invoice's lines always add up to its total.
+pub fn price_lines(currency: Currency, lines: &[LinePricing]) -> (Vec<PricedLine>, Totals) {
+    let hundred = Decimal::ONE_HUNDRED;
+    let priced: Vec<PricedLine> = lines
+        .iter()
+        .map(|line| {
+            let gross = Decimal::from(line.quantity) * line.unit_price;
+            let line_total = currency.round(gross * (hundred - line.discount_percent) / hundred);
+            let tax = currency.round(line_total * line.tax_rate);
+            PricedLine { line_total, tax }
+        })
+        .collect();
+    let zero = currency.round(Decimal::ZERO);
+    let subtotal = priced.iter().fold(zero, |sum, line| sum + line.line_total);
+    let tax_total = priced.iter().fold(zero, |sum, line| sum + line.tax);
+    (priced, Totals { subtotal, tax_total, total: subtotal + tax_total })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::str::FromStr;
+
+    fn d(s: &str) -> Decimal {
+        Decimal::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn a_confirmed_order_can_be_cancelled_once() {
+        let cancelled = OrderStatus::Confirmed.apply(OrderAction::Cancel).unwrap();
+        assert_eq!(cancelled, OrderStatus::Cancelled);
+        let refused = cancelled.apply(OrderAction::Cancel).unwrap_err();
+        assert_eq!(refused.from, OrderStatus::Cancelled);
+        assert!(refused.allowed.is_empty());
+        assert_eq!(refused.to_string(), "cannot cancel an order that is cancelled; allowed actions: none");
+    }
+
+    #[test]
+    fn order_numbers_are_zero_padded_per_year() {
+        assert_eq!(order_number(2026, 1), "SO-2026-000001");
+        assert_eq!(order_number(2026, 1_234_567), "SO-2026-1234567");
+    }
+
+    #[test]
+    fn a_discounted_taxed_line_rounds_half_up_once() {
+        let line = LinePricing { quantity: 3, unit_price: d("3.335"), discount_percent: d("10"), tax_rate: d("0.13") };
+        let (priced, totals) = price_lines(Currency::CNY, &[line]);
+        // 3 × 3.335 = 10.005, less 10 % = 9.0045 → 9.00; tax 1.17
+        assert_eq!(priced[0].line_total.to_string(), "9.00");
+        assert_eq!(priced[0].tax.to_string(), "1.17");
+        assert_eq!(totals.total.to_string(), "10.17");
+    }
+
+    #[test]
+    fn an_order_without_lines_totals_zero_in_minor_units() {
+        let (_, totals) = price_lines(Currency::CNY, &[]);
+        assert_eq!(totals.total.to_string(), "0.00");
+    }
+
+    fn arb_line() -> impl Strategy<Value = LinePricing> {
+        (1i64..100_000, 0i64..100_000_000, 0u32..=100, 0u32..=30).prop_map(|(quantity, price_e4, discount, tax)| {
+            LinePricing {
+                quantity,
+                unit_price: Decimal::new(price_e4, 4),
+                discount_percent: Decimal::from(discount),
+                tax_rate: Decimal::new(i64::from(tax), 2),
+            }
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn line_totals_always_sum_to_the_subtotal(lines in prop::collection::vec(arb_line(), 0..40)) {
+            let (priced, totals) = price_lines(Currency::CNY, &lines);
+            let sum: Decimal = priced.iter().map(|l| l.line_total).sum();
+            let tax: Decimal = priced.iter().map(|l| l.tax).sum();
+            prop_assert_eq!(sum, totals.subtotal);
+            prop_assert_eq!(tax, totals.tax_total);
+            prop_assert_eq!(totals.subtotal + totals.tax_total, totals.total);
+        }
+
+        #[test]
+        fn every_amount_is_in_whole_minor_units_and_never_negative(lines in prop::collection::vec(arb_line(), 1..20)) {
+            let (priced, totals) = price_lines(Currency::CNY, &lines);
+            for amount in priced.iter().flat_map(|l| [l.line_total, l.tax]).chain([totals.total]) {
+                prop_assert!(amount.scale() == 2);
+                prop_assert!(!amount.is_sign_negative() || amount.is_zero());
+            }
+        }
+
+        #[test]
+        fn a_line_is_within_half_a_minor_unit_of_the_exact_value(line in arb_line()) {
+            let (priced, _) = price_lines(Currency::CNY, &[line]);
+            let exact = Decimal::from(line.quantity) * line.unit_price * (Decimal::ONE_HUNDRED - line.discount_percent) / Decimal::ONE_HUNDRED;
+            prop_assert!((priced[0].line_total - exact).abs() <= d("0.005"));
+        }
+    }
+}
