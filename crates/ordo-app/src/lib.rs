@@ -1,1 +1,14 @@
+//! Ordo's use cases and storage. Every business area has its model (inputs and views),
+//! service (one function per command, run inside one transaction) and store (SQL).
+
+pub mod auth;
+pub mod catalog;
+pub mod common;
+pub mod customers;
 pub mod db;
+pub mod idempotency;
+pub mod inventory;
+pub mod orders;
+
+pub use common::{Ctx, Page, PageRequest};
+pub use db::{Database, DbConfig, DbError};

@@ -18,8 +18,9 @@ pub const STORAGE_SCALE: u32 = 4;
 pub const MAX_AMOUNT: i64 = 1_000_000_000_000;
 
 /// ISO 4217 code with its number of minor-unit digits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(try_from = "String", into = "String")]
+#[schema(value_type = String, example = "CNY")]
 pub struct Currency([u8; 3]);
 
 /// Active ISO 4217 codes. Codes with other than two minor digits are listed in `minor_units`.

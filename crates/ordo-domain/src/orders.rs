@@ -2,60 +2,26 @@
 
 use crate::money::{Currency, Quantity};
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
-use std::fmt;
 
-macro_rules! text_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-
-            pub fn parse(text: &str) -> Option<$name> {
-                match text { $($text => Some($name::$variant),)+ _ => None }
-            }
-
-            /// The accepted values, for error messages.
-            pub fn choices() -> String {
-                [$($text),+].join(", ")
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-
-text_enum!(
+crate::text_enum!(
     /// Where an order came from.
     Channel { Web = "web", Phone = "phone", Email = "email", Store = "store", Marketplace = "marketplace", Api = "api", Import = "import" }
 );
 
-text_enum!(
+crate::text_enum!(
     /// Where the order stands as a whole.
     OrderStatus { Confirmed = "confirmed", Cancelled = "cancelled" }
 );
 
-text_enum!(
+crate::text_enum!(
     PaymentStatus { Unpaid = "unpaid", PartiallyPaid = "partially_paid", Paid = "paid", Refunded = "refunded" }
 );
 
-text_enum!(
+crate::text_enum!(
     FulfillmentStatus { Unfulfilled = "unfulfilled", PartiallyShipped = "partially_shipped", Shipped = "shipped", Delivered = "delivered" }
 );
 
-text_enum!(
+crate::text_enum!(
     /// What a person or a system can do to an order.
     OrderAction { Cancel = "cancel" }
 );

@@ -5,7 +5,8 @@ use crate::validation::FieldError;
 use serde::{Serialize, Serializer};
 use std::fmt;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, utoipa::ToSchema)]
+#[schema(value_type = String, format = DateTime, example = "2026-11-23T08:00:00.000000Z")]
 pub struct Timestamp(pub i64);
 
 const MICROS_PER_SECOND: i64 = 1_000_000;

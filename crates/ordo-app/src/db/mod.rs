@@ -309,3 +309,30 @@ mod tests {
         );
     }
 }
+
+/// A WHERE clause built from the filters a request actually gives, so every engine gets
+/// plain typed parameters and the planner sees only real conditions.
+#[derive(Debug, Default)]
+pub struct Filter {
+    clauses: Vec<String>,
+    pub params: Vec<Value>,
+}
+
+impl Filter {
+    pub fn new() -> Filter {
+        Filter::default()
+    }
+
+    /// Adds `clause` (with one `?` per value) when `values` is `Some`.
+    pub fn when<V: Into<Value>>(&mut self, clause: &str, values: Option<Vec<V>>) -> &mut Self {
+        if let Some(values) = values {
+            self.clauses.push(clause.to_string());
+            self.params.extend(values.into_iter().map(Into::into));
+        }
+        self
+    }
+
+    pub fn sql(&self) -> String {
+        if self.clauses.is_empty() { String::new() } else { format!(" WHERE {}", self.clauses.join(" AND ")) }
+    }
+}

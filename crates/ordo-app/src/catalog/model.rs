@@ -1,0 +1,120 @@
+use crate::common::AmountInput;
+use ordo_domain::{Currency, Timestamp};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct NewProduct {
+    /// Unique stock-keeping unit: letters, digits and `- _ . /`.
+    #[schema(example = "TEA-LJ-250")]
+    pub sku: Option<String>,
+    #[schema(example = "Longjing green tea 250 g / 龙井绿茶 250克")]
+    pub name: Option<String>,
+    pub description: Option<String>,
+    /// List price, tax exclusive, as a decimal string.
+    pub price: Option<AmountInput>,
+    /// ISO 4217 code of the list price.
+    #[schema(example = "CNY")]
+    pub currency: Option<String>,
+    /// Tax rate as a fraction: `"0.13"` for 13 %. Defaults to 0.
+    pub tax_rate: Option<AmountInput>,
+    /// Unit of measure, default `pcs`.
+    pub unit: Option<String>,
+    pub weight_kg: Option<AmountInput>,
+    /// Default true.
+    pub active: Option<bool>,
+}
+
+/// Fields to change; absent fields stay as they are.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct ProductPatch {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub price: Option<AmountInput>,
+    pub currency: Option<String>,
+    pub tax_rate: Option<AmountInput>,
+    pub unit: Option<String>,
+    pub weight_kg: Option<AmountInput>,
+    pub active: Option<bool>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Product {
+    pub id: i64,
+    pub sku: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub unit: String,
+    #[schema(value_type = String, example = "12.50")]
+    pub price: Decimal,
+    pub currency: Currency,
+    #[schema(value_type = String, example = "0.13")]
+    pub tax_rate: Decimal,
+    #[schema(value_type = Option<String>, example = "0.25")]
+    pub weight_kg: Option<Decimal>,
+    pub active: bool,
+    pub version: i64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct NewPriceList {
+    #[schema(example = "WHOLESALE-CNY")]
+    pub code: Option<String>,
+    pub name: Option<String>,
+    pub currency: Option<String>,
+    /// Customers of this group are priced from this list unless they have their own.
+    #[schema(example = "wholesale")]
+    pub customer_group: Option<String>,
+    #[serde(default)]
+    pub items: Vec<PriceInput>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct PriceInput {
+    pub sku: Option<String>,
+    pub price: Option<AmountInput>,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct SetPrice {
+    pub price: Option<AmountInput>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PriceList {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+        pub currency: Currency,
+    pub customer_group: Option<String>,
+    pub items: Vec<PriceListItem>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PriceListItem {
+    pub sku: String,
+    #[schema(value_type = String)]
+    pub price: Decimal,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error(transparent)]
+    Invalid(#[from] ordo_domain::Invalid),
+    #[error("no product with id {0}")]
+    ProductNotFound(i64),
+    #[error("no price list with code {0:?}")]
+    PriceListNotFound(String),
+    #[error("a product with SKU {0:?} already exists")]
+    SkuTaken(String),
+    #[error("a price list with code {0:?} already exists")]
+    PriceListCodeTaken(String),
+    #[error("the product changed since you read it: it is at version {current}")]
+    VersionMismatch { current: i64 },
+    #[error(transparent)]
+    Db(#[from] crate::db::DbError),
+}
+crate::store_error!(CatalogError);

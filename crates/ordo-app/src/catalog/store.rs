@@ -1,0 +1,180 @@
+use super::model::{PriceList, PriceListItem, Product};
+use crate::db::{DbError, Filter, Row, Tx};
+use crate::params;
+use ordo_domain::money::{from_e4, to_e4};
+use ordo_domain::{Currency, Timestamp};
+
+const PRODUCT_COLUMNS: &str = "id, sku, name, description, unit, price_e4, currency, tax_rate_e4, weight_g, active, version, created_at, updated_at";
+
+fn product(row: &Row) -> Result<Product, DbError> {
+    Ok(Product {
+        id: row.int(0)?,
+        sku: row.text(1)?,
+        name: row.text(2)?,
+        description: row.opt_text(3)?,
+        unit: row.text(4)?,
+        price: from_e4(row.int(5)?),
+        currency: currency(&row.text(6)?)?,
+        tax_rate: from_e4(row.int(7)?),
+        weight_kg: row.opt_int(8)?.map(|g| rust_decimal::Decimal::new(g, 3).normalize()),
+        active: row.bool(9)?,
+        version: row.int(10)?,
+        created_at: Timestamp(row.int(11)?),
+        updated_at: Timestamp(row.int(12)?),
+    })
+}
+
+pub(crate) fn currency(code: &str) -> Result<Currency, DbError> {
+    Currency::parse(code).ok_or_else(|| DbError::Decode(format!("unknown currency {code:?} stored")))
+}
+
+/// Values of a product row as stored, for insert and update.
+pub struct ProductRow<'a> {
+    pub sku: &'a str,
+    pub name: &'a str,
+    pub description: Option<&'a str>,
+    pub unit: &'a str,
+    pub price: rust_decimal::Decimal,
+    pub currency: Currency,
+    pub tax_rate: rust_decimal::Decimal,
+    pub weight_g: Option<i64>,
+    pub active: bool,
+}
+
+pub fn insert_product(tx: &mut dyn Tx, p: &ProductRow, now: Timestamp) -> Result<i64, DbError> {
+    tx.insert(
+        "INSERT INTO products (sku, name, description, unit, price_e4, currency, tax_rate_e4, weight_g, active, version, created_at, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
+        params![p.sku, p.name, p.description, p.unit, to_e4(p.price), p.currency.code(), to_e4(p.tax_rate), p.weight_g, p.active, now.micros(), now.micros()],
+    )
+}
+
+/// Writes the new values if the row is still at `version`; false if someone else changed it.
+pub fn update_product(tx: &mut dyn Tx, id: i64, version: i64, p: &ProductRow, now: Timestamp) -> Result<bool, DbError> {
+    let changed = tx.execute(
+        "UPDATE products SET name = ?, description = ?, unit = ?, price_e4 = ?, currency = ?, tax_rate_e4 = ?, weight_g = ?, active = ?, \
+         version = version + 1, updated_at = ? WHERE id = ? AND version = ?",
+        params![p.name, p.description, p.unit, to_e4(p.price), p.currency.code(), to_e4(p.tax_rate), p.weight_g, p.active, now.micros(), id, version],
+    )?;
+    Ok(changed == 1)
+}
+
+pub fn product_by_id(tx: &mut dyn Tx, id: i64) -> Result<Option<Product>, DbError> {
+    let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE id = ?");
+    tx.query_opt(&sql, params![id])?.as_ref().map(product).transpose()
+}
+
+pub fn sku_exists(tx: &mut dyn Tx, sku: &str) -> Result<bool, DbError> {
+    Ok(tx.query_opt("SELECT id FROM products WHERE sku = ?", params![sku])?.is_some())
+}
+
+/// Products by SKU, in one round trip; SKUs not found are simply absent.
+pub fn products_by_skus(tx: &mut dyn Tx, skus: &[&str]) -> Result<Vec<Product>, DbError> {
+    if skus.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks = vec!["?"; skus.len()].join(", ");
+    let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE sku IN ({marks})");
+    let params: Vec<_> = skus.iter().map(|s| crate::db::Value::from(*s)).collect();
+    tx.query(&sql, &params)?.iter().map(product).collect()
+}
+
+/// `LIKE` pattern matching `text` anywhere, case-insensitively, with `!` as escape.
+pub(crate) fn contains_pattern(text: &str) -> String {
+    let escaped: String = text
+        .to_lowercase()
+        .chars()
+        .flat_map(|c| if matches!(c, '%' | '_' | '!') { vec!['!', c] } else { vec![c] })
+        .collect();
+    format!("%{escaped}%")
+}
+
+pub fn list_products(tx: &mut dyn Tx, q: Option<&str>, before_id: Option<i64>, limit: i64) -> Result<Vec<Product>, DbError> {
+    let mut filter = Filter::new();
+    filter.when("id < ?", before_id.map(|id| vec![id]));
+    filter.when(
+        "(LOWER(sku) LIKE ? ESCAPE '!' OR LOWER(name) LIKE ? ESCAPE '!')",
+        q.map(contains_pattern).map(|p| vec![p.clone(), p]),
+    );
+    let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products{} ORDER BY id DESC LIMIT {limit}", filter.sql());
+    tx.query(&sql, &filter.params)?.iter().map(product).collect()
+}
+
+pub fn insert_price_list(tx: &mut dyn Tx, code: &str, name: &str, currency: Currency, group: Option<&str>, now: Timestamp) -> Result<i64, DbError> {
+    tx.insert(
+        "INSERT INTO price_lists (code, name, currency, customer_group, created_at) VALUES (?, ?, ?, ?, ?)",
+        params![code, name, currency.code(), group, now.micros()],
+    )
+}
+
+/// Sets a product's price on a list, replacing any earlier one.
+pub fn set_price(tx: &mut dyn Tx, price_list_id: i64, product_id: i64, price: rust_decimal::Decimal) -> Result<(), DbError> {
+    let updated = tx.execute(
+        "UPDATE price_list_items SET price_e4 = ? WHERE price_list_id = ? AND product_id = ?",
+        params![to_e4(price), price_list_id, product_id],
+    )?;
+    if updated == 0 {
+        tx.execute(
+            "INSERT INTO price_list_items (price_list_id, product_id, price_e4) VALUES (?, ?, ?)",
+            params![price_list_id, product_id, to_e4(price)],
+        )?;
+    }
+    Ok(())
+}
+
+pub fn price_list_by_code(tx: &mut dyn Tx, code: &str) -> Result<Option<PriceList>, DbError> {
+    let Some(row) = tx.query_opt("SELECT id, code, name, currency, customer_group FROM price_lists WHERE code = ?", params![code])? else {
+        return Ok(None);
+    };
+    price_list_with_items(tx, &row).map(Some)
+}
+
+pub fn list_price_lists(tx: &mut dyn Tx) -> Result<Vec<PriceList>, DbError> {
+    let rows = tx.query("SELECT id, code, name, currency, customer_group FROM price_lists ORDER BY code", &[])?;
+    rows.iter().map(|row| price_list_with_items(tx, row)).collect()
+}
+
+fn price_list_with_items(tx: &mut dyn Tx, row: &Row) -> Result<PriceList, DbError> {
+    let id = row.int(0)?;
+    let items = tx
+        .query(
+            "SELECT p.sku, i.price_e4 FROM price_list_items i JOIN products p ON p.id = i.product_id WHERE i.price_list_id = ? ORDER BY p.sku",
+            params![id],
+        )?
+        .iter()
+        .map(|r| Ok(PriceListItem { sku: r.text(0)?, price: from_e4(r.int(1)?) }))
+        .collect::<Result<_, DbError>>()?;
+    Ok(PriceList { id, code: row.text(1)?, name: row.text(2)?, currency: currency(&row.text(3)?)?, customer_group: row.opt_text(4)?, items })
+}
+
+/// Prices for `product_ids` from the first list that has them: the customer's own list,
+/// then its group's list. Returns (product_id, price) pairs in `currency` only.
+pub fn customer_prices(
+    tx: &mut dyn Tx,
+    own_list: Option<i64>,
+    group: &str,
+    currency: Currency,
+    product_ids: &[i64],
+) -> Result<Vec<(i64, rust_decimal::Decimal)>, DbError> {
+    if product_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks = vec!["?"; product_ids.len()].join(", ");
+    // Rank 0 is the customer's own list, rank 1 its group's; the lowest rank wins.
+    let sql = format!(
+        "SELECT i.product_id, i.price_e4, CASE WHEN l.id = ? THEN 0 ELSE 1 END AS list_rank \
+         FROM price_list_items i JOIN price_lists l ON l.id = i.price_list_id \
+         WHERE l.currency = ? AND (l.id = ? OR l.customer_group = ?) AND i.product_id IN ({marks}) \
+         ORDER BY list_rank, l.id"
+    );
+    let mut params = vec![own_list.into(), currency.code().into(), own_list.into(), group.into()];
+    params.extend(product_ids.iter().map(|id| crate::db::Value::from(*id)));
+    let mut prices: Vec<(i64, rust_decimal::Decimal)> = Vec::new();
+    for row in tx.query(&sql, &params)? {
+        let product_id = row.int(0)?;
+        if !prices.iter().any(|(id, _)| *id == product_id) {
+            prices.push((product_id, from_e4(row.int(1)?)));
+        }
+    }
+    Ok(prices)
+}

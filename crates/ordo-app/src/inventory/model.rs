@@ -1,0 +1,81 @@
+use ordo_domain::Timestamp;
+use ordo_domain::customers::{Address, AddressInput};
+use ordo_domain::inventory::MovementKind;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct NewWarehouse {
+    #[schema(example = "SH-01")]
+    pub code: Option<String>,
+    #[schema(example = "上海一号仓 Shanghai DC")]
+    pub name: Option<String>,
+    pub region: Option<String>,
+    pub address: Option<AddressInput>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Warehouse {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub region: Option<String>,
+    pub address: Option<Address>,
+    pub created_at: Timestamp,
+}
+
+/// Sets the counted quantity on hand; the difference is recorded as an adjustment.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct SetStock {
+    pub on_hand: Option<i64>,
+    /// Why the level changed (stock count, damage, initial load…).
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct StockLevel {
+    pub sku: String,
+    pub warehouse: String,
+    pub on_hand: i64,
+    pub reserved: i64,
+    /// on_hand − reserved: what new orders can still reserve.
+    pub available: i64,
+    pub updated_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct StockMovement {
+    pub id: i64,
+    pub sku: String,
+    pub warehouse: String,
+    pub kind: MovementKind,
+    pub on_hand_delta: i64,
+    pub reserved_delta: i64,
+    pub reason: Option<String>,
+    /// What caused it, e.g. the order number.
+    pub reference: Option<String>,
+    pub actor: String,
+    pub at: Timestamp,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct StockLevels {
+    pub items: Vec<StockLevel>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum InventoryError {
+    #[error(transparent)]
+    Invalid(#[from] ordo_domain::Invalid),
+    #[error("no warehouse with code {0:?}")]
+    WarehouseNotFound(String),
+    #[error("no product with SKU {0:?}")]
+    ProductNotFound(String),
+    #[error("a warehouse with code {0:?} already exists")]
+    WarehouseCodeTaken(String),
+    #[error("on hand cannot go below the {reserved} units reserved for open orders (asked for {on_hand})")]
+    BelowReserved { on_hand: i64, reserved: i64 },
+    #[error(transparent)]
+    Db(#[from] crate::db::DbError),
+}
+crate::store_error!(InventoryError);

@@ -1,0 +1,87 @@
+//! Inventory use cases.
+
+use super::model::*;
+use super::store::{self, NewMovement};
+use crate::common::{Ctx, Page, PageRequest};
+use crate::db::Tx;
+use ordo_domain::inventory::{MAX_ON_HAND, MovementKind};
+use ordo_domain::validation::{Violations, code, optional_text, required_text};
+
+pub fn create_warehouse(tx: &mut dyn Tx, ctx: &Ctx, input: &NewWarehouse) -> Result<Warehouse, InventoryError> {
+    let mut v = Violations::new();
+    let warehouse_code = v.check(code("code", input.code.as_deref(), 32));
+    let name = v.check(required_text("name", input.name.as_deref(), 200));
+    let region = v.check(optional_text("region", input.region.as_deref(), 100));
+    let address = match &input.address {
+        None => Some(None),
+        Some(a) => a.parse("address", &mut v).map(Some),
+    };
+    v.into_result()?;
+    let (Some(warehouse_code), Some(name), Some(region), Some(address)) = (warehouse_code, name, region, address) else {
+        unreachable!("checked above")
+    };
+    if store::warehouse_by_code(tx, &warehouse_code)?.is_some() {
+        return Err(InventoryError::WarehouseCodeTaken(warehouse_code));
+    }
+    let id = store::insert_warehouse(tx, &warehouse_code, &name, region.as_deref(), &address, ctx.now)?;
+    store::warehouse_by_id(tx, id)?.ok_or(InventoryError::WarehouseNotFound(warehouse_code))
+}
+
+pub fn list_warehouses(tx: &mut dyn Tx) -> Result<Vec<Warehouse>, InventoryError> {
+    Ok(store::list_warehouses(tx)?)
+}
+
+/// Sets the quantity on hand after a count, recording the difference as an adjustment.
+pub fn set_stock(tx: &mut dyn Tx, ctx: &Ctx, warehouse_code: &str, sku: &str, input: &SetStock) -> Result<StockLevel, InventoryError> {
+    let mut v = Violations::new();
+    match input.on_hand {
+        None => v.add("on_hand", "is required"),
+        Some(n) if !(0..=MAX_ON_HAND).contains(&n) => v.add("on_hand", format!("must be between 0 and {MAX_ON_HAND}")),
+        Some(_) => {}
+    }
+    let reason = v.check(optional_text("reason", input.reason.as_deref(), 500)).flatten();
+    v.into_result()?;
+    let on_hand = input.on_hand.unwrap_or_default();
+    let warehouse = store::warehouse_by_code(tx, warehouse_code)?.ok_or_else(|| InventoryError::WarehouseNotFound(warehouse_code.into()))?;
+    let product = crate::catalog::store::products_by_skus(tx, &[sku])?
+        .pop()
+        .ok_or_else(|| InventoryError::ProductNotFound(sku.into()))?;
+    let (current, reserved) = store::lock_level(tx, product.id, warehouse.id, ctx.now)?;
+    if on_hand < reserved {
+        return Err(InventoryError::BelowReserved { on_hand, reserved });
+    }
+    if on_hand != current {
+        store::set_on_hand(tx, product.id, warehouse.id, on_hand, ctx.now)?;
+        let movement = NewMovement {
+            product_id: product.id,
+            warehouse_id: warehouse.id,
+            kind: MovementKind::Adjustment,
+            on_hand_delta: on_hand - current,
+            reserved_delta: 0,
+            reason: Some(reason.as_deref().unwrap_or("stock set")),
+            reference: None,
+        };
+        store::record_movements(tx, &[movement], &ctx.actor, ctx.now)?;
+    }
+    store::levels(tx, Some(sku), Some(warehouse_code))?
+        .pop()
+        .ok_or_else(|| InventoryError::ProductNotFound(sku.into()))
+}
+
+pub fn stock_levels(tx: &mut dyn Tx, sku: Option<&str>, warehouse: Option<&str>) -> Result<StockLevels, InventoryError> {
+    let blank = |s: Option<&str>| s.map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    let (sku, warehouse) = (blank(sku), blank(warehouse));
+    Ok(StockLevels { items: store::levels(tx, sku.as_deref(), warehouse.as_deref())? })
+}
+
+pub fn stock_movements(
+    tx: &mut dyn Tx,
+    sku: Option<&str>,
+    warehouse: Option<&str>,
+    page: PageRequest,
+) -> Result<Page<StockMovement>, InventoryError> {
+    let blank = |s: Option<&str>| s.map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    let (sku, warehouse) = (blank(sku), blank(warehouse));
+    let rows = store::movements(tx, sku.as_deref(), warehouse.as_deref(), page.before_id, page.fetch_limit())?;
+    Ok(page.page(rows, |m| m.id))
+}

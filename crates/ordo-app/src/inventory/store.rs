@@ -1,0 +1,223 @@
+use super::model::{StockLevel, StockMovement, Warehouse};
+use crate::common::{from_json_text, to_json_text};
+use crate::db::{DbError, Filter, Row, Tx, Value};
+use crate::params;
+use ordo_domain::Timestamp;
+use ordo_domain::customers::Address;
+use ordo_domain::inventory::MovementKind;
+
+fn warehouse(row: &Row) -> Result<Warehouse, DbError> {
+    Ok(Warehouse {
+        id: row.int(0)?,
+        code: row.text(1)?,
+        name: row.text(2)?,
+        region: row.opt_text(3)?,
+        address: from_json_text(row.opt_text(4)?),
+        created_at: Timestamp(row.int(5)?),
+    })
+}
+
+pub fn insert_warehouse(tx: &mut dyn Tx, code: &str, name: &str, region: Option<&str>, address: &Option<Address>, now: Timestamp) -> Result<i64, DbError> {
+    tx.insert(
+        "INSERT INTO warehouses (code, name, region, address, created_at) VALUES (?, ?, ?, ?, ?)",
+        params![code, name, region, to_json_text(address), now.micros()],
+    )
+}
+
+pub fn warehouse_by_code(tx: &mut dyn Tx, code: &str) -> Result<Option<Warehouse>, DbError> {
+    tx.query_opt("SELECT id, code, name, region, address, created_at FROM warehouses WHERE code = ?", params![code])?
+        .as_ref()
+        .map(warehouse)
+        .transpose()
+}
+
+pub fn warehouse_by_id(tx: &mut dyn Tx, id: i64) -> Result<Option<Warehouse>, DbError> {
+    tx.query_opt("SELECT id, code, name, region, address, created_at FROM warehouses WHERE id = ?", params![id])?
+        .as_ref()
+        .map(warehouse)
+        .transpose()
+}
+
+pub fn list_warehouses(tx: &mut dyn Tx) -> Result<Vec<Warehouse>, DbError> {
+    tx.query("SELECT id, code, name, region, address, created_at FROM warehouses ORDER BY code", &[])?.iter().map(warehouse).collect()
+}
+
+/// Locks the level row (creating it empty if missing) and returns (on_hand, reserved).
+/// Updating a row is the portable way to lock it: SQLite has no `SELECT … FOR UPDATE`.
+pub fn lock_level(tx: &mut dyn Tx, product_id: i64, warehouse_id: i64, now: Timestamp) -> Result<(i64, i64), DbError> {
+    let touched = tx.execute(
+        "UPDATE stock_levels SET on_hand = on_hand WHERE product_id = ? AND warehouse_id = ?",
+        params![product_id, warehouse_id],
+    )?;
+    if touched == 0 {
+        tx.execute(
+            "INSERT INTO stock_levels (product_id, warehouse_id, on_hand, reserved, updated_at) VALUES (?, ?, 0, 0, ?)",
+            params![product_id, warehouse_id, now.micros()],
+        )?;
+    }
+    let row = tx.query_one(
+        "SELECT on_hand, reserved FROM stock_levels WHERE product_id = ? AND warehouse_id = ?",
+        params![product_id, warehouse_id],
+    )?;
+    Ok((row.int(0)?, row.int(1)?))
+}
+
+pub fn set_on_hand(tx: &mut dyn Tx, product_id: i64, warehouse_id: i64, on_hand: i64, now: Timestamp) -> Result<(), DbError> {
+    tx.execute(
+        "UPDATE stock_levels SET on_hand = ?, updated_at = ? WHERE product_id = ? AND warehouse_id = ?",
+        params![on_hand, now.micros(), product_id, warehouse_id],
+    )?;
+    Ok(())
+}
+
+/// Reserves `quantity` in one warehouse that can fill it (the one with most available).
+/// The UPDATE re-checks availability itself, so two orders racing for the last units
+/// cannot both win: the loser's UPDATE matches no row and it tries the next warehouse.
+/// Returns the warehouse id, or the most any single warehouse has available.
+pub fn reserve(tx: &mut dyn Tx, product_id: i64, quantity: i64, now: Timestamp) -> Result<Result<i64, i64>, DbError> {
+    let candidates = tx.query(
+        "SELECT warehouse_id FROM stock_levels WHERE product_id = ? AND on_hand - reserved >= ? \
+         ORDER BY on_hand - reserved DESC, warehouse_id LIMIT 4",
+        params![product_id, quantity],
+    )?;
+    for candidate in candidates {
+        let warehouse_id = candidate.int(0)?;
+        let reserved = tx.execute(
+            "UPDATE stock_levels SET reserved = reserved + ?, updated_at = ? \
+             WHERE product_id = ? AND warehouse_id = ? AND on_hand - reserved >= ?",
+            params![quantity, now.micros(), product_id, warehouse_id, quantity],
+        )?;
+        if reserved == 1 {
+            return Ok(Ok(warehouse_id));
+        }
+    }
+    let best = tx.query_one(
+        "SELECT COALESCE(MAX(on_hand - reserved), 0) FROM stock_levels WHERE product_id = ?",
+        params![product_id],
+    )?;
+    Ok(Err(best.int(0)?.max(0)))
+}
+
+pub fn release(tx: &mut dyn Tx, product_id: i64, warehouse_id: i64, quantity: i64, now: Timestamp) -> Result<(), DbError> {
+    let released = tx.execute(
+        "UPDATE stock_levels SET reserved = reserved - ?, updated_at = ? WHERE product_id = ? AND warehouse_id = ? AND reserved >= ?",
+        params![quantity, now.micros(), product_id, warehouse_id, quantity],
+    )?;
+    if released == 1 {
+        Ok(())
+    } else {
+        Err(DbError::Other(format!("reservation of {quantity} for product {product_id} in warehouse {warehouse_id} is missing")))
+    }
+}
+
+/// One line of the stock ledger.
+pub struct NewMovement<'a> {
+    pub product_id: i64,
+    pub warehouse_id: i64,
+    pub kind: MovementKind,
+    pub on_hand_delta: i64,
+    pub reserved_delta: i64,
+    pub reason: Option<&'a str>,
+    pub reference: Option<&'a str>,
+}
+
+/// Appends movements in one multi-row INSERT (one round trip, whatever the count).
+pub fn record_movements(tx: &mut dyn Tx, movements: &[NewMovement], actor: &str, now: Timestamp) -> Result<(), DbError> {
+    if movements.is_empty() {
+        return Ok(());
+    }
+    let mut sql = String::from(
+        "INSERT INTO stock_movements (product_id, warehouse_id, kind, on_hand_delta, reserved_delta, reason, reference, actor, at) VALUES ",
+    );
+    let mut params: Vec<Value> = Vec::with_capacity(movements.len() * 9);
+    for (i, m) in movements.iter().enumerate() {
+        sql.push_str(if i == 0 { "(?, ?, ?, ?, ?, ?, ?, ?, ?)" } else { ", (?, ?, ?, ?, ?, ?, ?, ?, ?)" });
+        params.extend([
+            m.product_id.into(),
+            m.warehouse_id.into(),
+            m.kind.as_str().into(),
+            m.on_hand_delta.into(),
+            m.reserved_delta.into(),
+            m.reason.into(),
+            m.reference.into(),
+            actor.into(),
+            now.micros().into(),
+        ]);
+    }
+    tx.execute(&sql, &params)?;
+    Ok(())
+}
+
+pub fn levels(tx: &mut dyn Tx, sku: Option<&str>, warehouse: Option<&str>) -> Result<Vec<StockLevel>, DbError> {
+    let mut filter = Filter::new();
+    filter.when("p.sku = ?", sku.map(|s| vec![s]));
+    filter.when("w.code = ?", warehouse.map(|w| vec![w]));
+    let sql = format!(
+        "SELECT p.sku, w.code, s.on_hand, s.reserved, s.updated_at FROM stock_levels s \
+         JOIN products p ON p.id = s.product_id JOIN warehouses w ON w.id = s.warehouse_id{} ORDER BY p.sku, w.code LIMIT 5000",
+        filter.sql()
+    );
+    tx.query(&sql, &filter.params)?
+        .iter()
+        .map(|r| {
+            let (on_hand, reserved) = (r.int(2)?, r.int(3)?);
+            Ok(StockLevel { sku: r.text(0)?, warehouse: r.text(1)?, on_hand, reserved, available: on_hand - reserved, updated_at: Timestamp(r.int(4)?) })
+        })
+        .collect()
+}
+
+pub fn movements(tx: &mut dyn Tx, sku: Option<&str>, warehouse: Option<&str>, before_id: Option<i64>, limit: i64) -> Result<Vec<StockMovement>, DbError> {
+    let mut filter = Filter::new();
+    filter.when("p.sku = ?", sku.map(|s| vec![s]));
+    filter.when("w.code = ?", warehouse.map(|w| vec![w]));
+    filter.when("m.id < ?", before_id.map(|id| vec![id]));
+    let sql = format!(
+        "SELECT m.id, p.sku, w.code, m.kind, m.on_hand_delta, m.reserved_delta, m.reason, m.reference, m.actor, m.at FROM stock_movements m \
+         JOIN products p ON p.id = m.product_id JOIN warehouses w ON w.id = m.warehouse_id{} ORDER BY m.id DESC LIMIT {limit}",
+        filter.sql()
+    );
+    tx.query(&sql, &filter.params)?
+        .iter()
+        .map(|r| {
+            Ok(StockMovement {
+                id: r.int(0)?,
+                sku: r.text(1)?,
+                warehouse: r.text(2)?,
+                kind: MovementKind::parse(&r.text(3)?).ok_or_else(|| DbError::Decode("unknown movement kind".into()))?,
+                on_hand_delta: r.int(4)?,
+                reserved_delta: r.int(5)?,
+                reason: r.opt_text(6)?,
+                reference: r.opt_text(7)?,
+                actor: r.text(8)?,
+                at: Timestamp(r.int(9)?),
+            })
+        })
+        .collect()
+}
+
+/// Levels that differ from the sum of their movements: (sku, warehouse, stored, from ledger).
+/// Empty when the ledger and the levels agree, which they always should.
+pub fn ledger_mismatches(tx: &mut dyn Tx) -> Result<Vec<(String, String, (i64, i64), (i64, i64))>, DbError> {
+    let levels = tx.query(
+        "SELECT s.product_id, s.warehouse_id, p.sku, w.code, s.on_hand, s.reserved FROM stock_levels s \
+         JOIN products p ON p.id = s.product_id JOIN warehouses w ON w.id = s.warehouse_id",
+        &[],
+    )?;
+    let mut mismatches = Vec::new();
+    for level in levels {
+        let deltas = tx.query(
+            "SELECT on_hand_delta, reserved_delta FROM stock_movements WHERE product_id = ? AND warehouse_id = ?",
+            params![level.int(0)?, level.int(1)?],
+        )?;
+        let mut ledger = (0, 0);
+        for d in deltas {
+            ledger.0 += d.int(0)?;
+            ledger.1 += d.int(1)?;
+        }
+        let stored = (level.int(4)?, level.int(5)?);
+        if stored != ledger {
+            mismatches.push((level.text(2)?, level.text(3)?, stored, ledger));
+        }
+    }
+    Ok(mismatches)
+}

@@ -1,0 +1,163 @@
+use crate::common::AmountInput;
+use ordo_domain::customers::{Address, AddressInput};
+use ordo_domain::orders::{Channel, FulfillmentStatus, IllegalTransition, OrderAction, OrderStatus, PaymentStatus};
+use ordo_domain::{Currency, Timestamp};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Most lines one order may have.
+pub const MAX_LINES: usize = 500;
+
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct NewOrder {
+    pub customer_id: Option<i64>,
+    /// web, phone, email, store, marketplace, api (default), import.
+    pub channel: Option<String>,
+    /// The channel's own reference (e.g. marketplace order id). A second order with the same
+    /// reference on the same channel returns the first one instead of creating another.
+    pub external_ref: Option<String>,
+    /// Defaults to the customer's currency.
+    pub currency: Option<String>,
+    pub lines: Option<Vec<NewOrderLine>>,
+    /// Defaults to the customer's shipping address.
+    pub shipping_address: Option<AddressInput>,
+    pub notes: Option<String>,
+    /// `YYYY-MM-DD`.
+    pub requested_delivery_date: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct NewOrderLine {
+    pub sku: Option<String>,
+    pub quantity: Option<i64>,
+    /// Overrides the price from the customer's price list.
+    pub unit_price: Option<AmountInput>,
+    /// Percentage off the line, 0–100.
+    pub discount_percent: Option<AmountInput>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct CancelOrder {
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Order {
+    pub id: i64,
+    #[schema(example = "SO-2026-000001")]
+    pub number: String,
+    pub status: OrderStatus,
+    pub payment_status: PaymentStatus,
+    pub fulfillment_status: FulfillmentStatus,
+    /// What can be done to the order now, from the state machine.
+    pub allowed_actions: Vec<OrderAction>,
+    pub customer_id: i64,
+    pub customer_name: String,
+    pub channel: Channel,
+    pub external_ref: Option<String>,
+    pub currency: Currency,
+    pub lines: Vec<OrderLine>,
+    #[schema(value_type = String, example = "100.00")]
+    pub subtotal: Decimal,
+    #[schema(value_type = String, example = "13.00")]
+    pub tax_total: Decimal,
+    #[schema(value_type = String, example = "113.00")]
+    pub total: Decimal,
+    pub payment_terms: String,
+    pub shipping_address: Option<Address>,
+    pub billing_address: Option<Address>,
+    pub notes: Option<String>,
+    pub requested_delivery_date: Option<String>,
+    pub created_by: String,
+    pub version: i64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OrderLine {
+    pub line_no: i64,
+    pub sku: String,
+    pub name: String,
+    pub quantity: i64,
+    #[schema(value_type = String, example = "12.50")]
+    pub unit_price: Decimal,
+    #[schema(value_type = String, example = "0")]
+    pub discount_percent: Decimal,
+    #[schema(value_type = String, example = "0.13")]
+    pub tax_rate: Decimal,
+    /// quantity × unit price less discount, rounded to the currency's minor unit; tax excluded.
+    #[schema(value_type = String, example = "25.00")]
+    pub line_total: Decimal,
+    #[schema(value_type = String, example = "3.25")]
+    pub tax: Decimal,
+    /// Code of the warehouse holding the reservation.
+    pub warehouse: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OrderEvent {
+    pub id: i64,
+    pub at: Timestamp,
+    pub actor: String,
+    /// placed, cancelled…
+    pub action: String,
+    /// What changed, specific to the action.
+    #[schema(value_type = Object)]
+    pub details: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OrderEvents {
+    pub items: Vec<OrderEvent>,
+}
+
+/// Filters of the order list, as given in the query string.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+pub struct OrderFilter {
+    pub status: Option<String>,
+    pub customer_id: Option<i64>,
+    pub channel: Option<String>,
+    /// Matches the order number, external reference, customer code or name.
+    pub q: Option<String>,
+    /// Date (`2026-01-31`) or RFC 3339 time; inclusive.
+    pub created_from: Option<String>,
+    /// Date (whole day included) or RFC 3339 time; inclusive.
+    pub created_to: Option<String>,
+}
+
+/// A SKU the order could not reserve.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ShortLine {
+    pub sku: String,
+    pub requested: i64,
+    /// The most any one warehouse can still reserve for this SKU.
+    pub available: i64,
+}
+
+/// Placing is idempotent on (channel, external_ref): `Existing` is the earlier order.
+#[derive(Debug, Clone)]
+pub enum Placed {
+    Created(Order),
+    Existing(Order),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OrderError {
+    #[error(transparent)]
+    Invalid(#[from] ordo_domain::Invalid),
+    #[error("no order with id {0}")]
+    NotFound(i64),
+    #[error("no customer with id {0}")]
+    CustomerNotFound(i64),
+    #[error("not enough stock for {}", .0.iter().map(|s| format!("{} (requested {}, available {})", s.sku, s.requested, s.available)).collect::<Vec<_>>().join(", "))]
+    ShortStock(Vec<ShortLine>),
+    #[error(transparent)]
+    IllegalTransition(#[from] IllegalTransition),
+    #[error("the order changed since you read it: it is at version {current}")]
+    VersionMismatch { current: i64 },
+    #[error(transparent)]
+    Db(#[from] crate::db::DbError),
+}
+crate::store_error!(OrderError);

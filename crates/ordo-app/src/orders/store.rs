@@ -1,0 +1,235 @@
+use super::model::{Order, OrderEvent, OrderLine};
+use crate::catalog::store::{contains_pattern, currency};
+use crate::common::{from_json_text, to_json_text};
+use crate::db::{DbError, Filter, Row, Tx, Value};
+use crate::params;
+use ordo_domain::Timestamp;
+use ordo_domain::money::{from_e4, from_e4_in, to_e4};
+use ordo_domain::orders::{Channel, FulfillmentStatus, OrderStatus, PaymentStatus};
+
+const HEADER_COLUMNS: &str = "o.id, o.number, o.customer_id, c.name, o.channel, o.external_ref, o.currency, o.status, \
+    o.payment_status, o.fulfillment_status, o.subtotal_e4, o.tax_total_e4, o.total_e4, o.payment_terms, o.shipping_address, \
+    o.billing_address, o.notes, o.requested_delivery_date, o.created_by, o.version, o.created_at, o.updated_at";
+const HEADER_FROM: &str = "orders o JOIN customers c ON c.id = o.customer_id";
+
+fn decode<T>(value: Option<T>, what: &str) -> Result<T, DbError> {
+    value.ok_or_else(|| DbError::Decode(format!("unknown {what} stored")))
+}
+
+fn header(row: &Row) -> Result<Order, DbError> {
+    let currency = currency(&row.text(6)?)?;
+    let status = decode(OrderStatus::parse(&row.text(7)?), "order status")?;
+    Ok(Order {
+        id: row.int(0)?,
+        number: row.text(1)?,
+        customer_id: row.int(2)?,
+        customer_name: row.text(3)?,
+        channel: decode(Channel::parse(&row.text(4)?), "channel")?,
+        external_ref: row.opt_text(5)?,
+        currency,
+        status,
+        allowed_actions: status.allowed_actions(),
+        payment_status: decode(PaymentStatus::parse(&row.text(8)?), "payment status")?,
+        fulfillment_status: decode(FulfillmentStatus::parse(&row.text(9)?), "fulfillment status")?,
+        subtotal: from_e4_in(row.int(10)?, currency),
+        tax_total: from_e4_in(row.int(11)?, currency),
+        total: from_e4_in(row.int(12)?, currency),
+        payment_terms: row.text(13)?,
+        shipping_address: from_json_text(row.opt_text(14)?),
+        billing_address: from_json_text(row.opt_text(15)?),
+        notes: row.opt_text(16)?,
+        requested_delivery_date: row.opt_text(17)?,
+        created_by: row.text(18)?,
+        version: row.int(19)?,
+        created_at: Timestamp(row.int(20)?),
+        updated_at: Timestamp(row.int(21)?),
+        lines: Vec::new(),
+    })
+}
+
+/// Takes the next number of a yearly sequence. The counter row stays locked until the
+/// transaction ends, so numbers are gap-free: a rolled-back order gives its number back.
+pub fn next_order_sequence(tx: &mut dyn Tx, year: i32) -> Result<i64, DbError> {
+    let name = format!("order_number:{year}");
+    let bumped = tx.execute("UPDATE counters SET value = value + 1 WHERE name = ?", params![name.as_str()])?;
+    if bumped == 0 {
+        tx.execute("INSERT INTO counters (name, value) VALUES (?, 1)", params![name.as_str()])?;
+    }
+    tx.query_one("SELECT value FROM counters WHERE name = ?", params![name.as_str()])?.int(0)
+}
+
+pub fn id_by_external_ref(tx: &mut dyn Tx, channel: Channel, external_ref: &str) -> Result<Option<i64>, DbError> {
+    tx.query_opt("SELECT id FROM orders WHERE channel = ? AND external_ref = ?", params![channel.as_str(), external_ref])?
+        .map(|r| r.int(0))
+        .transpose()
+}
+
+/// The order header as stored, for insert.
+pub struct OrderRow<'a> {
+    pub number: &'a str,
+    pub order: &'a Order,
+}
+
+pub fn insert_order(tx: &mut dyn Tx, row: &OrderRow) -> Result<i64, DbError> {
+    let o = row.order;
+    tx.insert(
+        "INSERT INTO orders (number, customer_id, channel, external_ref, currency, status, payment_status, fulfillment_status, \
+         subtotal_e4, tax_total_e4, total_e4, payment_terms, shipping_address, billing_address, notes, requested_delivery_date, \
+         created_by, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
+        params![
+            row.number, o.customer_id, o.channel.as_str(), o.external_ref.clone(), o.currency.code(), o.status.as_str(),
+            o.payment_status.as_str(), o.fulfillment_status.as_str(), to_e4(o.subtotal), to_e4(o.tax_total), to_e4(o.total),
+            o.payment_terms.as_str(), to_json_text(&o.shipping_address), to_json_text(&o.billing_address), o.notes.clone(),
+            o.requested_delivery_date.clone(), o.created_by.as_str(), o.created_at.micros(), o.updated_at.micros()
+        ],
+    )
+}
+
+/// A priced, reserved line ready to store.
+pub struct LineRow<'a> {
+    pub line: &'a OrderLine,
+    pub product_id: i64,
+    pub warehouse_id: i64,
+}
+
+/// All lines in one multi-row INSERT.
+pub fn insert_lines(tx: &mut dyn Tx, order_id: i64, lines: &[LineRow]) -> Result<(), DbError> {
+    let mut sql = String::from(
+        "INSERT INTO order_lines (order_id, line_no, product_id, sku, name, quantity, unit_price_e4, discount_percent_e4, \
+         tax_rate_e4, line_total_e4, tax_e4, warehouse_id) VALUES ",
+    );
+    let mut params: Vec<Value> = Vec::with_capacity(lines.len() * 12);
+    for (i, row) in lines.iter().enumerate() {
+        sql.push_str(if i == 0 { "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" } else { ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" });
+        let l = row.line;
+        params.extend([
+            order_id.into(),
+            l.line_no.into(),
+            row.product_id.into(),
+            l.sku.as_str().into(),
+            l.name.as_str().into(),
+            l.quantity.into(),
+            to_e4(l.unit_price).into(),
+            to_e4(l.discount_percent).into(),
+            to_e4(l.tax_rate).into(),
+            to_e4(l.line_total).into(),
+            to_e4(l.tax).into(),
+            row.warehouse_id.into(),
+        ]);
+    }
+    tx.execute(&sql, &params)?;
+    Ok(())
+}
+
+/// Locks the order row (see `inventory::store::lock_level`) and returns its header.
+pub fn lock_header(tx: &mut dyn Tx, id: i64) -> Result<Option<Order>, DbError> {
+    if tx.execute("UPDATE orders SET version = version WHERE id = ?", params![id])? == 0 {
+        return Ok(None);
+    }
+    header_by_id(tx, id)
+}
+
+pub fn header_by_id(tx: &mut dyn Tx, id: i64) -> Result<Option<Order>, DbError> {
+    let sql = format!("SELECT {HEADER_COLUMNS} FROM {HEADER_FROM} WHERE o.id = ?");
+    tx.query_opt(&sql, params![id])?.as_ref().map(header).transpose()
+}
+
+pub fn set_status(tx: &mut dyn Tx, id: i64, status: OrderStatus, now: Timestamp) -> Result<(), DbError> {
+    tx.execute(
+        "UPDATE orders SET status = ?, version = version + 1, updated_at = ? WHERE id = ?",
+        params![status.as_str(), now.micros(), id],
+    )?;
+    Ok(())
+}
+
+/// (product_id, warehouse_id, quantity) of each line: what a cancellation releases.
+pub fn reservations(tx: &mut dyn Tx, order_id: i64) -> Result<Vec<(i64, i64, i64)>, DbError> {
+    tx.query("SELECT product_id, warehouse_id, quantity FROM order_lines WHERE order_id = ? ORDER BY product_id, line_no", params![order_id])?
+        .iter()
+        .map(|r| Ok((r.int(0)?, r.int(1)?, r.int(2)?)))
+        .collect()
+}
+
+/// Fills in the lines of the given orders with one query.
+pub fn attach_lines(tx: &mut dyn Tx, orders: &mut [Order]) -> Result<(), DbError> {
+    if orders.is_empty() {
+        return Ok(());
+    }
+    let marks = vec!["?"; orders.len()].join(", ");
+    let sql = format!(
+        "SELECT l.order_id, l.line_no, l.sku, l.name, l.quantity, l.unit_price_e4, l.discount_percent_e4, l.tax_rate_e4, \
+         l.line_total_e4, l.tax_e4, w.code FROM order_lines l JOIN warehouses w ON w.id = l.warehouse_id \
+         WHERE l.order_id IN ({marks}) ORDER BY l.order_id, l.line_no"
+    );
+    let ids: Vec<Value> = orders.iter().map(|o| o.id.into()).collect();
+    for row in tx.query(&sql, &ids)? {
+        let order_id = row.int(0)?;
+        let Some(order) = orders.iter_mut().find(|o| o.id == order_id) else { continue };
+        let currency = order.currency;
+        order.lines.push(OrderLine {
+            line_no: row.int(1)?,
+            sku: row.text(2)?,
+            name: row.text(3)?,
+            quantity: row.int(4)?,
+            unit_price: from_e4(row.int(5)?),
+            discount_percent: from_e4(row.int(6)?),
+            tax_rate: from_e4(row.int(7)?),
+            line_total: from_e4_in(row.int(8)?, currency),
+            tax: from_e4_in(row.int(9)?, currency),
+            warehouse: row.text(10)?,
+        });
+    }
+    Ok(())
+}
+
+/// Parsed list filters.
+#[derive(Debug, Default)]
+pub struct ListFilter {
+    pub status: Option<OrderStatus>,
+    pub customer_id: Option<i64>,
+    pub channel: Option<Channel>,
+    pub q: Option<String>,
+    pub created_from: Option<Timestamp>,
+    /// Exclusive upper bound.
+    pub created_before: Option<Timestamp>,
+}
+
+pub fn list_headers(tx: &mut dyn Tx, f: &ListFilter, before_id: Option<i64>, limit: i64) -> Result<Vec<Order>, DbError> {
+    let mut filter = Filter::new();
+    filter.when("o.id < ?", before_id.map(|id| vec![id]));
+    filter.when("o.status = ?", f.status.map(|s| vec![s.as_str()]));
+    filter.when("o.customer_id = ?", f.customer_id.map(|id| vec![id]));
+    filter.when("o.channel = ?", f.channel.map(|c| vec![c.as_str()]));
+    filter.when("o.created_at >= ?", f.created_from.map(|t| vec![t.micros()]));
+    filter.when("o.created_at < ?", f.created_before.map(|t| vec![t.micros()]));
+    filter.when(
+        "(LOWER(o.number) LIKE ? ESCAPE '!' OR LOWER(o.external_ref) LIKE ? ESCAPE '!' \
+         OR LOWER(c.code) LIKE ? ESCAPE '!' OR LOWER(c.name) LIKE ? ESCAPE '!')",
+        f.q.as_deref().map(contains_pattern).map(|p| vec![p.clone(), p.clone(), p.clone(), p]),
+    );
+    let sql = format!("SELECT {HEADER_COLUMNS} FROM {HEADER_FROM}{} ORDER BY o.id DESC LIMIT {limit}", filter.sql());
+    tx.query(&sql, &filter.params)?.iter().map(header).collect()
+}
+
+pub fn append_event(tx: &mut dyn Tx, order_id: i64, actor: &str, action: &str, details: &serde_json::Value, at: Timestamp) -> Result<(), DbError> {
+    tx.execute(
+        "INSERT INTO order_events (order_id, at, actor, action, details) VALUES (?, ?, ?, ?, ?)",
+        params![order_id, at.micros(), actor, action, details.to_string()],
+    )?;
+    Ok(())
+}
+
+pub fn events(tx: &mut dyn Tx, order_id: i64) -> Result<Vec<OrderEvent>, DbError> {
+    tx.query("SELECT id, at, actor, action, details FROM order_events WHERE order_id = ? ORDER BY id", params![order_id])?
+        .iter()
+        .map(|r| {
+            Ok(OrderEvent {
+                id: r.int(0)?,
+                at: Timestamp(r.int(1)?),
+                actor: r.text(2)?,
+                action: r.text(3)?,
+                details: serde_json::from_str(&r.text(4)?).unwrap_or(serde_json::Value::Null),
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,10 @@
+//! Stock rules: the kinds of movement that change a stock level.
+
+crate::text_enum!(
+    /// Why a stock level changed. Every change is one movement row, so any level can be
+    /// rebuilt by adding up its movements.
+    MovementKind { Adjustment = "adjustment", Reservation = "reservation", Release = "release" }
+);
+
+/// Stock quantities are whole units (see `money::Quantity`); a level may hold at most this.
+pub const MAX_ON_HAND: i64 = 1_000_000_000;
