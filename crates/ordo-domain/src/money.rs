@@ -65,6 +65,16 @@ impl Currency {
         rounded
     }
 
+    /// The amount shown with at least the currency's minor digits (`30.6` → `30.60`),
+    /// keeping finer unit-price digits (`0.0125` stays).
+    pub fn show(&self, amount: Decimal) -> Decimal {
+        let mut shown = amount.normalize();
+        if shown.scale() < self.minor_units() {
+            shown.rescale(self.minor_units());
+        }
+        shown
+    }
+
     pub fn field(field: &str, value: Option<&str>) -> Result<Option<Currency>, FieldError> {
         match value.map(str::trim) {
             None | Some("") => Ok(None),
@@ -139,11 +149,7 @@ pub fn from_e4(stored: i64) -> Decimal {
 
 /// Stored amount shown in a currency: always with the currency's minor digits (`"12.50"`).
 pub fn from_e4_in(stored: i64, currency: Currency) -> Decimal {
-    let mut value = Decimal::new(stored, STORAGE_SCALE).normalize();
-    if value.scale() < currency.minor_units() {
-        value.rescale(currency.minor_units());
-    }
-    value
+    currency.show(Decimal::new(stored, STORAGE_SCALE))
 }
 
 /// A count of units. Whole units only for now: fractional units of measure (kg, m) come

@@ -1,1 +1,99 @@
+//! Ordo's HTTP edge: the REST API under `/api/v1`, its OpenAPI document, health checks.
+//! Handlers only parse, authorise and call the service layer; no business logic here.
 
+mod catalog;
+mod customers;
+pub mod error;
+mod extract;
+mod inventory;
+mod openapi;
+mod orders;
+
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use error::ApiError;
+use ordo_app::Database;
+use ordo_app::auth::Principal;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+pub use openapi::openapi_json;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Database,
+    /// Recently verified tokens, by hash.
+    pub(crate) tokens: Arc<Mutex<HashMap<String, (Principal, Instant)>>>,
+}
+
+impl AppState {
+    pub fn new(db: Database) -> AppState {
+        AppState { db, tokens: Arc::new(Mutex::new(HashMap::new())) }
+    }
+}
+
+/// The whole HTTP application.
+pub fn app(state: AppState) -> Router {
+    let api = Router::new()
+        .merge(catalog::router())
+        .merge(customers::router())
+        .merge(inventory::router())
+        .merge(orders::router())
+        .route("/openapi.json", get(openapi_document))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed);
+    Router::new()
+        .nest("/api/v1", api)
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/", get(index))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(extract::MAX_BODY_BYTES))
+        // A client that has not sent its request within this time is cut off.
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn openapi_document() -> Response {
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], openapi_json()).into_response()
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Ready when the database answers.
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.db.ping().await {
+        Ok(()) => (StatusCode::OK, "ready").into_response(),
+        Err(error) => {
+            tracing::warn!(%error, "not ready");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}
+
+async fn index() -> Json<serde_json::Value> {
+    Json(serde_json::json!({
+        "name": "Ordo",
+        "api": "/api/v1",
+        "openapi": "/api/v1/openapi.json",
+        "version": env!("CARGO_PKG_VERSION"),
+    }))
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound("no such resource".into())
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}

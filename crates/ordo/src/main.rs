@@ -1,1 +1,135 @@
-fn main(){}
+use clap::{Parser, Subcommand};
+use ordo::{Application, BoxError, create_token, open_database, shutdown_signal};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Ordo: order management for small and mid-sized businesses.
+#[derive(Parser)]
+#[command(name = "ordo", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    db: DbArgs,
+}
+
+#[derive(clap::Args, Clone)]
+struct DbArgs {
+    /// PostgreSQL URL (postgres://…); without it Ordo uses the SQLite file in --data-dir.
+    #[arg(long, env = "ORDO_DATABASE_URL", global = true)]
+    database_url: Option<String>,
+    /// Folder of the embedded database.
+    #[arg(long, env = "ORDO_DATA_DIR", default_value = "./ordo-data", global = true)]
+    data_dir: PathBuf,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the API server (the default command).
+    Serve {
+        #[arg(long, env = "ORDO_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Load demo data into an empty database and print an admin token for it.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Bring the database schema up to date, then exit.
+    Migrate,
+    /// Load the demo data set (products, warehouses, customers, 500 orders) into an empty database.
+    Demo,
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Measure Ordo (see `ordo bench placement --help`).
+    Bench {
+        #[command(subcommand)]
+        command: ordo::bench::BenchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create a token and print it (one line, nothing else) on stdout.
+    Create {
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("ORDO_LOG").unwrap_or_else(|_| EnvFilter::new("info,tower_http=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if std::env::var("ORDO_LOG_FORMAT").is_ok_and(|f| f == "json") {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn main() -> ExitCode {
+    init_logging();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("ordo: cannot start the runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("ordo: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), BoxError> {
+    let db_args = cli.db.clone();
+    let open = || open_database(db_args.database_url.as_deref(), &db_args.data_dir);
+    match cli.command.unwrap_or(Command::Serve { listen: "127.0.0.1:8080".into(), demo: false }) {
+        Command::Serve { listen, demo } => {
+            let db = open().await?;
+            if demo {
+                if ordo::demo::is_empty(&db).await? {
+                    ordo::demo::load(&db).await?;
+                    let token = create_token(&db, "admin", "demo").await?;
+                    tracing::info!("demo data loaded; admin API token for trying it out: {token}");
+                    eprintln!("\n  Demo admin token:  {token}\n  Try:  curl -H 'Authorization: Bearer {token}' http://{listen}/api/v1/orders?limit=5\n");
+                } else {
+                    tracing::info!("the database already has data: demo data not loaded");
+                }
+            }
+            let app = Application::build(db, &listen).await?;
+            tracing::info!(%listen, port = app.port(), "Ordo is serving the API under /api/v1");
+            app.run_until(shutdown_signal()).await?;
+            Ok(())
+        }
+        Command::Migrate => {
+            open().await?;
+            tracing::info!("database schema is up to date");
+            Ok(())
+        }
+        Command::Demo => {
+            let db = open().await?;
+            if !ordo::demo::is_empty(&db).await? {
+                return Err("the database already has products or orders; demo data goes into an empty database only".into());
+            }
+            let summary = ordo::demo::load(&db).await?;
+            println!("{summary}");
+            Ok(())
+        }
+        Command::Token { command: TokenCommand::Create { role, name } } => {
+            let db = open().await?;
+            println!("{}", create_token(&db, &role, &name).await?);
+            Ok(())
+        }
+        Command::Bench { command } => ordo::bench::run(command).await,
+    }
+}

@@ -1,20 +1,21 @@
 use super::model::{PriceList, PriceListItem, Product};
 use crate::db::{DbError, Filter, Row, Tx};
 use crate::params;
-use ordo_domain::money::{from_e4, to_e4};
+use ordo_domain::money::{from_e4, from_e4_in, to_e4};
 use ordo_domain::{Currency, Timestamp};
 
 const PRODUCT_COLUMNS: &str = "id, sku, name, description, unit, price_e4, currency, tax_rate_e4, weight_g, active, version, created_at, updated_at";
 
 fn product(row: &Row) -> Result<Product, DbError> {
+    let currency = currency(&row.text(6)?)?;
     Ok(Product {
         id: row.int(0)?,
         sku: row.text(1)?,
         name: row.text(2)?,
         description: row.opt_text(3)?,
         unit: row.text(4)?,
-        price: from_e4(row.int(5)?),
-        currency: currency(&row.text(6)?)?,
+        price: from_e4_in(row.int(5)?, currency),
+        currency,
         tax_rate: from_e4(row.int(7)?),
         weight_kg: row.opt_int(8)?.map(|g| rust_decimal::Decimal::new(g, 3).normalize()),
         active: row.bool(9)?,
@@ -136,15 +137,16 @@ pub fn list_price_lists(tx: &mut dyn Tx) -> Result<Vec<PriceList>, DbError> {
 
 fn price_list_with_items(tx: &mut dyn Tx, row: &Row) -> Result<PriceList, DbError> {
     let id = row.int(0)?;
+    let list_currency = currency(&row.text(3)?)?;
     let items = tx
         .query(
             "SELECT p.sku, i.price_e4 FROM price_list_items i JOIN products p ON p.id = i.product_id WHERE i.price_list_id = ? ORDER BY p.sku",
             params![id],
         )?
         .iter()
-        .map(|r| Ok(PriceListItem { sku: r.text(0)?, price: from_e4(r.int(1)?) }))
+        .map(|r| Ok(PriceListItem { sku: r.text(0)?, price: from_e4_in(r.int(1)?, list_currency) }))
         .collect::<Result<_, DbError>>()?;
-    Ok(PriceList { id, code: row.text(1)?, name: row.text(2)?, currency: currency(&row.text(3)?)?, customer_group: row.opt_text(4)?, items })
+    Ok(PriceList { id, code: row.text(1)?, name: row.text(2)?, currency: list_currency, customer_group: row.opt_text(4)?, items })
 }
 
 /// Prices for `product_ids` from the first list that has them: the customer's own list,

@@ -7,7 +7,7 @@ use tokio::sync::Semaphore;
 
 type Connect<C> = Box<dyn Fn() -> Result<C, DbError> + Send + Sync>;
 
-pub(super) struct Pool<C> {
+pub(super) struct Pool<C: Send + 'static> {
     idle: Mutex<Vec<C>>,
     permits: Arc<Semaphore>,
     connect: Connect<C>,
@@ -60,6 +60,17 @@ impl<C: Send + 'static> Pool<C> {
             && let Ok(mut idle) = self.idle.lock()
         {
             idle.push(conn);
+        }
+    }
+}
+
+impl<C: Send + 'static> Drop for Pool<C> {
+    /// The PostgreSQL client blocks while closing, which must not happen on an async
+    /// worker thread: close idle connections on a plain thread instead.
+    fn drop(&mut self) {
+        let idle = self.idle.get_mut().map(std::mem::take).unwrap_or_default();
+        if !idle.is_empty() {
+            let _ = std::thread::Builder::new().name("ordo-pool-close".into()).spawn(move || drop(idle));
         }
     }
 }

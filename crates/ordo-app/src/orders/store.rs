@@ -171,7 +171,7 @@ pub fn attach_lines(tx: &mut dyn Tx, orders: &mut [Order]) -> Result<(), DbError
             sku: row.text(2)?,
             name: row.text(3)?,
             quantity: row.int(4)?,
-            unit_price: from_e4(row.int(5)?),
+            unit_price: from_e4_in(row.int(5)?, currency),
             discount_percent: from_e4(row.int(6)?),
             tax_rate: from_e4(row.int(7)?),
             line_total: from_e4_in(row.int(8)?, currency),

@@ -1,0 +1,228 @@
+//! The one place where errors become HTTP responses: RFC 9457 `application/problem+json`.
+//! Internal causes are logged, never sent to the client.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use ordo_app::auth::TokenError;
+use ordo_app::catalog::CatalogError;
+use ordo_app::customers::CustomerError;
+use ordo_app::inventory::InventoryError;
+use ordo_app::orders::{OrderError, ShortLine};
+use ordo_app::DbError;
+use ordo_domain::orders::{OrderAction, OrderStatus};
+use ordo_domain::{FieldError, Invalid};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// An RFC 9457 problem. Extension members appear only where they apply.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI naming the kind of problem, e.g. `urn:ordo:problem:validation`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Each invalid field and why (validation problems).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<FieldErrorDoc>>,
+    /// Each SKU that could not be reserved (insufficient stock).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub short: Option<Vec<ShortLine>>,
+    /// The order's state when an action is not allowed in it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_status: Option<OrderStatus>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed_actions: Option<Vec<OrderAction>>,
+    /// The version the resource is at (precondition failures).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_version: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FieldErrorDoc {
+    /// Path of the field in the request, e.g. `lines[1].quantity`.
+    pub field: String,
+    pub message: String,
+}
+
+impl From<&FieldError> for FieldErrorDoc {
+    fn from(e: &FieldError) -> Self {
+        FieldErrorDoc { field: e.field.clone(), message: e.message.clone() }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+    #[error(transparent)]
+    Customer(#[from] CustomerError),
+    #[error(transparent)]
+    Inventory(#[from] InventoryError),
+    #[error(transparent)]
+    Order(#[from] OrderError),
+    #[error(transparent)]
+    Token(#[from] TokenError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    #[error("{0}")]
+    MalformedJson(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("the request body is larger than {0} bytes")]
+    PayloadTooLarge(usize),
+    #[error("a valid bearer token is required (Authorization: Bearer …)")]
+    Unauthenticated,
+    #[error("your role {role} may not {action}")]
+    Forbidden { role: &'static str, action: &'static str },
+    #[error("{0}")]
+    NotFound(String),
+    #[error("this Idempotency-Key was already used for a different request")]
+    IdempotencyKeyReused,
+    #[error("If-Match does not match the current version {current}")]
+    PreconditionFailed { current: i64 },
+    #[error("method not allowed")]
+    MethodNotAllowed,
+}
+
+struct Shape {
+    status: StatusCode,
+    kind: &'static str,
+    title: &'static str,
+}
+
+const fn shape(status: StatusCode, kind: &'static str, title: &'static str) -> Shape {
+    Shape { status, kind, title }
+}
+
+impl ApiError {
+    fn shape(&self) -> Shape {
+        use StatusCode as S;
+        let invalid = shape(S::UNPROCESSABLE_ENTITY, "validation", "Invalid request");
+        let conflict = shape(S::CONFLICT, "conflict", "Conflict");
+        let not_found = shape(S::NOT_FOUND, "not-found", "Not found");
+        let precondition = shape(S::PRECONDITION_FAILED, "precondition-failed", "Precondition failed");
+        let internal = shape(S::INTERNAL_SERVER_ERROR, "internal", "Internal error");
+        match self {
+            ApiError::Catalog(e) => match e {
+                CatalogError::Invalid(_) => invalid,
+                CatalogError::ProductNotFound(_) | CatalogError::PriceListNotFound(_) => not_found,
+                CatalogError::SkuTaken(_) | CatalogError::PriceListCodeTaken(_) => conflict,
+                CatalogError::VersionMismatch { .. } => precondition,
+                CatalogError::Db(e) => db_shape(e),
+            },
+            ApiError::Customer(e) => match e {
+                CustomerError::Invalid(_) => invalid,
+                CustomerError::NotFound(_) => not_found,
+                CustomerError::CodeTaken(_) => conflict,
+                CustomerError::VersionMismatch { .. } => precondition,
+                CustomerError::Db(e) => db_shape(e),
+            },
+            ApiError::Inventory(e) => match e {
+                InventoryError::Invalid(_) => invalid,
+                InventoryError::WarehouseNotFound(_) | InventoryError::ProductNotFound(_) => not_found,
+                InventoryError::WarehouseCodeTaken(_) | InventoryError::BelowReserved { .. } => conflict,
+                InventoryError::Db(e) => db_shape(e),
+            },
+            ApiError::Order(e) => match e {
+                OrderError::Invalid(_) => invalid,
+                OrderError::NotFound(_) | OrderError::CustomerNotFound(_) => not_found,
+                OrderError::ShortStock(_) => shape(S::CONFLICT, "insufficient-stock", "Insufficient stock"),
+                OrderError::IllegalTransition(_) => shape(S::CONFLICT, "illegal-transition", "Action not allowed in this state"),
+                OrderError::VersionMismatch { .. } => precondition,
+                OrderError::Db(e) => db_shape(e),
+            },
+            ApiError::Token(e) => match e {
+                TokenError::Invalid(_) => invalid,
+                TokenError::NoRandomness(_) => internal,
+                TokenError::Db(e) => db_shape(e),
+            },
+            ApiError::Db(e) => db_shape(e),
+            ApiError::Invalid(_) => invalid,
+            ApiError::MalformedJson(_) => shape(S::BAD_REQUEST, "malformed-json", "Malformed JSON"),
+            ApiError::UnsupportedMediaType(_) => {
+                shape(S::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type", "Unsupported media type")
+            }
+            ApiError::PayloadTooLarge(_) => shape(S::PAYLOAD_TOO_LARGE, "payload-too-large", "Payload too large"),
+            ApiError::Unauthenticated => shape(S::UNAUTHORIZED, "unauthenticated", "Unauthenticated"),
+            ApiError::Forbidden { .. } => shape(S::FORBIDDEN, "forbidden", "Forbidden"),
+            ApiError::NotFound(_) => not_found,
+            ApiError::IdempotencyKeyReused => {
+                shape(S::UNPROCESSABLE_ENTITY, "idempotency-key-reused", "Idempotency key reused")
+            }
+            ApiError::PreconditionFailed { .. } => precondition,
+            ApiError::MethodNotAllowed => shape(S::METHOD_NOT_ALLOWED, "method-not-allowed", "Method not allowed"),
+        }
+    }
+
+    fn field_errors(&self) -> Option<&[FieldError]> {
+        let invalid = match self {
+            ApiError::Invalid(e)
+            | ApiError::Catalog(CatalogError::Invalid(e))
+            | ApiError::Customer(CustomerError::Invalid(e))
+            | ApiError::Inventory(InventoryError::Invalid(e))
+            | ApiError::Order(OrderError::Invalid(e))
+            | ApiError::Token(TokenError::Invalid(e)) => e,
+            _ => return None,
+        };
+        Some(&invalid.0)
+    }
+}
+
+fn db_shape(error: &DbError) -> Shape {
+    match error {
+        DbError::Unavailable(_) | DbError::Conflict(_) => {
+            shape(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Service unavailable")
+        }
+        DbError::UniqueViolation(_) => shape(StatusCode::CONFLICT, "conflict", "Conflict"),
+        DbError::Decode(_) | DbError::Other(_) => {
+            shape(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error")
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let shape = self.shape();
+        let detail = if shape.status.is_server_error() {
+            tracing::error!(error = %self, "request failed");
+            "the server could not complete the request; it has been logged".to_string()
+        } else {
+            self.to_string()
+        };
+        let mut problem = Problem {
+            kind: format!("urn:ordo:problem:{}", shape.kind),
+            title: shape.title.to_string(),
+            status: shape.status.as_u16(),
+            detail,
+            errors: self.field_errors().map(|errors| errors.iter().map(FieldErrorDoc::from).collect()),
+            short: None,
+            current_status: None,
+            allowed_actions: None,
+            current_version: None,
+        };
+        match &self {
+            ApiError::Order(OrderError::ShortStock(short)) => problem.short = Some(short.clone()),
+            ApiError::Order(OrderError::IllegalTransition(t)) => {
+                problem.current_status = Some(t.from);
+                problem.allowed_actions = Some(t.allowed.clone());
+            }
+            ApiError::PreconditionFailed { current }
+            | ApiError::Order(OrderError::VersionMismatch { current })
+            | ApiError::Catalog(CatalogError::VersionMismatch { current })
+            | ApiError::Customer(CustomerError::VersionMismatch { current }) => problem.current_version = Some(*current),
+            _ => {}
+        }
+        let body = serde_json::to_vec(&problem).unwrap_or_default();
+        let mut response = (shape.status, body).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        if matches!(self, ApiError::Unauthenticated) {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}

@@ -1,0 +1,309 @@
+//! A realistic demo data set, created through the same use cases as the API so it obeys
+//! every rule (prices, reservations, movements, events): 50 products, 3 warehouses,
+//! 30 customers in several groups and regions, two price lists and 500 orders spread over
+//! the last 90 days, some of them cancelled.
+
+use crate::BoxError;
+use ordo_app::catalog::{self, NewPriceList, NewProduct, PriceInput};
+use ordo_app::common::AmountInput;
+use ordo_app::customers::{self, NewCustomer};
+use ordo_app::inventory::{self, NewWarehouse, SetStock};
+use ordo_app::orders::{self, CancelOrder, NewOrder, NewOrderLine, OrderError, Placed};
+use ordo_app::{Ctx, Database, DbError};
+use ordo_domain::Timestamp;
+use ordo_domain::customers::AddressInput;
+
+/// A small deterministic generator, so every demo database is the same.
+struct Dice(u64);
+
+impl Dice {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+const PRODUCTS: &[(&str, &str, &str, &str)] = &[
+    ("TEA", "龙井绿茶 Longjing Green Tea", "250 g tin", "88.00"),
+    ("TEA", "普洱熟茶 Pu'er Ripe Tea Cake", "357 g cake", "168.00"),
+    ("TEA", "铁观音 Tieguanyin Oolong", "200 g bag", "96.00"),
+    ("TEA", "大红袍 Da Hong Pao", "150 g box", "238.00"),
+    ("TEA", "茉莉花茶 Jasmine Tea", "250 g bag", "45.00"),
+    ("TEA", "白毫银针 Silver Needle White Tea", "100 g box", "298.00"),
+    ("TEA", "祁门红茶 Keemun Black Tea", "200 g tin", "120.00"),
+    ("TEA", "碧螺春 Biluochun Green Tea", "125 g tin", "158.00"),
+    ("CER", "青花瓷茶杯 Blue-and-White Teacup", "set of 4", "128.00"),
+    ("CER", "紫砂壶 Yixing Clay Teapot", "300 ml", "460.00"),
+    ("CER", "盖碗 Gaiwan", "150 ml", "68.00"),
+    ("CER", "公道杯 Fairness Pitcher", "250 ml glass", "39.00"),
+    ("CER", "建盏 Jian Zhan Tea Bowl", "hare's fur glaze", "350.00"),
+    ("CER", "景德镇花瓶 Jingdezhen Vase", "30 cm", "680.00"),
+    ("CER", "陶瓷餐盘 Porcelain Dinner Plate", "27 cm", "55.00"),
+    ("CER", "茶盘 Bamboo Tea Tray", "45 × 30 cm", "189.00"),
+    ("SLK", "真丝围巾 Silk Scarf", "90 × 90 cm", "399.00"),
+    ("SLK", "真丝睡衣 Silk Pyjamas", "size M", "899.00"),
+    ("SLK", "丝绸枕套 Silk Pillowcase", "51 × 76 cm", "259.00"),
+    ("SLK", "刺绣手帕 Embroidered Handkerchief", "pack of 3", "79.00"),
+    ("SLK", "丝巾礼盒 Silk Scarf Gift Box", "two scarves", "699.00"),
+    ("ELE", "蓝牙耳机 Bluetooth Earbuds", "ANC, 30 h", "299.00"),
+    ("ELE", "充电宝 Power Bank 20000 mAh", "PD 65 W", "199.00"),
+    ("ELE", "USB-C 数据线 USB-C Cable", "2 m braided", "29.90"),
+    ("ELE", "智能手环 Fitness Band", "AMOLED", "249.00"),
+    ("ELE", "无线充电器 Wireless Charger", "15 W", "89.00"),
+    ("ELE", "电动牙刷 Electric Toothbrush", "sonic", "159.00"),
+    ("ELE", "小米台灯 Desk Lamp", "LED, dimmable", "169.00"),
+    ("ELE", "便携音箱 Portable Speaker", "waterproof", "229.00"),
+    ("ELE", "机械键盘 Mechanical Keyboard", "87 keys", "399.00"),
+    ("FOD", "五常大米 Wuchang Rice", "5 kg", "89.00"),
+    ("FOD", "东北木耳 Black Fungus", "250 g", "36.00"),
+    ("FOD", "金华火腿 Jinhua Ham", "1 kg", "268.00"),
+    ("FOD", "云南咖啡 Yunnan Coffee Beans", "500 g", "98.00"),
+    ("FOD", "枸杞 Goji Berries", "500 g", "49.00"),
+    ("FOD", "蜂蜜 Wildflower Honey", "500 g", "68.00"),
+    ("FOD", "月饼礼盒 Mooncake Gift Box", "8 pieces", "188.00"),
+    ("FOD", "老干妈 Chili Crisp", "280 g × 3", "39.00"),
+    ("FOD", "手工挂面 Hand-Pulled Noodles", "1 kg", "25.00"),
+    ("FOD", "红枣 Red Dates", "1 kg", "42.00"),
+    ("HOM", "竹制砧板 Bamboo Cutting Board", "40 × 28 cm", "79.00"),
+    ("HOM", "铸铁锅 Cast-Iron Wok", "32 cm", "259.00"),
+    ("HOM", "羽绒被 Down Duvet", "200 × 230 cm", "1299.00"),
+    ("HOM", "纯棉毛巾 Cotton Towel", "pack of 2", "59.00"),
+    ("HOM", "香薰蜡烛 Scented Candle", "osmanthus", "88.00"),
+    ("HOM", "收纳箱 Storage Box", "45 L", "49.00"),
+    ("HOM", "保温杯 Vacuum Flask", "500 ml", "129.00"),
+    ("HOM", "筷子礼盒 Chopsticks Gift Set", "5 pairs", "99.00"),
+    ("HOM", "中国结 Chinese Knot", "wall hanging", "35.00"),
+    ("HOM", "剪纸窗花 Paper-Cut Window Art", "set of 10", "28.00"),
+];
+
+const CUSTOMERS: &[(&str, &str, &str, &str, &str)] = &[
+    // (name, group, region, city, country)
+    ("上海华联贸易有限公司", "wholesale", "华东", "上海", "CN"),
+    ("杭州茶韵商行", "wholesale", "华东", "杭州", "CN"),
+    ("南京百货集团", "wholesale", "华东", "南京", "CN"),
+    ("苏州丝绸之家", "retail", "华东", "苏州", "CN"),
+    ("广州美思贸易", "wholesale", "华南", "广州", "CN"),
+    ("深圳优品电子", "wholesale", "华南", "深圳", "CN"),
+    ("厦门茶叶进出口公司", "vip", "华南", "厦门", "CN"),
+    ("北京京东方零售", "wholesale", "华北", "北京", "CN"),
+    ("天津食品超市", "retail", "华北", "天津", "CN"),
+    ("成都熊猫礼品店", "retail", "西南", "成都", "CN"),
+    ("重庆山城百货", "retail", "西南", "重庆", "CN"),
+    ("武汉长江商贸", "wholesale", "华中", "武汉", "CN"),
+    ("西安古都文创", "retail", "西北", "西安", "CN"),
+    ("青岛海滨家居", "retail", "华东", "青岛", "CN"),
+    ("大连北方贸易", "wholesale", "东北", "大连", "CN"),
+    ("香港利丰有限公司", "vip", "港澳台", "香港", "HK"),
+    ("澳門新世紀貿易", "retail", "港澳台", "澳門", "MO"),
+    ("台北永豐商行", "wholesale", "港澳台", "台北", "TW"),
+    ("高雄港口貿易", "retail", "港澳台", "高雄", "TW"),
+    ("Golden Dragon Imports Ltd", "wholesale", "Overseas", "London", "GB"),
+    ("Pacific Tea Company", "vip", "Overseas", "San Francisco", "US"),
+    ("Maple Leaf Trading", "retail", "Overseas", "Vancouver", "CA"),
+    ("Sydney Asian Grocers", "retail", "Overseas", "Sydney", "AU"),
+    ("Singapore Orchard Mart", "wholesale", "Overseas", "Singapore", "SG"),
+    ("Berlin Ostasien Handel GmbH", "retail", "Overseas", "Berlin", "DE"),
+    ("Tokyo Sakura Shoten", "retail", "Overseas", "Tokyo", "JP"),
+    ("张伟", "retail", "华东", "上海", "CN"),
+    ("王芳", "retail", "华南", "广州", "CN"),
+    ("李娜", "vip", "华北", "北京", "CN"),
+    ("陈静", "retail", "西南", "成都", "CN"),
+];
+
+const WAREHOUSES: &[(&str, &str, &str, &str)] = &[
+    ("SH-01", "上海一号仓 Shanghai DC", "华东", "上海"),
+    ("GZ-01", "广州南沙仓 Guangzhou DC", "华南", "广州"),
+    ("BJ-01", "北京顺义仓 Beijing DC", "华北", "北京"),
+];
+
+pub async fn is_empty(db: &Database) -> Result<bool, BoxError> {
+    let count = db
+        .read(|tx| {
+            let products = tx.query_one("SELECT COUNT(*) FROM products", &[])?.int(0)?;
+            let orders = tx.query_one("SELECT COUNT(*) FROM orders", &[])?.int(0)?;
+            Ok::<_, DbError>(products + orders)
+        })
+        .await?;
+    Ok(count == 0)
+}
+
+fn amount(text: &str) -> Option<AmountInput> {
+    Some(AmountInput(text.to_string()))
+}
+
+/// Loads the demo data set; returns a one-line summary.
+pub async fn load(db: &Database) -> Result<String, BoxError> {
+    let started = Timestamp::now();
+    let setup = Ctx { actor: "demo".into(), now: started.minus_days(91) };
+    let ctx = setup.clone();
+    let product_count = db
+        .write(move |tx| {
+            for (code, name, region, city) in WAREHOUSES {
+                let input = NewWarehouse {
+                    code: Some(code.to_string()),
+                    name: Some(name.to_string()),
+                    region: Some(region.to_string()),
+                    address: Some(AddressInput {
+                        line1: Some("物流园区 1 号 Logistics Park 1".into()),
+                        city: Some(city.to_string()),
+                        country: Some("CN".into()),
+                        ..Default::default()
+                    }),
+                };
+                inventory::create_warehouse(tx, &ctx, &input).map_err(|e| e.to_string())?;
+            }
+            for (i, (family, name, description, price)) in PRODUCTS.iter().enumerate() {
+                let input = NewProduct {
+                    sku: Some(format!("{family}-{:03}", i + 1)),
+                    name: Some(name.to_string()),
+                    description: Some(description.to_string()),
+                    price: amount(price),
+                    currency: Some("CNY".into()),
+                    tax_rate: amount(if *family == "FOD" { "0.09" } else { "0.13" }),
+                    unit: Some(if *family == "FOD" { "bag" } else { "pcs" }.into()),
+                    weight_kg: amount("0.5"),
+                    active: Some(true),
+                };
+                let product = catalog::create_product(tx, &ctx, &input).map_err(|e| e.to_string())?;
+                for (w, (code, ..)) in WAREHOUSES.iter().enumerate() {
+                    let on_hand = 300 + ((i * 37 + w * 101) % 500) as i64;
+                    let input = SetStock { on_hand: Some(on_hand), reason: Some("opening stock".into()) };
+                    inventory::set_stock(tx, &ctx, code, &product.sku, &input).map_err(|e| e.to_string())?;
+                }
+            }
+            for (code, group, discount) in [("WHOLESALE-CNY", "wholesale", 85), ("VIP-CNY", "vip", 80)] {
+                let items = PRODUCTS
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (family, _, _, price))| {
+                        let list: rust_decimal::Decimal = price.parse().unwrap_or_default();
+                        let price = (list * rust_decimal::Decimal::from(discount) / rust_decimal::Decimal::ONE_HUNDRED).round_dp(2);
+                        PriceInput { sku: Some(format!("{family}-{:03}", i + 1)), price: amount(&price.to_string()) }
+                    })
+                    .collect();
+                let input = NewPriceList {
+                    code: Some(code.into()),
+                    name: Some(format!("{group} prices ({discount}% of list)")),
+                    currency: Some("CNY".into()),
+                    customer_group: Some(group.into()),
+                    items,
+                };
+                catalog::create_price_list(tx, &ctx, &input).map_err(|e| e.to_string())?;
+            }
+            for (i, (name, group, region, city, country)) in CUSTOMERS.iter().enumerate() {
+                let address = AddressInput {
+                    name: Some(name.to_string()),
+                    phone: Some(format!("+86 138 0013 {:04}", 1000 + i)),
+                    line1: Some(format!("{} 路 {} 号 No. {} Commerce Road", city, 10 + i, 10 + i)),
+                    city: Some(city.to_string()),
+                    region: Some(region.to_string()),
+                    postal_code: Some(format!("{:06}", 200_000 + i * 1111)),
+                    country: Some(country.to_string()),
+                    ..Default::default()
+                };
+                let input = NewCustomer {
+                    code: Some(format!("C{:04}", i + 1)),
+                    name: Some(name.to_string()),
+                    group: Some(group.to_string()),
+                    region: Some(region.to_string()),
+                    email: Some(format!("buyer{}@example.com", i + 1)),
+                    phone: address.phone.clone(),
+                    contact_name: None,
+                    shipping_address: Some(address.clone()),
+                    billing_address: Some(address),
+                    payment_terms: Some(if *group == "retail" { "prepaid" } else { "net30" }.into()),
+                    credit_limit: amount(if *group == "retail" { "5000" } else { "200000" }),
+                    // Every demo customer buys in CNY: the demo catalog is priced in CNY only.
+                    currency: Some("CNY".into()),
+                    price_list: None,
+                };
+                customers::create_customer(tx, &ctx, &input).map_err(|e| e.to_string())?;
+            }
+            Ok::<_, DemoError>(PRODUCTS.len())
+        })
+        .await?;
+
+    // 500 orders, oldest first, so numbers rise with time.
+    let mut dice = Dice(0x5eed_0bd0);
+    let channels = ["web", "web", "phone", "email", "store", "marketplace", "api", "import"];
+    let mut placed = 0;
+    let mut cancelled = 0;
+    for n in 0..500_i64 {
+        let minutes_ago = (500 - n) * 90 * 24 * 60 / 500 + dice.below(60) as i64;
+        let now = Timestamp(started.micros() - minutes_ago * 60_000_000);
+        let line_count = 1 + dice.below(4) as usize;
+        let lines = (0..line_count)
+            .map(|_| {
+                let i = dice.below(PRODUCTS.len() as u64) as usize;
+                NewOrderLine {
+                    sku: Some(format!("{}-{:03}", PRODUCTS[i].0, i + 1)),
+                    quantity: Some(1 + dice.below(5) as i64),
+                    unit_price: None,
+                    discount_percent: None,
+                }
+            })
+            .collect();
+        let channel = channels[dice.below(channels.len() as u64) as usize];
+        let input = NewOrder {
+            customer_id: Some(1 + dice.below(CUSTOMERS.len() as u64) as i64),
+            channel: Some(channel.into()),
+            external_ref: (channel == "marketplace").then(|| format!("TM{}", 2_026_000_000 + n * 7)),
+            currency: None,
+            lines: Some(lines),
+            shipping_address: None,
+            notes: (dice.below(5) == 0).then(|| "请在工作日送货 Please deliver on a weekday".to_string()),
+            requested_delivery_date: None,
+        };
+        let cancel = dice.below(100) < 12;
+        let ctx = Ctx { actor: "demo".into(), now };
+        let result = db
+            .write(move |tx| {
+                let order = match orders::place_order(tx, &ctx, &input)? {
+                    Placed::Created(order) | Placed::Existing(order) => order,
+                };
+                if cancel {
+                    let later = Ctx { actor: "demo".into(), now: ctx.now.plus_seconds(3600) };
+                    let reason = CancelOrder { reason: Some("客户取消 customer changed their mind".into()) };
+                    orders::cancel_order(tx, &later, order.id, None, &reason)?;
+                }
+                Ok::<_, OrderError>(())
+            })
+            .await;
+        match result {
+            Ok(()) => {
+                placed += 1;
+                cancelled += usize::from(cancel);
+            }
+            Err(OrderError::ShortStock(_)) => {}
+            Err(other) => return Err(other.into()),
+        }
+    }
+    Ok(format!(
+        "demo data loaded: {product_count} products, {} warehouses, {} customers, 2 price lists, {placed} orders ({cancelled} cancelled)",
+        WAREHOUSES.len(),
+        CUSTOMERS.len()
+    ))
+}
+
+/// The setup step's error: any use case's message, or the database's.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error("{0}")]
+    Step(String),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<String> for DemoError {
+    fn from(message: String) -> Self {
+        DemoError::Step(message)
+    }
+}
+
+ordo_app::store_error!(DemoError);

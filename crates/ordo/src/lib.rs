@@ -1,0 +1,75 @@
+//! The `ordo` program: the server application and the commands around it.
+
+pub mod bench;
+pub mod demo;
+
+use ordo_app::{Database, DbConfig};
+use std::future::Future;
+use std::path::Path;
+use tokio::net::TcpListener;
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Opens (and migrates) the database named by a URL, or the SQLite file in `data_dir`.
+pub async fn open_database(database_url: Option<&str>, data_dir: &Path) -> Result<Database, BoxError> {
+    let config = DbConfig::from_url_or_dir(database_url, data_dir)?;
+    tracing::info!(database = %config.describe(), "opening database");
+    Ok(Database::open(&config).await?)
+}
+
+/// A bound, ready server. Binding to port 0 picks a free port: tests use that.
+pub struct Application {
+    listener: TcpListener,
+    state: ordo_http::AppState,
+}
+
+impl Application {
+    pub async fn build(db: Database, listen: &str) -> Result<Application, BoxError> {
+        let listener = TcpListener::bind(listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+        if let Err(error) = ordo_app::idempotency::purge_expired(&db).await {
+            tracing::warn!(%error, "could not purge expired idempotency keys");
+        }
+        Ok(Application { listener, state: ordo_http::AppState::new(db) })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    /// Serves until `shutdown` resolves, then finishes the requests in flight.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let app = ordo_http::app(self.state);
+        axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+/// Creates an API token and returns it in clear.
+pub async fn create_token(db: &Database, role: &str, name: &str) -> Result<String, BoxError> {
+    let (role, name) = (role.to_string(), name.to_string());
+    let now = ordo_domain::Timestamp::now();
+    let (token, _) = db.write(move |tx| ordo_app::auth::create_token(tx, &name, &role, now)).await?;
+    Ok(token)
+}
