@@ -1,0 +1,66 @@
+use crate::helpers::spawn_app;
+use reqwest::StatusCode;
+use serde_json::json;
+
+#[tokio::test]
+async fn a_customer_is_created_with_defaults_and_updated_with_if_match() {
+    let app = spawn_app().await;
+
+    let created = app
+        .post("/api/v1/customers", json!({"code": "C-SH-1", "name": "上海华联", "group": "Wholesale", "region": "华东", "email": "buyer@example.com",
+            "payment_terms": "NET30", "credit_limit": "50000", "currency": "CNY",
+            "shipping_address": {"line1": "南京东路 1 号", "city": "上海", "country": "cn"}}))
+        .await;
+    let id = created.body["id"].as_i64().unwrap();
+    let updated = app.patch(&format!("/api/v1/customers/{id}"), json!({"region": "华南"}), Some("\"1\"")).await;
+
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(created.body["group"], "wholesale");
+    assert_eq!(created.body["payment_terms"], "net30");
+    assert_eq!(created.body["credit_limit"], "50000");
+    assert_eq!(created.body["shipping_address"]["country"], "CN");
+    assert_eq!(updated.status, StatusCode::OK);
+    assert_eq!(updated.body["region"], "华南");
+    assert_eq!(updated.body["name"], "上海华联", "fields not in the patch stay");
+    assert_eq!(updated.body["version"], 2);
+}
+
+#[tokio::test]
+async fn customers_are_found_by_name_and_their_orders_listed() {
+    let app = spawn_app().await;
+    app.product("P-1", "10").await;
+    app.warehouse("W1").await;
+    app.stock("W1", "P-1", 5).await;
+    let tea_house = app.customer("TEA-HOUSE", "retail").await;
+    app.customer("OTHER", "retail").await;
+    app.post("/api/v1/orders", json!({"customer_id": tea_house, "lines": [{"sku": "P-1", "quantity": 2}]})).await;
+
+    let found = app.get("/api/v1/customers?q=tea-h").await;
+    let orders = app.get(&format!("/api/v1/customers/{tea_house}/orders")).await;
+    let missing = app.get("/api/v1/customers/999999/orders").await;
+
+    assert_eq!(found.body["items"].as_array().unwrap().len(), 1);
+    assert_eq!(found.body["items"][0]["code"], "TEA-HOUSE");
+    assert_eq!(orders.body["items"].as_array().unwrap().len(), 1);
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn an_order_is_filled_from_the_customers_defaults() {
+    let app = spawn_app().await;
+    app.product("P-1", "10").await;
+    app.warehouse("W1").await;
+    app.stock("W1", "P-1", 5).await;
+    let customer = app.customer("C-1", "retail").await;
+
+    let order = app.post("/api/v1/orders", json!({"customer_id": customer, "lines": [{"sku": "P-1", "quantity": 1}]})).await;
+    let elsewhere = app
+        .post("/api/v1/orders", json!({"customer_id": customer, "lines": [{"sku": "P-1", "quantity": 1}],
+            "shipping_address": {"line1": "1 Queen's Rd", "city": "Hong Kong", "country": "HK"}}))
+        .await;
+
+    assert_eq!(order.body["shipping_address"]["city"], "Shanghai");
+    assert_eq!(order.body["currency"], "CNY");
+    assert_eq!(order.body["payment_terms"], "prepaid");
+    assert_eq!(elsewhere.body["shipping_address"]["city"], "Hong Kong");
+}

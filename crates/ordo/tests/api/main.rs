@@ -1,0 +1,15 @@
+//! Black-box tests: each starts the real server on a random port with a database of its
+//! own (an SQLite file, or a fresh PostgreSQL schema when ORDO_TEST_DATABASE_URL is set)
+//! and talks HTTP to it like any client. One binary for all of them: faster to build.
+
+mod helpers;
+
+mod auth;
+mod catalog;
+mod concurrency;
+mod customers;
+mod idempotency;
+mod openapi;
+mod orders;
+mod stock;
+mod validation;
