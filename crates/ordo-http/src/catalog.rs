@@ -1,14 +1,18 @@
 //! `/api/v1/products` and `/api/v1/price-lists`.
 
-use crate::error::{ApiError, Problem};
-use crate::extract::{Caller, JsonBody, QueryParams, if_match, idempotency_key, path_id, post_once, with_etag};
 use crate::AppState;
+use crate::error::{ApiError, Problem};
+use crate::extract::{
+    Caller, JsonBody, QueryParams, idempotency_key, if_match, path_id, post_once, with_etag,
+};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, put};
 use axum::{Json, Router};
-use ordo_app::catalog::{self, NewPriceList, NewProduct, PriceList, Product, ProductPatch, SetPrice};
+use ordo_app::catalog::{
+    self, NewPriceList, NewProduct, PriceList, Product, ProductPatch, SetPrice,
+};
 use ordo_app::{Page, PageRequest};
 use ordo_domain::auth::Permission;
 use serde::Deserialize;
@@ -17,7 +21,10 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/products", get(list_products).post(create_product))
         .route("/products/{id}", get(get_product).patch(update_product))
-        .route("/price-lists", get(list_price_lists).post(create_price_list))
+        .route(
+            "/price-lists",
+            get(list_price_lists).post(create_price_list),
+        )
         .route("/price-lists/{code}/items/{sku}", put(set_list_price))
 }
 
@@ -36,28 +43,53 @@ pub struct ProductQuery {
     responses((status = 201, body = Product), (status = 409, body = Problem, description = "SKU taken"),
         (status = 422, body = Problem, description = "Invalid fields")),
     security(("bearer" = [])))]
-pub async fn create_product(State(state): State<AppState>, caller: Caller, headers: HeaderMap, body: JsonBody<NewProduct>) -> Result<Response, ApiError> {
+pub async fn create_product(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: JsonBody<NewProduct>,
+) -> Result<Response, ApiError> {
     let ctx = caller.require(Permission::CatalogManage, "manage the catalog")?;
     let key = idempotency_key(&headers, &caller, "products", &body.hash)?;
     let (input, work_ctx) = (body.value, ctx.clone());
-    post_once(&state, key, &ctx, move |tx| catalog::create_product(tx, &work_ctx, &input).map(|p| (StatusCode::CREATED, p))).await
+    post_once(&state, key, &ctx, move |tx| {
+        catalog::create_product(tx, &work_ctx, &input).map(|p| (StatusCode::CREATED, p))
+    })
+    .await
 }
 
 #[utoipa::path(get, path = "/api/v1/products", tag = "catalog", params(ProductQuery),
     responses((status = 200, body = Page<Product>), (status = 422, body = Problem)), security(("bearer" = [])))]
-pub async fn list_products(State(state): State<AppState>, caller: Caller, QueryParams(query): QueryParams<ProductQuery>) -> Result<Json<Page<Product>>, ApiError> {
+pub async fn list_products(
+    State(state): State<AppState>,
+    caller: Caller,
+    QueryParams(query): QueryParams<ProductQuery>,
+) -> Result<Json<Page<Product>>, ApiError> {
     caller.require(Permission::Read, "read")?;
-    let page = PageRequest::parse(query.limit, query.cursor.as_deref()).map_err(|e| ordo_domain::Invalid(vec![e]))?;
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref())
+        .map_err(|e| ordo_domain::Invalid(vec![e]))?;
     let q = query.q;
-    Ok(Json(state.db.read(move |tx| catalog::list_products(tx, q.as_deref(), page)).await?))
+    Ok(Json(
+        state
+            .db
+            .read(move |tx| catalog::list_products(tx, q.as_deref(), page))
+            .await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/products/{id}", tag = "catalog", params(("id" = i64, Path)),
     responses((status = 200, body = Product, headers(("ETag" = String))), (status = 404, body = Problem)), security(("bearer" = [])))]
-pub async fn get_product(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Response, ApiError> {
+pub async fn get_product(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     caller.require(Permission::Read, "read")?;
     let id = path_id(&id, "product")?;
-    let product = state.db.read(move |tx| catalog::get_product(tx, id)).await?;
+    let product = state
+        .db
+        .read(move |tx| catalog::get_product(tx, id))
+        .await?;
     Ok(with_etag(StatusCode::OK, &product, product.version))
 }
 
@@ -66,12 +98,21 @@ pub async fn get_product(State(state): State<AppState>, caller: Caller, Path(id)
     responses((status = 200, body = Product, headers(("ETag" = String))), (status = 404, body = Problem),
         (status = 412, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
-pub async fn update_product(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, headers: HeaderMap, body: JsonBody<ProductPatch>) -> Result<Response, ApiError> {
+pub async fn update_product(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: JsonBody<ProductPatch>,
+) -> Result<Response, ApiError> {
     let ctx = caller.require(Permission::CatalogManage, "manage the catalog")?;
     let id = path_id(&id, "product")?;
     let expected = if_match(&headers)?;
     let patch = body.value;
-    let product = state.db.write(move |tx| catalog::update_product(tx, &ctx, id, expected, &patch)).await?;
+    let product = state
+        .db
+        .write(move |tx| catalog::update_product(tx, &ctx, id, expected, &patch))
+        .await?;
     Ok(with_etag(StatusCode::OK, &product, product.version))
 }
 
@@ -79,16 +120,27 @@ pub async fn update_product(State(state): State<AppState>, caller: Caller, Path(
     params(("Idempotency-Key" = Option<String>, Header)),
     responses((status = 201, body = PriceList), (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
-pub async fn create_price_list(State(state): State<AppState>, caller: Caller, headers: HeaderMap, body: JsonBody<NewPriceList>) -> Result<Response, ApiError> {
+pub async fn create_price_list(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: JsonBody<NewPriceList>,
+) -> Result<Response, ApiError> {
     let ctx = caller.require(Permission::CatalogManage, "manage the catalog")?;
     let key = idempotency_key(&headers, &caller, "price-lists", &body.hash)?;
     let (input, work_ctx) = (body.value, ctx.clone());
-    post_once(&state, key, &ctx, move |tx| catalog::create_price_list(tx, &work_ctx, &input).map(|l| (StatusCode::CREATED, l))).await
+    post_once(&state, key, &ctx, move |tx| {
+        catalog::create_price_list(tx, &work_ctx, &input).map(|l| (StatusCode::CREATED, l))
+    })
+    .await
 }
 
 #[utoipa::path(get, path = "/api/v1/price-lists", tag = "catalog",
     responses((status = 200, body = Vec<PriceList>)), security(("bearer" = [])))]
-pub async fn list_price_lists(State(state): State<AppState>, caller: Caller) -> Result<Json<Vec<PriceList>>, ApiError> {
+pub async fn list_price_lists(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<PriceList>>, ApiError> {
     caller.require(Permission::Read, "read")?;
     Ok(Json(state.db.read(catalog::list_price_lists).await?))
 }
@@ -97,8 +149,18 @@ pub async fn list_price_lists(State(state): State<AppState>, caller: Caller) -> 
     params(("code" = String, Path), ("sku" = String, Path)),
     responses((status = 200, body = PriceList), (status = 404, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
-pub async fn set_list_price(State(state): State<AppState>, caller: Caller, Path((code, sku)): Path<(String, String)>, body: JsonBody<SetPrice>) -> Result<Json<PriceList>, ApiError> {
+pub async fn set_list_price(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((code, sku)): Path<(String, String)>,
+    body: JsonBody<SetPrice>,
+) -> Result<Json<PriceList>, ApiError> {
     caller.require(Permission::CatalogManage, "manage the catalog")?;
     let input = body.value;
-    Ok(Json(state.db.write(move |tx| catalog::set_list_price(tx, &code, &sku, &input)).await?))
+    Ok(Json(
+        state
+            .db
+            .write(move |tx| catalog::set_list_price(tx, &code, &sku, &input))
+            .await?,
+    ))
 }

@@ -1,8 +1,10 @@
 //! `/api/v1/customers`.
 
-use crate::error::{ApiError, Problem};
-use crate::extract::{Caller, JsonBody, QueryParams, if_match, idempotency_key, path_id, post_once, with_etag};
 use crate::AppState;
+use crate::error::{ApiError, Problem};
+use crate::extract::{
+    Caller, JsonBody, QueryParams, idempotency_key, if_match, path_id, post_once, with_etag,
+};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -43,28 +45,52 @@ pub(crate) fn page_of(limit: Option<i64>, cursor: Option<&str>) -> Result<PageRe
     params(("Idempotency-Key" = Option<String>, Header)),
     responses((status = 201, body = Customer), (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
-pub async fn create_customer(State(state): State<AppState>, caller: Caller, headers: HeaderMap, body: JsonBody<NewCustomer>) -> Result<Response, ApiError> {
+pub async fn create_customer(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: JsonBody<NewCustomer>,
+) -> Result<Response, ApiError> {
     let ctx = caller.require(Permission::CustomersManage, "manage customers")?;
     let key = idempotency_key(&headers, &caller, "customers", &body.hash)?;
     let (input, work_ctx) = (body.value, ctx.clone());
-    post_once(&state, key, &ctx, move |tx| customers::create_customer(tx, &work_ctx, &input).map(|c| (StatusCode::CREATED, c))).await
+    post_once(&state, key, &ctx, move |tx| {
+        customers::create_customer(tx, &work_ctx, &input).map(|c| (StatusCode::CREATED, c))
+    })
+    .await
 }
 
 #[utoipa::path(get, path = "/api/v1/customers", tag = "customers", params(CustomerQuery),
     responses((status = 200, body = Page<Customer>), (status = 422, body = Problem)), security(("bearer" = [])))]
-pub async fn list_customers(State(state): State<AppState>, caller: Caller, QueryParams(query): QueryParams<CustomerQuery>) -> Result<Json<Page<Customer>>, ApiError> {
+pub async fn list_customers(
+    State(state): State<AppState>,
+    caller: Caller,
+    QueryParams(query): QueryParams<CustomerQuery>,
+) -> Result<Json<Page<Customer>>, ApiError> {
     caller.require(Permission::Read, "read")?;
     let page = page_of(query.limit, query.cursor.as_deref())?;
     let q = query.q;
-    Ok(Json(state.db.read(move |tx| customers::list_customers(tx, q.as_deref(), page)).await?))
+    Ok(Json(
+        state
+            .db
+            .read(move |tx| customers::list_customers(tx, q.as_deref(), page))
+            .await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/customers/{id}", tag = "customers", params(("id" = i64, Path)),
     responses((status = 200, body = Customer, headers(("ETag" = String))), (status = 404, body = Problem)), security(("bearer" = [])))]
-pub async fn get_customer(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Response, ApiError> {
+pub async fn get_customer(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     caller.require(Permission::Read, "read")?;
     let id = path_id(&id, "customer")?;
-    let customer = state.db.read(move |tx| customers::get_customer(tx, id)).await?;
+    let customer = state
+        .db
+        .read(move |tx| customers::get_customer(tx, id))
+        .await?;
     Ok(with_etag(StatusCode::OK, &customer, customer.version))
 }
 
@@ -73,20 +99,39 @@ pub async fn get_customer(State(state): State<AppState>, caller: Caller, Path(id
     responses((status = 200, body = Customer, headers(("ETag" = String))), (status = 404, body = Problem),
         (status = 412, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
-pub async fn update_customer(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, headers: HeaderMap, body: JsonBody<CustomerPatch>) -> Result<Response, ApiError> {
+pub async fn update_customer(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: JsonBody<CustomerPatch>,
+) -> Result<Response, ApiError> {
     let ctx = caller.require(Permission::CustomersManage, "manage customers")?;
     let id = path_id(&id, "customer")?;
     let expected = if_match(&headers)?;
     let patch = body.value;
-    let customer = state.db.write(move |tx| customers::update_customer(tx, &ctx, id, expected, &patch)).await?;
+    let customer = state
+        .db
+        .write(move |tx| customers::update_customer(tx, &ctx, id, expected, &patch))
+        .await?;
     Ok(with_etag(StatusCode::OK, &customer, customer.version))
 }
 
 #[utoipa::path(get, path = "/api/v1/customers/{id}/orders", tag = "customers", params(("id" = i64, Path), PageQuery),
     responses((status = 200, body = Page<Order>), (status = 404, body = Problem)), security(("bearer" = [])))]
-pub async fn customer_orders(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, QueryParams(query): QueryParams<PageQuery>) -> Result<Json<Page<Order>>, ApiError> {
+pub async fn customer_orders(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    QueryParams(query): QueryParams<PageQuery>,
+) -> Result<Json<Page<Order>>, ApiError> {
     caller.require(Permission::Read, "read")?;
     let id = path_id(&id, "customer")?;
     let page = page_of(query.limit, query.cursor.as_deref())?;
-    Ok(Json(state.db.read(move |tx| orders::customer_orders(tx, id, page)).await?))
+    Ok(Json(
+        state
+            .db
+            .read(move |tx| orders::customer_orders(tx, id, page))
+            .await?,
+    ))
 }

@@ -8,10 +8,10 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use ordo_app::Ctx;
 use ordo_app::auth::Principal;
 use ordo_app::db::{StoreError, Tx};
 use ordo_app::idempotency::{self, IdempotencyKey, Outcome, Stored};
-use ordo_app::Ctx;
 use ordo_domain::FieldError;
 use ordo_domain::auth::Permission;
 use serde::Serialize;
@@ -39,8 +39,15 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-        let bytes = Bytes::from_request(req, state).await.map_err(|_| ApiError::PayloadTooLarge(MAX_BODY_BYTES))?;
+        let content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|_| ApiError::PayloadTooLarge(MAX_BODY_BYTES))?;
         parse_json(&content_type, &bytes)
     }
 }
@@ -52,40 +59,76 @@ impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for OptionalJ
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-        let bytes = Bytes::from_request(req, state).await.map_err(|_| ApiError::PayloadTooLarge(MAX_BODY_BYTES))?;
+        let content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|_| ApiError::PayloadTooLarge(MAX_BODY_BYTES))?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Ok(OptionalJsonBody(JsonBody { value: T::default(), hash: hex(&Sha256::digest(b"")) }));
+            return Ok(OptionalJsonBody(JsonBody {
+                value: T::default(),
+                hash: hex(&Sha256::digest(b"")),
+            }));
         }
         parse_json(&content_type, &bytes).map(OptionalJsonBody)
     }
 }
 
-fn parse_json<T: DeserializeOwned>(content_type: &str, bytes: &[u8]) -> Result<JsonBody<T>, ApiError> {
-    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+fn parse_json<T: DeserializeOwned>(
+    content_type: &str,
+    bytes: &[u8],
+) -> Result<JsonBody<T>, ApiError> {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     if essence != "application/json" && !essence.ends_with("+json") {
         return Err(ApiError::UnsupportedMediaType(format!(
             "send the body as application/json (got {:?})",
-            if content_type.is_empty() { "nothing" } else { content_type }
+            if content_type.is_empty() {
+                "nothing"
+            } else {
+                content_type
+            }
         )));
     }
     let hash = hex(&Sha256::digest(bytes));
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
         Ok(value) => {
-            deserializer.end().map_err(|e| ApiError::MalformedJson(format!("unexpected data after the JSON value: {e}")))?;
+            deserializer.end().map_err(|e| {
+                ApiError::MalformedJson(format!("unexpected data after the JSON value: {e}"))
+            })?;
             Ok(JsonBody { value, hash })
         }
         Err(error) => {
             let path = error.path().to_string();
             let inner = error.into_inner();
             if inner.is_data() {
-                let field = if path == "." { "body".to_string() } else { path };
+                let field = if path == "." {
+                    "body".to_string()
+                } else {
+                    path
+                };
                 let message = inner.to_string();
-                let message = message.split(" at line ").next().unwrap_or(&message).to_string();
-                Err(ApiError::Invalid(ordo_domain::Invalid(vec![FieldError::new(field, message)])))
+                let message = message
+                    .split(" at line ")
+                    .next()
+                    .unwrap_or(&message)
+                    .to_string();
+                Err(ApiError::Invalid(ordo_domain::Invalid(vec![
+                    FieldError::new(field, message),
+                ])))
             } else {
-                Err(ApiError::MalformedJson(format!("the body is not valid JSON: {inner}")))
+                Err(ApiError::MalformedJson(format!(
+                    "the body is not valid JSON: {inner}"
+                )))
             }
         }
     }
@@ -99,11 +142,17 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T>
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or("");
-        let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
-        serde_path_to_error::deserialize(deserializer).map(QueryParams).map_err(|error| {
-            let field = error.path().to_string();
-            ApiError::Invalid(ordo_domain::Invalid(vec![FieldError::new(field, error.into_inner().to_string())]))
-        })
+        let deserializer =
+            serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(deserializer)
+            .map(QueryParams)
+            .map_err(|error| {
+                let field = error.path().to_string();
+                ApiError::Invalid(ordo_domain::Invalid(vec![FieldError::new(
+                    field,
+                    error.into_inner().to_string(),
+                )]))
+            })
     }
 }
 
@@ -113,12 +162,18 @@ pub struct Caller(pub Principal);
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let token = parts
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
             .map(str::trim)
             .filter(|t| !t.is_empty() && t.len() <= 200)
             .ok_or(ApiError::Unauthenticated)?
@@ -150,20 +205,27 @@ impl Caller {
         if self.0.role.may(permission) {
             Ok(Ctx::new(self.0.actor()))
         } else {
-            Err(ApiError::Forbidden { role: self.0.role.as_str(), action })
+            Err(ApiError::Forbidden {
+                role: self.0.role.as_str(),
+                action,
+            })
         }
     }
 }
 
 /// `If-Match: "N"` → the version the client read; `*` or absent → no precondition.
 pub fn if_match(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
-    let Some(value) = headers.get(header::IF_MATCH) else { return Ok(None) };
+    let Some(value) = headers.get(header::IF_MATCH) else {
+        return Ok(None);
+    };
     let text = value.to_str().unwrap_or("").trim();
     if text == "*" {
         return Ok(None);
     }
     let tag = text.trim_start_matches("W/").trim_matches('"');
-    tag.parse::<i64>().map(Some).map_err(|_| ApiError::PreconditionFailed { current: -1 })
+    tag.parse::<i64>()
+        .map(Some)
+        .map_err(|_| ApiError::PreconditionFailed { current: -1 })
 }
 
 pub fn etag(version: i64) -> HeaderValue {
@@ -178,8 +240,15 @@ pub fn with_etag<T: Serialize>(status: StatusCode, body: &T, version: i64) -> Re
 }
 
 /// The `Idempotency-Key` of a request, scoped to the caller and the route.
-pub fn idempotency_key(headers: &HeaderMap, caller: &Caller, route: &str, body_hash: &str) -> Result<Option<IdempotencyKey>, ApiError> {
-    let Some(value) = headers.get("idempotency-key") else { return Ok(None) };
+pub fn idempotency_key(
+    headers: &HeaderMap,
+    caller: &Caller,
+    route: &str,
+    body_hash: &str,
+) -> Result<Option<IdempotencyKey>, ApiError> {
+    let Some(value) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
     let key = value.to_str().unwrap_or("").trim();
     if key.is_empty() || key.len() > 200 || !key.chars().all(|c| c.is_ascii_graphic()) {
         return Err(ApiError::Invalid(ordo_domain::Invalid::field(
@@ -187,12 +256,20 @@ pub fn idempotency_key(headers: &HeaderMap, caller: &Caller, route: &str, body_h
             "must be 1–200 visible ASCII characters, e.g. a UUID",
         )));
     }
-    Ok(Some(IdempotencyKey { scope: format!("{}:{route}:{key}", caller.0.token_id), request_hash: body_hash.to_string() }))
+    Ok(Some(IdempotencyKey {
+        scope: format!("{}:{route}:{key}", caller.0.token_id),
+        request_hash: body_hash.to_string(),
+    }))
 }
 
 /// Runs a POST's use case at most once per `Idempotency-Key` and answers with the stored
 /// response on a replay (marked `Idempotent-Replayed: true`).
-pub async fn post_once<T, E, F>(state: &AppState, key: Option<IdempotencyKey>, ctx: &Ctx, mut work: F) -> Result<Response, ApiError>
+pub async fn post_once<T, E, F>(
+    state: &AppState,
+    key: Option<IdempotencyKey>,
+    ctx: &Ctx,
+    mut work: F,
+) -> Result<Response, ApiError>
 where
     T: Serialize,
     E: StoreError,
@@ -201,8 +278,12 @@ where
 {
     let outcome = idempotency::write_once(&state.db, key, ctx.now, move |tx| {
         let (status, body) = work(tx)?;
-        let body = serde_json::to_string(&body).map_err(|e| E::from(ordo_app::DbError::Other(e.to_string())))?;
-        Ok(Stored { status: status.as_u16(), body })
+        let body = serde_json::to_string(&body)
+            .map_err(|e| E::from(ordo_app::DbError::Other(e.to_string())))?;
+        Ok(Stored {
+            status: status.as_u16(),
+            body,
+        })
     })
     .await?;
     let (stored, replayed) = match outcome {
@@ -213,7 +294,10 @@ where
     let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
     let mut response = (status, stored.body).into_response();
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     if replayed {
         headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
@@ -222,5 +306,6 @@ where
 
 /// A numeric id from the path; anything else is a 404 like any unknown id.
 pub fn path_id(raw: &str, what: &str) -> Result<i64, ApiError> {
-    raw.parse::<i64>().map_err(|_| ApiError::NotFound(format!("no {what} with id {raw:?}")))
+    raw.parse::<i64>()
+        .map_err(|_| ApiError::NotFound(format!("no {what} with id {raw:?}")))
 }

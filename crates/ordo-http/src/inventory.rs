@@ -1,16 +1,18 @@
 //! `/api/v1/warehouses` and `/api/v1/stock`.
 
+use crate::AppState;
 use crate::customers::page_of;
 use crate::error::{ApiError, Problem};
 use crate::extract::{Caller, JsonBody, QueryParams, idempotency_key, post_once};
-use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, put};
 use axum::{Json, Router};
-use ordo_app::inventory::{self, NewWarehouse, SetStock, StockLevel, StockLevels, StockMovement, Warehouse};
 use ordo_app::Page;
+use ordo_app::inventory::{
+    self, NewWarehouse, SetStock, StockLevel, StockLevels, StockMovement, Warehouse,
+};
 use ordo_domain::auth::Permission;
 use serde::Deserialize;
 
@@ -41,16 +43,27 @@ pub struct MovementQuery {
     params(("Idempotency-Key" = Option<String>, Header)),
     responses((status = 201, body = Warehouse), (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
-pub async fn create_warehouse(State(state): State<AppState>, caller: Caller, headers: HeaderMap, body: JsonBody<NewWarehouse>) -> Result<Response, ApiError> {
+pub async fn create_warehouse(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: JsonBody<NewWarehouse>,
+) -> Result<Response, ApiError> {
     let ctx = caller.require(Permission::WarehousesManage, "manage warehouses")?;
     let key = idempotency_key(&headers, &caller, "warehouses", &body.hash)?;
     let (input, work_ctx) = (body.value, ctx.clone());
-    post_once(&state, key, &ctx, move |tx| inventory::create_warehouse(tx, &work_ctx, &input).map(|w| (StatusCode::CREATED, w))).await
+    post_once(&state, key, &ctx, move |tx| {
+        inventory::create_warehouse(tx, &work_ctx, &input).map(|w| (StatusCode::CREATED, w))
+    })
+    .await
 }
 
 #[utoipa::path(get, path = "/api/v1/warehouses", tag = "inventory",
     responses((status = 200, body = Vec<Warehouse>)), security(("bearer" = [])))]
-pub async fn list_warehouses(State(state): State<AppState>, caller: Caller) -> Result<Json<Vec<Warehouse>>, ApiError> {
+pub async fn list_warehouses(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<Warehouse>>, ApiError> {
     caller.require(Permission::Read, "read")?;
     Ok(Json(state.db.read(inventory::list_warehouses).await?))
 }
@@ -60,25 +73,60 @@ pub async fn list_warehouses(State(state): State<AppState>, caller: Caller) -> R
     responses((status = 200, body = StockLevel), (status = 404, body = Problem),
         (status = 409, body = Problem, description = "Below the reserved quantity"), (status = 422, body = Problem)),
     security(("bearer" = [])))]
-pub async fn set_stock(State(state): State<AppState>, caller: Caller, Path((warehouse, sku)): Path<(String, String)>, body: JsonBody<SetStock>) -> Result<Json<StockLevel>, ApiError> {
+pub async fn set_stock(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((warehouse, sku)): Path<(String, String)>,
+    body: JsonBody<SetStock>,
+) -> Result<Json<StockLevel>, ApiError> {
     let ctx = caller.require(Permission::StockAdjust, "adjust stock")?;
     let input = body.value;
-    Ok(Json(state.db.write(move |tx| inventory::set_stock(tx, &ctx, &warehouse, &sku, &input)).await?))
+    Ok(Json(
+        state
+            .db
+            .write(move |tx| inventory::set_stock(tx, &ctx, &warehouse, &sku, &input))
+            .await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/stock", tag = "inventory", params(StockQuery),
     responses((status = 200, body = StockLevels)), security(("bearer" = [])))]
-pub async fn stock_levels(State(state): State<AppState>, caller: Caller, QueryParams(query): QueryParams<StockQuery>) -> Result<Json<StockLevels>, ApiError> {
+pub async fn stock_levels(
+    State(state): State<AppState>,
+    caller: Caller,
+    QueryParams(query): QueryParams<StockQuery>,
+) -> Result<Json<StockLevels>, ApiError> {
     caller.require(Permission::Read, "read")?;
-    Ok(Json(state.db.read(move |tx| inventory::stock_levels(tx, query.sku.as_deref(), query.warehouse.as_deref())).await?))
+    Ok(Json(
+        state
+            .db
+            .read(move |tx| {
+                inventory::stock_levels(tx, query.sku.as_deref(), query.warehouse.as_deref())
+            })
+            .await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/stock/movements", tag = "inventory", params(MovementQuery),
     responses((status = 200, body = Page<StockMovement>), (status = 422, body = Problem)), security(("bearer" = [])))]
-pub async fn stock_movements(State(state): State<AppState>, caller: Caller, QueryParams(query): QueryParams<MovementQuery>) -> Result<Json<Page<StockMovement>>, ApiError> {
+pub async fn stock_movements(
+    State(state): State<AppState>,
+    caller: Caller,
+    QueryParams(query): QueryParams<MovementQuery>,
+) -> Result<Json<Page<StockMovement>>, ApiError> {
     caller.require(Permission::Read, "read")?;
     let page = page_of(query.limit, query.cursor.as_deref())?;
     Ok(Json(
-        state.db.read(move |tx| inventory::stock_movements(tx, query.sku.as_deref(), query.warehouse.as_deref(), page)).await?,
+        state
+            .db
+            .read(move |tx| {
+                inventory::stock_movements(
+                    tx,
+                    query.sku.as_deref(),
+                    query.warehouse.as_deref(),
+                    page,
+                )
+            })
+            .await?,
     ))
 }

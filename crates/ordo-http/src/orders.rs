@@ -1,16 +1,19 @@
 //! `/api/v1/orders`.
 
+use crate::AppState;
 use crate::customers::page_of;
 use crate::error::{ApiError, Problem};
-use crate::extract::{Caller, JsonBody, OptionalJsonBody, QueryParams, if_match, idempotency_key, path_id, post_once, with_etag};
-use crate::AppState;
+use crate::extract::{
+    Caller, JsonBody, OptionalJsonBody, QueryParams, idempotency_key, if_match, path_id, post_once,
+    with_etag,
+};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use ordo_app::orders::{self, CancelOrder, NewOrder, Order, OrderEvents, OrderFilter, Placed};
 use ordo_app::Page;
+use ordo_app::orders::{self, CancelOrder, NewOrder, Order, OrderEvents, OrderFilter, Placed};
 use ordo_domain::auth::Permission;
 use serde::Deserialize;
 
@@ -54,7 +57,12 @@ pub struct OrderFilterParams {
         (status = 409, body = Problem, description = "Insufficient stock: `short` lists each SKU"),
         (status = 422, body = Problem, description = "Invalid fields: `errors` lists each one")),
     security(("bearer" = [])))]
-pub async fn place_order(State(state): State<AppState>, caller: Caller, headers: HeaderMap, body: JsonBody<NewOrder>) -> Result<Response, ApiError> {
+pub async fn place_order(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: JsonBody<NewOrder>,
+) -> Result<Response, ApiError> {
     let ctx = caller.require(Permission::OrdersCreate, "create orders")?;
     let key = idempotency_key(&headers, &caller, "orders", &body.hash)?;
     let (input, work_ctx) = (body.value, ctx.clone());
@@ -69,7 +77,11 @@ pub async fn place_order(State(state): State<AppState>, caller: Caller, headers:
 
 #[utoipa::path(get, path = "/api/v1/orders", tag = "orders", params(OrderListQuery),
     responses((status = 200, body = Page<Order>), (status = 422, body = Problem)), security(("bearer" = [])))]
-pub async fn list_orders(State(state): State<AppState>, caller: Caller, QueryParams(query): QueryParams<OrderListQuery>) -> Result<Json<Page<Order>>, ApiError> {
+pub async fn list_orders(
+    State(state): State<AppState>,
+    caller: Caller,
+    QueryParams(query): QueryParams<OrderListQuery>,
+) -> Result<Json<Page<Order>>, ApiError> {
     caller.require(Permission::Read, "read")?;
     let page = page_of(query.limit, query.cursor.as_deref())?;
     let f = query.filter;
@@ -81,12 +93,21 @@ pub async fn list_orders(State(state): State<AppState>, caller: Caller, QueryPar
         created_from: f.created_from,
         created_to: f.created_to,
     };
-    Ok(Json(state.db.read(move |tx| orders::list_orders(tx, &filter, page)).await?))
+    Ok(Json(
+        state
+            .db
+            .read(move |tx| orders::list_orders(tx, &filter, page))
+            .await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/orders/{id}", tag = "orders", params(("id" = i64, Path)),
     responses((status = 200, body = Order, headers(("ETag" = String))), (status = 404, body = Problem)), security(("bearer" = [])))]
-pub async fn get_order(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Response, ApiError> {
+pub async fn get_order(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     caller.require(Permission::Read, "read")?;
     let id = path_id(&id, "order")?;
     let order = state.db.read(move |tx| orders::get_order(tx, id)).await?;
@@ -100,7 +121,13 @@ pub async fn get_order(State(state): State<AppState>, caller: Caller, Path(id): 
         (status = 409, body = Problem, description = "Not allowed in the current status: `current_status` and `allowed_actions` say why"),
         (status = 412, body = Problem)),
     security(("bearer" = [])))]
-pub async fn cancel_order(State(state): State<AppState>, caller: Caller, Path(id): Path<String>, headers: HeaderMap, OptionalJsonBody(body): OptionalJsonBody<CancelOrder>) -> Result<Response, ApiError> {
+pub async fn cancel_order(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    OptionalJsonBody(body): OptionalJsonBody<CancelOrder>,
+) -> Result<Response, ApiError> {
     let ctx = caller.require(Permission::OrdersCancel, "cancel orders")?;
     let id = path_id(&id, "order")?;
     let expected = if_match(&headers)?;
@@ -108,7 +135,8 @@ pub async fn cancel_order(State(state): State<AppState>, caller: Caller, Path(id
     let key = idempotency_key(&headers, &caller, &format!("orders/{id}/cancel"), &hash)?;
     let work_ctx = ctx.clone();
     let response = post_once(&state, key, &ctx, move |tx| {
-        orders::cancel_order(tx, &work_ctx, id, expected, &input).map(|order| (StatusCode::OK, order))
+        orders::cancel_order(tx, &work_ctx, id, expected, &input)
+            .map(|order| (StatusCode::OK, order))
     })
     .await?;
     Ok(response)
@@ -116,8 +144,17 @@ pub async fn cancel_order(State(state): State<AppState>, caller: Caller, Path(id
 
 #[utoipa::path(get, path = "/api/v1/orders/{id}/events", tag = "orders", params(("id" = i64, Path)),
     responses((status = 200, body = OrderEvents), (status = 404, body = Problem)), security(("bearer" = [])))]
-pub async fn order_events(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<OrderEvents>, ApiError> {
+pub async fn order_events(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<OrderEvents>, ApiError> {
     caller.require(Permission::Read, "read")?;
     let id = path_id(&id, "order")?;
-    Ok(Json(state.db.read(move |tx| orders::order_events(tx, id)).await?))
+    Ok(Json(
+        state
+            .db
+            .read(move |tx| orders::order_events(tx, id))
+            .await?,
+    ))
 }

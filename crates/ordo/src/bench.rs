@@ -1,4 +1,326 @@
-use crate::BoxError;
+//! `ordo bench placement`: order placements over HTTP against a real server with N
+//! concurrent clients; prints orders/s, latency percentiles, the server's CPU per order and
+//! its peak memory, and writes the same as JSON.
+//!
+//! Without `--target` it starts its own `ordo serve` child process on a fresh database
+//! (a temporary SQLite file, or a new schema in the given PostgreSQL database), so the
+//! server's CPU and memory are measured apart from the load generator's.
+
+use crate::{BoxError, create_token, open_database};
+use serde::Serialize;
+use serde_json::json;
+use std::path::PathBuf;
+use std::process::{Child, Command};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
 #[derive(clap::Subcommand)]
-pub enum BenchCommand { Placement }
-pub async fn run(_c: BenchCommand) -> Result<(), BoxError> { Err("x".into()) }
+pub enum BenchCommand {
+    /// Place 3-line orders (stock reservation, events) as fast as N clients can.
+    Placement(PlacementArgs),
+}
+
+#[derive(clap::Args, Clone)]
+pub struct PlacementArgs {
+    /// sqlite or postgres.
+    #[arg(long, default_value = "sqlite")]
+    engine: String,
+    /// PostgreSQL database to create the benchmark schema in.
+    #[arg(long = "bench-database-url", default_value = "postgres://postgres@127.0.0.1:5432/test")]
+    bench_database_url: String,
+    /// Concurrent clients; a comma-separated list runs one measurement each.
+    #[arg(long, default_value = "1,16,64", value_delimiter = ',')]
+    clients: Vec<usize>,
+    /// Seconds each measurement runs (after one second of warm-up).
+    #[arg(long, default_value_t = 10)]
+    duration: u64,
+    /// Append the results as a JSON array to this file.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Measure a running server instead of starting one (needs --token).
+    #[arg(long)]
+    target: Option<String>,
+    #[arg(long)]
+    token: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RunResult {
+    pub scenario: &'static str,
+    pub engine: String,
+    pub clients: usize,
+    pub orders: usize,
+    pub errors: usize,
+    pub ops_per_s: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub p999_ms: f64,
+    /// Server CPU (user + system) per order, when the bench started the server.
+    pub cpu_us_per_op: Option<f64>,
+    /// Server peak resident memory, when the bench started the server.
+    pub peak_rss_mb: Option<f64>,
+}
+
+pub async fn run(command: BenchCommand) -> Result<(), BoxError> {
+    let BenchCommand::Placement(args) = command;
+    let mut results = Vec::new();
+    for &clients in &args.clients {
+        let server = match &args.target {
+            Some(target) => Server::External {
+                base: target.trim_end_matches('/').to_string(),
+                token: args.token.clone().ok_or("--target needs --token")?,
+            },
+            None => Server::start(&args).await?,
+        };
+        let result = placement(&server, &args.engine, clients, Duration::from_secs(args.duration)).await;
+        server.stop();
+        let result = result?;
+        eprintln!(
+            "placement  {:<8} clients={:<3} {:>9.0} orders/s  p50 {:>7.2} ms  p99 {:>7.2} ms  p99.9 {:>7.2} ms  cpu/order {:>7}  peak rss {:>7}  errors {}",
+            result.engine,
+            result.clients,
+            result.ops_per_s,
+            result.p50_ms,
+            result.p99_ms,
+            result.p999_ms,
+            result.cpu_us_per_op.map_or("-".into(), |c| format!("{c:.0} µs")),
+            result.peak_rss_mb.map_or("-".into(), |m| format!("{m:.0} MB")),
+            result.errors
+        );
+        results.push(result);
+    }
+    println!("{}", serde_json::to_string_pretty(&results)?);
+    if let Some(path) = &args.json {
+        std::fs::write(path, serde_json::to_string_pretty(&results)?)?;
+    }
+    Ok(())
+}
+
+enum Server {
+    External { base: String, token: String },
+    Own { base: String, token: String, child: Child, cleanup: Cleanup },
+}
+
+enum Cleanup {
+    Dir(PathBuf),
+    Schema { url: String, schema: String },
+}
+
+impl Server {
+    async fn start(args: &PlacementArgs) -> Result<Server, BoxError> {
+        let tag = format!("{}_{}", std::process::id(), Instant::now().elapsed().as_nanos() ^ u128::from(rand_u32()));
+        let (database_url, data_dir, cleanup) = match args.engine.as_str() {
+            "sqlite" => {
+                let dir = std::env::temp_dir().join(format!("ordo-bench-{tag}"));
+                (None, dir.clone(), Cleanup::Dir(dir))
+            }
+            "postgres" => {
+                let schema = format!("bench_{tag}");
+                let url = args.bench_database_url.clone();
+                run_sql(&url, &format!("CREATE SCHEMA {schema}"))?;
+                let sep = if url.contains('?') { '&' } else { '?' };
+                (Some(format!("{url}{sep}options=-csearch_path%3D{schema}")), std::env::temp_dir(), Cleanup::Schema { url, schema })
+            }
+            other => return Err(format!("unknown engine {other:?}: use sqlite or postgres").into()),
+        };
+        let token = {
+            let db = open_database(database_url.as_deref(), &data_dir).await?;
+            create_token(&db, "admin", "bench").await?
+        };
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let mut command = Command::new(std::env::current_exe()?);
+        command.args(["serve", "--listen", &format!("127.0.0.1:{port}")]).arg("--data-dir").arg(&data_dir).env("ORDO_LOG", "warn");
+        if let Some(url) = &database_url {
+            command.args(["--database-url", url]);
+        }
+        let child = command.spawn()?;
+        let base = format!("http://127.0.0.1:{port}");
+        let server = Server::Own { base, token, child, cleanup };
+        wait_ready(server.base()).await?;
+        Ok(server)
+    }
+
+    fn base(&self) -> &str {
+        match self {
+            Server::External { base, .. } | Server::Own { base, .. } => base,
+        }
+    }
+
+    fn token(&self) -> &str {
+        match self {
+            Server::External { token, .. } | Server::Own { token, .. } => token,
+        }
+    }
+
+    fn pid(&self) -> Option<u32> {
+        match self {
+            Server::Own { child, .. } => Some(child.id()),
+            Server::External { .. } => None,
+        }
+    }
+
+    fn stop(self) {
+        if let Server::Own { mut child, cleanup, .. } = self {
+            let _ = child.kill();
+            let _ = child.wait();
+            match cleanup {
+                Cleanup::Dir(dir) => {
+                    let _ = std::fs::remove_dir_all(dir);
+                }
+                Cleanup::Schema { url, schema } => {
+                    let _ = run_sql(&url, &format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
+                }
+            }
+        }
+    }
+}
+
+fn rand_u32() -> u32 {
+    let mut bytes = [0u8; 4];
+    let _ = getrandom::fill(&mut bytes);
+    u32::from_le_bytes(bytes)
+}
+
+fn run_sql(url: &str, sql: &str) -> Result<(), BoxError> {
+    let (url, sql) = (url.to_string(), sql.to_string());
+    std::thread::spawn(move || -> Result<(), String> {
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).map_err(|e| e.to_string())?;
+        client.batch_execute(&sql).map_err(|e| e.to_string())
+    })
+    .join()
+    .map_err(|_| "database thread panicked")??;
+    Ok(())
+}
+
+async fn wait_ready(base: &str) -> Result<(), BoxError> {
+    let client = reqwest::Client::new();
+    for _ in 0..300 {
+        if let Ok(response) = client.get(format!("{base}/readyz")).send().await
+            && response.status().is_success()
+        {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Err(format!("{base} did not become ready").into())
+}
+
+const SKUS: usize = 30;
+
+/// Creates a warehouse, SKUs with practically endless stock and a customer.
+async fn seed(client: &reqwest::Client, base: &str, token: &str) -> Result<i64, BoxError> {
+    let post = |path: &str, body: serde_json::Value| client.post(format!("{base}{path}")).bearer_auth(token).json(&body).send();
+    let ok = |status: reqwest::StatusCode| status.is_success() || status == reqwest::StatusCode::CONFLICT;
+    let response = post("/api/v1/warehouses", json!({"code": "BENCH-W", "name": "Bench"})).await?;
+    if !ok(response.status()) {
+        return Err(format!("seeding warehouse: {}", response.status()).into());
+    }
+    for i in 0..SKUS {
+        let sku = format!("BENCH-{i:03}");
+        post("/api/v1/products", json!({"sku": sku, "name": sku, "price": "9.90", "currency": "CNY", "tax_rate": "0.13"})).await?;
+        let response = client
+            .put(format!("{base}/api/v1/stock/BENCH-W/{sku}"))
+            .bearer_auth(token)
+            .json(&json!({"on_hand": 1_000_000_000, "reason": "bench"}))
+            .send()
+            .await?;
+        if !response.status().is_success() {
+            return Err(format!("seeding stock: {}", response.status()).into());
+        }
+    }
+    let code = format!("BENCH-C-{}", rand_u32());
+    let customer: serde_json::Value = post("/api/v1/customers", json!({"code": code, "name": "Bench customer", "currency": "CNY"})).await?.json().await?;
+    customer["id"].as_i64().ok_or_else(|| format!("seeding customer: {customer}").into())
+}
+
+/// CPU seconds (user + system) a process has used so far.
+fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after_name = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let ticks = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
+
+fn peak_rss_mb(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+async fn placement(server: &Server, engine: &str, clients: usize, duration: Duration) -> Result<RunResult, BoxError> {
+    let client = reqwest::Client::builder().pool_max_idle_per_host(clients.max(1)).build()?;
+    let customer = seed(&client, server.base(), server.token()).await?;
+    let url = Arc::new(format!("{}/api/v1/orders", server.base()));
+    let token = Arc::new(server.token().to_string());
+
+    // One second of warm-up, then the measured run.
+    let mut measured = (Vec::new(), 0, 0.0, None);
+    for (phase, length) in [("warm-up", Duration::from_secs(1)), ("run", duration)] {
+        let cpu_before = server.pid().and_then(cpu_seconds);
+        let started = Instant::now();
+        let deadline = started + length;
+        let mut tasks = Vec::new();
+        for c in 0..clients {
+            let (client, url, token) = (client.clone(), url.clone(), token.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                let mut errors = 0usize;
+                let mut n = c * 7919;
+                while Instant::now() < deadline {
+                    n += 1;
+                    let lines: Vec<_> = (0..3).map(|k| json!({"sku": format!("BENCH-{:03}", (n * 3 + k * 11) % SKUS), "quantity": 1})).collect();
+                    let body = json!({"customer_id": customer, "lines": lines});
+                    let sent = Instant::now();
+                    match client.post(url.as_str()).bearer_auth(token.as_str()).json(&body).send().await {
+                        Ok(response) if response.status() == reqwest::StatusCode::CREATED => {
+                            let _ = response.bytes().await;
+                            latencies.push(sent.elapsed());
+                        }
+                        _ => errors += 1,
+                    }
+                }
+                (latencies, errors)
+            }));
+        }
+        let mut latencies = Vec::new();
+        let mut errors = 0;
+        for task in tasks {
+            let (l, e) = task.await?;
+            latencies.extend(l);
+            errors += e;
+        }
+        let elapsed = started.elapsed().as_secs_f64();
+        let cpu = match (cpu_before, server.pid().and_then(cpu_seconds)) {
+            (Some(before), Some(after)) => Some(after - before),
+            _ => None,
+        };
+        if phase == "run" {
+            measured = (latencies, errors, elapsed, cpu);
+        }
+    }
+    let (mut latencies, errors, elapsed, cpu) = measured;
+    latencies.sort_unstable();
+    let percentile = |p: f64| -> f64 {
+        if latencies.is_empty() {
+            return 0.0;
+        }
+        let index = ((latencies.len() as f64 * p).ceil() as usize).clamp(1, latencies.len()) - 1;
+        latencies[index].as_secs_f64() * 1000.0
+    };
+    let orders = latencies.len();
+    Ok(RunResult {
+        scenario: "placement",
+        engine: engine.to_string(),
+        clients,
+        orders,
+        errors,
+        ops_per_s: orders as f64 / elapsed,
+        p50_ms: percentile(0.50),
+        p99_ms: percentile(0.99),
+        p999_ms: percentile(0.999),
+        cpu_us_per_op: cpu.filter(|_| orders > 0).map(|c| c * 1e6 / orders as f64),
+        peak_rss_mb: server.pid().and_then(peak_rss_mb),
+    })
+}

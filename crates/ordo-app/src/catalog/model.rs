@@ -88,7 +88,7 @@ pub struct PriceList {
     pub id: i64,
     pub code: String,
     pub name: String,
-        pub currency: Currency,
+    pub currency: Currency,
     pub customer_group: Option<String>,
     pub items: Vec<PriceListItem>,
 }

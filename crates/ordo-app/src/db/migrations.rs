@@ -204,7 +204,11 @@ pub(super) fn run(tx: &mut dyn Tx) -> Result<(), DbError> {
             }
             tx.execute(
                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-                crate::params![migration.version, migration.name, ordo_domain::Timestamp::now().micros()],
+                crate::params![
+                    migration.version,
+                    migration.name,
+                    ordo_domain::Timestamp::now().micros()
+                ],
             )?;
             Ok(())
         })();
@@ -212,10 +216,17 @@ pub(super) fn run(tx: &mut dyn Tx) -> Result<(), DbError> {
             Ok(()) => tx.batch("COMMIT")?,
             Err(error) => {
                 let _ = tx.batch("ROLLBACK");
-                return Err(DbError::Other(format!("migration {} ({}) failed: {error}", migration.version, migration.name)));
+                return Err(DbError::Other(format!(
+                    "migration {} ({}) failed: {error}",
+                    migration.version, migration.name
+                )));
             }
         }
-        tracing::info!(version = migration.version, name = migration.name, "migration applied");
+        tracing::info!(
+            version = migration.version,
+            name = migration.name,
+            "migration applied"
+        );
     }
     Ok(())
 }

@@ -17,7 +17,14 @@ fn warehouse(row: &Row) -> Result<Warehouse, DbError> {
     })
 }
 
-pub fn insert_warehouse(tx: &mut dyn Tx, code: &str, name: &str, region: Option<&str>, address: &Option<Address>, now: Timestamp) -> Result<i64, DbError> {
+pub fn insert_warehouse(
+    tx: &mut dyn Tx,
+    code: &str,
+    name: &str,
+    region: Option<&str>,
+    address: &Option<Address>,
+    now: Timestamp,
+) -> Result<i64, DbError> {
     tx.insert(
         "INSERT INTO warehouses (code, name, region, address, created_at) VALUES (?, ?, ?, ?, ?)",
         params![code, name, region, to_json_text(address), now.micros()],
@@ -25,26 +32,43 @@ pub fn insert_warehouse(tx: &mut dyn Tx, code: &str, name: &str, region: Option<
 }
 
 pub fn warehouse_by_code(tx: &mut dyn Tx, code: &str) -> Result<Option<Warehouse>, DbError> {
-    tx.query_opt("SELECT id, code, name, region, address, created_at FROM warehouses WHERE code = ?", params![code])?
-        .as_ref()
-        .map(warehouse)
-        .transpose()
+    tx.query_opt(
+        "SELECT id, code, name, region, address, created_at FROM warehouses WHERE code = ?",
+        params![code],
+    )?
+    .as_ref()
+    .map(warehouse)
+    .transpose()
 }
 
 pub fn warehouse_by_id(tx: &mut dyn Tx, id: i64) -> Result<Option<Warehouse>, DbError> {
-    tx.query_opt("SELECT id, code, name, region, address, created_at FROM warehouses WHERE id = ?", params![id])?
-        .as_ref()
-        .map(warehouse)
-        .transpose()
+    tx.query_opt(
+        "SELECT id, code, name, region, address, created_at FROM warehouses WHERE id = ?",
+        params![id],
+    )?
+    .as_ref()
+    .map(warehouse)
+    .transpose()
 }
 
 pub fn list_warehouses(tx: &mut dyn Tx) -> Result<Vec<Warehouse>, DbError> {
-    tx.query("SELECT id, code, name, region, address, created_at FROM warehouses ORDER BY code", &[])?.iter().map(warehouse).collect()
+    tx.query(
+        "SELECT id, code, name, region, address, created_at FROM warehouses ORDER BY code",
+        &[],
+    )?
+    .iter()
+    .map(warehouse)
+    .collect()
 }
 
 /// Locks the level row (creating it empty if missing) and returns (on_hand, reserved).
 /// Updating a row is the portable way to lock it: SQLite has no `SELECT … FOR UPDATE`.
-pub fn lock_level(tx: &mut dyn Tx, product_id: i64, warehouse_id: i64, now: Timestamp) -> Result<(i64, i64), DbError> {
+pub fn lock_level(
+    tx: &mut dyn Tx,
+    product_id: i64,
+    warehouse_id: i64,
+    now: Timestamp,
+) -> Result<(i64, i64), DbError> {
     let touched = tx.execute(
         "UPDATE stock_levels SET on_hand = on_hand WHERE product_id = ? AND warehouse_id = ?",
         params![product_id, warehouse_id],
@@ -62,7 +86,13 @@ pub fn lock_level(tx: &mut dyn Tx, product_id: i64, warehouse_id: i64, now: Time
     Ok((row.int(0)?, row.int(1)?))
 }
 
-pub fn set_on_hand(tx: &mut dyn Tx, product_id: i64, warehouse_id: i64, on_hand: i64, now: Timestamp) -> Result<(), DbError> {
+pub fn set_on_hand(
+    tx: &mut dyn Tx,
+    product_id: i64,
+    warehouse_id: i64,
+    on_hand: i64,
+    now: Timestamp,
+) -> Result<(), DbError> {
     tx.execute(
         "UPDATE stock_levels SET on_hand = ?, updated_at = ? WHERE product_id = ? AND warehouse_id = ?",
         params![on_hand, now.micros(), product_id, warehouse_id],
@@ -74,7 +104,12 @@ pub fn set_on_hand(tx: &mut dyn Tx, product_id: i64, warehouse_id: i64, on_hand:
 /// The UPDATE re-checks availability itself, so two orders racing for the last units
 /// cannot both win: the loser's UPDATE matches no row and it tries the next warehouse.
 /// Returns the warehouse id, or the most any single warehouse has available.
-pub fn reserve(tx: &mut dyn Tx, product_id: i64, quantity: i64, now: Timestamp) -> Result<Result<i64, i64>, DbError> {
+pub fn reserve(
+    tx: &mut dyn Tx,
+    product_id: i64,
+    quantity: i64,
+    now: Timestamp,
+) -> Result<Result<i64, i64>, DbError> {
     let candidates = tx.query(
         "SELECT warehouse_id FROM stock_levels WHERE product_id = ? AND on_hand - reserved >= ? \
          ORDER BY on_hand - reserved DESC, warehouse_id LIMIT 4",
@@ -98,7 +133,13 @@ pub fn reserve(tx: &mut dyn Tx, product_id: i64, quantity: i64, now: Timestamp) 
     Ok(Err(best.int(0)?.max(0)))
 }
 
-pub fn release(tx: &mut dyn Tx, product_id: i64, warehouse_id: i64, quantity: i64, now: Timestamp) -> Result<(), DbError> {
+pub fn release(
+    tx: &mut dyn Tx,
+    product_id: i64,
+    warehouse_id: i64,
+    quantity: i64,
+    now: Timestamp,
+) -> Result<(), DbError> {
     let released = tx.execute(
         "UPDATE stock_levels SET reserved = reserved - ?, updated_at = ? WHERE product_id = ? AND warehouse_id = ? AND reserved >= ?",
         params![quantity, now.micros(), product_id, warehouse_id, quantity],
@@ -106,7 +147,9 @@ pub fn release(tx: &mut dyn Tx, product_id: i64, warehouse_id: i64, quantity: i6
     if released == 1 {
         Ok(())
     } else {
-        Err(DbError::Other(format!("reservation of {quantity} for product {product_id} in warehouse {warehouse_id} is missing")))
+        Err(DbError::Other(format!(
+            "reservation of {quantity} for product {product_id} in warehouse {warehouse_id} is missing"
+        )))
     }
 }
 
@@ -122,7 +165,12 @@ pub struct NewMovement<'a> {
 }
 
 /// Appends movements in one multi-row INSERT (one round trip, whatever the count).
-pub fn record_movements(tx: &mut dyn Tx, movements: &[NewMovement], actor: &str, now: Timestamp) -> Result<(), DbError> {
+pub fn record_movements(
+    tx: &mut dyn Tx,
+    movements: &[NewMovement],
+    actor: &str,
+    now: Timestamp,
+) -> Result<(), DbError> {
     if movements.is_empty() {
         return Ok(());
     }
@@ -131,7 +179,11 @@ pub fn record_movements(tx: &mut dyn Tx, movements: &[NewMovement], actor: &str,
     );
     let mut params: Vec<Value> = Vec::with_capacity(movements.len() * 9);
     for (i, m) in movements.iter().enumerate() {
-        sql.push_str(if i == 0 { "(?, ?, ?, ?, ?, ?, ?, ?, ?)" } else { ", (?, ?, ?, ?, ?, ?, ?, ?, ?)" });
+        sql.push_str(if i == 0 {
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        } else {
+            ", (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        });
         params.extend([
             m.product_id.into(),
             m.warehouse_id.into(),
@@ -148,7 +200,11 @@ pub fn record_movements(tx: &mut dyn Tx, movements: &[NewMovement], actor: &str,
     Ok(())
 }
 
-pub fn levels(tx: &mut dyn Tx, sku: Option<&str>, warehouse: Option<&str>) -> Result<Vec<StockLevel>, DbError> {
+pub fn levels(
+    tx: &mut dyn Tx,
+    sku: Option<&str>,
+    warehouse: Option<&str>,
+) -> Result<Vec<StockLevel>, DbError> {
     let mut filter = Filter::new();
     filter.when("p.sku = ?", sku.map(|s| vec![s]));
     filter.when("w.code = ?", warehouse.map(|w| vec![w]));
@@ -161,12 +217,25 @@ pub fn levels(tx: &mut dyn Tx, sku: Option<&str>, warehouse: Option<&str>) -> Re
         .iter()
         .map(|r| {
             let (on_hand, reserved) = (r.int(2)?, r.int(3)?);
-            Ok(StockLevel { sku: r.text(0)?, warehouse: r.text(1)?, on_hand, reserved, available: on_hand - reserved, updated_at: Timestamp(r.int(4)?) })
+            Ok(StockLevel {
+                sku: r.text(0)?,
+                warehouse: r.text(1)?,
+                on_hand,
+                reserved,
+                available: on_hand - reserved,
+                updated_at: Timestamp(r.int(4)?),
+            })
         })
         .collect()
 }
 
-pub fn movements(tx: &mut dyn Tx, sku: Option<&str>, warehouse: Option<&str>, before_id: Option<i64>, limit: i64) -> Result<Vec<StockMovement>, DbError> {
+pub fn movements(
+    tx: &mut dyn Tx,
+    sku: Option<&str>,
+    warehouse: Option<&str>,
+    before_id: Option<i64>,
+    limit: i64,
+) -> Result<Vec<StockMovement>, DbError> {
     let mut filter = Filter::new();
     filter.when("p.sku = ?", sku.map(|s| vec![s]));
     filter.when("w.code = ?", warehouse.map(|w| vec![w]));
@@ -183,7 +252,8 @@ pub fn movements(tx: &mut dyn Tx, sku: Option<&str>, warehouse: Option<&str>, be
                 id: r.int(0)?,
                 sku: r.text(1)?,
                 warehouse: r.text(2)?,
-                kind: MovementKind::parse(&r.text(3)?).ok_or_else(|| DbError::Decode("unknown movement kind".into()))?,
+                kind: MovementKind::parse(&r.text(3)?)
+                    .ok_or_else(|| DbError::Decode("unknown movement kind".into()))?,
                 on_hand_delta: r.int(4)?,
                 reserved_delta: r.int(5)?,
                 reason: r.opt_text(6)?,
@@ -195,9 +265,20 @@ pub fn movements(tx: &mut dyn Tx, sku: Option<&str>, warehouse: Option<&str>, be
         .collect()
 }
 
-/// Levels that differ from the sum of their movements: (sku, warehouse, stored, from ledger).
-/// Empty when the ledger and the levels agree, which they always should.
-pub fn ledger_mismatches(tx: &mut dyn Tx) -> Result<Vec<(String, String, (i64, i64), (i64, i64))>, DbError> {
+/// A stock level that differs from the sum of its movements.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerMismatch {
+    pub sku: String,
+    pub warehouse: String,
+    /// (on_hand, reserved) as stored.
+    pub stored: (i64, i64),
+    /// (on_hand, reserved) as the movements add up.
+    pub from_movements: (i64, i64),
+}
+
+/// Levels that differ from the sum of their movements. Empty when the ledger and the
+/// levels agree, which they always should.
+pub fn ledger_mismatches(tx: &mut dyn Tx) -> Result<Vec<LedgerMismatch>, DbError> {
     let levels = tx.query(
         "SELECT s.product_id, s.warehouse_id, p.sku, w.code, s.on_hand, s.reserved FROM stock_levels s \
          JOIN products p ON p.id = s.product_id JOIN warehouses w ON w.id = s.warehouse_id",
@@ -216,7 +297,12 @@ pub fn ledger_mismatches(tx: &mut dyn Tx) -> Result<Vec<(String, String, (i64, i
         }
         let stored = (level.int(4)?, level.int(5)?);
         if stored != ledger {
-            mismatches.push((level.text(2)?, level.text(3)?, stored, ledger));
+            mismatches.push(LedgerMismatch {
+                sku: level.text(2)?,
+                warehouse: level.text(3)?,
+                stored,
+                from_movements: ledger,
+            });
         }
     }
     Ok(mismatches)

@@ -30,7 +30,10 @@ fn header(row: &Row) -> Result<Order, DbError> {
         status,
         allowed_actions: status.allowed_actions(),
         payment_status: decode(PaymentStatus::parse(&row.text(8)?), "payment status")?,
-        fulfillment_status: decode(FulfillmentStatus::parse(&row.text(9)?), "fulfillment status")?,
+        fulfillment_status: decode(
+            FulfillmentStatus::parse(&row.text(9)?),
+            "fulfillment status",
+        )?,
         subtotal: from_e4_in(row.int(10)?, currency),
         tax_total: from_e4_in(row.int(11)?, currency),
         total: from_e4_in(row.int(12)?, currency),
@@ -51,17 +54,34 @@ fn header(row: &Row) -> Result<Order, DbError> {
 /// transaction ends, so numbers are gap-free: a rolled-back order gives its number back.
 pub fn next_order_sequence(tx: &mut dyn Tx, year: i32) -> Result<i64, DbError> {
     let name = format!("order_number:{year}");
-    let bumped = tx.execute("UPDATE counters SET value = value + 1 WHERE name = ?", params![name.as_str()])?;
+    let bumped = tx.execute(
+        "UPDATE counters SET value = value + 1 WHERE name = ?",
+        params![name.as_str()],
+    )?;
     if bumped == 0 {
-        tx.execute("INSERT INTO counters (name, value) VALUES (?, 1)", params![name.as_str()])?;
+        tx.execute(
+            "INSERT INTO counters (name, value) VALUES (?, 1)",
+            params![name.as_str()],
+        )?;
     }
-    tx.query_one("SELECT value FROM counters WHERE name = ?", params![name.as_str()])?.int(0)
+    tx.query_one(
+        "SELECT value FROM counters WHERE name = ?",
+        params![name.as_str()],
+    )?
+    .int(0)
 }
 
-pub fn id_by_external_ref(tx: &mut dyn Tx, channel: Channel, external_ref: &str) -> Result<Option<i64>, DbError> {
-    tx.query_opt("SELECT id FROM orders WHERE channel = ? AND external_ref = ?", params![channel.as_str(), external_ref])?
-        .map(|r| r.int(0))
-        .transpose()
+pub fn id_by_external_ref(
+    tx: &mut dyn Tx,
+    channel: Channel,
+    external_ref: &str,
+) -> Result<Option<i64>, DbError> {
+    tx.query_opt(
+        "SELECT id FROM orders WHERE channel = ? AND external_ref = ?",
+        params![channel.as_str(), external_ref],
+    )?
+    .map(|r| r.int(0))
+    .transpose()
 }
 
 /// The order header as stored, for insert.
@@ -100,7 +120,11 @@ pub fn insert_lines(tx: &mut dyn Tx, order_id: i64, lines: &[LineRow]) -> Result
     );
     let mut params: Vec<Value> = Vec::with_capacity(lines.len() * 12);
     for (i, row) in lines.iter().enumerate() {
-        sql.push_str(if i == 0 { "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" } else { ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" });
+        sql.push_str(if i == 0 {
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        } else {
+            ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        });
         let l = row.line;
         params.extend([
             order_id.into(),
@@ -123,7 +147,11 @@ pub fn insert_lines(tx: &mut dyn Tx, order_id: i64, lines: &[LineRow]) -> Result
 
 /// Locks the order row (see `inventory::store::lock_level`) and returns its header.
 pub fn lock_header(tx: &mut dyn Tx, id: i64) -> Result<Option<Order>, DbError> {
-    if tx.execute("UPDATE orders SET version = version WHERE id = ?", params![id])? == 0 {
+    if tx.execute(
+        "UPDATE orders SET version = version WHERE id = ?",
+        params![id],
+    )? == 0
+    {
         return Ok(None);
     }
     header_by_id(tx, id)
@@ -131,10 +159,18 @@ pub fn lock_header(tx: &mut dyn Tx, id: i64) -> Result<Option<Order>, DbError> {
 
 pub fn header_by_id(tx: &mut dyn Tx, id: i64) -> Result<Option<Order>, DbError> {
     let sql = format!("SELECT {HEADER_COLUMNS} FROM {HEADER_FROM} WHERE o.id = ?");
-    tx.query_opt(&sql, params![id])?.as_ref().map(header).transpose()
+    tx.query_opt(&sql, params![id])?
+        .as_ref()
+        .map(header)
+        .transpose()
 }
 
-pub fn set_status(tx: &mut dyn Tx, id: i64, status: OrderStatus, now: Timestamp) -> Result<(), DbError> {
+pub fn set_status(
+    tx: &mut dyn Tx,
+    id: i64,
+    status: OrderStatus,
+    now: Timestamp,
+) -> Result<(), DbError> {
     tx.execute(
         "UPDATE orders SET status = ?, version = version + 1, updated_at = ? WHERE id = ?",
         params![status.as_str(), now.micros(), id],
@@ -164,7 +200,9 @@ pub fn attach_lines(tx: &mut dyn Tx, orders: &mut [Order]) -> Result<(), DbError
     let ids: Vec<Value> = orders.iter().map(|o| o.id.into()).collect();
     for row in tx.query(&sql, &ids)? {
         let order_id = row.int(0)?;
-        let Some(order) = orders.iter_mut().find(|o| o.id == order_id) else { continue };
+        let Some(order) = orders.iter_mut().find(|o| o.id == order_id) else {
+            continue;
+        };
         let currency = order.currency;
         order.lines.push(OrderLine {
             line_no: row.int(1)?,
@@ -194,24 +232,47 @@ pub struct ListFilter {
     pub created_before: Option<Timestamp>,
 }
 
-pub fn list_headers(tx: &mut dyn Tx, f: &ListFilter, before_id: Option<i64>, limit: i64) -> Result<Vec<Order>, DbError> {
+pub fn list_headers(
+    tx: &mut dyn Tx,
+    f: &ListFilter,
+    before_id: Option<i64>,
+    limit: i64,
+) -> Result<Vec<Order>, DbError> {
     let mut filter = Filter::new();
     filter.when("o.id < ?", before_id.map(|id| vec![id]));
     filter.when("o.status = ?", f.status.map(|s| vec![s.as_str()]));
     filter.when("o.customer_id = ?", f.customer_id.map(|id| vec![id]));
     filter.when("o.channel = ?", f.channel.map(|c| vec![c.as_str()]));
-    filter.when("o.created_at >= ?", f.created_from.map(|t| vec![t.micros()]));
-    filter.when("o.created_at < ?", f.created_before.map(|t| vec![t.micros()]));
+    filter.when(
+        "o.created_at >= ?",
+        f.created_from.map(|t| vec![t.micros()]),
+    );
+    filter.when(
+        "o.created_at < ?",
+        f.created_before.map(|t| vec![t.micros()]),
+    );
     filter.when(
         "(LOWER(o.number) LIKE ? ESCAPE '!' OR LOWER(o.external_ref) LIKE ? ESCAPE '!' \
          OR LOWER(c.code) LIKE ? ESCAPE '!' OR LOWER(c.name) LIKE ? ESCAPE '!')",
-        f.q.as_deref().map(contains_pattern).map(|p| vec![p.clone(), p.clone(), p.clone(), p]),
+        f.q.as_deref()
+            .map(contains_pattern)
+            .map(|p| vec![p.clone(), p.clone(), p.clone(), p]),
     );
-    let sql = format!("SELECT {HEADER_COLUMNS} FROM {HEADER_FROM}{} ORDER BY o.id DESC LIMIT {limit}", filter.sql());
+    let sql = format!(
+        "SELECT {HEADER_COLUMNS} FROM {HEADER_FROM}{} ORDER BY o.id DESC LIMIT {limit}",
+        filter.sql()
+    );
     tx.query(&sql, &filter.params)?.iter().map(header).collect()
 }
 
-pub fn append_event(tx: &mut dyn Tx, order_id: i64, actor: &str, action: &str, details: &serde_json::Value, at: Timestamp) -> Result<(), DbError> {
+pub fn append_event(
+    tx: &mut dyn Tx,
+    order_id: i64,
+    actor: &str,
+    action: &str,
+    details: &serde_json::Value,
+    at: Timestamp,
+) -> Result<(), DbError> {
     tx.execute(
         "INSERT INTO order_events (order_id, at, actor, action, details) VALUES (?, ?, ?, ?, ?)",
         params![order_id, at.micros(), actor, action, details.to_string()],
@@ -220,16 +281,19 @@ pub fn append_event(tx: &mut dyn Tx, order_id: i64, actor: &str, action: &str, d
 }
 
 pub fn events(tx: &mut dyn Tx, order_id: i64) -> Result<Vec<OrderEvent>, DbError> {
-    tx.query("SELECT id, at, actor, action, details FROM order_events WHERE order_id = ? ORDER BY id", params![order_id])?
-        .iter()
-        .map(|r| {
-            Ok(OrderEvent {
-                id: r.int(0)?,
-                at: Timestamp(r.int(1)?),
-                actor: r.text(2)?,
-                action: r.text(3)?,
-                details: serde_json::from_str(&r.text(4)?).unwrap_or(serde_json::Value::Null),
-            })
+    tx.query(
+        "SELECT id, at, actor, action, details FROM order_events WHERE order_id = ? ORDER BY id",
+        params![order_id],
+    )?
+    .iter()
+    .map(|r| {
+        Ok(OrderEvent {
+            id: r.int(0)?,
+            at: Timestamp(r.int(1)?),
+            actor: r.text(2)?,
+            action: r.text(3)?,
+            details: serde_json::from_str(&r.text(4)?).unwrap_or(serde_json::Value::Null),
         })
-        .collect()
+    })
+    .collect()
 }
