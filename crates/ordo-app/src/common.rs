@@ -14,10 +14,7 @@ pub struct Ctx {
 
 impl Ctx {
     pub fn new(actor: impl Into<String>) -> Ctx {
-        Ctx {
-            actor: actor.into(),
-            now: ordo_domain::Timestamp::now(),
-        }
+        Ctx { actor: actor.into(), now: ordo_domain::Timestamp::now() }
     }
 }
 
@@ -46,11 +43,16 @@ impl<'de> Deserialize<'de> for AmountInput {
 }
 
 impl AmountInput {
-    pub fn parse(
-        &self,
+    /// A required amount: absent is "is required", present must parse.
+    pub fn required(
         field: &str,
+        value: Option<&AmountInput>,
         allow_negative: bool,
     ) -> Result<rust_decimal::Decimal, FieldError> {
+        value.ok_or_else(|| FieldError::new(field, "is required"))?.parse(field, allow_negative)
+    }
+
+    pub fn parse(&self, field: &str, allow_negative: bool) -> Result<rust_decimal::Decimal, FieldError> {
         ordo_domain::money::parse_amount(field, &self.0, allow_negative)
     }
 }
@@ -79,19 +81,15 @@ impl PageRequest {
             None => DEFAULT_PAGE,
             Some(n) if (1..=MAX_PAGE).contains(&n) => n,
             Some(_) => {
-                return Err(FieldError::new(
-                    "limit",
-                    format!("must be between 1 and {MAX_PAGE}"),
-                ));
+                return Err(FieldError::new("limit", format!("must be between 1 and {MAX_PAGE}")));
             }
         };
-        let before_id =
-            match cursor.map(str::trim).filter(|c| !c.is_empty()) {
-                None => None,
-                Some(c) => Some(decode_cursor(c).ok_or_else(|| {
-                    FieldError::new("cursor", "is not a cursor this server issued")
-                })?),
-            };
+        let before_id = match cursor.map(str::trim).filter(|c| !c.is_empty()) {
+            None => None,
+            Some(c) => {
+                Some(decode_cursor(c).ok_or_else(|| FieldError::new("cursor", "is not a cursor this server issued"))?)
+            }
+        };
         Ok(PageRequest { limit, before_id })
     }
 
@@ -103,15 +101,8 @@ impl PageRequest {
     pub fn page<T>(&self, mut rows: Vec<T>, id_of: impl Fn(&T) -> i64) -> Page<T> {
         let more = rows.len() as i64 > self.limit;
         rows.truncate(self.limit as usize);
-        let next_cursor = if more {
-            rows.last().map(|last| encode_cursor(id_of(last)))
-        } else {
-            None
-        };
-        Page {
-            items: rows,
-            next_cursor,
-        }
+        let next_cursor = if more { rows.last().map(|last| encode_cursor(id_of(last))) } else { None };
+        Page { items: rows, next_cursor }
     }
 }
 
@@ -120,9 +111,7 @@ fn encode_cursor(id: i64) -> String {
 }
 
 fn decode_cursor(text: &str) -> Option<i64> {
-    i64::from_str_radix(text.strip_prefix('c')?, 16)
-        .ok()
-        .map(|v| v ^ 0x5a5a_5a5a)
+    i64::from_str_radix(text.strip_prefix('c')?, 16).ok().map(|v| v ^ 0x5a5a_5a5a)
 }
 
 /// Implements `StoreError` for an area error with a `Db(DbError)` variant.
@@ -155,15 +144,9 @@ mod tests {
 
     #[test]
     fn a_cursor_round_trips_and_garbage_is_refused() {
-        let page = PageRequest {
-            limit: 1,
-            before_id: None,
-        };
+        let page = PageRequest { limit: 1, before_id: None };
         let cursor = page.page(vec![10_i64, 9], |v| *v).next_cursor.unwrap();
-        assert_eq!(
-            PageRequest::parse(None, Some(&cursor)).unwrap().before_id,
-            Some(10)
-        );
+        assert_eq!(PageRequest::parse(None, Some(&cursor)).unwrap().before_id, Some(10));
         assert!(PageRequest::parse(None, Some("zzz")).is_err());
         assert!(PageRequest::parse(Some(0), None).is_err());
     }

@@ -73,24 +73,12 @@ fn lookup(tx: &mut dyn Tx, key: &IdempotencyKey) -> Result<Option<Outcome>, DbEr
     if row.text(0)? != key.request_hash {
         return Ok(Some(Outcome::KeyReused));
     }
-    let status =
-        u16::try_from(row.int(1)?).map_err(|_| DbError::Decode("bad stored status".into()))?;
-    Ok(Some(Outcome::Replayed(Stored {
-        status,
-        body: row.text(2)?,
-    })))
+    let status = u16::try_from(row.int(1)?).map_err(|_| DbError::Decode("bad stored status".into()))?;
+    Ok(Some(Outcome::Replayed(Stored { status, body: row.text(2)? })))
 }
 
 /// Forgets keys older than their lifetime. Run at start-up and from time to time.
 pub async fn purge_expired(db: &Database) -> Result<u64, DbError> {
-    let cutoff = Timestamp::now()
-        .plus_seconds(-KEY_LIFETIME_SECONDS)
-        .micros();
-    db.write(move |tx| {
-        tx.execute(
-            "DELETE FROM idempotency_keys WHERE created_at < ?",
-            params![cutoff],
-        )
-    })
-    .await
+    let cutoff = Timestamp::now().plus_seconds(-KEY_LIFETIME_SECONDS).micros();
+    db.write(move |tx| tx.execute("DELETE FROM idempotency_keys WHERE created_at < ?", params![cutoff])).await
 }

@@ -27,15 +27,8 @@ pub enum Permission {
 }
 
 impl Role {
-    pub const ALL: &'static [Role] = &[
-        Role::Admin,
-        Role::Sales,
-        Role::Approver,
-        Role::Finance,
-        Role::Warehouse,
-        Role::Service,
-        Role::Viewer,
-    ];
+    pub const ALL: &'static [Role] =
+        &[Role::Admin, Role::Sales, Role::Approver, Role::Finance, Role::Warehouse, Role::Service, Role::Viewer];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -50,28 +43,18 @@ impl Role {
     }
 
     pub fn parse(text: &str) -> Option<Role> {
-        Role::ALL
-            .iter()
-            .copied()
-            .find(|r| r.as_str() == text.trim())
+        Role::ALL.iter().copied().find(|r| r.as_str() == text.trim())
     }
 
     pub fn choices() -> String {
-        Role::ALL
-            .iter()
-            .map(|r| r.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
+        Role::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
     }
 
     pub fn may(self, permission: Permission) -> bool {
         use Permission::*;
         match self {
             Role::Admin => true,
-            Role::Sales => matches!(
-                permission,
-                Read | CustomersManage | OrdersCreate | OrdersCancel
-            ),
+            Role::Sales => matches!(permission, Read | CustomersManage | OrdersCreate | OrdersCancel),
             Role::Warehouse => matches!(permission, Read | StockAdjust | WarehousesManage),
             Role::Service => matches!(permission, Read | OrdersCancel),
             Role::Approver | Role::Finance | Role::Viewer => permission == Read,

@@ -15,10 +15,7 @@ pub fn parse_weight_grams(field: &str, raw: &str) -> Result<i64, FieldError> {
     let kg = crate::money::parse_amount(field, raw, false)?;
     let grams = kg * rust_decimal::Decimal::from(1000);
     if grams.fract() != rust_decimal::Decimal::ZERO {
-        return Err(FieldError::new(
-            field,
-            "must have at most 3 decimal places (grams)",
-        ));
+        return Err(FieldError::new(field, "must have at most 3 decimal places (grams)"));
     }
     i64::try_from(grams).map_err(|_| FieldError::new(field, "is too large"))
 }

@@ -6,9 +6,7 @@ use serde::{Deserialize, Serialize};
 /// Groups drive price lists and, later, approval rules. Free text so each business can
 /// name its own, normalised to lower case so `VIP` and `vip` are one group.
 pub fn parse_group(field: &str, value: Option<&str>) -> Result<String, FieldError> {
-    Ok(optional_text(field, value, 32)?
-        .map(|g| g.to_lowercase())
-        .unwrap_or_else(|| "retail".into()))
+    Ok(optional_text(field, value, 32)?.map(|g| g.to_lowercase()).unwrap_or_else(|| "retail".into()))
 }
 
 /// Payment terms as the business writes them: `prepaid`, `cod`, `net30`, `net60`…
@@ -16,16 +14,11 @@ pub fn parse_payment_terms(field: &str, value: Option<&str>) -> Result<String, F
     let Some(terms) = optional_text(field, value, 16)?.map(|t| t.to_lowercase()) else {
         return Ok("prepaid".into());
     };
-    let net_days = terms
-        .strip_prefix("net")
-        .map(|days| days.parse::<u16>().is_ok_and(|d| d > 0 && d <= 365));
+    let net_days = terms.strip_prefix("net").map(|days| days.parse::<u16>().is_ok_and(|d| d > 0 && d <= 365));
     if matches!(terms.as_str(), "prepaid" | "cod") || net_days == Some(true) {
         Ok(terms)
     } else {
-        Err(FieldError::new(
-            field,
-            "must be prepaid, cod or netN (N days, 1–365), e.g. net30",
-        ))
+        Err(FieldError::new(field, "must be prepaid, cod or netN (N days, 1–365), e.g. net30"))
     }
 }
 
@@ -71,23 +64,14 @@ impl AddressInput {
         let line2 = violations.check(optional_text(&f("line2"), self.line2.as_deref(), 200));
         let city = violations.check(required_text(&f("city"), self.city.as_deref(), 100));
         let region = violations.check(optional_text(&f("region"), self.region.as_deref(), 100));
-        let postal_code = violations.check(optional_text(
-            &f("postal_code"),
-            self.postal_code.as_deref(),
-            20,
-        ));
-        let country = violations.check(
-            required_text(&f("country"), self.country.as_deref(), 2).and_then(|c| {
-                if c.len() == 2 && c.chars().all(|ch| ch.is_ascii_alphabetic()) {
-                    Ok(c.to_ascii_uppercase())
-                } else {
-                    Err(FieldError::new(
-                        f("country"),
-                        "must be a two-letter ISO 3166 country code such as CN",
-                    ))
-                }
-            }),
-        );
+        let postal_code = violations.check(optional_text(&f("postal_code"), self.postal_code.as_deref(), 20));
+        let country = violations.check(required_text(&f("country"), self.country.as_deref(), 2).and_then(|c| {
+            if c.len() == 2 && c.chars().all(|ch| ch.is_ascii_alphabetic()) {
+                Ok(c.to_ascii_uppercase())
+            } else {
+                Err(FieldError::new(f("country"), "must be a two-letter ISO 3166 country code such as CN"))
+            }
+        }));
         Some(Address {
             name: name?,
             phone: phone?,
@@ -115,17 +99,11 @@ mod tests {
 
     #[test]
     fn an_address_without_city_and_country_names_both_fields() {
-        let input = AddressInput {
-            line1: Some("1 Nanjing Rd".into()),
-            ..Default::default()
-        };
+        let input = AddressInput { line1: Some("1 Nanjing Rd".into()), ..Default::default() };
         let mut violations = Violations::new();
         assert!(input.parse("shipping_address", &mut violations).is_none());
         let error = violations.into_result().unwrap_err();
         let fields: Vec<_> = error.0.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(
-            fields,
-            ["shipping_address.city", "shipping_address.country"]
-        );
+        assert_eq!(fields, ["shipping_address.city", "shipping_address.country"]);
     }
 }

@@ -40,10 +40,7 @@ impl Currency {
         let bytes: [u8; 3] = code.as_bytes().try_into().ok()?;
         let upper = bytes.map(|b| b.to_ascii_uppercase());
         let candidate = std::str::from_utf8(&upper).ok()?;
-        ISO_4217
-            .split_ascii_whitespace()
-            .any(|known| known == candidate)
-            .then_some(Currency(upper))
+        ISO_4217.split_ascii_whitespace().any(|known| known == candidate).then_some(Currency(upper))
     }
 
     pub fn code(&self) -> &str {
@@ -54,8 +51,8 @@ impl Currency {
     /// Digits after the decimal point of the currency's smallest unit.
     pub fn minor_units(&self) -> u32 {
         match self.code() {
-            "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF"
-            | "UGX" | "VND" | "VUV" | "XAF" | "XOF" | "XPF" => 0,
+            "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF" | "UGX" | "VND" | "VUV"
+            | "XAF" | "XOF" | "XPF" => 0,
             "BHD" | "IQD" | "JOD" | "KWD" | "LYD" | "OMR" | "TND" => 3,
             _ => 2,
         }
@@ -63,8 +60,7 @@ impl Currency {
 
     /// Rounds to the minor unit, half away from zero, and shows that many decimals.
     pub fn round(&self, amount: Decimal) -> Decimal {
-        let mut rounded = amount
-            .round_dp_with_strategy(self.minor_units(), RoundingStrategy::MidpointAwayFromZero);
+        let mut rounded = amount.round_dp_with_strategy(self.minor_units(), RoundingStrategy::MidpointAwayFromZero);
         rounded.rescale(self.minor_units());
         rounded
     }
@@ -82,12 +78,9 @@ impl Currency {
     pub fn field(field: &str, value: Option<&str>) -> Result<Option<Currency>, FieldError> {
         match value.map(str::trim) {
             None | Some("") => Ok(None),
-            Some(code) => Currency::parse(code).map(Some).ok_or_else(|| {
-                FieldError::new(
-                    field,
-                    "must be an ISO 4217 currency code such as CNY, USD or EUR",
-                )
-            }),
+            Some(code) => Currency::parse(code)
+                .map(Some)
+                .ok_or_else(|| FieldError::new(field, "must be an ISO 4217 currency code such as CNY, USD or EUR")),
         }
     }
 }
@@ -115,35 +108,21 @@ impl From<Currency> for String {
 pub fn parse_amount(field: &str, raw: &str, allow_negative: bool) -> Result<Decimal, FieldError> {
     let text = raw.trim();
     let well_formed = !text.is_empty()
-        && text
-            .chars()
-            .enumerate()
-            .all(|(i, c)| c.is_ascii_digit() || c == '.' || (i == 0 && c == '-'))
+        && text.chars().enumerate().all(|(i, c)| c.is_ascii_digit() || c == '.' || (i == 0 && c == '-'))
         && text.matches('.').count() <= 1
         && text.chars().any(|c| c.is_ascii_digit());
     let value = well_formed
         .then(|| text.parse::<Decimal>().ok())
         .flatten()
-        .ok_or_else(|| {
-            FieldError::new(
-                field,
-                format!("must be a decimal amount such as \"12.50\", got {raw:?}"),
-            )
-        })?;
+        .ok_or_else(|| FieldError::new(field, format!("must be a decimal amount such as \"12.50\", got {raw:?}")))?;
     if value.scale() > STORAGE_SCALE {
-        return Err(FieldError::new(
-            field,
-            format!("must have at most {STORAGE_SCALE} decimal places"),
-        ));
+        return Err(FieldError::new(field, format!("must have at most {STORAGE_SCALE} decimal places")));
     }
     if !allow_negative && value.is_sign_negative() && !value.is_zero() {
         return Err(FieldError::new(field, "must not be negative"));
     }
     if value.abs() > Decimal::from(MAX_AMOUNT) {
-        return Err(FieldError::new(
-            field,
-            format!("must not exceed {MAX_AMOUNT}"),
-        ));
+        return Err(FieldError::new(field, format!("must not exceed {MAX_AMOUNT}")));
     }
     Ok(value.normalize())
 }
@@ -152,10 +131,7 @@ pub fn parse_amount(field: &str, raw: &str, allow_negative: bool) -> Result<Deci
 pub fn parse_rate(field: &str, raw: &str) -> Result<Decimal, FieldError> {
     let rate = parse_amount(field, raw, false)?;
     if rate > Decimal::ONE {
-        return Err(FieldError::new(
-            field,
-            "must be a fraction between 0 and 1, e.g. \"0.13\" for 13%",
-        ));
+        return Err(FieldError::new(field, "must be a fraction between 0 and 1, e.g. \"0.13\" for 13%"));
     }
     Ok(rate)
 }
@@ -163,11 +139,7 @@ pub fn parse_rate(field: &str, raw: &str) -> Result<Decimal, FieldError> {
 /// Amount to storage integer. Callers pass validated amounts (≤ 4 decimals, bounded).
 pub fn to_e4(amount: Decimal) -> i64 {
     let scaled = amount * Decimal::from(10_000);
-    i64::try_from(scaled.trunc()).unwrap_or(if amount.is_sign_negative() {
-        i64::MIN
-    } else {
-        i64::MAX
-    })
+    i64::try_from(scaled.trunc()).unwrap_or(if amount.is_sign_negative() { i64::MIN } else { i64::MAX })
 }
 
 /// Storage integer back to an amount, trimmed of trailing zeros.
@@ -207,13 +179,7 @@ mod tests {
         assert_eq!(Currency::CNY.round(d("2.345")).to_string(), "2.35");
         assert_eq!(Currency::CNY.round(d("2.344")).to_string(), "2.34");
         assert_eq!(Currency::CNY.round(d("2")).to_string(), "2.00");
-        assert_eq!(
-            Currency::parse("JPY")
-                .unwrap()
-                .round(d("100.5"))
-                .to_string(),
-            "101"
-        );
+        assert_eq!(Currency::parse("JPY").unwrap().round(d("100.5")).to_string(), "101");
     }
 
     #[test]

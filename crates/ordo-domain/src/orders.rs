@@ -29,11 +29,8 @@ crate::text_enum!(
 /// The order state machine: the one table every write path consults. A placed order is
 /// confirmed as soon as its stock is reserved; later areas (approvals, fulfillment,
 /// returns) add rows here, never a second copy elsewhere.
-const TRANSITIONS: &[(OrderStatus, OrderAction, OrderStatus)] = &[(
-    OrderStatus::Confirmed,
-    OrderAction::Cancel,
-    OrderStatus::Cancelled,
-)];
+const TRANSITIONS: &[(OrderStatus, OrderAction, OrderStatus)] =
+    &[(OrderStatus::Confirmed, OrderAction::Cancel, OrderStatus::Cancelled)];
 
 /// The status a newly placed order takes once all its lines are reserved.
 pub const PLACED_STATUS: OrderStatus = OrderStatus::Confirmed;
@@ -47,24 +44,12 @@ pub struct IllegalTransition {
 }
 
 fn allowed_list(allowed: &[OrderAction]) -> String {
-    if allowed.is_empty() {
-        "none".into()
-    } else {
-        allowed
-            .iter()
-            .map(|a| a.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
+    if allowed.is_empty() { "none".into() } else { allowed.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(", ") }
 }
 
 impl OrderStatus {
     pub fn allowed_actions(self) -> Vec<OrderAction> {
-        TRANSITIONS
-            .iter()
-            .filter(|(from, _, _)| *from == self)
-            .map(|(_, action, _)| *action)
-            .collect()
+        TRANSITIONS.iter().filter(|(from, _, _)| *from == self).map(|(_, action, _)| *action).collect()
     }
 
     pub fn apply(self, action: OrderAction) -> Result<OrderStatus, IllegalTransition> {
@@ -72,11 +57,7 @@ impl OrderStatus {
             .iter()
             .find(|(from, a, _)| *from == self && *a == action)
             .map(|(_, _, to)| *to)
-            .ok_or_else(|| IllegalTransition {
-                from: self,
-                action,
-                allowed: self.allowed_actions(),
-            })
+            .ok_or_else(|| IllegalTransition { from: self, action, allowed: self.allowed_actions() })
     }
 
     /// Whether the order still holds a stock reservation.
@@ -131,14 +112,7 @@ pub fn price_lines(currency: Currency, lines: &[LinePricing]) -> (Vec<PricedLine
     let zero = currency.round(Decimal::ZERO);
     let subtotal = priced.iter().fold(zero, |sum, line| sum + line.line_total);
     let tax_total = priced.iter().fold(zero, |sum, line| sum + line.tax);
-    (
-        priced,
-        Totals {
-            subtotal,
-            tax_total,
-            total: subtotal + tax_total,
-        },
-    )
+    (priced, Totals { subtotal, tax_total, total: subtotal + tax_total })
 }
 
 #[cfg(test)]
@@ -158,10 +132,7 @@ mod tests {
         let refused = cancelled.apply(OrderAction::Cancel).unwrap_err();
         assert_eq!(refused.from, OrderStatus::Cancelled);
         assert!(refused.allowed.is_empty());
-        assert_eq!(
-            refused.to_string(),
-            "cannot cancel an order that is cancelled; allowed actions: none"
-        );
+        assert_eq!(refused.to_string(), "cannot cancel an order that is cancelled; allowed actions: none");
     }
 
     #[test]
@@ -172,12 +143,7 @@ mod tests {
 
     #[test]
     fn a_discounted_taxed_line_rounds_half_up_once() {
-        let line = LinePricing {
-            quantity: 3,
-            unit_price: d("3.335"),
-            discount_percent: d("10"),
-            tax_rate: d("0.13"),
-        };
+        let line = LinePricing { quantity: 3, unit_price: d("3.335"), discount_percent: d("10"), tax_rate: d("0.13") };
         let (priced, totals) = price_lines(Currency::CNY, &[line]);
         // 3 × 3.335 = 10.005, less 10 % = 9.0045 → 9.00; tax 1.17
         assert_eq!(priced[0].line_total.to_string(), "9.00");
@@ -192,14 +158,14 @@ mod tests {
     }
 
     fn arb_line() -> impl Strategy<Value = LinePricing> {
-        (1i64..100_000, 0i64..100_000_000, 0u32..=100, 0u32..=30).prop_map(
-            |(quantity, price_e4, discount, tax)| LinePricing {
+        (1i64..100_000, 0i64..100_000_000, 0u32..=100, 0u32..=30).prop_map(|(quantity, price_e4, discount, tax)| {
+            LinePricing {
                 quantity,
                 unit_price: Decimal::new(price_e4, 4),
                 discount_percent: Decimal::from(discount),
                 tax_rate: Decimal::new(i64::from(tax), 2),
-            },
-        )
+            }
+        })
     }
 
     proptest! {

@@ -14,9 +14,7 @@ const SECONDS_PER_DAY: i64 = 86_400;
 
 impl Timestamp {
     pub fn now() -> Timestamp {
-        let since_epoch = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default();
+        let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
         Timestamp(since_epoch.as_micros() as i64)
     }
 
@@ -42,12 +40,7 @@ impl Timestamp {
         let micros = self.0.rem_euclid(MICROS_PER_SECOND);
         let (y, m, d) = civil_from_days(seconds.div_euclid(SECONDS_PER_DAY));
         let in_day = seconds.rem_euclid(SECONDS_PER_DAY);
-        format!(
-            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{micros:06}Z",
-            in_day / 3600,
-            in_day % 3600 / 60,
-            in_day % 60
-        )
+        format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{micros:06}Z", in_day / 3600, in_day % 3600 / 60, in_day % 60)
     }
 
     /// Accepts `YYYY-MM-DD` (midnight UTC) or RFC 3339 with `Z` or a `±HH:MM` offset.
@@ -61,21 +54,10 @@ impl Timestamp {
         }
         let rest = rest.strip_prefix(['T', 't', ' '])?;
         let number = |s: &str| -> Option<i64> {
-            (s.len() == 2 && s.bytes().all(|b| b.is_ascii_digit()))
-                .then(|| s.parse().ok())
-                .flatten()
+            (s.len() == 2 && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse().ok()).flatten()
         };
-        let (hour, minute, second) = (
-            number(rest.get(0..2)?)?,
-            number(rest.get(3..5)?)?,
-            number(rest.get(6..8)?)?,
-        );
-        if rest.get(2..3)? != ":"
-            || rest.get(5..6)? != ":"
-            || hour > 23
-            || minute > 59
-            || second > 60
-        {
+        let (hour, minute, second) = (number(rest.get(0..2)?)?, number(rest.get(3..5)?)?, number(rest.get(6..8)?)?);
+        if rest.get(2..3)? != ":" || rest.get(5..6)? != ":" || hour > 23 || minute > 59 || second > 60 {
             return None;
         }
         micros += (hour * 3600 + minute * 60 + second) * MICROS_PER_SECOND;
@@ -110,10 +92,7 @@ impl Timestamp {
         match value.map(str::trim) {
             None | Some("") => Ok(None),
             Some(text) => Timestamp::parse(text).map(Some).ok_or_else(|| {
-                FieldError::new(
-                    field,
-                    "must be a date (2026-01-31) or an RFC 3339 time (2026-01-31T08:00:00Z)",
-                )
+                FieldError::new(field, "must be a date (2026-01-31) or an RFC 3339 time (2026-01-31T08:00:00Z)")
             }),
         }
     }
@@ -159,9 +138,9 @@ impl Date {
     pub fn field(field: &str, value: Option<&str>) -> Result<Option<Date>, FieldError> {
         match value.map(str::trim) {
             None | Some("") => Ok(None),
-            Some(text) => Date::parse(text).map(Some).ok_or_else(|| {
-                FieldError::new(field, "must be a calendar date such as 2026-01-31")
-            }),
+            Some(text) => Date::parse(text)
+                .map(Some)
+                .ok_or_else(|| FieldError::new(field, "must be a calendar date such as 2026-01-31")),
         }
     }
 }
@@ -224,24 +203,13 @@ mod tests {
         let shanghai = Timestamp::parse("2026-01-01T08:00:00+08:00").unwrap();
         assert_eq!(shanghai, Timestamp::parse("2026-01-01").unwrap());
         assert_eq!(shanghai.year(), 2026);
-        assert_eq!(
-            Timestamp::parse("2026-01-01T07:59:59+08:00")
-                .unwrap()
-                .year(),
-            2025
-        );
+        assert_eq!(Timestamp::parse("2026-01-01T07:59:59+08:00").unwrap().year(), 2025);
     }
 
     #[test]
     fn impossible_dates_are_rejected() {
-        for bad in [
-            "2026-02-29",
-            "2026-13-01",
-            "2026-1-01",
-            "20260101",
-            "2026-01-01T25:00:00Z",
-            "2026-01-01T10:00:00",
-        ] {
+        for bad in ["2026-02-29", "2026-13-01", "2026-1-01", "20260101", "2026-01-01T25:00:00Z", "2026-01-01T10:00:00"]
+        {
             assert!(Timestamp::parse(bad).is_none(), "{bad}");
         }
         assert!(Date::parse("2024-02-29").is_some());

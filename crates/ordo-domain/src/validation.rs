@@ -12,10 +12,7 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        FieldError {
-            field: field.into(),
-            message: message.into(),
-        }
+        FieldError { field: field.into(), message: message.into() }
     }
 }
 
@@ -25,11 +22,7 @@ impl FieldError {
 pub struct Invalid(pub Vec<FieldError>);
 
 fn summary(errors: &[FieldError]) -> String {
-    errors
-        .iter()
-        .map(|e| format!("{}: {}", e.field, e.message))
-        .collect::<Vec<_>>()
-        .join("; ")
+    errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ")
 }
 
 impl Invalid {
@@ -67,20 +60,12 @@ impl Violations {
     }
 
     pub fn into_result(self) -> Result<(), Invalid> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(Invalid(self.0))
-        }
+        if self.0.is_empty() { Ok(()) } else { Err(Invalid(self.0)) }
     }
 }
 
 /// A required, trimmed text field of bounded length.
-pub fn required_text(
-    field: &str,
-    value: Option<&str>,
-    max_chars: usize,
-) -> Result<String, FieldError> {
+pub fn required_text(field: &str, value: Option<&str>, max_chars: usize) -> Result<String, FieldError> {
     match value.map(str::trim) {
         None | Some("") => Err(FieldError::new(field, "is required")),
         Some(text) => bounded_text(field, text, max_chars),
@@ -88,11 +73,7 @@ pub fn required_text(
 }
 
 /// An optional text field: blank counts as absent.
-pub fn optional_text(
-    field: &str,
-    value: Option<&str>,
-    max_chars: usize,
-) -> Result<Option<String>, FieldError> {
+pub fn optional_text(field: &str, value: Option<&str>, max_chars: usize) -> Result<Option<String>, FieldError> {
     match value.map(str::trim) {
         None | Some("") => Ok(None),
         Some(text) => bounded_text(field, text, max_chars).map(Some),
@@ -101,19 +82,10 @@ pub fn optional_text(
 
 fn bounded_text(field: &str, text: &str, max_chars: usize) -> Result<String, FieldError> {
     if text.chars().count() > max_chars {
-        return Err(FieldError::new(
-            field,
-            format!("must be at most {max_chars} characters"),
-        ));
+        return Err(FieldError::new(field, format!("must be at most {max_chars} characters")));
     }
-    if text
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t')
-    {
-        return Err(FieldError::new(
-            field,
-            "must not contain control characters",
-        ));
+    if text.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(FieldError::new(field, "must not contain control characters"));
     }
     Ok(text.to_string())
 }
@@ -121,16 +93,10 @@ fn bounded_text(field: &str, text: &str, max_chars: usize) -> Result<String, Fie
 /// A code (SKU, customer code, warehouse code): letters, digits and `-_./`, no spaces.
 pub fn code(field: &str, value: Option<&str>, max_chars: usize) -> Result<String, FieldError> {
     let text = required_text(field, value, max_chars)?;
-    if text
-        .chars()
-        .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
-    {
+    if text.chars().all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '/')) {
         Ok(text)
     } else {
-        Err(FieldError::new(
-            field,
-            "may contain only letters, digits and - _ . /",
-        ))
+        Err(FieldError::new(field, "may contain only letters, digits and - _ . /"))
     }
 }
 

@@ -2,17 +2,13 @@
 
 use crate::AppState;
 use crate::error::{ApiError, Problem};
-use crate::extract::{
-    Caller, JsonBody, QueryParams, idempotency_key, if_match, path_id, post_once, with_etag,
-};
+use crate::extract::{Caller, JsonBody, QueryParams, idempotency_key, if_match, path_id, post_once, with_etag};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, put};
 use axum::{Json, Router};
-use ordo_app::catalog::{
-    self, NewPriceList, NewProduct, PriceList, Product, ProductPatch, SetPrice,
-};
+use ordo_app::catalog::{self, NewPriceList, NewProduct, PriceList, Product, ProductPatch, SetPrice};
 use ordo_app::{Page, PageRequest};
 use ordo_domain::auth::Permission;
 use serde::Deserialize;
@@ -21,10 +17,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/products", get(list_products).post(create_product))
         .route("/products/{id}", get(get_product).patch(update_product))
-        .route(
-            "/price-lists",
-            get(list_price_lists).post(create_price_list),
-        )
+        .route("/price-lists", get(list_price_lists).post(create_price_list))
         .route("/price-lists/{code}/items/{sku}", put(set_list_price))
 }
 
@@ -66,15 +59,9 @@ pub async fn list_products(
     QueryParams(query): QueryParams<ProductQuery>,
 ) -> Result<Json<Page<Product>>, ApiError> {
     caller.require(Permission::Read, "read")?;
-    let page = PageRequest::parse(query.limit, query.cursor.as_deref())
-        .map_err(|e| ordo_domain::Invalid(vec![e]))?;
+    let page = PageRequest::parse(query.limit, query.cursor.as_deref()).map_err(|e| ordo_domain::Invalid(vec![e]))?;
     let q = query.q;
-    Ok(Json(
-        state
-            .db
-            .read(move |tx| catalog::list_products(tx, q.as_deref(), page))
-            .await?,
-    ))
+    Ok(Json(state.db.read(move |tx| catalog::list_products(tx, q.as_deref(), page)).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/products/{id}", tag = "catalog", params(("id" = i64, Path)),
@@ -86,10 +73,7 @@ pub async fn get_product(
 ) -> Result<Response, ApiError> {
     caller.require(Permission::Read, "read")?;
     let id = path_id(&id, "product")?;
-    let product = state
-        .db
-        .read(move |tx| catalog::get_product(tx, id))
-        .await?;
+    let product = state.db.read(move |tx| catalog::get_product(tx, id)).await?;
     Ok(with_etag(StatusCode::OK, &product, product.version))
 }
 
@@ -109,10 +93,7 @@ pub async fn update_product(
     let id = path_id(&id, "product")?;
     let expected = if_match(&headers)?;
     let patch = body.value;
-    let product = state
-        .db
-        .write(move |tx| catalog::update_product(tx, &ctx, id, expected, &patch))
-        .await?;
+    let product = state.db.write(move |tx| catalog::update_product(tx, &ctx, id, expected, &patch)).await?;
     Ok(with_etag(StatusCode::OK, &product, product.version))
 }
 
@@ -137,10 +118,7 @@ pub async fn create_price_list(
 
 #[utoipa::path(get, path = "/api/v1/price-lists", tag = "catalog",
     responses((status = 200, body = Vec<PriceList>)), security(("bearer" = [])))]
-pub async fn list_price_lists(
-    State(state): State<AppState>,
-    caller: Caller,
-) -> Result<Json<Vec<PriceList>>, ApiError> {
+pub async fn list_price_lists(State(state): State<AppState>, caller: Caller) -> Result<Json<Vec<PriceList>>, ApiError> {
     caller.require(Permission::Read, "read")?;
     Ok(Json(state.db.read(catalog::list_price_lists).await?))
 }
@@ -157,10 +135,5 @@ pub async fn set_list_price(
 ) -> Result<Json<PriceList>, ApiError> {
     caller.require(Permission::CatalogManage, "manage the catalog")?;
     let input = body.value;
-    Ok(Json(
-        state
-            .db
-            .write(move |tx| catalog::set_list_price(tx, &code, &sku, &input))
-            .await?,
-    ))
+    Ok(Json(state.db.write(move |tx| catalog::set_list_price(tx, &code, &sku, &input)).await?))
 }

@@ -2,9 +2,7 @@
 
 use crate::AppState;
 use crate::error::{ApiError, Problem};
-use crate::extract::{
-    Caller, JsonBody, QueryParams, idempotency_key, if_match, path_id, post_once, with_etag,
-};
+use crate::extract::{Caller, JsonBody, QueryParams, idempotency_key, if_match, path_id, post_once, with_etag};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -70,12 +68,7 @@ pub async fn list_customers(
     caller.require(Permission::Read, "read")?;
     let page = page_of(query.limit, query.cursor.as_deref())?;
     let q = query.q;
-    Ok(Json(
-        state
-            .db
-            .read(move |tx| customers::list_customers(tx, q.as_deref(), page))
-            .await?,
-    ))
+    Ok(Json(state.db.read(move |tx| customers::list_customers(tx, q.as_deref(), page)).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/customers/{id}", tag = "customers", params(("id" = i64, Path)),
@@ -87,10 +80,7 @@ pub async fn get_customer(
 ) -> Result<Response, ApiError> {
     caller.require(Permission::Read, "read")?;
     let id = path_id(&id, "customer")?;
-    let customer = state
-        .db
-        .read(move |tx| customers::get_customer(tx, id))
-        .await?;
+    let customer = state.db.read(move |tx| customers::get_customer(tx, id)).await?;
     Ok(with_etag(StatusCode::OK, &customer, customer.version))
 }
 
@@ -110,10 +100,7 @@ pub async fn update_customer(
     let id = path_id(&id, "customer")?;
     let expected = if_match(&headers)?;
     let patch = body.value;
-    let customer = state
-        .db
-        .write(move |tx| customers::update_customer(tx, &ctx, id, expected, &patch))
-        .await?;
+    let customer = state.db.write(move |tx| customers::update_customer(tx, &ctx, id, expected, &patch)).await?;
     Ok(with_etag(StatusCode::OK, &customer, customer.version))
 }
 
@@ -128,10 +115,5 @@ pub async fn customer_orders(
     caller.require(Permission::Read, "read")?;
     let id = path_id(&id, "customer")?;
     let page = page_of(query.limit, query.cursor.as_deref())?;
-    Ok(Json(
-        state
-            .db
-            .read(move |tx| orders::customer_orders(tx, id, page))
-            .await?,
-    ))
+    Ok(Json(state.db.read(move |tx| orders::customer_orders(tx, id, page)).await?))
 }

@@ -48,10 +48,7 @@ pub struct FieldErrorDoc {
 
 impl From<&FieldError> for FieldErrorDoc {
     fn from(e: &FieldError) -> Self {
-        FieldErrorDoc {
-            field: e.field.clone(),
-            message: e.message.clone(),
-        }
+        FieldErrorDoc { field: e.field.clone(), message: e.message.clone() }
     }
 }
 
@@ -80,10 +77,7 @@ pub enum ApiError {
     #[error("a valid bearer token is required (Authorization: Bearer …)")]
     Unauthenticated,
     #[error("your role {role} may not {action}")]
-    Forbidden {
-        role: &'static str,
-        action: &'static str,
-    },
+    Forbidden { role: &'static str, action: &'static str },
     #[error("{0}")]
     NotFound(String),
     #[error("this Idempotency-Key was already used for a different request")]
@@ -101,11 +95,7 @@ struct Shape {
 }
 
 const fn shape(status: StatusCode, kind: &'static str, title: &'static str) -> Shape {
-    Shape {
-        status,
-        kind,
-        title,
-    }
+    Shape { status, kind, title }
 }
 
 impl ApiError {
@@ -114,11 +104,7 @@ impl ApiError {
         let invalid = shape(S::UNPROCESSABLE_ENTITY, "validation", "Invalid request");
         let conflict = shape(S::CONFLICT, "conflict", "Conflict");
         let not_found = shape(S::NOT_FOUND, "not-found", "Not found");
-        let precondition = shape(
-            S::PRECONDITION_FAILED,
-            "precondition-failed",
-            "Precondition failed",
-        );
+        let precondition = shape(S::PRECONDITION_FAILED, "precondition-failed", "Precondition failed");
         let internal = shape(S::INTERNAL_SERVER_ERROR, "internal", "Internal error");
         match self {
             ApiError::Catalog(e) => match e {
@@ -137,25 +123,17 @@ impl ApiError {
             },
             ApiError::Inventory(e) => match e {
                 InventoryError::Invalid(_) => invalid,
-                InventoryError::WarehouseNotFound(_) | InventoryError::ProductNotFound(_) => {
-                    not_found
-                }
-                InventoryError::WarehouseCodeTaken(_) | InventoryError::BelowReserved { .. } => {
-                    conflict
-                }
+                InventoryError::WarehouseNotFound(_) | InventoryError::ProductNotFound(_) => not_found,
+                InventoryError::WarehouseCodeTaken(_) | InventoryError::BelowReserved { .. } => conflict,
                 InventoryError::Db(e) => db_shape(e),
             },
             ApiError::Order(e) => match e {
                 OrderError::Invalid(_) => invalid,
                 OrderError::NotFound(_) | OrderError::CustomerNotFound(_) => not_found,
-                OrderError::ShortStock(_) => {
-                    shape(S::CONFLICT, "insufficient-stock", "Insufficient stock")
+                OrderError::ShortStock(_) => shape(S::CONFLICT, "insufficient-stock", "Insufficient stock"),
+                OrderError::IllegalTransition(_) => {
+                    shape(S::CONFLICT, "illegal-transition", "Action not allowed in this state")
                 }
-                OrderError::IllegalTransition(_) => shape(
-                    S::CONFLICT,
-                    "illegal-transition",
-                    "Action not allowed in this state",
-                ),
                 OrderError::VersionMismatch { .. } => precondition,
                 OrderError::Db(e) => db_shape(e),
             },
@@ -167,32 +145,18 @@ impl ApiError {
             ApiError::Db(e) => db_shape(e),
             ApiError::Invalid(_) => invalid,
             ApiError::MalformedJson(_) => shape(S::BAD_REQUEST, "malformed-json", "Malformed JSON"),
-            ApiError::UnsupportedMediaType(_) => shape(
-                S::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported-media-type",
-                "Unsupported media type",
-            ),
-            ApiError::PayloadTooLarge(_) => shape(
-                S::PAYLOAD_TOO_LARGE,
-                "payload-too-large",
-                "Payload too large",
-            ),
-            ApiError::Unauthenticated => {
-                shape(S::UNAUTHORIZED, "unauthenticated", "Unauthenticated")
+            ApiError::UnsupportedMediaType(_) => {
+                shape(S::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type", "Unsupported media type")
             }
+            ApiError::PayloadTooLarge(_) => shape(S::PAYLOAD_TOO_LARGE, "payload-too-large", "Payload too large"),
+            ApiError::Unauthenticated => shape(S::UNAUTHORIZED, "unauthenticated", "Unauthenticated"),
             ApiError::Forbidden { .. } => shape(S::FORBIDDEN, "forbidden", "Forbidden"),
             ApiError::NotFound(_) => not_found,
-            ApiError::IdempotencyKeyReused => shape(
-                S::UNPROCESSABLE_ENTITY,
-                "idempotency-key-reused",
-                "Idempotency key reused",
-            ),
+            ApiError::IdempotencyKeyReused => {
+                shape(S::UNPROCESSABLE_ENTITY, "idempotency-key-reused", "Idempotency key reused")
+            }
             ApiError::PreconditionFailed { .. } => precondition,
-            ApiError::MethodNotAllowed => shape(
-                S::METHOD_NOT_ALLOWED,
-                "method-not-allowed",
-                "Method not allowed",
-            ),
+            ApiError::MethodNotAllowed => shape(S::METHOD_NOT_ALLOWED, "method-not-allowed", "Method not allowed"),
         }
     }
 
@@ -212,17 +176,13 @@ impl ApiError {
 
 fn db_shape(error: &DbError) -> Shape {
     match error {
-        DbError::Unavailable(_) | DbError::Conflict(_) => shape(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
-            "Service unavailable",
-        ),
+        DbError::Unavailable(_) | DbError::Conflict(_) => {
+            shape(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Service unavailable")
+        }
         DbError::UniqueViolation(_) => shape(StatusCode::CONFLICT, "conflict", "Conflict"),
-        DbError::Decode(_) | DbError::Other(_) => shape(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "Internal error",
-        ),
+        DbError::Decode(_) | DbError::Other(_) => {
+            shape(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error")
+        }
     }
 }
 
@@ -240,9 +200,7 @@ impl IntoResponse for ApiError {
             title: shape.title.to_string(),
             status: shape.status.as_u16(),
             detail,
-            errors: self
-                .field_errors()
-                .map(|errors| errors.iter().map(FieldErrorDoc::from).collect()),
+            errors: self.field_errors().map(|errors| errors.iter().map(FieldErrorDoc::from).collect()),
             short: None,
             current_status: None,
             allowed_actions: None,
@@ -265,10 +223,7 @@ impl IntoResponse for ApiError {
         let body = serde_json::to_vec(&problem).unwrap_or_default();
         let mut response = (shape.status, body).into_response();
         let headers = response.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        );
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
         if matches!(self, ApiError::Unauthenticated) {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }

@@ -39,15 +39,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let content_type = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string();
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|_| ApiError::PayloadTooLarge(MAX_BODY_BYTES))?;
+        let (content_type, bytes) = read_body(req, state).await?;
         parse_json(&content_type, &bytes)
     }
 }
@@ -59,76 +51,48 @@ impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for OptionalJ
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let content_type = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string();
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|_| ApiError::PayloadTooLarge(MAX_BODY_BYTES))?;
+        let (content_type, bytes) = read_body(req, state).await?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Ok(OptionalJsonBody(JsonBody {
-                value: T::default(),
-                hash: hex(&Sha256::digest(b"")),
-            }));
+            return Ok(OptionalJsonBody(JsonBody { value: T::default(), hash: hex(&Sha256::digest(b"")) }));
         }
         parse_json(&content_type, &bytes).map(OptionalJsonBody)
     }
 }
 
-fn parse_json<T: DeserializeOwned>(
-    content_type: &str,
-    bytes: &[u8],
-) -> Result<JsonBody<T>, ApiError> {
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+/// The body's content type and bytes, within the size limit.
+async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<(String, Bytes), ApiError> {
+    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let bytes = Bytes::from_request(req, state).await.map_err(|_| ApiError::PayloadTooLarge(MAX_BODY_BYTES))?;
+    Ok((content_type, bytes))
+}
+
+fn parse_json<T: DeserializeOwned>(content_type: &str, bytes: &[u8]) -> Result<JsonBody<T>, ApiError> {
+    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     if essence != "application/json" && !essence.ends_with("+json") {
         return Err(ApiError::UnsupportedMediaType(format!(
             "send the body as application/json (got {:?})",
-            if content_type.is_empty() {
-                "nothing"
-            } else {
-                content_type
-            }
+            if content_type.is_empty() { "nothing" } else { content_type }
         )));
     }
     let hash = hex(&Sha256::digest(bytes));
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
         Ok(value) => {
-            deserializer.end().map_err(|e| {
-                ApiError::MalformedJson(format!("unexpected data after the JSON value: {e}"))
-            })?;
+            deserializer
+                .end()
+                .map_err(|e| ApiError::MalformedJson(format!("unexpected data after the JSON value: {e}")))?;
             Ok(JsonBody { value, hash })
         }
         Err(error) => {
             let path = error.path().to_string();
             let inner = error.into_inner();
             if inner.is_data() {
-                let field = if path == "." {
-                    "body".to_string()
-                } else {
-                    path
-                };
+                let field = if path == "." { "body".to_string() } else { path };
                 let message = inner.to_string();
-                let message = message
-                    .split(" at line ")
-                    .next()
-                    .unwrap_or(&message)
-                    .to_string();
-                Err(ApiError::Invalid(ordo_domain::Invalid(vec![
-                    FieldError::new(field, message),
-                ])))
+                let message = message.split(" at line ").next().unwrap_or(&message).to_string();
+                Err(ApiError::Invalid(ordo_domain::Invalid(vec![FieldError::new(field, message)])))
             } else {
-                Err(ApiError::MalformedJson(format!(
-                    "the body is not valid JSON: {inner}"
-                )))
+                Err(ApiError::MalformedJson(format!("the body is not valid JSON: {inner}")))
             }
         }
     }
@@ -142,17 +106,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T>
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or("");
-        let deserializer =
-            serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
-        serde_path_to_error::deserialize(deserializer)
-            .map(QueryParams)
-            .map_err(|error| {
-                let field = error.path().to_string();
-                ApiError::Invalid(ordo_domain::Invalid(vec![FieldError::new(
-                    field,
-                    error.into_inner().to_string(),
-                )]))
-            })
+        let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(deserializer).map(QueryParams).map_err(|error| {
+            let field = error.path().to_string();
+            ApiError::Invalid(ordo_domain::Invalid(vec![FieldError::new(field, error.into_inner().to_string())]))
+        })
     }
 }
 
@@ -162,18 +120,12 @@ pub struct Caller(pub Principal);
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let token = parts
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
             .map(str::trim)
             .filter(|t| !t.is_empty() && t.len() <= 200)
             .ok_or(ApiError::Unauthenticated)?
@@ -205,10 +157,7 @@ impl Caller {
         if self.0.role.may(permission) {
             Ok(Ctx::new(self.0.actor()))
         } else {
-            Err(ApiError::Forbidden {
-                role: self.0.role.as_str(),
-                action,
-            })
+            Err(ApiError::Forbidden { role: self.0.role.as_str(), action })
         }
     }
 }
@@ -223,9 +172,7 @@ pub fn if_match(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
         return Ok(None);
     }
     let tag = text.trim_start_matches("W/").trim_matches('"');
-    tag.parse::<i64>()
-        .map(Some)
-        .map_err(|_| ApiError::PreconditionFailed { current: -1 })
+    tag.parse::<i64>().map(Some).map_err(|_| ApiError::PreconditionFailed { current: -1 })
 }
 
 pub fn etag(version: i64) -> HeaderValue {
@@ -278,12 +225,8 @@ where
 {
     let outcome = idempotency::write_once(&state.db, key, ctx.now, move |tx| {
         let (status, body) = work(tx)?;
-        let body = serde_json::to_string(&body)
-            .map_err(|e| E::from(ordo_app::DbError::Other(e.to_string())))?;
-        Ok(Stored {
-            status: status.as_u16(),
-            body,
-        })
+        let body = serde_json::to_string(&body).map_err(|e| E::from(ordo_app::DbError::Other(e.to_string())))?;
+        Ok(Stored { status: status.as_u16(), body })
     })
     .await?;
     let (stored, replayed) = match outcome {
@@ -294,10 +237,7 @@ where
     let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
     let mut response = (status, stored.body).into_response();
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     if replayed {
         headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
@@ -306,6 +246,5 @@ where
 
 /// A numeric id from the path; anything else is a 404 like any unknown id.
 pub fn path_id(raw: &str, what: &str) -> Result<i64, ApiError> {
-    raw.parse::<i64>()
-        .map_err(|_| ApiError::NotFound(format!("no {what} with id {raw:?}")))
+    raw.parse::<i64>().map_err(|_| ApiError::NotFound(format!("no {what} with id {raw:?}")))
 }

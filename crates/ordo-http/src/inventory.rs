@@ -10,9 +10,7 @@ use axum::response::Response;
 use axum::routing::{get, put};
 use axum::{Json, Router};
 use ordo_app::Page;
-use ordo_app::inventory::{
-    self, NewWarehouse, SetStock, StockLevel, StockLevels, StockMovement, Warehouse,
-};
+use ordo_app::inventory::{self, NewWarehouse, SetStock, StockLevel, StockLevels, StockMovement, Warehouse};
 use ordo_domain::auth::Permission;
 use serde::Deserialize;
 
@@ -60,10 +58,7 @@ pub async fn create_warehouse(
 
 #[utoipa::path(get, path = "/api/v1/warehouses", tag = "inventory",
     responses((status = 200, body = Vec<Warehouse>)), security(("bearer" = [])))]
-pub async fn list_warehouses(
-    State(state): State<AppState>,
-    caller: Caller,
-) -> Result<Json<Vec<Warehouse>>, ApiError> {
+pub async fn list_warehouses(State(state): State<AppState>, caller: Caller) -> Result<Json<Vec<Warehouse>>, ApiError> {
     caller.require(Permission::Read, "read")?;
     Ok(Json(state.db.read(inventory::list_warehouses).await?))
 }
@@ -81,12 +76,7 @@ pub async fn set_stock(
 ) -> Result<Json<StockLevel>, ApiError> {
     let ctx = caller.require(Permission::StockAdjust, "adjust stock")?;
     let input = body.value;
-    Ok(Json(
-        state
-            .db
-            .write(move |tx| inventory::set_stock(tx, &ctx, &warehouse, &sku, &input))
-            .await?,
-    ))
+    Ok(Json(state.db.write(move |tx| inventory::set_stock(tx, &ctx, &warehouse, &sku, &input)).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/stock", tag = "inventory", params(StockQuery),
@@ -98,12 +88,7 @@ pub async fn stock_levels(
 ) -> Result<Json<StockLevels>, ApiError> {
     caller.require(Permission::Read, "read")?;
     Ok(Json(
-        state
-            .db
-            .read(move |tx| {
-                inventory::stock_levels(tx, query.sku.as_deref(), query.warehouse.as_deref())
-            })
-            .await?,
+        state.db.read(move |tx| inventory::stock_levels(tx, query.sku.as_deref(), query.warehouse.as_deref())).await?,
     ))
 }
 
@@ -119,14 +104,7 @@ pub async fn stock_movements(
     Ok(Json(
         state
             .db
-            .read(move |tx| {
-                inventory::stock_movements(
-                    tx,
-                    query.sku.as_deref(),
-                    query.warehouse.as_deref(),
-                    page,
-                )
-            })
+            .read(move |tx| inventory::stock_movements(tx, query.sku.as_deref(), query.warehouse.as_deref(), page))
             .await?,
     ))
 }

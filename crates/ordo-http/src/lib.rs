@@ -35,10 +35,7 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(db: Database) -> AppState {
-        AppState {
-            db,
-            tokens: Arc::new(Mutex::new(HashMap::new())),
-        }
+        AppState { db, tokens: Arc::new(Mutex::new(HashMap::new())) }
     }
 }
 
@@ -60,20 +57,13 @@ pub fn app(state: AppState) -> Router {
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(extract::MAX_BODY_BYTES))
         // A client that has not sent its request within this time is cut off.
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(30),
-        ))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
 
 async fn openapi_document() -> Response {
-    (
-        [(axum::http::header::CONTENT_TYPE, "application/json")],
-        openapi_json(),
-    )
-        .into_response()
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], openapi_json()).into_response()
 }
 
 async fn healthz() -> &'static str {

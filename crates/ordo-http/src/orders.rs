@@ -4,8 +4,7 @@ use crate::AppState;
 use crate::customers::page_of;
 use crate::error::{ApiError, Problem};
 use crate::extract::{
-    Caller, JsonBody, OptionalJsonBody, QueryParams, idempotency_key, if_match, path_id, post_once,
-    with_etag,
+    Caller, JsonBody, OptionalJsonBody, QueryParams, idempotency_key, if_match, path_id, post_once, with_etag,
 };
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -93,12 +92,7 @@ pub async fn list_orders(
         created_from: f.created_from,
         created_to: f.created_to,
     };
-    Ok(Json(
-        state
-            .db
-            .read(move |tx| orders::list_orders(tx, &filter, page))
-            .await?,
-    ))
+    Ok(Json(state.db.read(move |tx| orders::list_orders(tx, &filter, page)).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/orders/{id}", tag = "orders", params(("id" = i64, Path)),
@@ -135,8 +129,7 @@ pub async fn cancel_order(
     let key = idempotency_key(&headers, &caller, &format!("orders/{id}/cancel"), &hash)?;
     let work_ctx = ctx.clone();
     let response = post_once(&state, key, &ctx, move |tx| {
-        orders::cancel_order(tx, &work_ctx, id, expected, &input)
-            .map(|order| (StatusCode::OK, order))
+        orders::cancel_order(tx, &work_ctx, id, expected, &input).map(|order| (StatusCode::OK, order))
     })
     .await?;
     Ok(response)
@@ -151,10 +144,5 @@ pub async fn order_events(
 ) -> Result<Json<OrderEvents>, ApiError> {
     caller.require(Permission::Read, "read")?;
     let id = path_id(&id, "order")?;
-    Ok(Json(
-        state
-            .db
-            .read(move |tx| orders::order_events(tx, id))
-            .await?,
-    ))
+    Ok(Json(state.db.read(move |tx| orders::order_events(tx, id)).await?))
 }

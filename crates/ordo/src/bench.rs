@@ -119,7 +119,11 @@ impl Server {
                 let url = args.bench_database_url.clone();
                 run_sql(&url, &format!("CREATE SCHEMA {schema}"))?;
                 let sep = if url.contains('?') { '&' } else { '?' };
-                (Some(format!("{url}{sep}options=-csearch_path%3D{schema}")), std::env::temp_dir(), Cleanup::Schema { url, schema })
+                (
+                    Some(format!("{url}{sep}options=-csearch_path%3D{schema}")),
+                    std::env::temp_dir(),
+                    Cleanup::Schema { url, schema },
+                )
             }
             other => return Err(format!("unknown engine {other:?}: use sqlite or postgres").into()),
         };
@@ -129,7 +133,11 @@ impl Server {
         };
         let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let mut command = Command::new(std::env::current_exe()?);
-        command.args(["serve", "--listen", &format!("127.0.0.1:{port}")]).arg("--data-dir").arg(&data_dir).env("ORDO_LOG", "warn");
+        command
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .arg("--data-dir")
+            .arg(&data_dir)
+            .env("ORDO_LOG", "warn");
         if let Some(url) = &database_url {
             command.args(["--database-url", url]);
         }
@@ -209,7 +217,9 @@ const SKUS: usize = 30;
 
 /// Creates a warehouse, SKUs with practically endless stock and a customer.
 async fn seed(client: &reqwest::Client, base: &str, token: &str) -> Result<i64, BoxError> {
-    let post = |path: &str, body: serde_json::Value| client.post(format!("{base}{path}")).bearer_auth(token).json(&body).send();
+    let post = |path: &str, body: serde_json::Value| {
+        client.post(format!("{base}{path}")).bearer_auth(token).json(&body).send()
+    };
     let ok = |status: reqwest::StatusCode| status.is_success() || status == reqwest::StatusCode::CONFLICT;
     let response = post("/api/v1/warehouses", json!({"code": "BENCH-W", "name": "Bench"})).await?;
     if !ok(response.status()) {
@@ -217,7 +227,11 @@ async fn seed(client: &reqwest::Client, base: &str, token: &str) -> Result<i64, 
     }
     for i in 0..SKUS {
         let sku = format!("BENCH-{i:03}");
-        post("/api/v1/products", json!({"sku": sku, "name": sku, "price": "9.90", "currency": "CNY", "tax_rate": "0.13"})).await?;
+        post(
+            "/api/v1/products",
+            json!({"sku": sku, "name": sku, "price": "9.90", "currency": "CNY", "tax_rate": "0.13"}),
+        )
+        .await?;
         let response = client
             .put(format!("{base}/api/v1/stock/BENCH-W/{sku}"))
             .bearer_auth(token)
@@ -229,7 +243,11 @@ async fn seed(client: &reqwest::Client, base: &str, token: &str) -> Result<i64, 
         }
     }
     let code = format!("BENCH-C-{}", rand_u32());
-    let customer: serde_json::Value = post("/api/v1/customers", json!({"code": code, "name": "Bench customer", "currency": "CNY"})).await?.json().await?;
+    let customer: serde_json::Value =
+        post("/api/v1/customers", json!({"code": code, "name": "Bench customer", "currency": "CNY"}))
+            .await?
+            .json()
+            .await?;
     customer["id"].as_i64().ok_or_else(|| format!("seeding customer: {customer}").into())
 }
 
@@ -270,7 +288,9 @@ async fn placement(server: &Server, engine: &str, clients: usize, duration: Dura
                 let mut n = c * 7919;
                 while Instant::now() < deadline {
                     n += 1;
-                    let lines: Vec<_> = (0..3).map(|k| json!({"sku": format!("BENCH-{:03}", (n * 3 + k * 11) % SKUS), "quantity": 1})).collect();
+                    let lines: Vec<_> = (0..3)
+                        .map(|k| json!({"sku": format!("BENCH-{:03}", (n * 3 + k * 11) % SKUS), "quantity": 1}))
+                        .collect();
                     let body = json!({"customer_id": customer, "lines": lines});
                     let sent = Instant::now();
                     match client.post(url.as_str()).bearer_auth(token.as_str()).json(&body).send().await {

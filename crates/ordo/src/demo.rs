@@ -31,56 +31,26 @@ impl Dice {
 
 const PRODUCTS: &[(&str, &str, &str, &str)] = &[
     ("TEA", "龙井绿茶 Longjing Green Tea", "250 g tin", "88.00"),
-    (
-        "TEA",
-        "普洱熟茶 Pu'er Ripe Tea Cake",
-        "357 g cake",
-        "168.00",
-    ),
+    ("TEA", "普洱熟茶 Pu'er Ripe Tea Cake", "357 g cake", "168.00"),
     ("TEA", "铁观音 Tieguanyin Oolong", "200 g bag", "96.00"),
     ("TEA", "大红袍 Da Hong Pao", "150 g box", "238.00"),
     ("TEA", "茉莉花茶 Jasmine Tea", "250 g bag", "45.00"),
-    (
-        "TEA",
-        "白毫银针 Silver Needle White Tea",
-        "100 g box",
-        "298.00",
-    ),
+    ("TEA", "白毫银针 Silver Needle White Tea", "100 g box", "298.00"),
     ("TEA", "祁门红茶 Keemun Black Tea", "200 g tin", "120.00"),
     ("TEA", "碧螺春 Biluochun Green Tea", "125 g tin", "158.00"),
-    (
-        "CER",
-        "青花瓷茶杯 Blue-and-White Teacup",
-        "set of 4",
-        "128.00",
-    ),
+    ("CER", "青花瓷茶杯 Blue-and-White Teacup", "set of 4", "128.00"),
     ("CER", "紫砂壶 Yixing Clay Teapot", "300 ml", "460.00"),
     ("CER", "盖碗 Gaiwan", "150 ml", "68.00"),
     ("CER", "公道杯 Fairness Pitcher", "250 ml glass", "39.00"),
-    (
-        "CER",
-        "建盏 Jian Zhan Tea Bowl",
-        "hare's fur glaze",
-        "350.00",
-    ),
+    ("CER", "建盏 Jian Zhan Tea Bowl", "hare's fur glaze", "350.00"),
     ("CER", "景德镇花瓶 Jingdezhen Vase", "30 cm", "680.00"),
     ("CER", "陶瓷餐盘 Porcelain Dinner Plate", "27 cm", "55.00"),
     ("CER", "茶盘 Bamboo Tea Tray", "45 × 30 cm", "189.00"),
     ("SLK", "真丝围巾 Silk Scarf", "90 × 90 cm", "399.00"),
     ("SLK", "真丝睡衣 Silk Pyjamas", "size M", "899.00"),
     ("SLK", "丝绸枕套 Silk Pillowcase", "51 × 76 cm", "259.00"),
-    (
-        "SLK",
-        "刺绣手帕 Embroidered Handkerchief",
-        "pack of 3",
-        "79.00",
-    ),
-    (
-        "SLK",
-        "丝巾礼盒 Silk Scarf Gift Box",
-        "two scarves",
-        "699.00",
-    ),
+    ("SLK", "刺绣手帕 Embroidered Handkerchief", "pack of 3", "79.00"),
+    ("SLK", "丝巾礼盒 Silk Scarf Gift Box", "two scarves", "699.00"),
     ("ELE", "蓝牙耳机 Bluetooth Earbuds", "ANC, 30 h", "299.00"),
     ("ELE", "充电宝 Power Bank 20000 mAh", "PD 65 W", "199.00"),
     ("ELE", "USB-C 数据线 USB-C Cable", "2 m braided", "29.90"),
@@ -100,12 +70,7 @@ const PRODUCTS: &[(&str, &str, &str, &str)] = &[
     ("FOD", "老干妈 Chili Crisp", "280 g × 3", "39.00"),
     ("FOD", "手工挂面 Hand-Pulled Noodles", "1 kg", "25.00"),
     ("FOD", "红枣 Red Dates", "1 kg", "42.00"),
-    (
-        "HOM",
-        "竹制砧板 Bamboo Cutting Board",
-        "40 × 28 cm",
-        "79.00",
-    ),
+    ("HOM", "竹制砧板 Bamboo Cutting Board", "40 × 28 cm", "79.00"),
     ("HOM", "铸铁锅 Cast-Iron Wok", "32 cm", "259.00"),
     ("HOM", "羽绒被 Down Duvet", "200 × 230 cm", "1299.00"),
     ("HOM", "纯棉毛巾 Cotton Towel", "pack of 2", "59.00"),
@@ -138,42 +103,12 @@ const CUSTOMERS: &[(&str, &str, &str, &str, &str)] = &[
     ("澳門新世紀貿易", "retail", "港澳台", "澳門", "MO"),
     ("台北永豐商行", "wholesale", "港澳台", "台北", "TW"),
     ("高雄港口貿易", "retail", "港澳台", "高雄", "TW"),
-    (
-        "Golden Dragon Imports Ltd",
-        "wholesale",
-        "Overseas",
-        "London",
-        "GB",
-    ),
-    (
-        "Pacific Tea Company",
-        "vip",
-        "Overseas",
-        "San Francisco",
-        "US",
-    ),
-    (
-        "Maple Leaf Trading",
-        "retail",
-        "Overseas",
-        "Vancouver",
-        "CA",
-    ),
+    ("Golden Dragon Imports Ltd", "wholesale", "Overseas", "London", "GB"),
+    ("Pacific Tea Company", "vip", "Overseas", "San Francisco", "US"),
+    ("Maple Leaf Trading", "retail", "Overseas", "Vancouver", "CA"),
     ("Sydney Asian Grocers", "retail", "Overseas", "Sydney", "AU"),
-    (
-        "Singapore Orchard Mart",
-        "wholesale",
-        "Overseas",
-        "Singapore",
-        "SG",
-    ),
-    (
-        "Berlin Ostasien Handel GmbH",
-        "retail",
-        "Overseas",
-        "Berlin",
-        "DE",
-    ),
+    ("Singapore Orchard Mart", "wholesale", "Overseas", "Singapore", "SG"),
+    ("Berlin Ostasien Handel GmbH", "retail", "Overseas", "Berlin", "DE"),
     ("Tokyo Sakura Shoten", "retail", "Overseas", "Tokyo", "JP"),
     ("张伟", "retail", "华东", "上海", "CN"),
     ("王芳", "retail", "华南", "广州", "CN"),
@@ -205,10 +140,7 @@ fn amount(text: &str) -> Option<AmountInput> {
 /// Loads the demo data set; returns a one-line summary.
 pub async fn load(db: &Database) -> Result<String, BoxError> {
     let started = Timestamp::now();
-    let setup = Ctx {
-        actor: "demo".into(),
-        now: started.minus_days(91),
-    };
+    let setup = Ctx { actor: "demo".into(), now: started.minus_days(91) };
     let ctx = setup.clone();
     let product_count = db
         .write(move |tx| {
@@ -238,33 +170,22 @@ pub async fn load(db: &Database) -> Result<String, BoxError> {
                     weight_kg: amount("0.5"),
                     active: Some(true),
                 };
-                let product =
-                    catalog::create_product(tx, &ctx, &input).map_err(|e| e.to_string())?;
+                let product = catalog::create_product(tx, &ctx, &input).map_err(|e| e.to_string())?;
                 for (w, (code, ..)) in WAREHOUSES.iter().enumerate() {
                     let on_hand = 300 + ((i * 37 + w * 101) % 500) as i64;
-                    let input = SetStock {
-                        on_hand: Some(on_hand),
-                        reason: Some("opening stock".into()),
-                    };
-                    inventory::set_stock(tx, &ctx, code, &product.sku, &input)
-                        .map_err(|e| e.to_string())?;
+                    let input = SetStock { on_hand: Some(on_hand), reason: Some("opening stock".into()) };
+                    inventory::set_stock(tx, &ctx, code, &product.sku, &input).map_err(|e| e.to_string())?;
                 }
             }
-            for (code, group, discount) in
-                [("WHOLESALE-CNY", "wholesale", 85), ("VIP-CNY", "vip", 80)]
-            {
+            for (code, group, discount) in [("WHOLESALE-CNY", "wholesale", 85), ("VIP-CNY", "vip", 80)] {
                 let items = PRODUCTS
                     .iter()
                     .enumerate()
                     .map(|(i, (family, _, _, price))| {
                         let list: rust_decimal::Decimal = price.parse().unwrap_or_default();
-                        let price = (list * rust_decimal::Decimal::from(discount)
-                            / rust_decimal::Decimal::ONE_HUNDRED)
+                        let price = (list * rust_decimal::Decimal::from(discount) / rust_decimal::Decimal::ONE_HUNDRED)
                             .round_dp(2);
-                        PriceInput {
-                            sku: Some(format!("{family}-{:03}", i + 1)),
-                            price: amount(&price.to_string()),
-                        }
+                        PriceInput { sku: Some(format!("{family}-{:03}", i + 1)), price: amount(&price.to_string()) }
                     })
                     .collect();
                 let input = NewPriceList {
@@ -280,12 +201,7 @@ pub async fn load(db: &Database) -> Result<String, BoxError> {
                 let address = AddressInput {
                     name: Some(name.to_string()),
                     phone: Some(format!("+86 138 0013 {:04}", 1000 + i)),
-                    line1: Some(format!(
-                        "{} 路 {} 号 No. {} Commerce Road",
-                        city,
-                        10 + i,
-                        10 + i
-                    )),
+                    line1: Some(format!("{} 路 {} 号 No. {} Commerce Road", city, 10 + i, 10 + i)),
                     city: Some(city.to_string()),
                     region: Some(region.to_string()),
                     postal_code: Some(format!("{:06}", 200_000 + i * 1111)),
@@ -302,14 +218,7 @@ pub async fn load(db: &Database) -> Result<String, BoxError> {
                     contact_name: None,
                     shipping_address: Some(address.clone()),
                     billing_address: Some(address),
-                    payment_terms: Some(
-                        if *group == "retail" {
-                            "prepaid"
-                        } else {
-                            "net30"
-                        }
-                        .into(),
-                    ),
+                    payment_terms: Some(if *group == "retail" { "prepaid" } else { "net30" }.into()),
                     credit_limit: amount(if *group == "retail" { "5000" } else { "200000" }),
                     // Every demo customer buys in CNY: the demo catalog is priced in CNY only.
                     currency: Some("CNY".into()),
@@ -323,16 +232,7 @@ pub async fn load(db: &Database) -> Result<String, BoxError> {
 
     // 500 orders, oldest first, so numbers rise with time.
     let mut dice = Dice(0x5eed_0bd0);
-    let channels = [
-        "web",
-        "web",
-        "phone",
-        "email",
-        "store",
-        "marketplace",
-        "api",
-        "import",
-    ];
+    let channels = ["web", "web", "phone", "email", "store", "marketplace", "api", "import"];
     let mut placed = 0;
     let mut cancelled = 0;
     for n in 0..500_i64 {
@@ -354,33 +254,23 @@ pub async fn load(db: &Database) -> Result<String, BoxError> {
         let input = NewOrder {
             customer_id: Some(1 + dice.below(CUSTOMERS.len() as u64) as i64),
             channel: Some(channel.into()),
-            external_ref: (channel == "marketplace")
-                .then(|| format!("TM{}", 2_026_000_000 + n * 7)),
+            external_ref: (channel == "marketplace").then(|| format!("TM{}", 2_026_000_000 + n * 7)),
             currency: None,
             lines: Some(lines),
             shipping_address: None,
-            notes: (dice.below(5) == 0)
-                .then(|| "请在工作日送货 Please deliver on a weekday".to_string()),
+            notes: (dice.below(5) == 0).then(|| "请在工作日送货 Please deliver on a weekday".to_string()),
             requested_delivery_date: None,
         };
         let cancel = dice.below(100) < 12;
-        let ctx = Ctx {
-            actor: "demo".into(),
-            now,
-        };
+        let ctx = Ctx { actor: "demo".into(), now };
         let result = db
             .write(move |tx| {
                 let order = match orders::place_order(tx, &ctx, &input)? {
                     Placed::Created(order) | Placed::Existing(order) => order,
                 };
                 if cancel {
-                    let later = Ctx {
-                        actor: "demo".into(),
-                        now: ctx.now.plus_seconds(3600),
-                    };
-                    let reason = CancelOrder {
-                        reason: Some("客户取消 customer changed their mind".into()),
-                    };
+                    let later = Ctx { actor: "demo".into(), now: ctx.now.plus_seconds(3600) };
+                    let reason = CancelOrder { reason: Some("客户取消 customer changed their mind".into()) };
                     orders::cancel_order(tx, &later, order.id, None, &reason)?;
                 }
                 Ok::<_, OrderError>(())

@@ -11,10 +11,7 @@ use tokio::net::TcpListener;
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Opens (and migrates) the database named by a URL, or the SQLite file in `data_dir`.
-pub async fn open_database(
-    database_url: Option<&str>,
-    data_dir: &Path,
-) -> Result<Database, BoxError> {
+pub async fn open_database(database_url: Option<&str>, data_dir: &Path) -> Result<Database, BoxError> {
     let config = DbConfig::from_url_or_dir(database_url, data_dir)?;
     tracing::info!(database = %config.describe(), "opening database");
     Ok(Database::open(&config).await?)
@@ -28,16 +25,11 @@ pub struct Application {
 
 impl Application {
     pub async fn build(db: Database, listen: &str) -> Result<Application, BoxError> {
-        let listener = TcpListener::bind(listen)
-            .await
-            .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+        let listener = TcpListener::bind(listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
         if let Err(error) = ordo_app::idempotency::purge_expired(&db).await {
             tracing::warn!(%error, "could not purge expired idempotency keys");
         }
-        Ok(Application {
-            listener,
-            state: ordo_http::AppState::new(db),
-        })
+        Ok(Application { listener, state: ordo_http::AppState::new(db) })
     }
 
     pub fn port(&self) -> u16 {
@@ -45,14 +37,9 @@ impl Application {
     }
 
     /// Serves until `shutdown` resolves, then finishes the requests in flight.
-    pub async fn run_until(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> std::io::Result<()> {
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let app = ordo_http::app(self.state);
-        axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await
+        axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await
     }
 }
 
@@ -83,8 +70,6 @@ pub async fn shutdown_signal() {
 pub async fn create_token(db: &Database, role: &str, name: &str) -> Result<String, BoxError> {
     let (role, name) = (role.to_string(), name.to_string());
     let now = ordo_domain::Timestamp::now();
-    let (token, _) = db
-        .write(move |tx| ordo_app::auth::create_token(tx, &name, &role, now))
-        .await?;
+    let (token, _) = db.write(move |tx| ordo_app::auth::create_token(tx, &name, &role, now)).await?;
     Ok(token)
 }

@@ -19,12 +19,7 @@ struct DbArgs {
     #[arg(long, env = "ORDO_DATABASE_URL", global = true)]
     database_url: Option<String>,
     /// Folder of the embedded database.
-    #[arg(
-        long,
-        env = "ORDO_DATA_DIR",
-        default_value = "./ordo-data",
-        global = true
-    )]
+    #[arg(long, env = "ORDO_DATA_DIR", default_value = "./ordo-data", global = true)]
     data_dir: PathBuf,
 }
 
@@ -67,11 +62,8 @@ enum TokenCommand {
 
 fn init_logging() {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("ORDO_LOG")
-        .unwrap_or_else(|_| EnvFilter::new("info,tower_http=warn"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let filter = EnvFilter::try_from_env("ORDO_LOG").unwrap_or_else(|_| EnvFilter::new("info,tower_http=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     if std::env::var("ORDO_LOG_FORMAT").is_ok_and(|f| f == "json") {
         builder.json().init();
     } else {
@@ -82,10 +74,7 @@ fn init_logging() {
 fn main() -> ExitCode {
     init_logging();
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("ordo: cannot start the runtime: {error}");
@@ -104,10 +93,7 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> Result<(), BoxError> {
     let db_args = cli.db.clone();
     let open = || open_database(db_args.database_url.as_deref(), &db_args.data_dir);
-    match cli.command.unwrap_or(Command::Serve {
-        listen: "127.0.0.1:8080".into(),
-        demo: false,
-    }) {
+    match cli.command.unwrap_or(Command::Serve { listen: "127.0.0.1:8080".into(), demo: false }) {
         Command::Serve { listen, demo } => {
             let db = open().await?;
             if demo {
@@ -135,15 +121,15 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
         Command::Demo => {
             let db = open().await?;
             if !ordo::demo::is_empty(&db).await? {
-                return Err("the database already has products or orders; demo data goes into an empty database only".into());
+                return Err(
+                    "the database already has products or orders; demo data goes into an empty database only".into()
+                );
             }
             let summary = ordo::demo::load(&db).await?;
             println!("{summary}");
             Ok(())
         }
-        Command::Token {
-            command: TokenCommand::Create { role, name },
-        } => {
+        Command::Token { command: TokenCommand::Create { role, name } } => {
             let db = open().await?;
             println!("{}", create_token(&db, &role, &name).await?);
             Ok(())

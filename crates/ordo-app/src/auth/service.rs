@@ -39,10 +39,7 @@ pub struct TokenView {
 }
 
 pub fn hash_token(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Creates a token for `role` and returns it in clear, once, with its record.
@@ -53,45 +50,21 @@ pub fn create_token(
     now: Timestamp,
 ) -> Result<(String, TokenView), TokenError> {
     let mut violations = ordo_domain::validation::Violations::new();
-    let name = violations.check(ordo_domain::validation::required_text(
-        "name",
-        Some(name),
-        100,
-    ));
-    let role = violations.check(Role::parse(role).ok_or_else(|| {
-        ordo_domain::FieldError::new("role", format!("must be one of {}", Role::choices()))
-    }));
+    let name = violations.check(ordo_domain::validation::required_text("name", Some(name), 100));
+    let role = violations.check(
+        Role::parse(role)
+            .ok_or_else(|| ordo_domain::FieldError::new("role", format!("must be one of {}", Role::choices()))),
+    );
     violations.into_result()?;
-    let (Some(name), Some(role)) = (name, role) else {
-        unreachable!("checked above")
-    };
+    let (Some(name), Some(role)) = (name, role) else { unreachable!("checked above") };
     let mut secret = [0u8; 32];
     getrandom::fill(&mut secret).map_err(|e| TokenError::NoRandomness(e.to_string()))?;
-    let token = format!(
-        "ordo_{}",
-        secret
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    );
+    let token = format!("ordo_{}", secret.iter().map(|b| format!("{b:02x}")).collect::<String>());
     let id = tx.insert(
         "INSERT INTO api_tokens (name, role, token_hash, created_at) VALUES (?, ?, ?, ?)",
-        params![
-            name.as_str(),
-            role.as_str(),
-            hash_token(&token),
-            now.micros()
-        ],
+        params![name.as_str(), role.as_str(), hash_token(&token), now.micros()],
     )?;
-    Ok((
-        token,
-        TokenView {
-            id,
-            name,
-            role,
-            created_at: now,
-        },
-    ))
+    Ok((token, TokenView { id, name, role, created_at: now }))
 }
 
 /// The principal a bearer token stands for, if it is known and not revoked.
@@ -101,11 +74,6 @@ pub fn authenticate(tx: &mut dyn Tx, token: &str) -> Result<Option<Principal>, D
         params![hash_token(token)],
     )?;
     let Some(row) = row else { return Ok(None) };
-    let role =
-        Role::parse(&row.text(2)?).ok_or_else(|| DbError::Decode("unknown role stored".into()))?;
-    Ok(Some(Principal {
-        token_id: row.int(0)?,
-        name: row.text(1)?,
-        role,
-    }))
+    let role = Role::parse(&row.text(2)?).ok_or_else(|| DbError::Decode("unknown role stored".into()))?;
+    Ok(Some(Principal { token_id: row.int(0)?, name: row.text(1)?, role }))
 }

@@ -2,7 +2,7 @@
 
 use super::model::*;
 use super::store::{self, ProductRow};
-use crate::common::{Ctx, Page, PageRequest};
+use crate::common::{AmountInput, Ctx, Page, PageRequest};
 use crate::db::Tx;
 use ordo_domain::Currency;
 use ordo_domain::catalog::{DEFAULT_UNIT, parse_sku, parse_weight_grams};
@@ -10,26 +10,12 @@ use ordo_domain::money::parse_rate;
 use ordo_domain::validation::{Violations, code, optional_text, required_text};
 use rust_decimal::Decimal;
 
-pub fn create_product(
-    tx: &mut dyn Tx,
-    ctx: &Ctx,
-    input: &NewProduct,
-) -> Result<Product, CatalogError> {
+pub fn create_product(tx: &mut dyn Tx, ctx: &Ctx, input: &NewProduct) -> Result<Product, CatalogError> {
     let mut v = Violations::new();
     let sku = v.check(parse_sku("sku", input.sku.as_deref()));
     let name = v.check(required_text("name", input.name.as_deref(), 200));
-    let description = v.check(optional_text(
-        "description",
-        input.description.as_deref(),
-        4000,
-    ));
-    let price = match &input.price {
-        None => {
-            v.add("price", "is required");
-            None
-        }
-        Some(raw) => v.check(raw.parse("price", false)),
-    };
+    let description = v.check(optional_text("description", input.description.as_deref(), 4000));
+    let price = v.check(AmountInput::required("price", input.price.as_ref(), false));
     let currency = match v.check(Currency::field("currency", input.currency.as_deref())) {
         Some(None) => {
             v.add("currency", "is required");
@@ -37,20 +23,9 @@ pub fn create_product(
         }
         other => other.flatten(),
     };
-    let tax_rate = v.check(
-        input
-            .tax_rate
-            .as_ref()
-            .map_or(Ok(Decimal::ZERO), |r| parse_rate("tax_rate", &r.0)),
-    );
+    let tax_rate = v.check(input.tax_rate.as_ref().map_or(Ok(Decimal::ZERO), |r| parse_rate("tax_rate", &r.0)));
     let unit = v.check(optional_text("unit", input.unit.as_deref(), 16));
-    let weight_g = v.check(
-        input
-            .weight_kg
-            .as_ref()
-            .map(|w| parse_weight_grams("weight_kg", &w.0))
-            .transpose(),
-    );
+    let weight_g = v.check(input.weight_kg.as_ref().map(|w| parse_weight_grams("weight_kg", &w.0)).transpose());
     v.into_result()?;
     let (
         Some(sku),
@@ -61,16 +36,7 @@ pub fn create_product(
         Some(tax_rate),
         Some(unit),
         Some(weight_g),
-    ) = (
-        sku,
-        name,
-        description,
-        price,
-        currency,
-        tax_rate,
-        unit,
-        weight_g,
-    )
+    ) = (sku, name, description, price, currency, tax_rate, unit, weight_g)
     else {
         unreachable!("every field was checked above")
     };
@@ -108,9 +74,7 @@ pub fn update_product(
     let current = get_product(tx, id)?;
     if let Some(expected) = expected_version.filter(|v| *v != current.version) {
         let _ = expected;
-        return Err(CatalogError::VersionMismatch {
-            current: current.version,
-        });
+        return Err(CatalogError::VersionMismatch { current: current.version });
     }
     let mut v = Violations::new();
     let name = match &patch.name {
@@ -126,9 +90,7 @@ pub fn update_product(
         None => Some(current.price),
     };
     let currency = match &patch.currency {
-        Some(code) => v
-            .check(Currency::field("currency", Some(code)))
-            .map(|c| c.unwrap_or(current.currency)),
+        Some(code) => v.check(Currency::field("currency", Some(code))).map(|c| c.unwrap_or(current.currency)),
         None => Some(current.currency),
     };
     let tax_rate = match &patch.tax_rate {
@@ -141,22 +103,11 @@ pub fn update_product(
     };
     let weight_g = match &patch.weight_kg {
         Some(raw) => v.check(parse_weight_grams("weight_kg", &raw.0).map(Some)),
-        None => Some(
-            current
-                .weight_kg
-                .map(|kg| (kg * Decimal::from(1000)).trunc().try_into().unwrap_or(0)),
-        ),
+        None => Some(current.weight_kg.map(|kg| (kg * Decimal::from(1000)).trunc().try_into().unwrap_or(0))),
     };
     v.into_result()?;
-    let (
-        Some(name),
-        Some(description),
-        Some(price),
-        Some(currency),
-        Some(tax_rate),
-        Some(unit),
-        Some(weight_g),
-    ) = (name, description, price, currency, tax_rate, unit, weight_g)
+    let (Some(name), Some(description), Some(price), Some(currency), Some(tax_rate), Some(unit), Some(weight_g)) =
+        (name, description, price, currency, tax_rate, unit, weight_g)
     else {
         unreachable!("every field was checked above")
     };
@@ -178,21 +129,13 @@ pub fn update_product(
     get_product(tx, id)
 }
 
-pub fn list_products(
-    tx: &mut dyn Tx,
-    q: Option<&str>,
-    page: PageRequest,
-) -> Result<Page<Product>, CatalogError> {
+pub fn list_products(tx: &mut dyn Tx, q: Option<&str>, page: PageRequest) -> Result<Page<Product>, CatalogError> {
     let q = q.map(str::trim).filter(|q| !q.is_empty());
     let rows = store::list_products(tx, q, page.before_id, page.fetch_limit())?;
     Ok(page.page(rows, |p| p.id))
 }
 
-pub fn create_price_list(
-    tx: &mut dyn Tx,
-    ctx: &Ctx,
-    input: &NewPriceList,
-) -> Result<PriceList, CatalogError> {
+pub fn create_price_list(tx: &mut dyn Tx, ctx: &Ctx, input: &NewPriceList) -> Result<PriceList, CatalogError> {
     let mut v = Violations::new();
     let list_code = v.check(code("code", input.code.as_deref(), 32));
     let name = v.check(required_text("name", input.name.as_deref(), 200));
@@ -204,22 +147,12 @@ pub fn create_price_list(
         other => other.flatten(),
     };
     let group = v
-        .check(optional_text(
-            "customer_group",
-            input.customer_group.as_deref(),
-            32,
-        ))
+        .check(optional_text("customer_group", input.customer_group.as_deref(), 32))
         .map(|g| g.map(|g| g.to_lowercase()));
     let mut prices = Vec::new();
     for (i, item) in input.items.iter().enumerate() {
         let sku = v.check(parse_sku(&format!("items[{i}].sku"), item.sku.as_deref()));
-        let price = match &item.price {
-            None => {
-                v.add(format!("items[{i}].price"), "is required");
-                None
-            }
-            Some(raw) => v.check(raw.parse(&format!("items[{i}].price"), false)),
-        };
+        let price = v.check(AmountInput::required(&format!("items[{i}].price"), item.price.as_ref(), false));
         if let (Some(sku), Some(price)) = (sku, price) {
             prices.push((i, sku, price));
         }
@@ -228,16 +161,11 @@ pub fn create_price_list(
     let products = store::products_by_skus(tx, &skus)?;
     for (i, sku, _) in &prices {
         if !products.iter().any(|p| &p.sku == sku) {
-            v.add(
-                format!("items[{i}].sku"),
-                format!("no product has SKU {sku:?}"),
-            );
+            v.add(format!("items[{i}].sku"), format!("no product has SKU {sku:?}"));
         }
     }
     v.into_result()?;
-    let (Some(list_code), Some(name), Some(currency), Some(group)) =
-        (list_code, name, currency, group)
-    else {
+    let (Some(list_code), Some(name), Some(currency), Some(group)) = (list_code, name, currency, group) else {
         unreachable!("every field was checked above")
     };
     if store::price_list_by_code(tx, &list_code)?.is_some() {
@@ -258,20 +186,15 @@ pub fn set_list_price(
     sku: &str,
     input: &SetPrice,
 ) -> Result<PriceList, CatalogError> {
-    let price = match &input.price {
-        None => Err(ordo_domain::Invalid::field("price", "is required"))?,
-        Some(raw) => raw
-            .parse("price", false)
-            .map_err(|e| ordo_domain::Invalid(vec![e]))?,
-    };
-    let list = store::price_list_by_code(tx, list_code)?
-        .ok_or_else(|| CatalogError::PriceListNotFound(list_code.into()))?;
+    let price =
+        AmountInput::required("price", input.price.as_ref(), false).map_err(|e| ordo_domain::Invalid(vec![e]))?;
+    let list =
+        store::price_list_by_code(tx, list_code)?.ok_or_else(|| CatalogError::PriceListNotFound(list_code.into()))?;
     let product = store::products_by_skus(tx, &[sku])?
         .pop()
         .ok_or_else(|| ordo_domain::Invalid::field("sku", format!("no product has SKU {sku:?}")))?;
     store::set_price(tx, list.id, product.id, price)?;
-    store::price_list_by_code(tx, list_code)?
-        .ok_or_else(|| CatalogError::PriceListNotFound(list_code.into()))
+    store::price_list_by_code(tx, list_code)?.ok_or_else(|| CatalogError::PriceListNotFound(list_code.into()))
 }
 
 pub fn list_price_lists(tx: &mut dyn Tx) -> Result<Vec<PriceList>, CatalogError> {

@@ -17,9 +17,7 @@ fn product(row: &Row) -> Result<Product, DbError> {
         price: from_e4_in(row.int(5)?, currency),
         currency,
         tax_rate: from_e4(row.int(7)?),
-        weight_kg: row
-            .opt_int(8)?
-            .map(|g| rust_decimal::Decimal::new(g, 3).normalize()),
+        weight_kg: row.opt_int(8)?.map(|g| rust_decimal::Decimal::new(g, 3).normalize()),
         active: row.bool(9)?,
         version: row.int(10)?,
         created_at: Timestamp(row.int(11)?),
@@ -28,8 +26,7 @@ fn product(row: &Row) -> Result<Product, DbError> {
 }
 
 pub(crate) fn currency(code: &str) -> Result<Currency, DbError> {
-    Currency::parse(code)
-        .ok_or_else(|| DbError::Decode(format!("unknown currency {code:?} stored")))
+    Currency::parse(code).ok_or_else(|| DbError::Decode(format!("unknown currency {code:?} stored")))
 }
 
 /// Values of a product row as stored, for insert and update.
@@ -54,13 +51,7 @@ pub fn insert_product(tx: &mut dyn Tx, p: &ProductRow, now: Timestamp) -> Result
 }
 
 /// Writes the new values if the row is still at `version`; false if someone else changed it.
-pub fn update_product(
-    tx: &mut dyn Tx,
-    id: i64,
-    version: i64,
-    p: &ProductRow,
-    now: Timestamp,
-) -> Result<bool, DbError> {
+pub fn update_product(tx: &mut dyn Tx, id: i64, version: i64, p: &ProductRow, now: Timestamp) -> Result<bool, DbError> {
     let changed = tx.execute(
         "UPDATE products SET name = ?, description = ?, unit = ?, price_e4 = ?, currency = ?, tax_rate_e4 = ?, weight_g = ?, active = ?, \
          version = version + 1, updated_at = ? WHERE id = ? AND version = ?",
@@ -71,16 +62,11 @@ pub fn update_product(
 
 pub fn product_by_id(tx: &mut dyn Tx, id: i64) -> Result<Option<Product>, DbError> {
     let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE id = ?");
-    tx.query_opt(&sql, params![id])?
-        .as_ref()
-        .map(product)
-        .transpose()
+    tx.query_opt(&sql, params![id])?.as_ref().map(product).transpose()
 }
 
 pub fn sku_exists(tx: &mut dyn Tx, sku: &str) -> Result<bool, DbError> {
-    Ok(tx
-        .query_opt("SELECT id FROM products WHERE sku = ?", params![sku])?
-        .is_some())
+    Ok(tx.query_opt("SELECT id FROM products WHERE sku = ?", params![sku])?.is_some())
 }
 
 /// Products by SKU, in one round trip; SKUs not found are simply absent.
@@ -99,13 +85,7 @@ pub(crate) fn contains_pattern(text: &str) -> String {
     let escaped: String = text
         .to_lowercase()
         .chars()
-        .flat_map(|c| {
-            if matches!(c, '%' | '_' | '!') {
-                vec!['!', c]
-            } else {
-                vec![c]
-            }
-        })
+        .flat_map(|c| if matches!(c, '%' | '_' | '!') { vec!['!', c] } else { vec![c] })
         .collect();
     format!("%{escaped}%")
 }
@@ -122,14 +102,8 @@ pub fn list_products(
         "(LOWER(sku) LIKE ? ESCAPE '!' OR LOWER(name) LIKE ? ESCAPE '!')",
         q.map(contains_pattern).map(|p| vec![p.clone(), p]),
     );
-    let sql = format!(
-        "SELECT {PRODUCT_COLUMNS} FROM products{} ORDER BY id DESC LIMIT {limit}",
-        filter.sql()
-    );
-    tx.query(&sql, &filter.params)?
-        .iter()
-        .map(product)
-        .collect()
+    let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products{} ORDER BY id DESC LIMIT {limit}", filter.sql());
+    tx.query(&sql, &filter.params)?.iter().map(product).collect()
 }
 
 pub fn insert_price_list(
@@ -167,10 +141,8 @@ pub fn set_price(
 }
 
 pub fn price_list_by_code(tx: &mut dyn Tx, code: &str) -> Result<Option<PriceList>, DbError> {
-    let Some(row) = tx.query_opt(
-        "SELECT id, code, name, currency, customer_group FROM price_lists WHERE code = ?",
-        params![code],
-    )?
+    let Some(row) =
+        tx.query_opt("SELECT id, code, name, currency, customer_group FROM price_lists WHERE code = ?", params![code])?
     else {
         return Ok(None);
     };
@@ -178,13 +150,8 @@ pub fn price_list_by_code(tx: &mut dyn Tx, code: &str) -> Result<Option<PriceLis
 }
 
 pub fn list_price_lists(tx: &mut dyn Tx) -> Result<Vec<PriceList>, DbError> {
-    let rows = tx.query(
-        "SELECT id, code, name, currency, customer_group FROM price_lists ORDER BY code",
-        &[],
-    )?;
-    rows.iter()
-        .map(|row| price_list_with_items(tx, row))
-        .collect()
+    let rows = tx.query("SELECT id, code, name, currency, customer_group FROM price_lists ORDER BY code", &[])?;
+    rows.iter().map(|row| price_list_with_items(tx, row)).collect()
 }
 
 fn price_list_with_items(tx: &mut dyn Tx, row: &Row) -> Result<PriceList, DbError> {
@@ -228,12 +195,7 @@ pub fn customer_prices(
          WHERE l.currency = ? AND (l.id = ? OR l.customer_group = ?) AND i.product_id IN ({marks}) \
          ORDER BY list_rank, l.id"
     );
-    let mut params = vec![
-        own_list.into(),
-        currency.code().into(),
-        own_list.into(),
-        group.into(),
-    ];
+    let mut params = vec![own_list.into(), currency.code().into(), own_list.into(), group.into()];
     params.extend(product_ids.iter().map(|id| crate::db::Value::from(*id)));
     let mut prices: Vec<(i64, rust_decimal::Decimal)> = Vec::new();
     for row in tx.query(&sql, &params)? {

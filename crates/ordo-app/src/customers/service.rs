@@ -8,18 +8,12 @@ use ordo_domain::Currency;
 use ordo_domain::customers::{AddressInput, parse_group, parse_payment_terms};
 use ordo_domain::validation::{FieldError, Violations, code, optional_text, required_text};
 
-pub fn create_customer(
-    tx: &mut dyn Tx,
-    ctx: &Ctx,
-    input: &NewCustomer,
-) -> Result<Customer, CustomerError> {
+pub fn create_customer(tx: &mut dyn Tx, ctx: &Ctx, input: &NewCustomer) -> Result<Customer, CustomerError> {
     let mut v = Violations::new();
     let customer_code = v.check(code("code", input.code.as_deref(), 32));
     let row = parse_fields(tx, input, None, &mut v)?;
     v.into_result()?;
-    let (Some(customer_code), Some(mut row)) = (customer_code, row) else {
-        unreachable!("checked above")
-    };
+    let (Some(customer_code), Some(mut row)) = (customer_code, row) else { unreachable!("checked above") };
     if store::code_exists(tx, &customer_code)? {
         return Err(CustomerError::CodeTaken(customer_code));
     }
@@ -29,9 +23,7 @@ pub fn create_customer(
 }
 
 pub fn get_customer(tx: &mut dyn Tx, id: i64) -> Result<Customer, CustomerError> {
-    Ok(store::by_id(tx, id)?
-        .ok_or(CustomerError::NotFound(id))?
-        .customer)
+    Ok(store::by_id(tx, id)?.ok_or(CustomerError::NotFound(id))?.customer)
 }
 
 /// Changes the given fields (the code stays: orders and other systems refer to it).
@@ -44,23 +36,15 @@ pub fn update_customer(
 ) -> Result<Customer, CustomerError> {
     let current = store::by_id(tx, id)?.ok_or(CustomerError::NotFound(id))?;
     if expected_version.is_some_and(|v| v != current.customer.version) {
-        return Err(CustomerError::VersionMismatch {
-            current: current.customer.version,
-        });
+        return Err(CustomerError::VersionMismatch { current: current.customer.version });
     }
     let mut v = Violations::new();
-    if patch
-        .code
-        .as_deref()
-        .is_some_and(|c| c.trim() != current.customer.code)
-    {
+    if patch.code.as_deref().is_some_and(|c| c.trim() != current.customer.code) {
         v.add("code", "cannot be changed");
     }
     let row = parse_fields(tx, patch, Some(&current), &mut v)?;
     v.into_result()?;
-    let Some(mut row) = row else {
-        unreachable!("checked above")
-    };
+    let Some(mut row) = row else { unreachable!("checked above") };
     row.code = current.customer.code.clone();
     if !store::update(tx, id, current.customer.version, &row, ctx.now)? {
         let version = get_customer(tx, id)?.version;
@@ -69,11 +53,7 @@ pub fn update_customer(
     get_customer(tx, id)
 }
 
-pub fn list_customers(
-    tx: &mut dyn Tx,
-    q: Option<&str>,
-    page: PageRequest,
-) -> Result<Page<Customer>, CustomerError> {
+pub fn list_customers(tx: &mut dyn Tx, q: Option<&str>, page: PageRequest) -> Result<Page<Customer>, CustomerError> {
     let q = q.map(str::trim).filter(|q| !q.is_empty());
     let rows = store::list(tx, q, page.before_id, page.fetch_limit())?;
     Ok(page.page(rows, |c| c.id))
@@ -98,71 +78,37 @@ fn parse_fields(
     } else {
         v.check(parse_group("group", input.group.as_deref()))
     };
-    let text = |v: &mut Violations,
-                field: &str,
-                given: &Option<String>,
-                stored: Option<Option<String>>,
-                max: usize| {
-        match (given, stored) {
+    let text =
+        |v: &mut Violations, field: &str, given: &Option<String>, stored: Option<Option<String>>, max: usize| match (
+            given, stored,
+        ) {
             (None, Some(stored)) => Some(stored),
             _ => v.check(optional_text(field, given.as_deref(), max)),
-        }
-    };
-    let region = text(
-        v,
-        "region",
-        &input.region,
-        old.map(|c| c.region.clone()),
-        100,
-    );
+        };
+    let region = text(v, "region", &input.region, old.map(|c| c.region.clone()), 100);
     let email = text(v, "email", &input.email, old.map(|c| c.email.clone()), 200).map(|email| {
         email.filter(|e| {
-            let plausible = e
-                .split_once('@')
-                .is_some_and(|(user, host)| !user.is_empty() && host.contains('.'));
+            let plausible = e.split_once('@').is_some_and(|(user, host)| !user.is_empty() && host.contains('.'));
             if !plausible {
-                v.add(
-                    "email",
-                    "must be an e-mail address such as buyer@example.com",
-                );
+                v.add("email", "must be an e-mail address such as buyer@example.com");
             }
             plausible
         })
     });
     let phone = text(v, "phone", &input.phone, old.map(|c| c.phone.clone()), 40);
-    let contact_name = text(
-        v,
-        "contact_name",
-        &input.contact_name,
-        old.map(|c| c.contact_name.clone()),
-        100,
-    );
-    let address = |v: &mut Violations, field: &str, given: &Option<AddressInput>, stored| match (
-        given, stored,
-    ) {
+    let contact_name = text(v, "contact_name", &input.contact_name, old.map(|c| c.contact_name.clone()), 100);
+    let address = |v: &mut Violations, field: &str, given: &Option<AddressInput>, stored| match (given, stored) {
         (None, Some(stored)) => Some(stored),
         (None, None) => Some(None),
         (Some(a), _) => a.parse(field, v).map(Some),
     };
-    let shipping_address = address(
-        v,
-        "shipping_address",
-        &input.shipping_address,
-        old.map(|c| c.shipping_address.clone()),
-    );
-    let billing_address = address(
-        v,
-        "billing_address",
-        &input.billing_address,
-        old.map(|c| c.billing_address.clone()),
-    );
+    let shipping_address =
+        address(v, "shipping_address", &input.shipping_address, old.map(|c| c.shipping_address.clone()));
+    let billing_address = address(v, "billing_address", &input.billing_address, old.map(|c| c.billing_address.clone()));
     let payment_terms = if keep(input.payment_terms.is_some()) {
         old.map(|c| c.payment_terms.clone())
     } else {
-        v.check(parse_payment_terms(
-            "payment_terms",
-            input.payment_terms.as_deref(),
-        ))
+        v.check(parse_payment_terms("payment_terms", input.payment_terms.as_deref()))
     };
     let credit_limit = match (&input.credit_limit, old) {
         (None, Some(old)) => Some(old.credit_limit),
@@ -179,10 +125,7 @@ fn parse_fields(
         (Some(list), _) if list.trim().is_empty() => Some(None),
         (Some(list), _) => match store::price_list_id(tx, list.trim())? {
             Some(id) => Some(Some(id)),
-            None => v.check(Err(FieldError::new(
-                "price_list",
-                format!("no price list has code {:?}", list.trim()),
-            ))),
+            None => v.check(Err(FieldError::new("price_list", format!("no price list has code {:?}", list.trim())))),
         },
     };
     Ok((|| {

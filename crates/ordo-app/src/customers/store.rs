@@ -74,13 +74,7 @@ pub fn insert(tx: &mut dyn Tx, c: &CustomerRow, now: Timestamp) -> Result<i64, D
     )
 }
 
-pub fn update(
-    tx: &mut dyn Tx,
-    id: i64,
-    version: i64,
-    c: &CustomerRow,
-    now: Timestamp,
-) -> Result<bool, DbError> {
+pub fn update(tx: &mut dyn Tx, id: i64, version: i64, c: &CustomerRow, now: Timestamp) -> Result<bool, DbError> {
     let changed = tx.execute(
         "UPDATE customers SET name = ?, customer_group = ?, region = ?, email = ?, phone = ?, contact_name = ?, shipping_address = ?, \
          billing_address = ?, payment_terms = ?, credit_limit_e4 = ?, currency = ?, price_list_id = ?, version = version + 1, updated_at = ? \
@@ -96,42 +90,24 @@ pub fn update(
 
 pub fn by_id(tx: &mut dyn Tx, id: i64) -> Result<Option<CustomerRecord>, DbError> {
     let sql = format!("SELECT {COLUMNS} FROM {FROM} WHERE c.id = ?");
-    tx.query_opt(&sql, params![id])?
-        .as_ref()
-        .map(record)
-        .transpose()
+    tx.query_opt(&sql, params![id])?.as_ref().map(record).transpose()
 }
 
 pub fn code_exists(tx: &mut dyn Tx, code: &str) -> Result<bool, DbError> {
-    Ok(tx
-        .query_opt("SELECT id FROM customers WHERE code = ?", params![code])?
-        .is_some())
+    Ok(tx.query_opt("SELECT id FROM customers WHERE code = ?", params![code])?.is_some())
 }
 
 pub fn price_list_id(tx: &mut dyn Tx, code: &str) -> Result<Option<i64>, DbError> {
-    tx.query_opt("SELECT id FROM price_lists WHERE code = ?", params![code])?
-        .map(|r| r.int(0))
-        .transpose()
+    tx.query_opt("SELECT id FROM price_lists WHERE code = ?", params![code])?.map(|r| r.int(0)).transpose()
 }
 
-pub fn list(
-    tx: &mut dyn Tx,
-    q: Option<&str>,
-    before_id: Option<i64>,
-    limit: i64,
-) -> Result<Vec<Customer>, DbError> {
+pub fn list(tx: &mut dyn Tx, q: Option<&str>, before_id: Option<i64>, limit: i64) -> Result<Vec<Customer>, DbError> {
     let mut filter = Filter::new();
     filter.when("c.id < ?", before_id.map(|id| vec![id]));
     filter.when(
         "(LOWER(c.code) LIKE ? ESCAPE '!' OR LOWER(c.name) LIKE ? ESCAPE '!' OR LOWER(c.email) LIKE ? ESCAPE '!')",
         q.map(contains_pattern).map(|p| vec![p.clone(), p.clone(), p]),
     );
-    let sql = format!(
-        "SELECT {COLUMNS} FROM {FROM}{} ORDER BY c.id DESC LIMIT {limit}",
-        filter.sql()
-    );
-    tx.query(&sql, &filter.params)?
-        .iter()
-        .map(|r| record(r).map(|r| r.customer))
-        .collect()
+    let sql = format!("SELECT {COLUMNS} FROM {FROM}{} ORDER BY c.id DESC LIMIT {limit}", filter.sql());
+    tx.query(&sql, &filter.params)?.iter().map(|r| record(r).map(|r| r.customer)).collect()
 }

@@ -204,11 +204,7 @@ pub(super) fn run(tx: &mut dyn Tx) -> Result<(), DbError> {
             }
             tx.execute(
                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-                crate::params![
-                    migration.version,
-                    migration.name,
-                    ordo_domain::Timestamp::now().micros()
-                ],
+                crate::params![migration.version, migration.name, ordo_domain::Timestamp::now().micros()],
             )?;
             Ok(())
         })();
@@ -222,11 +218,7 @@ pub(super) fn run(tx: &mut dyn Tx) -> Result<(), DbError> {
                 )));
             }
         }
-        tracing::info!(
-            version = migration.version,
-            name = migration.name,
-            "migration applied"
-        );
+        tracing::info!(version = migration.version, name = migration.name, "migration applied");
     }
     Ok(())
 }

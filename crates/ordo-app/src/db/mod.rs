@@ -71,17 +71,13 @@ pub struct Row(pub Vec<Value>);
 
 impl Row {
     fn get(&self, index: usize) -> Result<&Value, DbError> {
-        self.0
-            .get(index)
-            .ok_or_else(|| DbError::Decode(format!("no column {index}")))
+        self.0.get(index).ok_or_else(|| DbError::Decode(format!("no column {index}")))
     }
 
     pub fn int(&self, index: usize) -> Result<i64, DbError> {
         match self.get(index)? {
             Value::Int(v) => Ok(*v),
-            other => Err(DbError::Decode(format!(
-                "column {index}: expected an integer, got {other:?}"
-            ))),
+            other => Err(DbError::Decode(format!("column {index}: expected an integer, got {other:?}"))),
         }
     }
 
@@ -95,9 +91,7 @@ impl Row {
     pub fn text(&self, index: usize) -> Result<String, DbError> {
         match self.get(index)? {
             Value::Text(v) => Ok(v.clone()),
-            other => Err(DbError::Decode(format!(
-                "column {index}: expected text, got {other:?}"
-            ))),
+            other => Err(DbError::Decode(format!("column {index}: expected text, got {other:?}"))),
         }
     }
 
@@ -168,8 +162,7 @@ impl dyn Tx + '_ {
     }
 
     pub fn query_one(&mut self, sql: &str, params: &[Value]) -> Result<Row, DbError> {
-        self.query_opt(sql, params)?
-            .ok_or_else(|| DbError::Decode("expected one row, got none".into()))
+        self.query_opt(sql, params)?.ok_or_else(|| DbError::Decode("expected one row, got none".into()))
     }
 }
 
@@ -185,26 +178,18 @@ pub enum DbConfig {
 impl DbConfig {
     /// `postgres://…` (or `postgresql://`) selects PostgreSQL; otherwise the SQLite file in
     /// `data_dir`.
-    pub fn from_url_or_dir(
-        url: Option<&str>,
-        data_dir: &std::path::Path,
-    ) -> Result<DbConfig, DbError> {
+    pub fn from_url_or_dir(url: Option<&str>, data_dir: &std::path::Path) -> Result<DbConfig, DbError> {
         match url.map(str::trim).filter(|u| !u.is_empty()) {
-            None => Ok(DbConfig::Sqlite {
-                path: data_dir.join("ordo.db"),
-            }),
+            None => Ok(DbConfig::Sqlite { path: data_dir.join("ordo.db") }),
             Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-                Ok(DbConfig::Postgres {
-                    url: url.to_string(),
-                    pool_size: 16,
-                })
+                Ok(DbConfig::Postgres { url: url.to_string(), pool_size: 16 })
             }
-            Some(url) if url.starts_with("sqlite://") => Ok(DbConfig::Sqlite {
-                path: url.trim_start_matches("sqlite://").into(),
-            }),
-            Some(other) => Err(DbError::Other(format!(
-                "unsupported database URL {other:?}: use postgres://… or sqlite://PATH"
-            ))),
+            Some(url) if url.starts_with("sqlite://") => {
+                Ok(DbConfig::Sqlite { path: url.trim_start_matches("sqlite://").into() })
+            }
+            Some(other) => {
+                Err(DbError::Other(format!("unsupported database URL {other:?}: use postgres://… or sqlite://PATH")))
+            }
         }
     }
 
@@ -239,9 +224,7 @@ impl Database {
         let config = config.clone();
         let engine = tokio::task::spawn_blocking(move || -> Result<Engine, DbError> {
             Ok(match config {
-                DbConfig::Sqlite { path } => {
-                    Engine::Sqlite(sqlite_engine::SqliteEngine::open(&path)?)
-                }
+                DbConfig::Sqlite { path } => Engine::Sqlite(sqlite_engine::SqliteEngine::open(&path)?),
                 DbConfig::Postgres { url, pool_size } => {
                     Engine::Postgres(postgres_engine::PostgresEngine::open(&url, pool_size)?)
                 }
@@ -249,9 +232,7 @@ impl Database {
         })
         .await
         .map_err(|e| DbError::Other(format!("opening the database panicked: {e}")))??;
-        Ok(Database {
-            engine: Arc::new(engine),
-        })
+        Ok(Database { engine: Arc::new(engine) })
     }
 
     pub fn dialect(&self) -> Dialect {
@@ -352,10 +333,6 @@ impl Filter {
     }
 
     pub fn sql(&self) -> String {
-        if self.clauses.is_empty() {
-            String::new()
-        } else {
-            format!(" WHERE {}", self.clauses.join(" AND "))
-        }
+        if self.clauses.is_empty() { String::new() } else { format!(" WHERE {}", self.clauses.join(" AND ")) }
     }
 }

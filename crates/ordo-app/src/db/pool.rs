@@ -16,12 +16,7 @@ pub(super) struct Pool<C: Send + 'static> {
 
 impl<C: Send + 'static> Pool<C> {
     pub(super) fn new(size: usize, connect: Connect<C>, healthy: fn(&C) -> bool) -> Arc<Self> {
-        Arc::new(Pool {
-            idle: Mutex::new(Vec::new()),
-            permits: Arc::new(Semaphore::new(size)),
-            connect,
-            healthy,
-        })
+        Arc::new(Pool { idle: Mutex::new(Vec::new()), permits: Arc::new(Semaphore::new(size)), connect, healthy })
     }
 
     /// Takes a connection (waiting for a free one), hands it to `work` on a blocking thread.
@@ -30,12 +25,8 @@ impl<C: Send + 'static> Pool<C> {
         R: Send + 'static,
         F: FnOnce(&mut C) -> R + Send + 'static,
     {
-        let permit = self
-            .permits
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|_| DbError::Unavailable("pool closed".into()))?;
+        let permit =
+            self.permits.clone().acquire_owned().await.map_err(|_| DbError::Unavailable("pool closed".into()))?;
         let pool = self.clone();
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
@@ -57,11 +48,7 @@ impl<C: Send + 'static> Pool<C> {
     }
 
     fn checkout(&self) -> Result<C, DbError> {
-        let idle = self
-            .idle
-            .lock()
-            .map_err(|_| DbError::Other("pool lock poisoned".into()))?
-            .pop();
+        let idle = self.idle.lock().map_err(|_| DbError::Other("pool lock poisoned".into()))?.pop();
         match idle {
             Some(conn) => Ok(conn),
             None => (self.connect)(),
@@ -83,9 +70,7 @@ impl<C: Send + 'static> Drop for Pool<C> {
     fn drop(&mut self) {
         let idle = self.idle.get_mut().map(std::mem::take).unwrap_or_default();
         if !idle.is_empty() {
-            let _ = std::thread::Builder::new()
-                .name("ordo-pool-close".into())
-                .spawn(move || drop(idle));
+            let _ = std::thread::Builder::new().name("ordo-pool-close".into()).spawn(move || drop(idle));
         }
     }
 }

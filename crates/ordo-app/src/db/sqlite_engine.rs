@@ -25,9 +25,8 @@ pub(super) struct SqliteEngine {
 impl SqliteEngine {
     pub(super) fn open(path: &Path) -> Result<SqliteEngine, DbError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| {
-                DbError::Unavailable(format!("cannot create {}: {e}", dir.display()))
-            })?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| DbError::Unavailable(format!("cannot create {}: {e}", dir.display())))?;
         }
         let mut writer = open_connection(path, false)?;
         migrations::run(&mut SqliteTx { conn: &writer })?;
@@ -38,11 +37,7 @@ impl SqliteEngine {
             .spawn(move || run_writer(&mut writer, &queue))
             .map_err(|e| DbError::Other(format!("cannot start the writer thread: {e}")))?;
         let reader_path = path.to_path_buf();
-        let readers = Pool::new(
-            READERS,
-            Box::new(move || open_connection(&reader_path, true)),
-            |_| true,
-        );
+        let readers = Pool::new(READERS, Box::new(move || open_connection(&reader_path, true)), |_| true);
         Ok(SqliteEngine { jobs, readers })
     }
 
@@ -64,14 +59,8 @@ impl SqliteEngine {
             });
             (succeeded, reply)
         });
-        self.jobs
-            .send(job)
-            .map_err(|_| E::from(DbError::Unavailable("the writer has stopped".into())))?;
-        answered.await.map_err(|_| {
-            E::from(DbError::Other(
-                "the write was abandoned (panic in a use case)".into(),
-            ))
-        })?
+        self.jobs.send(job).map_err(|_| E::from(DbError::Unavailable("the writer has stopped".into())))?;
+        answered.await.map_err(|_| E::from(DbError::Other("the write was abandoned (panic in a use case)".into())))?
     }
 
     pub(super) async fn read<T, E, F>(&self, mut work: F) -> Result<T, E>
@@ -96,9 +85,7 @@ fn open_connection(path: &Path, read_only: bool) -> Result<Connection, DbError> 
     let flags = if read_only {
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
     } else {
-        OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_CREATE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX
     };
     let conn = Connection::open_with_flags(path, flags)
         .map_err(|e| DbError::Unavailable(format!("cannot open {}: {e}", path.display())))?;
@@ -139,14 +126,9 @@ fn run_writer(conn: &mut Connection, queue: &mpsc::Receiver<Job>) {
                 replies.push(reply);
                 continue;
             }
-            let outcome =
-                std::panic::catch_unwind(AssertUnwindSafe(|| job(&mut SqliteTx { conn })));
+            let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| job(&mut SqliteTx { conn })));
             let keep = matches!(&outcome, Ok((true, _)));
-            let undo = if keep {
-                "RELEASE job"
-            } else {
-                "ROLLBACK TO job; RELEASE job"
-            };
+            let undo = if keep { "RELEASE job" } else { "ROLLBACK TO job; RELEASE job" };
             if let Err(error) = conn.execute_batch(undo) {
                 tracing::error!(%error, "savepoint could not be closed");
             }
@@ -206,18 +188,14 @@ impl Tx for SqliteTx<'_> {
 
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, DbError> {
         let mut statement = self.conn.prepare_cached(sql).map_err(map_error)?;
-        let changed = statement
-            .execute(rusqlite::params_from_iter(params.iter()))
-            .map_err(map_error)?;
+        let changed = statement.execute(rusqlite::params_from_iter(params.iter())).map_err(map_error)?;
         Ok(changed as u64)
     }
 
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError> {
         let mut statement = self.conn.prepare_cached(sql).map_err(map_error)?;
         let columns = statement.column_count();
-        let mut rows = statement
-            .query(rusqlite::params_from_iter(params.iter()))
-            .map_err(map_error)?;
+        let mut rows = statement.query(rusqlite::params_from_iter(params.iter())).map_err(map_error)?;
         let mut out = Vec::new();
         while let Some(row) = rows.next().map_err(map_error)? {
             let mut values = Vec::with_capacity(columns);
@@ -228,10 +206,7 @@ impl Tx for SqliteTx<'_> {
                     ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
                     ValueRef::Real(r) if r.fract() == 0.0 => Value::Int(r as i64),
                     other => {
-                        return Err(DbError::Decode(format!(
-                            "unexpected column type {:?}",
-                            other.data_type()
-                        )));
+                        return Err(DbError::Decode(format!("unexpected column type {:?}", other.data_type())));
                     }
                 });
             }
@@ -243,9 +218,7 @@ impl Tx for SqliteTx<'_> {
     fn insert(&mut self, sql: &str, params: &[Value]) -> Result<i64, DbError> {
         let returning = format!("{sql} RETURNING id");
         let row = self.query(&returning, params)?;
-        row.first()
-            .ok_or_else(|| DbError::Decode("INSERT returned no id".into()))?
-            .int(0)
+        row.first().ok_or_else(|| DbError::Decode("INSERT returned no id".into()))?.int(0)
     }
 
     fn batch(&mut self, sql: &str) -> Result<(), DbError> {

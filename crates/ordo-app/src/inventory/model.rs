@@ -73,9 +73,7 @@ pub enum InventoryError {
     ProductNotFound(String),
     #[error("a warehouse with code {0:?} already exists")]
     WarehouseCodeTaken(String),
-    #[error(
-        "on hand cannot go below the {reserved} units reserved for open orders (asked for {on_hand})"
-    )]
+    #[error("on hand cannot go below the {reserved} units reserved for open orders (asked for {on_hand})")]
     BelowReserved { on_hand: i64, reserved: i64 },
     #[error(transparent)]
     Db(#[from] crate::db::DbError),

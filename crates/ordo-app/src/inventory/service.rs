@@ -7,11 +7,7 @@ use crate::db::Tx;
 use ordo_domain::inventory::{MAX_ON_HAND, MovementKind};
 use ordo_domain::validation::{Violations, code, optional_text, required_text};
 
-pub fn create_warehouse(
-    tx: &mut dyn Tx,
-    ctx: &Ctx,
-    input: &NewWarehouse,
-) -> Result<Warehouse, InventoryError> {
+pub fn create_warehouse(tx: &mut dyn Tx, ctx: &Ctx, input: &NewWarehouse) -> Result<Warehouse, InventoryError> {
     let mut v = Violations::new();
     let warehouse_code = v.check(code("code", input.code.as_deref(), 32));
     let name = v.check(required_text("name", input.name.as_deref(), 200));
@@ -21,22 +17,14 @@ pub fn create_warehouse(
         Some(a) => a.parse("address", &mut v).map(Some),
     };
     v.into_result()?;
-    let (Some(warehouse_code), Some(name), Some(region), Some(address)) =
-        (warehouse_code, name, region, address)
+    let (Some(warehouse_code), Some(name), Some(region), Some(address)) = (warehouse_code, name, region, address)
     else {
         unreachable!("checked above")
     };
     if store::warehouse_by_code(tx, &warehouse_code)?.is_some() {
         return Err(InventoryError::WarehouseCodeTaken(warehouse_code));
     }
-    let id = store::insert_warehouse(
-        tx,
-        &warehouse_code,
-        &name,
-        region.as_deref(),
-        &address,
-        ctx.now,
-    )?;
+    let id = store::insert_warehouse(tx, &warehouse_code, &name, region.as_deref(), &address, ctx.now)?;
     store::warehouse_by_id(tx, id)?.ok_or(InventoryError::WarehouseNotFound(warehouse_code))
 }
 
@@ -55,14 +43,10 @@ pub fn set_stock(
     let mut v = Violations::new();
     match input.on_hand {
         None => v.add("on_hand", "is required"),
-        Some(n) if !(0..=MAX_ON_HAND).contains(&n) => {
-            v.add("on_hand", format!("must be between 0 and {MAX_ON_HAND}"))
-        }
+        Some(n) if !(0..=MAX_ON_HAND).contains(&n) => v.add("on_hand", format!("must be between 0 and {MAX_ON_HAND}")),
         Some(_) => {}
     }
-    let reason = v
-        .check(optional_text("reason", input.reason.as_deref(), 500))
-        .flatten();
+    let reason = v.check(optional_text("reason", input.reason.as_deref(), 500)).flatten();
     v.into_result()?;
     let on_hand = input.on_hand.unwrap_or_default();
     let warehouse = store::warehouse_by_code(tx, warehouse_code)?
@@ -87,9 +71,7 @@ pub fn set_stock(
         };
         store::record_movements(tx, &[movement], &ctx.actor, ctx.now)?;
     }
-    store::levels(tx, Some(sku), Some(warehouse_code))?
-        .pop()
-        .ok_or_else(|| InventoryError::ProductNotFound(sku.into()))
+    store::levels(tx, Some(sku), Some(warehouse_code))?.pop().ok_or_else(|| InventoryError::ProductNotFound(sku.into()))
 }
 
 pub fn stock_levels(
@@ -97,15 +79,9 @@ pub fn stock_levels(
     sku: Option<&str>,
     warehouse: Option<&str>,
 ) -> Result<StockLevels, InventoryError> {
-    let blank = |s: Option<&str>| {
-        s.map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-    };
+    let blank = |s: Option<&str>| s.map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
     let (sku, warehouse) = (blank(sku), blank(warehouse));
-    Ok(StockLevels {
-        items: store::levels(tx, sku.as_deref(), warehouse.as_deref())?,
-    })
+    Ok(StockLevels { items: store::levels(tx, sku.as_deref(), warehouse.as_deref())? })
 }
 
 pub fn stock_movements(
@@ -114,18 +90,8 @@ pub fn stock_movements(
     warehouse: Option<&str>,
     page: PageRequest,
 ) -> Result<Page<StockMovement>, InventoryError> {
-    let blank = |s: Option<&str>| {
-        s.map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-    };
+    let blank = |s: Option<&str>| s.map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
     let (sku, warehouse) = (blank(sku), blank(warehouse));
-    let rows = store::movements(
-        tx,
-        sku.as_deref(),
-        warehouse.as_deref(),
-        page.before_id,
-        page.fetch_limit(),
-    )?;
+    let rows = store::movements(tx, sku.as_deref(), warehouse.as_deref(), page.before_id, page.fetch_limit())?;
     Ok(page.page(rows, |m| m.id))
 }

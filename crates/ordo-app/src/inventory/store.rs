@@ -32,43 +32,29 @@ pub fn insert_warehouse(
 }
 
 pub fn warehouse_by_code(tx: &mut dyn Tx, code: &str) -> Result<Option<Warehouse>, DbError> {
-    tx.query_opt(
-        "SELECT id, code, name, region, address, created_at FROM warehouses WHERE code = ?",
-        params![code],
-    )?
-    .as_ref()
-    .map(warehouse)
-    .transpose()
+    tx.query_opt("SELECT id, code, name, region, address, created_at FROM warehouses WHERE code = ?", params![code])?
+        .as_ref()
+        .map(warehouse)
+        .transpose()
 }
 
 pub fn warehouse_by_id(tx: &mut dyn Tx, id: i64) -> Result<Option<Warehouse>, DbError> {
-    tx.query_opt(
-        "SELECT id, code, name, region, address, created_at FROM warehouses WHERE id = ?",
-        params![id],
-    )?
-    .as_ref()
-    .map(warehouse)
-    .transpose()
+    tx.query_opt("SELECT id, code, name, region, address, created_at FROM warehouses WHERE id = ?", params![id])?
+        .as_ref()
+        .map(warehouse)
+        .transpose()
 }
 
 pub fn list_warehouses(tx: &mut dyn Tx) -> Result<Vec<Warehouse>, DbError> {
-    tx.query(
-        "SELECT id, code, name, region, address, created_at FROM warehouses ORDER BY code",
-        &[],
-    )?
-    .iter()
-    .map(warehouse)
-    .collect()
+    tx.query("SELECT id, code, name, region, address, created_at FROM warehouses ORDER BY code", &[])?
+        .iter()
+        .map(warehouse)
+        .collect()
 }
 
 /// Locks the level row (creating it empty if missing) and returns (on_hand, reserved).
 /// Updating a row is the portable way to lock it: SQLite has no `SELECT … FOR UPDATE`.
-pub fn lock_level(
-    tx: &mut dyn Tx,
-    product_id: i64,
-    warehouse_id: i64,
-    now: Timestamp,
-) -> Result<(i64, i64), DbError> {
+pub fn lock_level(tx: &mut dyn Tx, product_id: i64, warehouse_id: i64, now: Timestamp) -> Result<(i64, i64), DbError> {
     let touched = tx.execute(
         "UPDATE stock_levels SET on_hand = on_hand WHERE product_id = ? AND warehouse_id = ?",
         params![product_id, warehouse_id],
@@ -104,12 +90,7 @@ pub fn set_on_hand(
 /// The UPDATE re-checks availability itself, so two orders racing for the last units
 /// cannot both win: the loser's UPDATE matches no row and it tries the next warehouse.
 /// Returns the warehouse id, or the most any single warehouse has available.
-pub fn reserve(
-    tx: &mut dyn Tx,
-    product_id: i64,
-    quantity: i64,
-    now: Timestamp,
-) -> Result<Result<i64, i64>, DbError> {
+pub fn reserve(tx: &mut dyn Tx, product_id: i64, quantity: i64, now: Timestamp) -> Result<Result<i64, i64>, DbError> {
     let candidates = tx.query(
         "SELECT warehouse_id FROM stock_levels WHERE product_id = ? AND on_hand - reserved >= ? \
          ORDER BY on_hand - reserved DESC, warehouse_id LIMIT 4",
@@ -179,11 +160,7 @@ pub fn record_movements(
     );
     let mut params: Vec<Value> = Vec::with_capacity(movements.len() * 9);
     for (i, m) in movements.iter().enumerate() {
-        sql.push_str(if i == 0 {
-            "(?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        } else {
-            ", (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        });
+        sql.push_str(if i == 0 { "(?, ?, ?, ?, ?, ?, ?, ?, ?)" } else { ", (?, ?, ?, ?, ?, ?, ?, ?, ?)" });
         params.extend([
             m.product_id.into(),
             m.warehouse_id.into(),
@@ -200,11 +177,7 @@ pub fn record_movements(
     Ok(())
 }
 
-pub fn levels(
-    tx: &mut dyn Tx,
-    sku: Option<&str>,
-    warehouse: Option<&str>,
-) -> Result<Vec<StockLevel>, DbError> {
+pub fn levels(tx: &mut dyn Tx, sku: Option<&str>, warehouse: Option<&str>) -> Result<Vec<StockLevel>, DbError> {
     let mut filter = Filter::new();
     filter.when("p.sku = ?", sku.map(|s| vec![s]));
     filter.when("w.code = ?", warehouse.map(|w| vec![w]));

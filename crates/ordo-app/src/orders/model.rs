@@ -1,8 +1,6 @@
 use crate::common::AmountInput;
 use ordo_domain::customers::{Address, AddressInput};
-use ordo_domain::orders::{
-    Channel, FulfillmentStatus, IllegalTransition, OrderAction, OrderStatus, PaymentStatus,
-};
+use ordo_domain::orders::{Channel, FulfillmentStatus, IllegalTransition, OrderAction, OrderStatus, PaymentStatus};
 use ordo_domain::{Currency, Timestamp};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};

@@ -49,38 +49,27 @@ fn validate(input: &NewOrder) -> Result<ValidOrder, ordo_domain::Invalid> {
     };
     let channel = match input.channel.as_deref().map(str::trim) {
         None | Some("") => Some(Channel::Api),
-        Some(text) => v.check(Channel::parse(text).ok_or_else(|| {
-            FieldError::new("channel", format!("must be one of {}", Channel::choices()))
-        })),
+        Some(text) => v.check(
+            Channel::parse(text)
+                .ok_or_else(|| FieldError::new("channel", format!("must be one of {}", Channel::choices()))),
+        ),
     };
-    let external_ref = v.check(optional_text(
-        "external_ref",
-        input.external_ref.as_deref(),
-        100,
-    ));
+    let external_ref = v.check(optional_text("external_ref", input.external_ref.as_deref(), 100));
     let currency = v.check(Currency::field("currency", input.currency.as_deref()));
     let mut lines = Vec::new();
     match input.lines.as_deref() {
         None | Some([]) => v.add("lines", "an order needs at least one line"),
-        Some(given) if given.len() > MAX_LINES => v.add(
-            "lines",
-            format!("an order may have at most {MAX_LINES} lines"),
-        ),
+        Some(given) if given.len() > MAX_LINES => {
+            v.add("lines", format!("an order may have at most {MAX_LINES} lines"))
+        }
         Some(given) => {
             for (i, line) in given.iter().enumerate() {
-                let sku = v.check(ordo_domain::catalog::parse_sku(
-                    &format!("lines[{i}].sku"),
-                    line.sku.as_deref(),
-                ));
+                let sku = v.check(ordo_domain::catalog::parse_sku(&format!("lines[{i}].sku"), line.sku.as_deref()));
                 let quantity = match line.quantity {
-                    None => v.check(Err(FieldError::new(
-                        format!("lines[{i}].quantity"),
-                        "is required",
-                    ))),
-                    Some(q) if q <= 0 => v.check(Err(FieldError::new(
-                        format!("lines[{i}].quantity"),
-                        "must be at least 1",
-                    ))),
+                    None => v.check(Err(FieldError::new(format!("lines[{i}].quantity"), "is required"))),
+                    Some(q) if q <= 0 => {
+                        v.check(Err(FieldError::new(format!("lines[{i}].quantity"), "must be at least 1")))
+                    }
                     Some(q) if q > MAX_LINE_QUANTITY => v.check(Err(FieldError::new(
                         format!("lines[{i}].quantity"),
                         format!("must be at most {MAX_LINE_QUANTITY}"),
@@ -88,20 +77,14 @@ fn validate(input: &NewOrder) -> Result<ValidOrder, ordo_domain::Invalid> {
                     Some(q) => Some(q),
                 };
                 let unit_price = v.check(
-                    line.unit_price
-                        .as_ref()
-                        .map(|p| p.parse(&format!("lines[{i}].unit_price"), false))
-                        .transpose(),
+                    line.unit_price.as_ref().map(|p| p.parse(&format!("lines[{i}].unit_price"), false)).transpose(),
                 );
                 let discount_field = format!("lines[{i}].discount_percent");
                 let discount_percent = v.check(match &line.discount_percent {
                     None => Ok(Decimal::ZERO),
                     Some(raw) => raw.parse(&discount_field, false).and_then(|d| {
                         if d > Decimal::ONE_HUNDRED {
-                            Err(FieldError::new(
-                                &discount_field,
-                                "must be between 0 and 100",
-                            ))
+                            Err(FieldError::new(&discount_field, "must be between 0 and 100"))
                         } else {
                             Ok(d)
                         }
@@ -110,12 +93,7 @@ fn validate(input: &NewOrder) -> Result<ValidOrder, ordo_domain::Invalid> {
                 if let (Some(sku), Some(quantity), Some(unit_price), Some(discount_percent)) =
                     (sku, quantity, unit_price, discount_percent)
                 {
-                    lines.push(ValidLine {
-                        sku,
-                        quantity,
-                        unit_price,
-                        discount_percent,
-                    });
+                    lines.push(ValidLine { sku, quantity, unit_price, discount_percent });
                 }
             }
         }
@@ -125,20 +103,10 @@ fn validate(input: &NewOrder) -> Result<ValidOrder, ordo_domain::Invalid> {
         Some(a) => a.parse("shipping_address", &mut v).map(Some),
     };
     let notes = v.check(optional_text("notes", input.notes.as_deref(), 2000));
-    let requested_delivery_date = v.check(Date::field(
-        "requested_delivery_date",
-        input.requested_delivery_date.as_deref(),
-    ));
+    let requested_delivery_date =
+        v.check(Date::field("requested_delivery_date", input.requested_delivery_date.as_deref()));
     v.into_result()?;
-    match (
-        customer_id,
-        channel,
-        external_ref,
-        currency,
-        shipping_address,
-        notes,
-        requested_delivery_date,
-    ) {
+    match (customer_id, channel, external_ref, currency, shipping_address, notes, requested_delivery_date) {
         (
             Some(customer_id),
             Some(channel),
@@ -171,10 +139,7 @@ pub fn place_order(tx: &mut dyn Tx, ctx: &Ctx, input: &NewOrder) -> Result<Place
         return Ok(Placed::Existing(get_order(tx, id)?));
     }
     let customer = customers::store::by_id(tx, order.customer_id)?.ok_or_else(|| {
-        ordo_domain::Invalid::field(
-            "customer_id",
-            format!("no customer has id {}", order.customer_id),
-        )
+        ordo_domain::Invalid::field("customer_id", format!("no customer has id {}", order.customer_id))
     })?;
 
     let mut skus: Vec<&str> = order.lines.iter().map(|l| l.sku.as_str()).collect();
@@ -185,38 +150,23 @@ pub fn place_order(tx: &mut dyn Tx, ctx: &Ctx, input: &NewOrder) -> Result<Place
     let mut line_products: Vec<&Product> = Vec::with_capacity(order.lines.len());
     for (i, line) in order.lines.iter().enumerate() {
         match products.iter().find(|p| p.sku == line.sku) {
-            None => v.add(
-                format!("lines[{i}].sku"),
-                format!("no product has SKU {:?}", line.sku),
-            ),
-            Some(p) if !p.active => v.add(
-                format!("lines[{i}].sku"),
-                format!("product {:?} is not for sale (inactive)", line.sku),
-            ),
+            None => v.add(format!("lines[{i}].sku"), format!("no product has SKU {:?}", line.sku)),
+            Some(p) if !p.active => {
+                v.add(format!("lines[{i}].sku"), format!("product {:?} is not for sale (inactive)", line.sku))
+            }
             Some(p) => line_products.push(p),
         }
     }
     v.into_result()?;
 
-    let currency = order
-        .currency
-        .or(customer.customer.currency)
-        .unwrap_or(line_products[0].currency);
+    let currency = order.currency.or(customer.customer.currency).unwrap_or(line_products[0].currency);
     let product_ids: Vec<i64> = line_products.iter().map(|p| p.id).collect();
-    let list_prices = catalog::store::customer_prices(
-        tx,
-        customer.price_list_id,
-        &customer.customer.group,
-        currency,
-        &product_ids,
-    )?;
+    let list_prices =
+        catalog::store::customer_prices(tx, customer.price_list_id, &customer.customer.group, currency, &product_ids)?;
     let mut v = Violations::new();
     let mut pricing = Vec::with_capacity(order.lines.len());
     for (i, (line, product)) in order.lines.iter().zip(&line_products).enumerate() {
-        let from_list = list_prices
-            .iter()
-            .find(|(id, _)| *id == product.id)
-            .map(|(_, price)| *price);
+        let from_list = list_prices.iter().find(|(id, _)| *id == product.id).map(|(_, price)| *price);
         let list_price = (product.currency == currency).then_some(product.price);
         match line.unit_price.or(from_list).or(list_price) {
             Some(unit_price) => pricing.push(LinePricing {
@@ -227,10 +177,7 @@ pub fn place_order(tx: &mut dyn Tx, ctx: &Ctx, input: &NewOrder) -> Result<Place
             }),
             None => v.add(
                 format!("lines[{i}].unit_price"),
-                format!(
-                    "{} has no price in {currency}; give unit_price or add it to a price list",
-                    product.sku
-                ),
+                format!("{} has no price in {currency}; give unit_price or add it to a price list", product.sku),
             ),
         }
     }
@@ -245,11 +192,9 @@ pub fn place_order(tx: &mut dyn Tx, ctx: &Ctx, input: &NewOrder) -> Result<Place
     for &i in &by_product {
         match stock::reserve(tx, line_products[i].id, order.lines[i].quantity, ctx.now)? {
             Ok(warehouse_id) => warehouses[i] = warehouse_id,
-            Err(available) => short.push(ShortLine {
-                sku: order.lines[i].sku.clone(),
-                requested: order.lines[i].quantity,
-                available,
-            }),
+            Err(available) => {
+                short.push(ShortLine { sku: order.lines[i].sku.clone(), requested: order.lines[i].quantity, available })
+            }
         }
     }
     if !short.is_empty() {
@@ -296,10 +241,7 @@ pub fn place_order(tx: &mut dyn Tx, ctx: &Ctx, input: &NewOrder) -> Result<Place
         tax_total: totals.tax_total,
         total: totals.total,
         payment_terms: customer.customer.payment_terms.clone(),
-        shipping_address: order
-            .shipping_address
-            .clone()
-            .or(customer.customer.shipping_address.clone()),
+        shipping_address: order.shipping_address.clone().or(customer.customer.shipping_address.clone()),
         billing_address: customer.customer.billing_address.clone(),
         notes: order.notes.clone(),
         requested_delivery_date: order.requested_delivery_date.map(|d| d.to_string()),
@@ -313,22 +255,12 @@ pub fn place_order(tx: &mut dyn Tx, ctx: &Ctx, input: &NewOrder) -> Result<Place
     // work after it, the less orders wait for each other.
     let sequence = store::next_order_sequence(tx, ctx.now.year())?;
     placed.number = rules::order_number(ctx.now.year(), sequence);
-    placed.id = store::insert_order(
-        tx,
-        &OrderRow {
-            number: &placed.number,
-            order: &placed,
-        },
-    )?;
+    placed.id = store::insert_order(tx, &OrderRow { number: &placed.number, order: &placed })?;
     let line_rows: Vec<LineRow> = placed
         .lines
         .iter()
         .enumerate()
-        .map(|(i, line)| LineRow {
-            line,
-            product_id: line_products[i].id,
-            warehouse_id: warehouses[i],
-        })
+        .map(|(i, line)| LineRow { line, product_id: line_products[i].id, warehouse_id: warehouses[i] })
         .collect();
     store::insert_lines(tx, placed.id, &line_rows)?;
     let movements: Vec<NewMovement> = line_rows
@@ -375,13 +307,10 @@ pub fn cancel_order(
     expected_version: Option<i64>,
     input: &CancelOrder,
 ) -> Result<Order, OrderError> {
-    let reason = optional_text("reason", input.reason.as_deref(), 500)
-        .map_err(|e| ordo_domain::Invalid(vec![e]))?;
+    let reason = optional_text("reason", input.reason.as_deref(), 500).map_err(|e| ordo_domain::Invalid(vec![e]))?;
     let order = store::lock_header(tx, id)?.ok_or(OrderError::NotFound(id))?;
     if expected_version.is_some_and(|v| v != order.version) {
-        return Err(OrderError::VersionMismatch {
-            current: order.version,
-        });
+        return Err(OrderError::VersionMismatch { current: order.version });
     }
     let next = order.status.apply(OrderAction::Cancel)?;
     if order.status.holds_reservation() {
@@ -417,16 +346,10 @@ pub fn get_order(tx: &mut dyn Tx, id: i64) -> Result<Order, OrderError> {
 
 pub fn order_events(tx: &mut dyn Tx, id: i64) -> Result<OrderEvents, OrderError> {
     store::header_by_id(tx, id)?.ok_or(OrderError::NotFound(id))?;
-    Ok(OrderEvents {
-        items: store::events(tx, id)?,
-    })
+    Ok(OrderEvents { items: store::events(tx, id)? })
 }
 
-pub fn list_orders(
-    tx: &mut dyn Tx,
-    filter: &OrderFilter,
-    page: PageRequest,
-) -> Result<Page<Order>, OrderError> {
+pub fn list_orders(tx: &mut dyn Tx, filter: &OrderFilter, page: PageRequest) -> Result<Page<Order>, OrderError> {
     let parsed = parse_filter(filter)?;
     let rows = store::list_headers(tx, &parsed, page.before_id, page.fetch_limit())?;
     let mut page = page.page(rows, |o| o.id);
@@ -435,65 +358,32 @@ pub fn list_orders(
 }
 
 /// The orders of one customer; 404 when the customer does not exist.
-pub fn customer_orders(
-    tx: &mut dyn Tx,
-    customer_id: i64,
-    page: PageRequest,
-) -> Result<Page<Order>, OrderError> {
+pub fn customer_orders(tx: &mut dyn Tx, customer_id: i64, page: PageRequest) -> Result<Page<Order>, OrderError> {
     customers::store::by_id(tx, customer_id)?.ok_or(OrderError::CustomerNotFound(customer_id))?;
-    list_orders(
-        tx,
-        &OrderFilter {
-            customer_id: Some(customer_id),
-            ..Default::default()
-        },
-        page,
-    )
+    list_orders(tx, &OrderFilter { customer_id: Some(customer_id), ..Default::default() }, page)
 }
 
 fn parse_filter(f: &OrderFilter) -> Result<ListFilter, ordo_domain::Invalid> {
     let mut v = Violations::new();
-    let blank = |s: &Option<String>| {
-        s.as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-    };
+    let blank = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
     let status = blank(&f.status).and_then(|s| {
-        v.check(OrderStatus::parse(&s).ok_or_else(|| {
-            FieldError::new(
-                "status",
-                format!("must be one of {}", OrderStatus::choices()),
-            )
-        }))
+        v.check(
+            OrderStatus::parse(&s)
+                .ok_or_else(|| FieldError::new("status", format!("must be one of {}", OrderStatus::choices()))),
+        )
     });
     let channel = blank(&f.channel).and_then(|s| {
-        v.check(Channel::parse(&s).ok_or_else(|| {
-            FieldError::new("channel", format!("must be one of {}", Channel::choices()))
-        }))
+        v.check(
+            Channel::parse(&s)
+                .ok_or_else(|| FieldError::new("channel", format!("must be one of {}", Channel::choices()))),
+        )
     });
-    let created_from = v
-        .check(Timestamp::field("created_from", f.created_from.as_deref()))
-        .flatten();
+    let created_from = v.check(Timestamp::field("created_from", f.created_from.as_deref())).flatten();
     let to_text = blank(&f.created_to);
-    let created_before = v
-        .check(Timestamp::field("created_to", to_text.as_deref()))
-        .flatten()
-        .map(|t| {
-            // A bare date includes that whole day; a time is inclusive to the microsecond.
-            if to_text.as_deref().is_some_and(|s| s.len() == 10) {
-                t.plus_seconds(86_400)
-            } else {
-                Timestamp(t.0 + 1)
-            }
-        });
+    let created_before = v.check(Timestamp::field("created_to", to_text.as_deref())).flatten().map(|t| {
+        // A bare date includes that whole day; a time is inclusive to the microsecond.
+        if to_text.as_deref().is_some_and(|s| s.len() == 10) { t.plus_seconds(86_400) } else { Timestamp(t.0 + 1) }
+    });
     v.into_result()?;
-    Ok(ListFilter {
-        status,
-        customer_id: f.customer_id,
-        channel,
-        q: blank(&f.q),
-        created_from,
-        created_before,
-    })
+    Ok(ListFilter { status, customer_id: f.customer_id, channel, q: blank(&f.q), created_from, created_before })
 }

@@ -30,10 +30,7 @@ fn header(row: &Row) -> Result<Order, DbError> {
         status,
         allowed_actions: status.allowed_actions(),
         payment_status: decode(PaymentStatus::parse(&row.text(8)?), "payment status")?,
-        fulfillment_status: decode(
-            FulfillmentStatus::parse(&row.text(9)?),
-            "fulfillment status",
-        )?,
+        fulfillment_status: decode(FulfillmentStatus::parse(&row.text(9)?), "fulfillment status")?,
         subtotal: from_e4_in(row.int(10)?, currency),
         tax_total: from_e4_in(row.int(11)?, currency),
         total: from_e4_in(row.int(12)?, currency),
@@ -54,28 +51,14 @@ fn header(row: &Row) -> Result<Order, DbError> {
 /// transaction ends, so numbers are gap-free: a rolled-back order gives its number back.
 pub fn next_order_sequence(tx: &mut dyn Tx, year: i32) -> Result<i64, DbError> {
     let name = format!("order_number:{year}");
-    let bumped = tx.execute(
-        "UPDATE counters SET value = value + 1 WHERE name = ?",
-        params![name.as_str()],
-    )?;
+    let bumped = tx.execute("UPDATE counters SET value = value + 1 WHERE name = ?", params![name.as_str()])?;
     if bumped == 0 {
-        tx.execute(
-            "INSERT INTO counters (name, value) VALUES (?, 1)",
-            params![name.as_str()],
-        )?;
+        tx.execute("INSERT INTO counters (name, value) VALUES (?, 1)", params![name.as_str()])?;
     }
-    tx.query_one(
-        "SELECT value FROM counters WHERE name = ?",
-        params![name.as_str()],
-    )?
-    .int(0)
+    tx.query_one("SELECT value FROM counters WHERE name = ?", params![name.as_str()])?.int(0)
 }
 
-pub fn id_by_external_ref(
-    tx: &mut dyn Tx,
-    channel: Channel,
-    external_ref: &str,
-) -> Result<Option<i64>, DbError> {
+pub fn id_by_external_ref(tx: &mut dyn Tx, channel: Channel, external_ref: &str) -> Result<Option<i64>, DbError> {
     tx.query_opt(
         "SELECT id FROM orders WHERE channel = ? AND external_ref = ?",
         params![channel.as_str(), external_ref],
@@ -147,11 +130,7 @@ pub fn insert_lines(tx: &mut dyn Tx, order_id: i64, lines: &[LineRow]) -> Result
 
 /// Locks the order row (see `inventory::store::lock_level`) and returns its header.
 pub fn lock_header(tx: &mut dyn Tx, id: i64) -> Result<Option<Order>, DbError> {
-    if tx.execute(
-        "UPDATE orders SET version = version WHERE id = ?",
-        params![id],
-    )? == 0
-    {
+    if tx.execute("UPDATE orders SET version = version WHERE id = ?", params![id])? == 0 {
         return Ok(None);
     }
     header_by_id(tx, id)
@@ -159,18 +138,10 @@ pub fn lock_header(tx: &mut dyn Tx, id: i64) -> Result<Option<Order>, DbError> {
 
 pub fn header_by_id(tx: &mut dyn Tx, id: i64) -> Result<Option<Order>, DbError> {
     let sql = format!("SELECT {HEADER_COLUMNS} FROM {HEADER_FROM} WHERE o.id = ?");
-    tx.query_opt(&sql, params![id])?
-        .as_ref()
-        .map(header)
-        .transpose()
+    tx.query_opt(&sql, params![id])?.as_ref().map(header).transpose()
 }
 
-pub fn set_status(
-    tx: &mut dyn Tx,
-    id: i64,
-    status: OrderStatus,
-    now: Timestamp,
-) -> Result<(), DbError> {
+pub fn set_status(tx: &mut dyn Tx, id: i64, status: OrderStatus, now: Timestamp) -> Result<(), DbError> {
     tx.execute(
         "UPDATE orders SET status = ?, version = version + 1, updated_at = ? WHERE id = ?",
         params![status.as_str(), now.micros(), id],
@@ -180,10 +151,13 @@ pub fn set_status(
 
 /// (product_id, warehouse_id, quantity) of each line: what a cancellation releases.
 pub fn reservations(tx: &mut dyn Tx, order_id: i64) -> Result<Vec<(i64, i64, i64)>, DbError> {
-    tx.query("SELECT product_id, warehouse_id, quantity FROM order_lines WHERE order_id = ? ORDER BY product_id, line_no", params![order_id])?
-        .iter()
-        .map(|r| Ok((r.int(0)?, r.int(1)?, r.int(2)?)))
-        .collect()
+    tx.query(
+        "SELECT product_id, warehouse_id, quantity FROM order_lines WHERE order_id = ? ORDER BY product_id, line_no",
+        params![order_id],
+    )?
+    .iter()
+    .map(|r| Ok((r.int(0)?, r.int(1)?, r.int(2)?)))
+    .collect()
 }
 
 /// Fills in the lines of the given orders with one query.
@@ -243,25 +217,14 @@ pub fn list_headers(
     filter.when("o.status = ?", f.status.map(|s| vec![s.as_str()]));
     filter.when("o.customer_id = ?", f.customer_id.map(|id| vec![id]));
     filter.when("o.channel = ?", f.channel.map(|c| vec![c.as_str()]));
-    filter.when(
-        "o.created_at >= ?",
-        f.created_from.map(|t| vec![t.micros()]),
-    );
-    filter.when(
-        "o.created_at < ?",
-        f.created_before.map(|t| vec![t.micros()]),
-    );
+    filter.when("o.created_at >= ?", f.created_from.map(|t| vec![t.micros()]));
+    filter.when("o.created_at < ?", f.created_before.map(|t| vec![t.micros()]));
     filter.when(
         "(LOWER(o.number) LIKE ? ESCAPE '!' OR LOWER(o.external_ref) LIKE ? ESCAPE '!' \
          OR LOWER(c.code) LIKE ? ESCAPE '!' OR LOWER(c.name) LIKE ? ESCAPE '!')",
-        f.q.as_deref()
-            .map(contains_pattern)
-            .map(|p| vec![p.clone(), p.clone(), p.clone(), p]),
+        f.q.as_deref().map(contains_pattern).map(|p| vec![p.clone(), p.clone(), p.clone(), p]),
     );
-    let sql = format!(
-        "SELECT {HEADER_COLUMNS} FROM {HEADER_FROM}{} ORDER BY o.id DESC LIMIT {limit}",
-        filter.sql()
-    );
+    let sql = format!("SELECT {HEADER_COLUMNS} FROM {HEADER_FROM}{} ORDER BY o.id DESC LIMIT {limit}", filter.sql());
     tx.query(&sql, &filter.params)?.iter().map(header).collect()
 }
 

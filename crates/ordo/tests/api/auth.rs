@@ -7,13 +7,7 @@ async fn the_api_needs_a_valid_token() {
     let app = spawn_app().await;
 
     let anonymous = app.send(app.client.get(app.url("/api/v1/orders"))).await;
-    let forged = app
-        .send(
-            app.client
-                .get(app.url("/api/v1/orders"))
-                .bearer_auth("ordo_not-a-real-token"),
-        )
-        .await;
+    let forged = app.send(app.client.get(app.url("/api/v1/orders")).bearer_auth("ordo_not-a-real-token")).await;
     let with_token = app.get("/api/v1/orders").await;
 
     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
@@ -26,17 +20,9 @@ async fn the_api_needs_a_valid_token() {
 #[tokio::test]
 async fn a_viewer_may_read_but_not_place_orders() {
     let app = spawn_app().await;
-    let viewer = ordo::create_token(&app.db, "viewer", "auditor")
-        .await
-        .unwrap();
+    let viewer = ordo::create_token(&app.db, "viewer", "auditor").await.unwrap();
 
-    let read = app
-        .send(
-            app.client
-                .get(app.url("/api/v1/orders"))
-                .bearer_auth(&viewer),
-        )
-        .await;
+    let read = app.send(app.client.get(app.url("/api/v1/orders")).bearer_auth(&viewer)).await;
     let write = app
         .send(
             app.client
@@ -60,12 +46,6 @@ async fn a_token_for_an_unknown_role_is_not_created() {
 #[tokio::test]
 async fn health_checks_need_no_token() {
     let app = spawn_app().await;
-    assert_eq!(
-        app.send(app.client.get(app.url("/healthz"))).await.status,
-        StatusCode::OK
-    );
-    assert_eq!(
-        app.send(app.client.get(app.url("/readyz"))).await.status,
-        StatusCode::OK
-    );
+    assert_eq!(app.send(app.client.get(app.url("/healthz"))).await.status, StatusCode::OK);
+    assert_eq!(app.send(app.client.get(app.url("/readyz"))).await.status, StatusCode::OK);
 }

@@ -28,12 +28,8 @@ async fn a_second_product_with_the_same_sku_is_a_conflict() {
     let app = spawn_app().await;
     app.product("DUP-1", "10").await;
 
-    let again = app
-        .post(
-            "/api/v1/products",
-            json!({"sku": "DUP-1", "name": "Other", "price": "5", "currency": "CNY"}),
-        )
-        .await;
+    let again =
+        app.post("/api/v1/products", json!({"sku": "DUP-1", "name": "Other", "price": "5", "currency": "CNY"})).await;
 
     assert_eq!(again.status, StatusCode::CONFLICT);
     assert_eq!(again.headers["content-type"], "application/problem+json");
@@ -46,12 +42,8 @@ async fn an_update_with_a_stale_etag_is_refused_and_changes_nothing() {
     let id = app.product("ETAG-1", "10.00").await["id"].as_i64().unwrap();
     let path = format!("/api/v1/products/{id}");
 
-    let first = app
-        .patch(&path, json!({"price": "11.50"}), Some("\"1\""))
-        .await;
-    let stale = app
-        .patch(&path, json!({"price": "99"}), Some("\"1\""))
-        .await;
+    let first = app.patch(&path, json!({"price": "11.50"}), Some("\"1\"")).await;
+    let stale = app.patch(&path, json!({"price": "99"}), Some("\"1\"")).await;
 
     assert_eq!(first.status, StatusCode::OK);
     assert_eq!(first.body["price"], "11.50");
@@ -69,21 +61,11 @@ async fn products_are_searched_and_paged_with_a_cursor() {
     }
 
     let first = app.get("/api/v1/products?q=silk&limit=2").await;
-    let cursor = first.body["next_cursor"]
-        .as_str()
-        .expect("a second page")
-        .to_string();
-    let second = app
-        .get(&format!("/api/v1/products?q=silk&limit=2&cursor={cursor}"))
-        .await;
+    let cursor = first.body["next_cursor"].as_str().expect("a second page").to_string();
+    let second = app.get(&format!("/api/v1/products?q=silk&limit=2&cursor={cursor}")).await;
 
     let skus = |body: &serde_json::Value| {
-        body["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| p["sku"].as_str().unwrap().to_string())
-            .collect::<Vec<_>>()
+        body["items"].as_array().unwrap().iter().map(|p| p["sku"].as_str().unwrap().to_string()).collect::<Vec<_>>()
     };
     assert_eq!(skus(&first.body), ["SILK-3", "SILK-2"]);
     assert_eq!(skus(&second.body), ["SILK-1"]);
@@ -103,24 +85,11 @@ async fn a_wholesale_customer_is_priced_from_the_group_price_list() {
     let wholesale = app.customer("W-001", "wholesale").await;
     let retail = app.customer("R-001", "retail").await;
 
-    let wholesale_order = app
-        .post(
-            "/api/v1/orders",
-            json!({"customer_id": wholesale, "lines": [{"sku": "P-1", "quantity": 1}]}),
-        )
-        .await;
-    let retail_order = app
-        .post(
-            "/api/v1/orders",
-            json!({"customer_id": retail, "lines": [{"sku": "P-1", "quantity": 1}]}),
-        )
-        .await;
-    let updated = app
-        .put(
-            "/api/v1/price-lists/WHOLESALE/items/P-1",
-            json!({"price": "75.5"}),
-        )
-        .await;
+    let wholesale_order =
+        app.post("/api/v1/orders", json!({"customer_id": wholesale, "lines": [{"sku": "P-1", "quantity": 1}]})).await;
+    let retail_order =
+        app.post("/api/v1/orders", json!({"customer_id": retail, "lines": [{"sku": "P-1", "quantity": 1}]})).await;
+    let updated = app.put("/api/v1/price-lists/WHOLESALE/items/P-1", json!({"price": "75.5"})).await;
 
     assert_eq!(wholesale_order.body["lines"][0]["unit_price"], "80.00");
     assert_eq!(retail_order.body["lines"][0]["unit_price"], "100.00");

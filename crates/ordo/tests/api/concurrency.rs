@@ -17,44 +17,23 @@ async fn race(app: &TestApp, targets: &[String]) {
     });
     let replies = futures_join_all(requests).await;
 
-    let confirmed = replies
-        .iter()
-        .filter(|r| r.status == StatusCode::CREATED)
-        .count();
-    let rejected = replies
-        .iter()
-        .filter(|r| r.status == StatusCode::CONFLICT)
-        .count();
+    let confirmed = replies.iter().filter(|r| r.status == StatusCode::CREATED).count();
+    let rejected = replies.iter().filter(|r| r.status == StatusCode::CONFLICT).count();
     assert_eq!(
         (confirmed, rejected),
         (50, 14),
         "{:?}",
-        replies
-            .iter()
-            .map(|r| (r.status, &r.body))
-            .collect::<Vec<_>>()
+        replies.iter().map(|r| (r.status, &r.body)).collect::<Vec<_>>()
     );
     let level = app.level("SH", "HOT-1").await;
     assert_eq!(
-        (
-            level["on_hand"].as_i64(),
-            level["reserved"].as_i64(),
-            level["available"].as_i64()
-        ),
+        (level["on_hand"].as_i64(), level["reserved"].as_i64(), level["available"].as_i64()),
         (Some(50), Some(50), Some(0))
     );
-    let numbers: std::collections::BTreeSet<_> = replies
-        .iter()
-        .filter_map(|r| r.body["number"].as_str())
-        .collect();
-    assert_eq!(
-        numbers.len(),
-        50,
-        "every confirmed order has its own number"
-    );
+    let numbers: std::collections::BTreeSet<_> = replies.iter().filter_map(|r| r.body["number"].as_str()).collect();
+    assert_eq!(numbers.len(), 50, "every confirmed order has its own number");
     assert!(
-        numbers.iter().any(|n| n.ends_with("-000050"))
-            && !numbers.iter().any(|n| n.ends_with("-000051")),
+        numbers.iter().any(|n| n.ends_with("-000050")) && !numbers.iter().any(|n| n.ends_with("-000051")),
         "numbers are gap-free"
     );
     assert_eq!(app.ledger_mismatches().await, 0);
@@ -80,13 +59,7 @@ async fn two_server_processes_on_one_postgres_database_never_oversell() {
     for _ in 0..2 {
         let port = free_port();
         let child = std::process::Command::new(env!("CARGO_BIN_EXE_ordo"))
-            .args([
-                "serve",
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-                "--database-url",
-                &url,
-            ])
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--database-url", &url])
             .env("ORDO_LOG", "warn")
             .spawn()
             .expect("start ordo serve");
@@ -100,10 +73,7 @@ async fn two_server_processes_on_one_postgres_database_never_oversell() {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
 }
 
 async fn wait_ready(app: &TestApp, target: &str) {

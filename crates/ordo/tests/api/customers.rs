@@ -12,13 +12,7 @@ async fn a_customer_is_created_with_defaults_and_updated_with_if_match() {
             "shipping_address": {"line1": "南京东路 1 号", "city": "上海", "country": "cn"}}))
         .await;
     let id = created.body["id"].as_i64().unwrap();
-    let updated = app
-        .patch(
-            &format!("/api/v1/customers/{id}"),
-            json!({"region": "华南"}),
-            Some("\"1\""),
-        )
-        .await;
+    let updated = app.patch(&format!("/api/v1/customers/{id}"), json!({"region": "华南"}), Some("\"1\"")).await;
 
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
     assert_eq!(created.body["group"], "wholesale");
@@ -27,10 +21,7 @@ async fn a_customer_is_created_with_defaults_and_updated_with_if_match() {
     assert_eq!(created.body["shipping_address"]["country"], "CN");
     assert_eq!(updated.status, StatusCode::OK);
     assert_eq!(updated.body["region"], "华南");
-    assert_eq!(
-        updated.body["name"], "上海华联",
-        "fields not in the patch stay"
-    );
+    assert_eq!(updated.body["name"], "上海华联", "fields not in the patch stay");
     assert_eq!(updated.body["version"], 2);
 }
 
@@ -42,16 +33,10 @@ async fn customers_are_found_by_name_and_their_orders_listed() {
     app.stock("W1", "P-1", 5).await;
     let tea_house = app.customer("TEA-HOUSE", "retail").await;
     app.customer("OTHER", "retail").await;
-    app.post(
-        "/api/v1/orders",
-        json!({"customer_id": tea_house, "lines": [{"sku": "P-1", "quantity": 2}]}),
-    )
-    .await;
+    app.post("/api/v1/orders", json!({"customer_id": tea_house, "lines": [{"sku": "P-1", "quantity": 2}]})).await;
 
     let found = app.get("/api/v1/customers?q=tea-h").await;
-    let orders = app
-        .get(&format!("/api/v1/customers/{tea_house}/orders"))
-        .await;
+    let orders = app.get(&format!("/api/v1/customers/{tea_house}/orders")).await;
     let missing = app.get("/api/v1/customers/999999/orders").await;
 
     assert_eq!(found.body["items"].as_array().unwrap().len(), 1);
@@ -68,12 +53,8 @@ async fn an_order_is_filled_from_the_customers_defaults() {
     app.stock("W1", "P-1", 5).await;
     let customer = app.customer("C-1", "retail").await;
 
-    let order = app
-        .post(
-            "/api/v1/orders",
-            json!({"customer_id": customer, "lines": [{"sku": "P-1", "quantity": 1}]}),
-        )
-        .await;
+    let order =
+        app.post("/api/v1/orders", json!({"customer_id": customer, "lines": [{"sku": "P-1", "quantity": 1}]})).await;
     let elsewhere = app
         .post(
             "/api/v1/orders",

@@ -3,12 +3,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 async fn post_with_key(app: &TestApp, key: &str, body: &Value) -> crate::helpers::Reply {
-    app.send(
-        app.authed(app.client.post(app.url("/api/v1/orders")))
-            .header("Idempotency-Key", key)
-            .json(body),
-    )
-    .await
+    app.send(app.authed(app.client.post(app.url("/api/v1/orders"))).header("Idempotency-Key", key).json(body)).await
 }
 
 async fn shop() -> (TestApp, i64) {
@@ -39,25 +34,13 @@ async fn a_replayed_post_returns_the_first_response_and_creates_one_order() {
 #[tokio::test]
 async fn the_same_key_with_a_different_body_is_refused() {
     let (app, customer) = shop().await;
-    post_with_key(
-        &app,
-        "k-1",
-        &json!({"customer_id": customer, "lines": [{"sku": "TEA-1", "quantity": 1}]}),
-    )
-    .await;
+    post_with_key(&app, "k-1", &json!({"customer_id": customer, "lines": [{"sku": "TEA-1", "quantity": 1}]})).await;
 
-    let reused = post_with_key(
-        &app,
-        "k-1",
-        &json!({"customer_id": customer, "lines": [{"sku": "TEA-1", "quantity": 9}]}),
-    )
-    .await;
+    let reused =
+        post_with_key(&app, "k-1", &json!({"customer_id": customer, "lines": [{"sku": "TEA-1", "quantity": 9}]})).await;
 
     assert_eq!(reused.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(
-        reused.body["type"],
-        "urn:ordo:problem:idempotency-key-reused"
-    );
+    assert_eq!(reused.body["type"], "urn:ordo:problem:idempotency-key-reused");
     assert_eq!(app.order_count().await, 1);
 }
 
@@ -81,9 +64,7 @@ async fn concurrent_retries_with_one_key_create_exactly_one_order() {
 }
 
 /// Runs futures concurrently on the test's runtime.
-pub async fn futures_join_all<F: std::future::Future>(
-    futures: impl IntoIterator<Item = F>,
-) -> Vec<F::Output> {
+pub async fn futures_join_all<F: std::future::Future>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output> {
     let mut set = Vec::new();
     for future in futures {
         set.push(Box::pin(future));
@@ -103,15 +84,8 @@ pub async fn futures_join_all<F: std::future::Future>(
                 }
             }
         }
-        if pending {
-            std::task::Poll::Pending
-        } else {
-            std::task::Poll::Ready(())
-        }
+        if pending { std::task::Poll::Pending } else { std::task::Poll::Ready(()) }
     });
     joined.await;
-    outputs
-        .into_iter()
-        .map(|o| o.expect("every future finished"))
-        .collect()
+    outputs.into_iter().map(|o| o.expect("every future finished")).collect()
 }

@@ -5,9 +5,7 @@ use reqwest::StatusCode;
 async fn the_openapi_document_is_public_and_covers_the_contract() {
     let app = spawn_app().await;
 
-    let doc = app
-        .send(app.client.get(app.url("/api/v1/openapi.json")))
-        .await;
+    let doc = app.send(app.client.get(app.url("/api/v1/openapi.json"))).await;
 
     assert_eq!(doc.status, StatusCode::OK);
     assert!(doc.body["openapi"].as_str().unwrap().starts_with("3.1"));
@@ -33,21 +31,10 @@ async fn the_openapi_document_is_public_and_covers_the_contract() {
         ("/api/v1/orders/{id}/cancel", "post"),
         ("/api/v1/orders/{id}/events", "get"),
     ] {
-        assert!(
-            paths[path][method].is_object(),
-            "{method} {path} is documented"
-        );
+        assert!(paths[path][method].is_object(), "{method} {path} is documented");
     }
     let schemas = &doc.body["components"]["schemas"];
-    for schema in [
-        "Order",
-        "OrderLine",
-        "NewOrder",
-        "Product",
-        "Customer",
-        "StockLevel",
-        "Problem",
-    ] {
+    for schema in ["Order", "OrderLine", "NewOrder", "Product", "Customer", "StockLevel", "Problem"] {
         assert!(schemas[schema].is_object(), "schema {schema}");
     }
     assert!(doc.body["components"]["securitySchemes"]["bearer"].is_object());
@@ -57,9 +44,7 @@ async fn the_openapi_document_is_public_and_covers_the_contract() {
 async fn unknown_routes_and_methods_answer_with_problems() {
     let app = spawn_app().await;
     let missing = app.get("/api/v1/nothing-here").await;
-    let wrong_method = app
-        .send(app.authed(app.client.delete(app.url("/api/v1/orders"))))
-        .await;
+    let wrong_method = app.send(app.authed(app.client.delete(app.url("/api/v1/orders")))).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     assert_eq!(missing.headers["content-type"], "application/problem+json");
     assert_eq!(wrong_method.status, StatusCode::METHOD_NOT_ALLOWED);

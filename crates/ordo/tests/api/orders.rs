@@ -24,9 +24,12 @@ async fn place(app: &TestApp, body: Value) -> crate::helpers::Reply {
 async fn placing_an_order_confirms_it_reserves_stock_and_totals_exactly() {
     let (app, customer) = shop().await;
 
-    let placed = place(&app, json!({"customer_id": customer, "channel": "web", "external_ref": "WEB-1001",
+    let placed = place(
+        &app,
+        json!({"customer_id": customer, "channel": "web", "external_ref": "WEB-1001",
         "lines": [{"sku": "TEA-1", "quantity": 2}, {"sku": "CUP-1", "quantity": 3, "discount_percent": "10"}],
-        "notes": "送到前台", "requested_delivery_date": "2026-12-24"}))
+        "notes": "送到前台", "requested_delivery_date": "2026-12-24"}),
+    )
     .await;
 
     assert_eq!(placed.status, StatusCode::CREATED, "{}", placed.body);
@@ -50,56 +53,26 @@ async fn placing_an_order_confirms_it_reserves_stock_and_totals_exactly() {
     assert_eq!(order["lines"][1]["line_total"], "9.00");
     assert_eq!(order["lines"][1]["warehouse"], "GZ");
     assert_eq!(
-        (
-            order["subtotal"].clone(),
-            order["tax_total"].clone(),
-            order["total"].clone()
-        ),
+        (order["subtotal"].clone(), order["tax_total"].clone(), order["total"].clone()),
         (json!("34.00"), json!("4.42"), json!("38.42"))
     );
     assert_eq!(app.level("SH", "TEA-1").await["reserved"], 2);
     assert_eq!(app.level("GZ", "CUP-1").await["available"], 17);
     let fetched = app.get(&format!("/api/v1/orders/{}", order["id"])).await;
-    assert_eq!(
-        fetched.body, placed.body,
-        "what was placed is what is stored"
-    );
+    assert_eq!(fetched.body, placed.body, "what was placed is what is stored");
 }
 
 #[tokio::test]
 async fn order_numbers_count_up_without_gaps_even_after_a_rejected_order() {
     let (app, customer) = shop().await;
 
-    let first = place(
-        &app,
-        json!({"customer_id": customer, "lines": [{"sku": "TEA-1", "quantity": 1}]}),
-    )
-    .await;
-    let rejected = place(
-        &app,
-        json!({"customer_id": customer, "lines": [{"sku": "TEA-1", "quantity": 1000}]}),
-    )
-    .await;
-    let second = place(
-        &app,
-        json!({"customer_id": customer, "lines": [{"sku": "TEA-1", "quantity": 1}]}),
-    )
-    .await;
+    let first = place(&app, json!({"customer_id": customer, "lines": [{"sku": "TEA-1", "quantity": 1}]})).await;
+    let rejected = place(&app, json!({"customer_id": customer, "lines": [{"sku": "TEA-1", "quantity": 1000}]})).await;
+    let second = place(&app, json!({"customer_id": customer, "lines": [{"sku": "TEA-1", "quantity": 1}]})).await;
 
     assert_eq!(rejected.status, StatusCode::CONFLICT);
-    let seq = |r: &crate::helpers::Reply| {
-        r.body["number"]
-            .as_str()
-            .unwrap()
-            .rsplit('-')
-            .next()
-            .unwrap()
-            .to_string()
-    };
-    assert_eq!(
-        (seq(&first), seq(&second)),
-        ("000001".to_string(), "000002".to_string())
-    );
+    let seq = |r: &crate::helpers::Reply| r.body["number"].as_str().unwrap().rsplit('-').next().unwrap().to_string();
+    assert_eq!((seq(&first), seq(&second)), ("000001".to_string(), "000002".to_string()));
 }
 
 #[tokio::test]
@@ -107,41 +80,27 @@ async fn short_stock_is_a_conflict_naming_each_short_sku_and_reserves_nothing() 
     let (app, customer) = shop().await;
 
     // TEA-1 has 10 in SH and 3 in GZ: 11 fits in no single warehouse.
-    let refused = place(&app, json!({"customer_id": customer, "lines": [{"sku": "CUP-1", "quantity": 5}, {"sku": "TEA-1", "quantity": 11}]})).await;
+    let refused = place(
+        &app,
+        json!({"customer_id": customer, "lines": [{"sku": "CUP-1", "quantity": 5}, {"sku": "TEA-1", "quantity": 11}]}),
+    )
+    .await;
 
     assert_eq!(refused.status, StatusCode::CONFLICT);
     assert_eq!(refused.body["type"], "urn:ordo:problem:insufficient-stock");
-    assert_eq!(
-        refused.body["short"],
-        json!([{"sku": "TEA-1", "requested": 11, "available": 10}])
-    );
-    assert_eq!(
-        app.level("GZ", "CUP-1").await["reserved"],
-        0,
-        "the line that fitted was not reserved either"
-    );
+    assert_eq!(refused.body["short"], json!([{"sku": "TEA-1", "requested": 11, "available": 10}]));
+    assert_eq!(app.level("GZ", "CUP-1").await["reserved"], 0, "the line that fitted was not reserved either");
     assert_eq!(app.order_count().await, 0);
 }
 
 #[tokio::test]
 async fn cancelling_releases_the_reservation_and_a_second_cancel_is_refused() {
     let (app, customer) = shop().await;
-    let placed = place(
-        &app,
-        json!({"customer_id": customer, "lines": [{"sku": "TEA-1", "quantity": 4}]}),
-    )
-    .await;
+    let placed = place(&app, json!({"customer_id": customer, "lines": [{"sku": "TEA-1", "quantity": 4}]})).await;
     let id = placed.body["id"].as_i64().unwrap();
 
-    let cancelled = app
-        .post(
-            &format!("/api/v1/orders/{id}/cancel"),
-            json!({"reason": "customer asked"}),
-        )
-        .await;
-    let again = app
-        .post(&format!("/api/v1/orders/{id}/cancel"), json!({}))
-        .await;
+    let cancelled = app.post(&format!("/api/v1/orders/{id}/cancel"), json!({"reason": "customer asked"})).await;
+    let again = app.post(&format!("/api/v1/orders/{id}/cancel"), json!({})).await;
     let events = app.get(&format!("/api/v1/orders/{id}/events")).await;
 
     assert_eq!(cancelled.status, StatusCode::OK);
@@ -151,46 +110,27 @@ async fn cancelling_releases_the_reservation_and_a_second_cancel_is_refused() {
     assert_eq!(again.status, StatusCode::CONFLICT);
     assert_eq!(again.body["current_status"], "cancelled");
     assert_eq!(again.body["allowed_actions"], json!([]));
-    let actions: Vec<&str> = events.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
+    let actions: Vec<&str> =
+        events.body["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
     assert_eq!(actions, ["placed", "cancelled"]);
     assert_eq!(events.body["items"][1]["actor"], "token:test-admin");
-    assert_eq!(
-        events.body["items"][1]["details"]["reason"],
-        "customer asked"
-    );
+    assert_eq!(events.body["items"][1]["details"]["reason"], "customer asked");
     assert_eq!(app.ledger_mismatches().await, 0);
 }
 
 #[tokio::test]
 async fn a_cancel_with_a_stale_if_match_is_refused() {
     let (app, customer) = shop().await;
-    let id = place(
-        &app,
-        json!({"customer_id": customer, "lines": [{"sku": "TEA-1", "quantity": 1}]}),
-    )
-    .await
-    .body["id"]
+    let id = place(&app, json!({"customer_id": customer, "lines": [{"sku": "TEA-1", "quantity": 1}]})).await.body["id"]
         .as_i64()
         .unwrap();
 
-    let request = app
-        .authed(
-            app.client
-                .post(app.url(&format!("/api/v1/orders/{id}/cancel"))),
-        )
-        .header("If-Match", "\"7\"");
+    let request =
+        app.authed(app.client.post(app.url(&format!("/api/v1/orders/{id}/cancel")))).header("If-Match", "\"7\"");
     let refused = app.send(request).await;
 
     assert_eq!(refused.status, StatusCode::PRECONDITION_FAILED);
-    assert_eq!(
-        app.get(&format!("/api/v1/orders/{id}")).await.body["status"],
-        "confirmed"
-    );
+    assert_eq!(app.get(&format!("/api/v1/orders/{id}")).await.body["status"], "confirmed");
 }
 
 #[tokio::test]
@@ -212,40 +152,25 @@ async fn the_same_external_reference_on_a_channel_returns_the_existing_order() {
 #[tokio::test]
 async fn orders_are_listed_by_status_search_and_date() {
     let (app, customer) = shop().await;
-    let a = place(&app, json!({"customer_id": customer, "external_ref": "REF-A", "lines": [{"sku": "TEA-1", "quantity": 1}]})).await.body;
-    let b = place(
+    let a = place(
         &app,
-        json!({"customer_id": customer, "lines": [{"sku": "TEA-1", "quantity": 1}]}),
+        json!({"customer_id": customer, "external_ref": "REF-A", "lines": [{"sku": "TEA-1", "quantity": 1}]}),
     )
     .await
     .body;
-    app.post(&format!("/api/v1/orders/{}/cancel", b["id"]), json!({}))
-        .await;
+    let b = place(&app, json!({"customer_id": customer, "lines": [{"sku": "TEA-1", "quantity": 1}]})).await.body;
+    app.post(&format!("/api/v1/orders/{}/cancel", b["id"]), json!({})).await;
 
     let confirmed = app.get("/api/v1/orders?status=confirmed").await;
     let by_ref = app.get("/api/v1/orders?q=ref-a").await;
-    let by_number = app
-        .get(&format!(
-            "/api/v1/orders?q={}",
-            b["number"].as_str().unwrap()
-        ))
-        .await;
+    let by_number = app.get(&format!("/api/v1/orders?q={}", b["number"].as_str().unwrap())).await;
     let today = &a["created_at"].as_str().unwrap()[..10];
-    let in_range = app
-        .get(&format!(
-            "/api/v1/orders?created_from={today}&created_to={today}"
-        ))
-        .await;
+    let in_range = app.get(&format!("/api/v1/orders?created_from={today}&created_to={today}")).await;
     let before = app.get("/api/v1/orders?created_to=2000-01-01").await;
     let bad = app.get("/api/v1/orders?status=shipped-yesterday").await;
 
     let ids = |r: &crate::helpers::Reply| {
-        r.body["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|o| o["id"].clone())
-            .collect::<Vec<_>>()
+        r.body["items"].as_array().unwrap().iter().map(|o| o["id"].clone()).collect::<Vec<_>>()
     };
     assert_eq!(ids(&confirmed), [a["id"].clone()]);
     assert_eq!(ids(&by_ref), [a["id"].clone()]);
@@ -259,18 +184,7 @@ async fn orders_are_listed_by_status_search_and_date() {
 #[tokio::test]
 async fn an_unknown_order_is_not_found() {
     let app = spawn_app().await;
-    assert_eq!(
-        app.get("/api/v1/orders/424242").await.status,
-        StatusCode::NOT_FOUND
-    );
-    assert_eq!(
-        app.get("/api/v1/orders/abc").await.status,
-        StatusCode::NOT_FOUND
-    );
-    assert_eq!(
-        app.post("/api/v1/orders/424242/cancel", json!({}))
-            .await
-            .status,
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(app.get("/api/v1/orders/424242").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.get("/api/v1/orders/abc").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.post("/api/v1/orders/424242/cancel", json!({})).await.status, StatusCode::NOT_FOUND);
 }
