@@ -110,7 +110,7 @@ fn run_writer(conn: &mut Connection, queue: &mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        if let Err(error) = conn.execute_batch("BEGIN IMMEDIATE") {
+        if let Err(error) = run_cached(conn, "BEGIN IMMEDIATE") {
             let error = map_error(error);
             for job in batch {
                 // Nothing runs: answer every job with the failure.
@@ -121,22 +121,22 @@ fn run_writer(conn: &mut Connection, queue: &mpsc::Receiver<Job>) {
         }
         let mut replies = Vec::with_capacity(batch.len());
         for job in batch {
-            if let Err(error) = conn.execute_batch("SAVEPOINT job") {
+            if let Err(error) = run_cached(conn, "SAVEPOINT job") {
                 let (_, reply) = job(&mut FailedTx(map_error(error)));
                 replies.push(reply);
                 continue;
             }
             let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| job(&mut SqliteTx { conn })));
             let keep = matches!(&outcome, Ok((true, _)));
-            let undo = if keep { "RELEASE job" } else { "ROLLBACK TO job; RELEASE job" };
-            if let Err(error) = conn.execute_batch(undo) {
+            let undo = if keep { Ok(()) } else { run_cached(conn, "ROLLBACK TO job") };
+            if let Err(error) = undo.and_then(|()| run_cached(conn, "RELEASE job")) {
                 tracing::error!(%error, "savepoint could not be closed");
             }
             if let Ok((_, reply)) = outcome {
                 replies.push(reply);
             }
         }
-        let commit_error = conn.execute_batch("COMMIT").err().map(map_error);
+        let commit_error = run_cached(conn, "COMMIT").err().map(map_error);
         if commit_error.is_some() {
             let _ = conn.execute_batch("ROLLBACK");
         }
@@ -144,6 +144,11 @@ fn run_writer(conn: &mut Connection, queue: &mpsc::Receiver<Job>) {
             reply(commit_error.clone());
         }
     }
+}
+
+/// Transaction control through the statement cache: parsed once, not once per order.
+fn run_cached(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
 }
 
 /// Stands in for a transaction that could not be opened: every statement fails.

@@ -251,11 +251,13 @@ pub fn place_order(tx: &mut dyn Tx, ctx: &Ctx, input: &NewOrder) -> Result<Place
         updated_at: ctx.now,
     };
 
-    // The number is taken last: the counter row stays locked until commit, so the less
-    // work after it, the less orders wait for each other.
-    let sequence = store::next_order_sequence(tx, ctx.now.year())?;
-    placed.number = rules::order_number(ctx.now.year(), sequence);
-    placed.id = store::insert_order(tx, &OrderRow { number: &placed.number, order: &placed })?;
+    // Everything is written under a provisional number first; the real number is taken
+    // at the very end, because the yearly counter row stays locked until commit and every
+    // other order waits for it. What remains after it: one UPDATE, one INSERT, the commit.
+    let mut provisional = [0u8; 8];
+    getrandom::fill(&mut provisional).map_err(|e| crate::db::DbError::Other(format!("no randomness: {e}")))?;
+    let provisional = format!("PENDING-{}", u64::from_le_bytes(provisional));
+    placed.id = store::insert_order(tx, &OrderRow { number: &provisional, order: &placed })?;
     let line_rows: Vec<LineRow> = placed
         .lines
         .iter()
@@ -263,6 +265,17 @@ pub fn place_order(tx: &mut dyn Tx, ctx: &Ctx, input: &NewOrder) -> Result<Place
         .map(|(i, line)| LineRow { line, product_id: line_products[i].id, warehouse_id: warehouses[i] })
         .collect();
     store::insert_lines(tx, placed.id, &line_rows)?;
+    let details = json!({
+        "status": placed.status,
+        "total": placed.total.to_string(),
+        "currency": placed.currency.code(),
+        "lines": placed.lines.iter().map(|l| json!({"sku": l.sku, "quantity": l.quantity, "warehouse": l.warehouse})).collect::<Vec<_>>(),
+    });
+    store::append_event(tx, placed.id, &ctx.actor, "placed", &details, ctx.now)?;
+
+    let sequence = store::next_order_sequence(tx, ctx.now.year())?;
+    placed.number = rules::order_number(ctx.now.year(), sequence);
+    store::set_number(tx, placed.id, &placed.number)?;
     let movements: Vec<NewMovement> = line_rows
         .iter()
         .map(|row| NewMovement {
@@ -276,14 +289,6 @@ pub fn place_order(tx: &mut dyn Tx, ctx: &Ctx, input: &NewOrder) -> Result<Place
         })
         .collect();
     stock::record_movements(tx, &movements, &ctx.actor, ctx.now)?;
-    let details = json!({
-        "number": placed.number,
-        "status": placed.status,
-        "total": placed.total.to_string(),
-        "currency": placed.currency.code(),
-        "lines": placed.lines.iter().map(|l| json!({"sku": l.sku, "quantity": l.quantity, "warehouse": l.warehouse})).collect::<Vec<_>>(),
-    });
-    store::append_event(tx, placed.id, &ctx.actor, "placed", &details, ctx.now)?;
     Ok(Placed::Created(placed))
 }
 

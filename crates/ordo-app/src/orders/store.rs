@@ -49,13 +49,22 @@ fn header(row: &Row) -> Result<Order, DbError> {
 
 /// Takes the next number of a yearly sequence. The counter row stays locked until the
 /// transaction ends, so numbers are gap-free: a rolled-back order gives its number back.
+/// One statement on SQLite and PostgreSQL (`UPDATE … RETURNING`); a MySQL engine, which
+/// lacks it, would follow the UPDATE with a SELECT in the same transaction.
 pub fn next_order_sequence(tx: &mut dyn Tx, year: i32) -> Result<i64, DbError> {
     let name = format!("order_number:{year}");
-    let bumped = tx.execute("UPDATE counters SET value = value + 1 WHERE name = ?", params![name.as_str()])?;
-    if bumped == 0 {
-        tx.execute("INSERT INTO counters (name, value) VALUES (?, 1)", params![name.as_str()])?;
+    let bumped = tx.query("UPDATE counters SET value = value + 1 WHERE name = ? RETURNING value", params![name.as_str()])?;
+    if let Some(row) = bumped.first() {
+        return row.int(0);
     }
-    tx.query_one("SELECT value FROM counters WHERE name = ?", params![name.as_str()])?.int(0)
+    tx.execute("INSERT INTO counters (name, value) VALUES (?, 1)", params![name.as_str()])?;
+    Ok(1)
+}
+
+/// Gives an order inserted under a provisional number its real one.
+pub fn set_number(tx: &mut dyn Tx, id: i64, number: &str) -> Result<(), DbError> {
+    tx.execute("UPDATE orders SET number = ? WHERE id = ?", params![number, id])?;
+    Ok(())
 }
 
 pub fn id_by_external_ref(tx: &mut dyn Tx, channel: Channel, external_ref: &str) -> Result<Option<i64>, DbError> {
