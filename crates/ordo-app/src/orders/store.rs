@@ -53,7 +53,8 @@ fn header(row: &Row) -> Result<Order, DbError> {
 /// lacks it, would follow the UPDATE with a SELECT in the same transaction.
 pub fn next_order_sequence(tx: &mut dyn Tx, year: i32) -> Result<i64, DbError> {
     let name = format!("order_number:{year}");
-    let bumped = tx.query("UPDATE counters SET value = value + 1 WHERE name = ? RETURNING value", params![name.as_str()])?;
+    let bumped =
+        tx.query("UPDATE counters SET value = value + 1 WHERE name = ? RETURNING value", params![name.as_str()])?;
     if let Some(row) = bumped.first() {
         return row.int(0);
     }
