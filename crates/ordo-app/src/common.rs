@@ -10,11 +10,24 @@ pub struct Ctx {
     /// `token:NAME`, `user:EMAIL`, `cli`, `demo`…
     pub actor: String,
     pub now: ordo_domain::Timestamp,
+    /// Where the request came from: `api`, `console`, `cli`, `demo`.
+    pub source: &'static str,
+    /// The client's address, for the audit log.
+    pub ip: Option<String>,
 }
 
 impl Ctx {
-    pub fn new(actor: impl Into<String>) -> Ctx {
-        Ctx { actor: actor.into(), now: ordo_domain::Timestamp::now() }
+    pub fn new(actor: impl Into<String>, source: &'static str) -> Ctx {
+        Ctx { actor: actor.into(), now: ordo_domain::Timestamp::now(), source, ip: None }
+    }
+
+    pub fn at(actor: impl Into<String>, source: &'static str, now: ordo_domain::Timestamp) -> Ctx {
+        Ctx { actor: actor.into(), now, source, ip: None }
+    }
+
+    pub fn from_ip(mut self, ip: Option<String>) -> Ctx {
+        self.ip = ip;
+        self
     }
 }
 

@@ -1,6 +1,7 @@
 //! Ordo's use cases and storage. Every business area has its model (inputs and views),
 //! service (one function per command, run inside one transaction) and store (SQL).
 
+pub mod audit;
 pub mod auth;
 pub mod catalog;
 pub mod common;
@@ -9,6 +10,7 @@ pub mod db;
 pub mod idempotency;
 pub mod inventory;
 pub mod orders;
+pub mod users;
 
 pub use common::{Ctx, Page, PageRequest};
 pub use db::{Database, DbConfig, DbError};

@@ -1,8 +1,8 @@
-//! Roles and what each may do. One table, consulted by the API (and later the console).
+//! Roles and what each may do: one table, consulted by the API and the console alike.
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Admin,
@@ -14,17 +14,34 @@ pub enum Role {
     Viewer,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Permission {
-    /// Read anything the API lists.
-    Read,
-    CatalogManage,
-    CustomersManage,
-    WarehousesManage,
-    StockAdjust,
-    OrdersCreate,
-    OrdersCancel,
-}
+crate::text_enum!(
+    /// One thing a person may be allowed to do.
+    Permission {
+        Read = "read",
+        OrdersCreate = "orders.create",
+        OrdersCancel = "orders.cancel",
+        PricesOverride = "prices.override",
+        CatalogManage = "catalog.manage",
+        CustomersManage = "customers.manage",
+        WarehousesManage = "warehouses.manage",
+        StockAdjust = "stock.adjust",
+        UsersManage = "users.manage",
+        AuditRead = "audit.read",
+    }
+);
+
+/// The permission table. Admin may do everything; everyone signed in may read.
+const GRANTS: &[(Role, &[Permission])] = {
+    use Permission::*;
+    &[
+        (Role::Sales, &[OrdersCreate, OrdersCancel, CustomersManage]),
+        (Role::Approver, &[PricesOverride]),
+        (Role::Finance, &[]),
+        (Role::Warehouse, &[StockAdjust, WarehousesManage]),
+        (Role::Service, &[OrdersCancel, CustomersManage]),
+        (Role::Viewer, &[]),
+    ]
+};
 
 impl Role {
     pub const ALL: &'static [Role] =
@@ -51,15 +68,27 @@ impl Role {
     }
 
     pub fn may(self, permission: Permission) -> bool {
-        use Permission::*;
-        match self {
-            Role::Admin => true,
-            Role::Sales => matches!(permission, Read | CustomersManage | OrdersCreate | OrdersCancel),
-            Role::Warehouse => matches!(permission, Read | StockAdjust | WarehousesManage),
-            Role::Service => matches!(permission, Read | OrdersCancel),
-            Role::Approver | Role::Finance | Role::Viewer => permission == Read,
-        }
+        self == Role::Admin
+            || permission == Permission::Read
+            || GRANTS.iter().any(|(role, granted)| *role == self && granted.contains(&permission))
     }
+}
+
+/// Roles stored as `sales,approver`; unknown names are dropped.
+pub fn parse_roles(text: &str) -> Vec<Role> {
+    let mut roles: Vec<Role> = text.split(',').filter_map(Role::parse).collect();
+    roles.sort();
+    roles.dedup();
+    roles
+}
+
+pub fn format_roles(roles: &[Role]) -> String {
+    roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",")
+}
+
+/// Someone with these roles may do `permission` if any of them may.
+pub fn roles_may(roles: &[Role], permission: Permission) -> bool {
+    roles.iter().any(|role| role.may(permission))
 }
 
 #[cfg(test)]
@@ -69,8 +98,23 @@ mod tests {
     #[test]
     fn a_viewer_may_only_read() {
         assert!(Role::Viewer.may(Permission::Read));
-        assert!(!Role::Viewer.may(Permission::OrdersCreate));
+        assert!(Permission::ALL.iter().filter(|p| **p != Permission::Read).all(|p| !Role::Viewer.may(*p)));
+    }
+
+    #[test]
+    fn sales_sell_and_warehouse_staff_count_stock() {
         assert!(Role::Sales.may(Permission::OrdersCreate));
         assert!(!Role::Sales.may(Permission::StockAdjust));
+        assert!(Role::Warehouse.may(Permission::StockAdjust));
+        assert!(!Role::Warehouse.may(Permission::OrdersCreate));
+    }
+
+    #[test]
+    fn several_roles_add_up() {
+        let roles = parse_roles("warehouse,sales,nonsense,sales");
+        assert_eq!(roles, [Role::Sales, Role::Warehouse]);
+        assert!(roles_may(&roles, Permission::StockAdjust) && roles_may(&roles, Permission::OrdersCreate));
+        assert!(!roles_may(&roles, Permission::UsersManage));
+        assert_eq!(format_roles(&roles), "sales,warehouse");
     }
 }

@@ -133,7 +133,7 @@ pub async fn set_list_price(
     Path((code, sku)): Path<(String, String)>,
     body: JsonBody<SetPrice>,
 ) -> Result<Json<PriceList>, ApiError> {
-    caller.require(Permission::CatalogManage, "manage the catalog")?;
+    let ctx = caller.require(Permission::CatalogManage, "manage the catalog")?;
     let input = body.value;
-    Ok(Json(state.db.write(move |tx| catalog::set_list_price(tx, &code, &sku, &input)).await?))
+    Ok(Json(state.db.write(move |tx| catalog::set_list_price(tx, &ctx, &code, &sku, &input)).await?))
 }

@@ -4,7 +4,7 @@
 use crate::AppState;
 use crate::error::ApiError;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -17,6 +17,7 @@ use ordo_domain::auth::Permission;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 /// Largest request body accepted.
@@ -114,8 +115,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T>
     }
 }
 
-/// The caller, from `Authorization: Bearer <token>`.
-pub struct Caller(pub Principal);
+/// The caller, from `Authorization: Bearer <token>`, and where the request came from.
+pub struct Caller(pub Principal, pub Option<String>);
+
+/// The client's IP address, when the server was started with connection info.
+pub fn client_ip(parts: &Parts) -> Option<String> {
+    parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip().to_string())
+}
 
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
@@ -135,7 +141,7 @@ impl FromRequestParts<AppState> for Caller {
             && let Some((principal, at)) = cache.get(&hash)
             && at.elapsed() < TOKEN_CACHE_TTL
         {
-            return Ok(Caller(principal.clone()));
+            return Ok(Caller(principal.clone(), client_ip(parts)));
         }
         let principal = state
             .db
@@ -148,14 +154,14 @@ impl FromRequestParts<AppState> for Caller {
             }
             cache.insert(hash, (principal.clone(), Instant::now()));
         }
-        Ok(Caller(principal))
+        Ok(Caller(principal, client_ip(parts)))
     }
 }
 
 impl Caller {
     pub fn require(&self, permission: Permission, action: &'static str) -> Result<Ctx, ApiError> {
         if self.0.role.may(permission) {
-            Ok(Ctx::new(self.0.actor()))
+            Ok(Ctx::new(self.0.actor(), "api").from_ip(self.1.clone()))
         } else {
             Err(ApiError::Forbidden { role: self.0.role.as_str(), action })
         }

@@ -140,7 +140,7 @@ fn amount(text: &str) -> Option<AmountInput> {
 /// Loads the demo data set; returns a one-line summary.
 pub async fn load(db: &Database) -> Result<String, BoxError> {
     let started = Timestamp::now();
-    let setup = Ctx { actor: "demo".into(), now: started.minus_days(91) };
+    let setup = Ctx::at("demo", "demo", started.minus_days(91));
     let ctx = setup.clone();
     let product_count = db
         .write(move |tx| {
@@ -262,14 +262,14 @@ pub async fn load(db: &Database) -> Result<String, BoxError> {
             requested_delivery_date: None,
         };
         let cancel = dice.below(100) < 12;
-        let ctx = Ctx { actor: "demo".into(), now };
+        let ctx = Ctx::at("demo", "demo", now);
         let result = db
             .write(move |tx| {
                 let order = match orders::place_order(tx, &ctx, &input)? {
                     Placed::Created(order) | Placed::Existing(order) => order,
                 };
                 if cancel {
-                    let later = Ctx { actor: "demo".into(), now: ctx.now.plus_seconds(3600) };
+                    let later = Ctx::at("demo", "demo", ctx.now.plus_seconds(3600));
                     let reason = CancelOrder { reason: Some("客户取消 customer changed their mind".into()) };
                     orders::cancel_order(tx, &later, order.id, None, &reason)?;
                 }

@@ -38,7 +38,7 @@ impl Application {
 
     /// Serves until `shutdown` resolves, then finishes the requests in flight.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        let app = ordo_http::app(self.state);
+        let app = ordo_http::app(self.state).into_make_service_with_connect_info::<std::net::SocketAddr>();
         axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await
     }
 }
@@ -69,7 +69,7 @@ pub async fn shutdown_signal() {
 /// Creates an API token and returns it in clear.
 pub async fn create_token(db: &Database, role: &str, name: &str) -> Result<String, BoxError> {
     let (role, name) = (role.to_string(), name.to_string());
-    let now = ordo_domain::Timestamp::now();
-    let (token, _) = db.write(move |tx| ordo_app::auth::create_token(tx, &name, &role, now)).await?;
+    let ctx = ordo_app::Ctx::new("cli", "cli");
+    let (token, _) = db.write(move |tx| ordo_app::auth::create_token(tx, &ctx, &name, &role)).await?;
     Ok(token)
 }

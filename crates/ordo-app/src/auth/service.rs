@@ -1,3 +1,4 @@
+use crate::common::Ctx;
 use crate::db::{DbError, Tx};
 use crate::params;
 use ordo_domain::Timestamp;
@@ -43,12 +44,8 @@ pub fn hash_token(token: &str) -> String {
 }
 
 /// Creates a token for `role` and returns it in clear, once, with its record.
-pub fn create_token(
-    tx: &mut dyn Tx,
-    name: &str,
-    role: &str,
-    now: Timestamp,
-) -> Result<(String, TokenView), TokenError> {
+pub fn create_token(tx: &mut dyn Tx, ctx: &Ctx, name: &str, role: &str) -> Result<(String, TokenView), TokenError> {
+    let now = ctx.now;
     let mut violations = ordo_domain::validation::Violations::new();
     let name = violations.check(ordo_domain::validation::required_text("name", Some(name), 100));
     let role = violations.check(
@@ -64,6 +61,7 @@ pub fn create_token(
         "INSERT INTO api_tokens (name, role, token_hash, created_at) VALUES (?, ?, ?, ?)",
         params![name.as_str(), role.as_str(), hash_token(&token), now.micros()],
     )?;
+    crate::audit::record(tx, ctx, "users", "token.created", &name, &format!("role {}", role.as_str()))?;
     Ok((token, TokenView { id, name, role, created_at: now }))
 }
 

@@ -55,6 +55,7 @@ pub fn create_product(tx: &mut dyn Tx, ctx: &Ctx, input: &NewProduct) -> Result<
         active: input.active.unwrap_or(true),
     };
     let id = store::insert_product(tx, &row, ctx.now)?;
+    crate::audit::record(tx, ctx, "catalog", "product.created", &sku, &format!("{name}, {price} {currency}"))?;
     get_product(tx, id)
 }
 
@@ -126,6 +127,8 @@ pub fn update_product(
         let now_at = get_product(tx, id)?.version;
         return Err(CatalogError::VersionMismatch { current: now_at });
     }
+    let summary = format!("price {} {}, tax {}, active {}", row.price, row.currency, row.tax_rate, row.active);
+    crate::audit::record(tx, ctx, "catalog", "product.updated", &current.sku, &summary)?;
     get_product(tx, id)
 }
 
@@ -172,6 +175,7 @@ pub fn create_price_list(tx: &mut dyn Tx, ctx: &Ctx, input: &NewPriceList) -> Re
         return Err(CatalogError::PriceListCodeTaken(list_code));
     }
     let id = store::insert_price_list(tx, &list_code, &name, currency, group.as_deref(), ctx.now)?;
+    crate::audit::record(tx, ctx, "catalog", "price_list.created", &list_code, &format!("{} prices", prices.len()))?;
     for (_, sku, price) in &prices {
         if let Some(product) = products.iter().find(|p| &p.sku == sku) {
             store::set_price(tx, id, product.id, *price)?;
@@ -182,6 +186,7 @@ pub fn create_price_list(tx: &mut dyn Tx, ctx: &Ctx, input: &NewPriceList) -> Re
 
 pub fn set_list_price(
     tx: &mut dyn Tx,
+    ctx: &Ctx,
     list_code: &str,
     sku: &str,
     input: &SetPrice,
@@ -194,6 +199,7 @@ pub fn set_list_price(
         .pop()
         .ok_or_else(|| ordo_domain::Invalid::field("sku", format!("no product has SKU {sku:?}")))?;
     store::set_price(tx, list.id, product.id, price)?;
+    crate::audit::record(tx, ctx, "catalog", "price_list.price_set", list_code, &format!("{sku}: {price}"))?;
     store::price_list_by_code(tx, list_code)?.ok_or_else(|| CatalogError::PriceListNotFound(list_code.into()))
 }
 

@@ -19,6 +19,7 @@ pub fn create_customer(tx: &mut dyn Tx, ctx: &Ctx, input: &NewCustomer) -> Resul
     }
     row.code = customer_code;
     let id = store::insert(tx, &row, ctx.now)?;
+    crate::audit::record(tx, ctx, "customers", "customer.created", &row.code, &row.name)?;
     get_customer(tx, id)
 }
 
@@ -50,6 +51,7 @@ pub fn update_customer(
         let version = get_customer(tx, id)?.version;
         return Err(CustomerError::VersionMismatch { current: version });
     }
+    crate::audit::record(tx, ctx, "customers", "customer.updated", &row.code, &row.name)?;
     get_customer(tx, id)
 }
 

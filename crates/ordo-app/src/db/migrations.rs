@@ -11,11 +11,12 @@ pub struct Migration {
     pub statements: &'static [&'static str],
 }
 
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "order core",
-    statements: &[
-        "CREATE TABLE products (
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "order core",
+        statements: &[
+            "CREATE TABLE products (
             id {id},
             sku VARCHAR(64) NOT NULL,
             name VARCHAR(200) NOT NULL,
@@ -31,7 +32,7 @@ pub const MIGRATIONS: &[Migration] = &[Migration {
             updated_at BIGINT NOT NULL,
             CONSTRAINT products_sku_key UNIQUE (sku)
         )",
-        "CREATE TABLE price_lists (
+            "CREATE TABLE price_lists (
             id {id},
             code VARCHAR(32) NOT NULL,
             name VARCHAR(200) NOT NULL,
@@ -40,13 +41,13 @@ pub const MIGRATIONS: &[Migration] = &[Migration {
             created_at BIGINT NOT NULL,
             CONSTRAINT price_lists_code_key UNIQUE (code)
         )",
-        "CREATE TABLE price_list_items (
+            "CREATE TABLE price_list_items (
             price_list_id BIGINT NOT NULL REFERENCES price_lists (id),
             product_id BIGINT NOT NULL REFERENCES products (id),
             price_e4 BIGINT NOT NULL,
             PRIMARY KEY (price_list_id, product_id)
         )",
-        "CREATE TABLE warehouses (
+            "CREATE TABLE warehouses (
             id {id},
             code VARCHAR(32) NOT NULL,
             name VARCHAR(200) NOT NULL,
@@ -55,7 +56,7 @@ pub const MIGRATIONS: &[Migration] = &[Migration {
             created_at BIGINT NOT NULL,
             CONSTRAINT warehouses_code_key UNIQUE (code)
         )",
-        "CREATE TABLE customers (
+            "CREATE TABLE customers (
             id {id},
             code VARCHAR(32) NOT NULL,
             name VARCHAR(200) NOT NULL,
@@ -75,7 +76,7 @@ pub const MIGRATIONS: &[Migration] = &[Migration {
             updated_at BIGINT NOT NULL,
             CONSTRAINT customers_code_key UNIQUE (code)
         )",
-        "CREATE TABLE stock_levels (
+            "CREATE TABLE stock_levels (
             product_id BIGINT NOT NULL REFERENCES products (id),
             warehouse_id BIGINT NOT NULL REFERENCES warehouses (id),
             on_hand BIGINT NOT NULL,
@@ -84,7 +85,7 @@ pub const MIGRATIONS: &[Migration] = &[Migration {
             PRIMARY KEY (product_id, warehouse_id),
             CONSTRAINT stock_never_negative CHECK (reserved >= 0 AND on_hand >= reserved)
         )",
-        "CREATE TABLE stock_movements (
+            "CREATE TABLE stock_movements (
             id {id},
             product_id BIGINT NOT NULL,
             warehouse_id BIGINT NOT NULL,
@@ -96,12 +97,12 @@ pub const MIGRATIONS: &[Migration] = &[Migration {
             actor VARCHAR(200) NOT NULL,
             at BIGINT NOT NULL
         )",
-        "CREATE INDEX stock_movements_item ON stock_movements (product_id, warehouse_id, id)",
-        "CREATE TABLE counters (
+            "CREATE INDEX stock_movements_item ON stock_movements (product_id, warehouse_id, id)",
+            "CREATE TABLE counters (
             name VARCHAR(64) NOT NULL PRIMARY KEY,
             value BIGINT NOT NULL
         )",
-        "CREATE TABLE orders (
+            "CREATE TABLE orders (
             id {id},
             number VARCHAR(32) NOT NULL,
             customer_id BIGINT NOT NULL REFERENCES customers (id),
@@ -126,10 +127,10 @@ pub const MIGRATIONS: &[Migration] = &[Migration {
             CONSTRAINT orders_number_key UNIQUE (number),
             CONSTRAINT orders_channel_external_ref_key UNIQUE (channel, external_ref)
         )",
-        "CREATE INDEX orders_customer ON orders (customer_id, id)",
-        "CREATE INDEX orders_status ON orders (status, id)",
-        "CREATE INDEX orders_created ON orders (created_at)",
-        "CREATE TABLE order_lines (
+            "CREATE INDEX orders_customer ON orders (customer_id, id)",
+            "CREATE INDEX orders_status ON orders (status, id)",
+            "CREATE INDEX orders_created ON orders (created_at)",
+            "CREATE TABLE order_lines (
             id {id},
             order_id BIGINT NOT NULL REFERENCES orders (id),
             line_no BIGINT NOT NULL,
@@ -144,8 +145,8 @@ pub const MIGRATIONS: &[Migration] = &[Migration {
             tax_e4 BIGINT NOT NULL,
             warehouse_id BIGINT NOT NULL REFERENCES warehouses (id)
         )",
-        "CREATE INDEX order_lines_order ON order_lines (order_id, line_no)",
-        "CREATE TABLE order_events (
+            "CREATE INDEX order_lines_order ON order_lines (order_id, line_no)",
+            "CREATE TABLE order_events (
             id {id},
             order_id BIGINT NOT NULL REFERENCES orders (id),
             at BIGINT NOT NULL,
@@ -153,8 +154,8 @@ pub const MIGRATIONS: &[Migration] = &[Migration {
             action VARCHAR(40) NOT NULL,
             details TEXT NOT NULL
         )",
-        "CREATE INDEX order_events_order ON order_events (order_id, id)",
-        "CREATE TABLE api_tokens (
+            "CREATE INDEX order_events_order ON order_events (order_id, id)",
+            "CREATE TABLE api_tokens (
             id {id},
             name VARCHAR(100) NOT NULL,
             role VARCHAR(32) NOT NULL,
@@ -163,15 +164,56 @@ pub const MIGRATIONS: &[Migration] = &[Migration {
             revoked_at BIGINT,
             CONSTRAINT api_tokens_hash_key UNIQUE (token_hash)
         )",
-        "CREATE TABLE idempotency_keys (
+            "CREATE TABLE idempotency_keys (
             scope_key VARCHAR(300) NOT NULL PRIMARY KEY,
             request_hash VARCHAR(64) NOT NULL,
             status_code BIGINT NOT NULL,
             response TEXT NOT NULL,
             created_at BIGINT NOT NULL
         )",
-    ],
-}];
+        ],
+    },
+    Migration {
+        version: 2,
+        name: "users, sessions and the audit log",
+        statements: &[
+            "CREATE TABLE users (
+            id {id},
+            email VARCHAR(200) NOT NULL,
+            name VARCHAR(200) NOT NULL,
+            roles VARCHAR(200) NOT NULL,
+            password_hash VARCHAR(200) NOT NULL,
+            must_change_password BIGINT NOT NULL,
+            locale VARCHAR(10) NOT NULL,
+            failed_sign_ins BIGINT NOT NULL,
+            locked_until BIGINT,
+            disabled BIGINT NOT NULL,
+            created_at BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL,
+            CONSTRAINT users_email_key UNIQUE (email)
+        )",
+            "CREATE TABLE sessions (
+            token_hash VARCHAR(64) NOT NULL PRIMARY KEY,
+            user_id BIGINT NOT NULL REFERENCES users (id),
+            created_at BIGINT NOT NULL,
+            expires_at BIGINT NOT NULL
+        )",
+            "CREATE TABLE audit_log (
+            id {id},
+            at BIGINT NOT NULL,
+            actor VARCHAR(200) NOT NULL,
+            source VARCHAR(16) NOT NULL,
+            ip VARCHAR(64),
+            area VARCHAR(32) NOT NULL,
+            action VARCHAR(60) NOT NULL,
+            target VARCHAR(200),
+            summary TEXT NOT NULL
+        )",
+            "CREATE INDEX audit_log_at ON audit_log (at)",
+            "CREATE INDEX audit_log_actor ON audit_log (actor, id)",
+        ],
+    },
+];
 
 fn render(sql: &str, dialect: Dialect) -> String {
     let id = match dialect {

@@ -25,6 +25,7 @@ pub fn create_warehouse(tx: &mut dyn Tx, ctx: &Ctx, input: &NewWarehouse) -> Res
         return Err(InventoryError::WarehouseCodeTaken(warehouse_code));
     }
     let id = store::insert_warehouse(tx, &warehouse_code, &name, region.as_deref(), &address, ctx.now)?;
+    crate::audit::record(tx, ctx, "inventory", "warehouse.created", &warehouse_code, &name)?;
     store::warehouse_by_id(tx, id)?.ok_or(InventoryError::WarehouseNotFound(warehouse_code))
 }
 
@@ -70,6 +71,8 @@ pub fn set_stock(
             reference: None,
         };
         store::record_movements(tx, &[movement], &ctx.actor, ctx.now)?;
+        let summary = format!("on hand {current} → {on_hand} ({})", reason.as_deref().unwrap_or("stock set"));
+        crate::audit::record(tx, ctx, "inventory", "stock.adjusted", &format!("{warehouse_code}/{sku}"), &summary)?;
     }
     store::levels(tx, Some(sku), Some(warehouse_code))?.pop().ok_or_else(|| InventoryError::ProductNotFound(sku.into()))
 }

@@ -272,6 +272,8 @@ pub fn place_order(tx: &mut dyn Tx, ctx: &Ctx, input: &NewOrder) -> Result<Place
         "lines": placed.lines.iter().map(|l| json!({"sku": l.sku, "quantity": l.quantity, "warehouse": l.warehouse})).collect::<Vec<_>>(),
     });
     store::append_event(tx, placed.id, &ctx.actor, "placed", &details, ctx.now)?;
+    let summary = format!("{} lines, total {} {}", placed.lines.len(), placed.total, placed.currency);
+    crate::audit::record(tx, ctx, "orders", "order.placed", &format!("order {}", placed.id), &summary)?;
 
     let sequence = store::next_order_sequence(tx, ctx.now.year())?;
     placed.number = rules::order_number(ctx.now.year(), sequence);
@@ -340,6 +342,8 @@ pub fn cancel_order(
     store::set_status(tx, id, next, ctx.now)?;
     let details = json!({"from": order.status, "to": next, "reason": reason});
     store::append_event(tx, id, &ctx.actor, "cancelled", &details, ctx.now)?;
+    let summary = format!("cancelled: {}", reason.as_deref().unwrap_or("no reason given"));
+    crate::audit::record(tx, ctx, "orders", "order.cancelled", &order.number, &summary)?;
     get_order(tx, id)
 }
 

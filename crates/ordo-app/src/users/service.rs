@@ -1,0 +1,205 @@
+//! User use cases. Hashing and verifying passwords is slow on purpose, so it happens
+//! outside any transaction: callers hash first and pass the hash in, and sign-in reads the
+//! credentials, verifies them, then records the outcome in a short write.
+
+use super::model::*;
+use super::store;
+use crate::audit;
+use crate::common::Ctx;
+use crate::db::Tx;
+use argon2::Argon2;
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use ordo_domain::Timestamp;
+use ordo_domain::auth::{Role, parse_roles};
+use ordo_domain::validation::{FieldError, Violations, optional_text, required_text};
+
+/// Failed sign-ins in a row before the account is locked, and for how long.
+pub const LOCK_AFTER_FAILURES: i64 = 5;
+pub const LOCK_SECONDS: i64 = 15 * 60;
+pub const SESSION_SECONDS: i64 = 12 * 3600;
+pub const MIN_PASSWORD_CHARS: usize = 10;
+
+pub fn hash_password(password: &str) -> Result<String, UserError> {
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| UserError::Hashing(e.to_string()))
+}
+
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+}
+
+fn random_text(bytes: usize, alphabet: &[u8]) -> Result<String, UserError> {
+    let mut raw = vec![0u8; bytes];
+    getrandom::fill(&mut raw).map_err(|e| UserError::Hashing(format!("no randomness: {e}")))?;
+    Ok(raw.iter().map(|b| alphabet[*b as usize % alphabet.len()] as char).collect())
+}
+
+/// A one-time password that is easy to read out: no 0/O or 1/l.
+pub fn one_time_password() -> Result<String, UserError> {
+    random_text(16, b"abcdefghijkmnpqrstuvwxyzACDEFGHJKLMNPQRSTUVWXYZ23456789")
+}
+
+/// A session token (256 random bits) and its hash, which is all that is stored.
+pub fn new_session_token() -> Result<(String, String), UserError> {
+    let token = random_text(43, b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")?;
+    let hash = crate::auth::service::hash_token(&token);
+    Ok((token, hash))
+}
+
+pub fn parse_email(field: &str, value: Option<&str>) -> Result<String, FieldError> {
+    let email = required_text(field, value, 200)?.to_lowercase();
+    let plausible = email.split_once('@').is_some_and(|(user, host)| !user.is_empty() && host.contains('.'));
+    if plausible { Ok(email) } else { Err(FieldError::new(field, "must be an e-mail address such as ana@example.com")) }
+}
+
+/// Input of `create_user`; the password hash is made by the caller, outside the transaction.
+pub struct NewUser<'a> {
+    pub email: &'a str,
+    pub name: Option<&'a str>,
+    pub roles: &'a str,
+    pub locale: Option<&'a str>,
+    pub password_hash: &'a str,
+}
+
+pub fn create_user(tx: &mut dyn Tx, ctx: &Ctx, input: &NewUser) -> Result<User, UserError> {
+    let mut v = Violations::new();
+    let email = v.check(parse_email("email", Some(input.email)));
+    let name = v.check(optional_text("name", input.name, 200));
+    let roles = parse_roles(input.roles);
+    if roles.is_empty() || input.roles.split(',').any(|r| Role::parse(r).is_none()) {
+        v.add("role", format!("must be one or more of {}", Role::choices()));
+    }
+    let locale = input.locale.unwrap_or("en");
+    if !LOCALES.contains(&locale) {
+        v.add("locale", format!("must be one of {}", LOCALES.join(", ")));
+    }
+    v.into_result()?;
+    let (Some(email), Some(name)) = (email, name) else { unreachable!("checked above") };
+    if store::by_email(tx, &email)?.is_some() {
+        return Err(UserError::EmailTaken(email));
+    }
+    let display = name.unwrap_or_else(|| email.split('@').next().unwrap_or(&email).to_string());
+    let id = store::insert(tx, &email, &display, &roles, locale, input.password_hash, ctx.now)?;
+    audit::record(tx, ctx, "users", "user.created", &email, &format!("roles {}", input.roles))?;
+    Ok(store::by_id(tx, id)?.ok_or_else(|| UserError::NotFound(email))?.user)
+}
+
+/// Sets a new one-time password (hashed by the caller) and ends the user's sessions.
+pub fn reset_password(tx: &mut dyn Tx, ctx: &Ctx, email: &str, password_hash: &str) -> Result<User, UserError> {
+    let email = email.trim().to_lowercase();
+    let user = store::by_email(tx, &email)?.ok_or_else(|| UserError::NotFound(email.clone()))?.user;
+    store::set_password(tx, user.id, password_hash, true, ctx.now)?;
+    store::delete_sessions_of(tx, user.id)?;
+    audit::record(tx, ctx, "users", "user.password_reset", &email, "one-time password issued")?;
+    Ok(user)
+}
+
+pub fn change_password(tx: &mut dyn Tx, ctx: &Ctx, user_id: i64, password_hash: &str) -> Result<(), UserError> {
+    let user = store::by_id(tx, user_id)?.ok_or_else(|| UserError::NotFound(user_id.to_string()))?.user;
+    store::set_password(tx, user_id, password_hash, false, ctx.now)?;
+    audit::record(tx, ctx, "users", "user.password_changed", &user.email, "password changed").map_err(UserError::from)
+}
+
+/// Checks a new password's strength before it is hashed.
+pub fn check_new_password(password: &str, confirm: &str) -> Result<(), ordo_domain::Invalid> {
+    let mut v = Violations::new();
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        v.add("password", format!("must be at least {MIN_PASSWORD_CHARS} characters"));
+    }
+    if password != confirm {
+        v.add("confirm", "does not match the password");
+    }
+    v.into_result()
+}
+
+/// The stored credentials for sign-in, or None for an unknown or disabled account.
+pub fn credentials(tx: &mut dyn Tx, email: &str) -> Result<Option<Credentials>, UserError> {
+    Ok(store::by_email(tx, &email.trim().to_lowercase())?.filter(|c| !c.user.disabled))
+}
+
+/// Records a sign-in attempt whose password was checked by the caller. On success
+/// returns a new session token; on failure counts it and may lock the account.
+pub fn finish_sign_in(
+    tx: &mut dyn Tx,
+    ctx: &Ctx,
+    email: &str,
+    user_id: Option<i64>,
+    password_ok: bool,
+) -> Result<(String, User), UserError> {
+    let Some(user_id) = user_id else {
+        audit::record(tx, ctx, "users", "sign_in.failed", email, "unknown e-mail")?;
+        return Err(UserError::WrongCredentials);
+    };
+    let current = store::by_id(tx, user_id)?.ok_or(UserError::WrongCredentials)?;
+    if let Some(until) = current.locked_until.filter(|until| *until > ctx.now) {
+        audit::record(tx, ctx, "users", "sign_in.refused", email, "account locked")?;
+        return Err(UserError::Locked(until));
+    }
+    if !password_ok {
+        let locked = store::record_failure(tx, user_id, LOCK_AFTER_FAILURES, ctx.now.plus_seconds(LOCK_SECONDS))?;
+        let summary = if locked { "wrong password; account locked" } else { "wrong password" };
+        audit::record(tx, ctx, "users", "sign_in.failed", email, summary)?;
+        return Err(UserError::WrongCredentials);
+    }
+    store::record_success(tx, user_id)?;
+    let (token, hash) = new_session_token()?;
+    store::insert_session(tx, &hash, user_id, ctx.now, ctx.now.plus_seconds(SESSION_SECONDS))?;
+    audit::record(tx, ctx, "users", "sign_in", email, "signed in")?;
+    Ok((token, current.user))
+}
+
+/// The signed-in user of a session token, if the session is live.
+pub fn session_user(tx: &mut dyn Tx, token: &str, now: Timestamp) -> Result<Option<User>, UserError> {
+    Ok(store::session_user(tx, &crate::auth::service::hash_token(token), now)?)
+}
+
+pub fn sign_out(tx: &mut dyn Tx, ctx: &Ctx, token: &str) -> Result<(), UserError> {
+    store::delete_session(tx, &crate::auth::service::hash_token(token))?;
+    audit::record(tx, ctx, "users", "sign_out", &ctx.actor, "signed out").map_err(UserError::from)
+}
+
+pub fn set_locale(tx: &mut dyn Tx, user_id: i64, locale: &str) -> Result<(), UserError> {
+    if !LOCALES.contains(&locale) {
+        return Err(ordo_domain::Invalid::field("locale", format!("must be one of {}", LOCALES.join(", "))).into());
+    }
+    Ok(store::set_locale(tx, user_id, locale)?)
+}
+
+pub fn list_users(tx: &mut dyn Tx) -> Result<Vec<User>, UserError> {
+    Ok(store::list(tx)?)
+}
+
+/// Whether the database has no users yet (first start).
+pub fn none_yet(tx: &mut dyn Tx) -> Result<bool, UserError> {
+    Ok(store::count(tx)? == 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_password_verifies_against_its_own_hash_only() {
+        let hash = hash_password("correct horse battery").unwrap();
+        assert!(verify_password("correct horse battery", &hash));
+        assert!(!verify_password("wrong horse battery", &hash));
+        assert!(!verify_password("anything", "not a hash"));
+    }
+
+    #[test]
+    fn new_passwords_must_be_long_and_confirmed() {
+        assert!(check_new_password("short", "short").is_err());
+        assert_eq!(check_new_password("long enough pw", "long enough px").unwrap_err().0[0].field, "confirm");
+        assert!(check_new_password("long enough pw", "long enough pw").is_ok());
+    }
+
+    #[test]
+    fn one_time_passwords_are_long_and_unambiguous() {
+        let pw = one_time_password().unwrap();
+        assert_eq!(pw.len(), 16);
+        assert!(!pw.contains(['0', 'O', '1', 'l']));
+    }
+}

@@ -1,0 +1,130 @@
+use super::model::{Credentials, User};
+use crate::db::{DbError, Row, Tx};
+use crate::params;
+use ordo_domain::Timestamp;
+use ordo_domain::auth::{Role, format_roles, parse_roles};
+
+const COLUMNS: &str =
+    "id, email, name, roles, locale, must_change_password, disabled, created_at, password_hash, locked_until";
+
+fn credentials(row: &Row) -> Result<Credentials, DbError> {
+    Ok(Credentials {
+        user: User {
+            id: row.int(0)?,
+            email: row.text(1)?,
+            name: row.text(2)?,
+            roles: parse_roles(&row.text(3)?),
+            locale: row.text(4)?,
+            must_change_password: row.bool(5)?,
+            disabled: row.bool(6)?,
+            created_at: Timestamp(row.int(7)?),
+        },
+        password_hash: row.text(8)?,
+        locked_until: row.opt_int(9)?.map(Timestamp),
+    })
+}
+
+pub fn by_email(tx: &mut dyn Tx, email: &str) -> Result<Option<Credentials>, DbError> {
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE email = ?");
+    tx.query_opt(&sql, params![email])?.as_ref().map(credentials).transpose()
+}
+
+pub fn by_id(tx: &mut dyn Tx, id: i64) -> Result<Option<Credentials>, DbError> {
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE id = ?");
+    tx.query_opt(&sql, params![id])?.as_ref().map(credentials).transpose()
+}
+
+pub fn count(tx: &mut dyn Tx) -> Result<i64, DbError> {
+    tx.query_one("SELECT COUNT(*) FROM users", &[])?.int(0)
+}
+
+pub fn list(tx: &mut dyn Tx) -> Result<Vec<User>, DbError> {
+    let sql = format!("SELECT {COLUMNS} FROM users ORDER BY email");
+    tx.query(&sql, &[])?.iter().map(|r| credentials(r).map(|c| c.user)).collect()
+}
+
+pub fn insert(
+    tx: &mut dyn Tx,
+    email: &str,
+    name: &str,
+    roles: &[Role],
+    locale: &str,
+    password_hash: &str,
+    now: Timestamp,
+) -> Result<i64, DbError> {
+    tx.insert(
+        "INSERT INTO users (email, name, roles, password_hash, must_change_password, locale, failed_sign_ins, disabled, created_at, updated_at) \
+         VALUES (?, ?, ?, ?, 1, ?, 0, 0, ?, ?)",
+        params![email, name, format_roles(roles), password_hash, locale, now.micros(), now.micros()],
+    )
+}
+
+pub fn set_password(
+    tx: &mut dyn Tx,
+    id: i64,
+    password_hash: &str,
+    must_change: bool,
+    now: Timestamp,
+) -> Result<(), DbError> {
+    tx.execute(
+        "UPDATE users SET password_hash = ?, must_change_password = ?, failed_sign_ins = 0, locked_until = NULL, updated_at = ? WHERE id = ?",
+        params![password_hash, must_change, now.micros(), id],
+    )?;
+    Ok(())
+}
+
+/// Counts a failed sign-in; locks the account for `lock_seconds` at the `limit`-th in a row.
+pub fn record_failure(tx: &mut dyn Tx, id: i64, limit: i64, lock_until: Timestamp) -> Result<bool, DbError> {
+    tx.execute("UPDATE users SET failed_sign_ins = failed_sign_ins + 1 WHERE id = ?", params![id])?;
+    let failures = tx.query_one("SELECT failed_sign_ins FROM users WHERE id = ?", params![id])?.int(0)?;
+    if failures >= limit {
+        tx.execute(
+            "UPDATE users SET locked_until = ?, failed_sign_ins = 0 WHERE id = ?",
+            params![lock_until.micros(), id],
+        )?;
+        return Ok(true);
+    }
+    Ok(false)
+}
+
+pub fn record_success(tx: &mut dyn Tx, id: i64) -> Result<(), DbError> {
+    tx.execute("UPDATE users SET failed_sign_ins = 0, locked_until = NULL WHERE id = ?", params![id])?;
+    Ok(())
+}
+
+pub fn set_locale(tx: &mut dyn Tx, id: i64, locale: &str) -> Result<(), DbError> {
+    tx.execute("UPDATE users SET locale = ? WHERE id = ?", params![locale, id])?;
+    Ok(())
+}
+
+pub fn insert_session(
+    tx: &mut dyn Tx,
+    token_hash: &str,
+    user_id: i64,
+    now: Timestamp,
+    expires: Timestamp,
+) -> Result<(), DbError> {
+    tx.execute(
+        "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+        params![token_hash, user_id, now.micros(), expires.micros()],
+    )?;
+    Ok(())
+}
+
+pub fn session_user(tx: &mut dyn Tx, token_hash: &str, now: Timestamp) -> Result<Option<User>, DbError> {
+    let sql = format!(
+        "SELECT {} FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ? AND s.expires_at > ? AND u.disabled = 0",
+        COLUMNS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ")
+    );
+    tx.query_opt(&sql, params![token_hash, now.micros()])?.as_ref().map(|r| credentials(r).map(|c| c.user)).transpose()
+}
+
+pub fn delete_session(tx: &mut dyn Tx, token_hash: &str) -> Result<(), DbError> {
+    tx.execute("DELETE FROM sessions WHERE token_hash = ?", params![token_hash])?;
+    Ok(())
+}
+
+pub fn delete_sessions_of(tx: &mut dyn Tx, user_id: i64) -> Result<(), DbError> {
+    tx.execute("DELETE FROM sessions WHERE user_id = ?", params![user_id])?;
+    Ok(())
+}
