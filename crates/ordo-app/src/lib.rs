@@ -10,6 +10,7 @@ pub mod db;
 pub mod idempotency;
 pub mod inventory;
 pub mod orders;
+pub mod reports;
 pub mod users;
 
 pub use common::{Ctx, Page, PageRequest};

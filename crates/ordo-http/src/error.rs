@@ -4,11 +4,13 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use ordo_app::DbError;
+use ordo_app::audit::AuditError;
 use ordo_app::auth::TokenError;
 use ordo_app::catalog::CatalogError;
 use ordo_app::customers::CustomerError;
 use ordo_app::inventory::InventoryError;
 use ordo_app::orders::{OrderError, ShortLine};
+use ordo_app::users::UserError;
 use ordo_domain::orders::{OrderAction, OrderStatus};
 use ordo_domain::{FieldError, Invalid};
 use serde::Serialize;
@@ -64,6 +66,10 @@ pub enum ApiError {
     Order(#[from] OrderError),
     #[error(transparent)]
     Token(#[from] TokenError),
+    #[error(transparent)]
+    Audit(#[from] AuditError),
+    #[error(transparent)]
+    User(#[from] UserError),
     #[error(transparent)]
     Db(#[from] DbError),
     #[error(transparent)]
@@ -142,6 +148,20 @@ impl ApiError {
                 TokenError::NoRandomness(_) => internal,
                 TokenError::Db(e) => db_shape(e),
             },
+            ApiError::Audit(e) => match e {
+                AuditError::Invalid(_) => invalid,
+                AuditError::Db(e) => db_shape(e),
+            },
+            ApiError::User(e) => match e {
+                UserError::Invalid(_) => invalid,
+                UserError::NotFound(_) => not_found,
+                UserError::EmailTaken(_) => conflict,
+                UserError::WrongCredentials | UserError::Locked(_) => {
+                    shape(S::UNAUTHORIZED, "unauthenticated", "Unauthenticated")
+                }
+                UserError::Hashing(_) => internal,
+                UserError::Db(e) => db_shape(e),
+            },
             ApiError::Db(e) => db_shape(e),
             ApiError::Invalid(_) => invalid,
             ApiError::MalformedJson(_) => shape(S::BAD_REQUEST, "malformed-json", "Malformed JSON"),
@@ -167,7 +187,9 @@ impl ApiError {
             | ApiError::Customer(CustomerError::Invalid(e))
             | ApiError::Inventory(InventoryError::Invalid(e))
             | ApiError::Order(OrderError::Invalid(e))
-            | ApiError::Token(TokenError::Invalid(e)) => e,
+            | ApiError::Token(TokenError::Invalid(e))
+            | ApiError::Audit(AuditError::Invalid(e))
+            | ApiError::User(UserError::Invalid(e)) => e,
             _ => return None,
         };
         Some(&invalid.0)
@@ -183,6 +205,13 @@ fn db_shape(error: &DbError) -> Shape {
         DbError::Decode(_) | DbError::Other(_) => {
             shape(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error")
         }
+    }
+}
+
+impl ApiError {
+    /// The HTTP status this error answers with.
+    pub fn status(&self) -> StatusCode {
+        self.shape().status
     }
 }
 

@@ -158,6 +158,17 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
+/// The client's IP address (None when unknown).
+pub struct ClientIp(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(client_ip(parts)))
+    }
+}
+
 impl Caller {
     pub fn require(&self, permission: Permission, action: &'static str) -> Result<Ctx, ApiError> {
         if self.0.role.may(permission) {

@@ -1,7 +1,9 @@
 //! Ordo's HTTP edge: the REST API under `/api/v1`, its OpenAPI document, health checks.
 //! Handlers only parse, authorise and call the service layer; no business logic here.
 
+mod audit;
 mod catalog;
+pub mod console;
 mod customers;
 pub mod error;
 mod extract;
@@ -9,11 +11,11 @@ mod inventory;
 mod openapi;
 mod orders;
 
+use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
 use error::ApiError;
 use ordo_app::Database;
 use ordo_app::auth::Principal;
@@ -42,6 +44,7 @@ impl AppState {
 /// The whole HTTP application.
 pub fn app(state: AppState) -> Router {
     let api = Router::new()
+        .merge(audit::router())
         .merge(catalog::router())
         .merge(customers::router())
         .merge(inventory::router())
@@ -53,7 +56,7 @@ pub fn app(state: AppState) -> Router {
         .nest("/api/v1", api)
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .route("/", get(index))
+        .merge(console::router())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(extract::MAX_BODY_BYTES))
         // A client that has not sent its request within this time is cut off.
@@ -79,15 +82,6 @@ async fn readyz(State(state): State<AppState>) -> Response {
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
         }
     }
-}
-
-async fn index() -> Json<serde_json::Value> {
-    Json(serde_json::json!({
-        "name": "Ordo",
-        "api": "/api/v1",
-        "openapi": "/api/v1/openapi.json",
-        "version": env!("CARGO_PKG_VERSION"),
-    }))
 }
 
 async fn not_found() -> ApiError {

@@ -1,7 +1,7 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations.
 
 use crate::error::{FieldErrorDoc, Problem};
-use crate::{catalog, customers, inventory, orders};
+use crate::{audit, catalog, customers, inventory, orders};
 use std::sync::OnceLock;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -18,6 +18,7 @@ use utoipa::{Modify, OpenApi};
         customers::customer_orders,
         inventory::create_warehouse, inventory::list_warehouses, inventory::set_stock, inventory::stock_levels,
         inventory::stock_movements,
+        audit::list_audit,
         orders::place_order, orders::list_orders, orders::get_order, orders::cancel_order, orders::order_events,
     ),
     components(schemas(Problem, FieldErrorDoc)),
@@ -27,6 +28,7 @@ use utoipa::{Modify, OpenApi};
         (name = "customers", description = "Customers and their defaults"),
         (name = "inventory", description = "Warehouses, stock levels and the movement ledger"),
         (name = "orders", description = "Placing, finding and cancelling orders"),
+        (name = "audit", description = "Who changed what, when and from where"),
     )
 )]
 struct ApiDoc;

@@ -66,6 +66,61 @@ pub async fn shutdown_signal() {
     tracing::info!("shutting down: finishing requests in flight");
 }
 
+/// Creates a user with a one-time password and returns that password.
+pub async fn create_user(
+    db: &Database,
+    email: &str,
+    roles: &str,
+    name: Option<&str>,
+    actor: &str,
+) -> Result<String, BoxError> {
+    let password = ordo_app::users::one_time_password()?;
+    let hash = tokio::task::spawn_blocking({
+        let password = password.clone();
+        move || ordo_app::users::hash_password(&password)
+    })
+    .await??;
+    let (email, roles, name) = (email.to_string(), roles.to_string(), name.map(str::to_string));
+    let ctx = ordo_app::Ctx::new(actor, "cli");
+    db.write(move |tx| {
+        let input = ordo_app::users::NewUser {
+            email: &email,
+            name: name.as_deref(),
+            roles: &roles,
+            locale: None,
+            password_hash: &hash,
+        };
+        ordo_app::users::create_user(tx, &ctx, &input)
+    })
+    .await?;
+    Ok(password)
+}
+
+/// Gives a user a new one-time password and returns it.
+pub async fn reset_password(db: &Database, email: &str) -> Result<String, BoxError> {
+    let password = ordo_app::users::one_time_password()?;
+    let hash = tokio::task::spawn_blocking({
+        let password = password.clone();
+        move || ordo_app::users::hash_password(&password)
+    })
+    .await??;
+    let email = email.to_string();
+    let ctx = ordo_app::Ctx::new("cli", "cli");
+    db.write(move |tx| ordo_app::users::reset_password(tx, &ctx, &email, &hash)).await?;
+    Ok(password)
+}
+
+/// The e-mail of the admin created on first start.
+pub const FIRST_ADMIN: &str = "admin@ordo.local";
+
+/// On a database without users, creates the first admin and returns its one-time password.
+pub async fn ensure_first_admin(db: &Database) -> Result<Option<String>, BoxError> {
+    if !db.read(ordo_app::users::none_yet).await? {
+        return Ok(None);
+    }
+    create_user(db, FIRST_ADMIN, "admin", Some("Administrator"), "system").await.map(Some)
+}
+
 /// Creates an API token and returns it in clear.
 pub async fn create_token(db: &Database, role: &str, name: &str) -> Result<String, BoxError> {
     let (role, name) = (role.to_string(), name.to_string());

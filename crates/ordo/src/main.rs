@@ -42,10 +42,34 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Manage console users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
     /// Measure Ordo (see `ordo bench placement --help`).
     Bench {
         #[command(subcommand)]
         command: ordo::bench::BenchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user; prints the one-time password alone on the last line.
+    Create {
+        #[arg(long)]
+        email: String,
+        /// One or more roles, comma-separated: admin, sales, approver, finance, warehouse, service, viewer.
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Give a user a new one-time password; prints it alone on the last line.
+    ResetPassword {
+        #[arg(long)]
+        email: String,
     },
 }
 
@@ -108,6 +132,12 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
                     tracing::info!("the database already has data: demo data not loaded");
                 }
             }
+            if let Some(password) = ordo::ensure_first_admin(&db).await? {
+                tracing::warn!(
+                    "first start: created the console admin {} with the one-time password {password} — sign in at /login and choose your own",
+                    ordo::FIRST_ADMIN
+                );
+            }
             let app = Application::build(db, &listen).await?;
             tracing::info!(%listen, port = app.port(), "Ordo is serving the API under /api/v1");
             app.run_until(shutdown_signal()).await?;
@@ -132,6 +162,20 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
         Command::Token { command: TokenCommand::Create { role, name } } => {
             let db = open().await?;
             println!("{}", create_token(&db, &role, &name).await?);
+            Ok(())
+        }
+        Command::User { command: UserCommand::Create { email, role, name } } => {
+            let db = open().await?;
+            let password = ordo::create_user(&db, &email, &role, name.as_deref(), "cli").await?;
+            println!("created {email} ({role}); one-time password, to be changed at first sign-in:");
+            println!("{password}");
+            Ok(())
+        }
+        Command::User { command: UserCommand::ResetPassword { email } } => {
+            let db = open().await?;
+            let password = ordo::reset_password(&db, &email).await?;
+            println!("new one-time password for {email}, to be changed at next sign-in:");
+            println!("{password}");
             Ok(())
         }
         Command::Bench { command } => ordo::bench::run(command).await,

@@ -280,3 +280,15 @@ pub fn ledger_mismatches(tx: &mut dyn Tx) -> Result<Vec<LedgerMismatch>, DbError
     }
     Ok(mismatches)
 }
+
+/// (warehouse code, available) for a product, most available first.
+pub fn availability(tx: &mut dyn Tx, product_id: i64) -> Result<Vec<(String, i64)>, DbError> {
+    tx.query(
+        "SELECT w.code, s.on_hand - s.reserved FROM stock_levels s JOIN warehouses w ON w.id = s.warehouse_id \
+         WHERE s.product_id = ? ORDER BY s.on_hand - s.reserved DESC, w.code",
+        params![product_id],
+    )?
+    .iter()
+    .map(|r| Ok((r.text(0)?, r.int(1)?)))
+    .collect()
+}

@@ -127,6 +127,36 @@ pub struct OrderFilter {
     pub created_to: Option<String>,
 }
 
+/// A draft order priced for its customer, and what each line could reserve now.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Quote {
+    pub currency: Currency,
+    pub lines: Vec<QuoteLine>,
+    #[schema(value_type = String)]
+    pub subtotal: Decimal,
+    #[schema(value_type = String)]
+    pub tax_total: Decimal,
+    #[schema(value_type = String)]
+    pub total: Decimal,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct QuoteLine {
+    pub sku: String,
+    pub name: String,
+    pub quantity: i64,
+    #[schema(value_type = String)]
+    pub unit_price: Decimal,
+    #[schema(value_type = String)]
+    pub line_total: Decimal,
+    #[schema(value_type = String)]
+    pub tax: Decimal,
+    /// (warehouse code, available units), most first.
+    pub available_by_warehouse: Vec<(String, i64)>,
+    /// Whether one warehouse can fill the line now.
+    pub can_reserve: bool,
+}
+
 /// A SKU the order could not reserve.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct ShortLine {

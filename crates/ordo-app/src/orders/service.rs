@@ -129,43 +129,45 @@ fn validate(input: &NewOrder) -> Result<ValidOrder, ordo_domain::Invalid> {
     }
 }
 
-/// Places an order: prices it for the customer, reserves stock for every line in one
-/// warehouse each (all lines or none), numbers it and records it with its events.
-pub fn place_order(tx: &mut dyn Tx, ctx: &Ctx, input: &NewOrder) -> Result<Placed, OrderError> {
-    let order = validate(input)?;
-    if let Some(external_ref) = &order.external_ref
-        && let Some(id) = store::id_by_external_ref(tx, order.channel, external_ref)?
-    {
-        return Ok(Placed::Existing(get_order(tx, id)?));
-    }
+/// A validated order, priced for its customer: everything but the stock.
+struct Prepared {
+    order: ValidOrder,
+    customer: customers::store::CustomerRecord,
+    products: Vec<Product>,
+    currency: Currency,
+    pricing: Vec<LinePricing>,
+    priced: Vec<rules::PricedLine>,
+    totals: rules::Totals,
+}
+
+fn prepare(tx: &mut dyn Tx, order: ValidOrder) -> Result<Prepared, OrderError> {
     let customer = customers::store::by_id(tx, order.customer_id)?.ok_or_else(|| {
         ordo_domain::Invalid::field("customer_id", format!("no customer has id {}", order.customer_id))
     })?;
-
     let mut skus: Vec<&str> = order.lines.iter().map(|l| l.sku.as_str()).collect();
     skus.sort_unstable();
     skus.dedup();
-    let products = catalog::store::products_by_skus(tx, &skus)?;
+    let found = catalog::store::products_by_skus(tx, &skus)?;
     let mut v = Violations::new();
-    let mut line_products: Vec<&Product> = Vec::with_capacity(order.lines.len());
+    let mut products: Vec<Product> = Vec::with_capacity(order.lines.len());
     for (i, line) in order.lines.iter().enumerate() {
-        match products.iter().find(|p| p.sku == line.sku) {
+        match found.iter().find(|p| p.sku == line.sku) {
             None => v.add(format!("lines[{i}].sku"), format!("no product has SKU {:?}", line.sku)),
             Some(p) if !p.active => {
                 v.add(format!("lines[{i}].sku"), format!("product {:?} is not for sale (inactive)", line.sku))
             }
-            Some(p) => line_products.push(p),
+            Some(p) => products.push(p.clone()),
         }
     }
     v.into_result()?;
 
-    let currency = order.currency.or(customer.customer.currency).unwrap_or(line_products[0].currency);
-    let product_ids: Vec<i64> = line_products.iter().map(|p| p.id).collect();
+    let currency = order.currency.or(customer.customer.currency).unwrap_or(products[0].currency);
+    let product_ids: Vec<i64> = products.iter().map(|p| p.id).collect();
     let list_prices =
         catalog::store::customer_prices(tx, customer.price_list_id, &customer.customer.group, currency, &product_ids)?;
     let mut v = Violations::new();
     let mut pricing = Vec::with_capacity(order.lines.len());
-    for (i, (line, product)) in order.lines.iter().zip(&line_products).enumerate() {
+    for (i, (line, product)) in order.lines.iter().zip(&products).enumerate() {
         let from_list = list_prices.iter().find(|(id, _)| *id == product.id).map(|(_, price)| *price);
         let list_price = (product.currency == currency).then_some(product.price);
         match line.unit_price.or(from_list).or(list_price) {
@@ -183,6 +185,48 @@ pub fn place_order(tx: &mut dyn Tx, ctx: &Ctx, input: &NewOrder) -> Result<Place
     }
     v.into_result()?;
     let (priced, totals) = rules::price_lines(currency, &pricing);
+    Ok(Prepared { order, customer, products, currency, pricing, priced, totals })
+}
+
+/// A draft priced for its customer, with what each line could reserve now. Nothing is
+/// reserved or stored: the console shows this while an order is being entered.
+pub fn quote_order(tx: &mut dyn Tx, input: &NewOrder) -> Result<Quote, OrderError> {
+    let p = prepare(tx, validate(input)?)?;
+    let mut lines = Vec::with_capacity(p.order.lines.len());
+    for (i, line) in p.order.lines.iter().enumerate() {
+        let available = stock::availability(tx, p.products[i].id)?;
+        let best = available.iter().map(|(_, n)| *n).max().unwrap_or(0);
+        lines.push(QuoteLine {
+            sku: line.sku.clone(),
+            name: p.products[i].name.clone(),
+            quantity: line.quantity,
+            unit_price: p.currency.show(p.pricing[i].unit_price),
+            line_total: p.priced[i].line_total,
+            tax: p.priced[i].tax,
+            available_by_warehouse: available,
+            can_reserve: best >= line.quantity,
+        });
+    }
+    Ok(Quote {
+        currency: p.currency,
+        lines,
+        subtotal: p.totals.subtotal,
+        tax_total: p.totals.tax_total,
+        total: p.totals.total,
+    })
+}
+
+/// Places an order: prices it for the customer, reserves stock for every line in one
+/// warehouse each (all lines or none), numbers it and records it with its events.
+pub fn place_order(tx: &mut dyn Tx, ctx: &Ctx, input: &NewOrder) -> Result<Placed, OrderError> {
+    let order = validate(input)?;
+    if let Some(external_ref) = &order.external_ref
+        && let Some(id) = store::id_by_external_ref(tx, order.channel, external_ref)?
+    {
+        return Ok(Placed::Existing(get_order(tx, id)?));
+    }
+    let Prepared { order, customer, products, currency, pricing, priced, totals } = prepare(tx, order)?;
+    let line_products: Vec<&Product> = products.iter().collect();
 
     // Reserve in product order so concurrent orders lock stock rows in the same order.
     let mut by_product: Vec<usize> = (0..order.lines.len()).collect();

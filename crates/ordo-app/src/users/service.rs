@@ -84,7 +84,7 @@ pub fn create_user(tx: &mut dyn Tx, ctx: &Ctx, input: &NewUser) -> Result<User, 
     let display = name.unwrap_or_else(|| email.split('@').next().unwrap_or(&email).to_string());
     let id = store::insert(tx, &email, &display, &roles, locale, input.password_hash, ctx.now)?;
     audit::record(tx, ctx, "users", "user.created", &email, &format!("roles {}", input.roles))?;
-    Ok(store::by_id(tx, id)?.ok_or_else(|| UserError::NotFound(email))?.user)
+    Ok(store::by_id(tx, id)?.ok_or(UserError::NotFound(email))?.user)
 }
 
 /// Sets a new one-time password (hashed by the caller) and ends the user's sessions.

@@ -1,0 +1,495 @@
+//! Orders in the console: the list (filters, search, CSV), the detail page with its
+//! timeline and actions, and order entry with a live, server-computed preview.
+
+use super::session::{Staff, redirect_with_flash};
+use super::{Frame, failed, not_found, render, show};
+use crate::AppState;
+use crate::error::ApiError;
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use ordo_app::common::AmountInput;
+use ordo_app::orders::{self, CancelOrder, NewOrder, NewOrderLine, Order, OrderEvent, OrderFilter, Placed, Quote};
+use ordo_app::{Page, PageRequest};
+use ordo_domain::FieldError;
+use ordo_domain::auth::Permission;
+use ordo_domain::orders::{Channel, OrderStatus};
+use serde::Deserialize;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/orders", get(list))
+        .route("/orders.csv", get(export_csv))
+        .route("/orders/new", get(new_form).post(place))
+        .route("/orders/new/preview", post(preview))
+        .route("/orders/new/line", get(blank_line))
+        .route("/orders/{id}", get(detail))
+        .route("/orders/{id}/cancel", post(cancel))
+}
+
+#[derive(Debug, Default, Deserialize, Clone)]
+pub struct ListQuery {
+    status: Option<String>,
+    channel: Option<String>,
+    q: Option<String>,
+    created_from: Option<String>,
+    created_to: Option<String>,
+    cursor: Option<String>,
+}
+
+impl ListQuery {
+    fn filter(&self) -> OrderFilter {
+        OrderFilter {
+            status: self.status.clone(),
+            customer_id: None,
+            channel: self.channel.clone(),
+            q: self.q.clone(),
+            created_from: self.created_from.clone(),
+            created_to: self.created_to.clone(),
+        }
+    }
+
+    /// The query string of the filters alone, for the next-page and CSV links.
+    fn filters_query(&self) -> String {
+        let mut out = form_urlencoded::Serializer::new(String::new());
+        for (key, value) in [
+            ("status", &self.status),
+            ("channel", &self.channel),
+            ("q", &self.q),
+            ("created_from", &self.created_from),
+            ("created_to", &self.created_to),
+        ] {
+            if let Some(v) = value.as_deref().filter(|v| !v.is_empty()) {
+                out.append_pair(key, v);
+            }
+        }
+        out.finish()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "orders_list.html")]
+struct ListPage {
+    page: Frame,
+    query: ListQuery,
+    orders: Page<Order>,
+    statuses: Vec<&'static str>,
+    channels: Vec<&'static str>,
+    filters: String,
+    error: Option<String>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    staff: Staff,
+    headers: HeaderMap,
+    Query(query): Query<ListQuery>,
+) -> Response {
+    let filter = query.filter();
+    let page_request =
+        PageRequest::parse(Some(50), query.cursor.as_deref()).unwrap_or(PageRequest { limit: 50, before_id: None });
+    let (orders, error) = match state.db.read(move |tx| orders::list_orders(tx, &filter, page_request)).await {
+        Ok(orders) => (orders, None),
+        Err(error) => (Page { items: Vec::new(), next_cursor: None }, Some(ApiError::from(error).to_string())),
+    };
+    let page = ListPage {
+        page: Frame::new(&staff, "orders"),
+        filters: query.filters_query(),
+        query,
+        orders,
+        statuses: OrderStatus::ALL.iter().map(|s| s.as_str()).collect(),
+        channels: Channel::ALL.iter().map(|c| c.as_str()).collect(),
+        error,
+    };
+    show(&page, &staff, &headers)
+}
+
+/// The current filter as CSV (up to 10,000 orders, newest first).
+async fn export_csv(State(state): State<AppState>, staff: Staff, Query(query): Query<ListQuery>) -> Response {
+    let filter = query.filter();
+    let result = state
+        .db
+        .read(move |tx| {
+            let mut all = Vec::new();
+            let mut cursor = None;
+            loop {
+                let page = orders::list_orders(tx, &filter, PageRequest { limit: 200, before_id: cursor })?;
+                cursor = page.items.last().map(|o| o.id);
+                let more = page.next_cursor.is_some();
+                all.extend(page.items);
+                if !more || all.len() >= 10_000 {
+                    break;
+                }
+            }
+            Ok::<_, orders::OrderError>(all)
+        })
+        .await;
+    let orders = match result {
+        Ok(orders) => orders,
+        Err(error) => return failed(&staff, error.into()),
+    };
+    let mut csv = String::from(
+        "number,created_at,status,payment_status,fulfillment_status,channel,external_ref,customer,currency,subtotal,tax_total,total\n",
+    );
+    for o in &orders {
+        let fields = [
+            o.number.clone(),
+            o.created_at.to_rfc3339(),
+            o.status.to_string(),
+            o.payment_status.to_string(),
+            o.fulfillment_status.to_string(),
+            o.channel.to_string(),
+            o.external_ref.clone().unwrap_or_default(),
+            o.customer_name.clone(),
+            o.currency.to_string(),
+            o.subtotal.to_string(),
+            o.tax_total.to_string(),
+            o.total.to_string(),
+        ];
+        csv.push_str(&fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
+        csv.push('\n');
+    }
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"orders.csv\""),
+        ],
+        // A BOM so spreadsheet programs read the Chinese text as UTF-8.
+        format!("\u{feff}{csv}"),
+    )
+        .into_response()
+}
+
+/// Quotes a CSV field when needed; a leading =, +, - or @ is neutralised against formula injection.
+fn csv_field(value: &str) -> String {
+    let value = if value.starts_with(['=', '+', '@']) || (value.starts_with('-') && value.parse::<f64>().is_err()) {
+        format!("'{value}")
+    } else {
+        value.to_string()
+    };
+    if value.contains([',', '"', '\n', '\r']) { format!("\"{}\"", value.replace('"', "\"\"")) } else { value }
+}
+
+#[derive(Template)]
+#[template(path = "order_detail.html")]
+struct DetailPage {
+    page: Frame,
+    order: Order,
+    events: Vec<OrderEvent>,
+    may_cancel: bool,
+}
+
+impl DetailPage {
+    /// The reason an event records (a cancellation's), if any.
+    fn reason(&self, event: &OrderEvent) -> Option<String> {
+        event.details.get("reason").and_then(|r| r.as_str()).map(str::to_string)
+    }
+}
+
+async fn detail(State(state): State<AppState>, staff: Staff, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    let Ok(id) = id.parse::<i64>() else { return not_found(&staff) };
+    let loaded = state
+        .db
+        .read(move |tx| Ok::<_, orders::OrderError>((orders::get_order(tx, id)?, orders::order_events(tx, id)?)))
+        .await;
+    match loaded {
+        Ok((order, events)) => {
+            let may_cancel = staff.may(Permission::OrdersCancel)
+                && order.allowed_actions.contains(&ordo_domain::orders::OrderAction::Cancel);
+            let page = DetailPage { page: Frame::new(&staff, "orders"), order, events: events.items, may_cancel };
+            show(&page, &staff, &headers)
+        }
+        Err(orders::OrderError::NotFound(_)) => not_found(&staff),
+        Err(error) => failed(&staff, error.into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct CancelForm {
+    reason: Option<String>,
+}
+
+async fn cancel(
+    State(state): State<AppState>,
+    staff: Staff,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<CancelForm>,
+) -> Response {
+    let ctx = match staff.require(Permission::OrdersCancel) {
+        Ok(ctx) => ctx,
+        Err(page) => return page,
+    };
+    let Ok(id) = id.parse::<i64>() else { return not_found(&staff) };
+    let input = CancelOrder { reason: form.reason };
+    match state.db.write(move |tx| orders::cancel_order(tx, &ctx, id, None, &input)).await {
+        Ok(order) => redirect_with_flash(
+            &format!("/orders/{id}"),
+            &staff.i18n.tf("orders.cancelled_flash", &[("number", &order.number)]),
+            &headers,
+        ),
+        Err(error) => failed(&staff, error.into()),
+    }
+}
+
+/// One line as typed in the form.
+#[derive(Debug, Clone, Default)]
+pub struct DraftLine {
+    pub sku: String,
+    pub quantity: String,
+    pub unit_price: String,
+}
+
+/// The order form as typed: kept to show it again with its errors.
+#[derive(Debug, Clone, Default)]
+pub struct Draft {
+    pub customer: String,
+    pub channel: String,
+    pub external_ref: String,
+    pub notes: String,
+    pub requested_delivery_date: String,
+    pub lines: Vec<DraftLine>,
+}
+
+impl Draft {
+    fn parse(body: &[u8]) -> Draft {
+        let mut draft = Draft::default();
+        let (mut skus, mut quantities, mut prices) = (Vec::new(), Vec::new(), Vec::new());
+        for (key, value) in form_urlencoded::parse(body) {
+            let value = value.into_owned();
+            match key.as_ref() {
+                "customer" => draft.customer = value,
+                "channel" => draft.channel = value,
+                "external_ref" => draft.external_ref = value,
+                "notes" => draft.notes = value,
+                "requested_delivery_date" => draft.requested_delivery_date = value,
+                "sku" => skus.push(value),
+                "quantity" => quantities.push(value),
+                "unit_price" => prices.push(value),
+                _ => {}
+            }
+        }
+        for (i, sku) in skus.into_iter().enumerate() {
+            let line = DraftLine {
+                sku,
+                quantity: quantities.get(i).cloned().unwrap_or_default(),
+                unit_price: prices.get(i).cloned().unwrap_or_default(),
+            };
+            if !line.sku.trim().is_empty() || !line.quantity.trim().is_empty() {
+                draft.lines.push(line);
+            }
+        }
+        draft
+    }
+
+    /// The same input the API takes. The customer field holds "code — name" from the
+    /// picker, or a bare id or code.
+    fn to_input(&self, customer_id: Option<i64>) -> Result<NewOrder, FieldError> {
+        let mut lines = Vec::new();
+        for (i, line) in self.lines.iter().enumerate() {
+            let quantity = match line.quantity.trim() {
+                "" => None,
+                q => Some(
+                    q.parse::<i64>()
+                        .map_err(|_| FieldError::new(format!("lines[{i}].quantity"), "must be a whole number"))?,
+                ),
+            };
+            lines.push(NewOrderLine {
+                sku: Some(line.sku.trim().to_string()),
+                quantity,
+                unit_price: Some(line.unit_price.trim()).filter(|p| !p.is_empty()).map(|p| AmountInput(p.to_string())),
+                discount_percent: None,
+            });
+        }
+        let text = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+        Ok(NewOrder {
+            customer_id,
+            channel: text(&self.channel),
+            external_ref: text(&self.external_ref),
+            currency: None,
+            lines: Some(lines),
+            shipping_address: None,
+            notes: text(&self.notes),
+            requested_delivery_date: text(&self.requested_delivery_date),
+        })
+    }
+}
+
+#[derive(Template)]
+#[template(path = "order_new.html")]
+struct NewPage {
+    page: Frame,
+    draft: Draft,
+    channels: Vec<&'static str>,
+    customers: Vec<(String, String)>,
+    errors: Vec<FieldError>,
+}
+
+#[derive(Template)]
+#[template(path = "order_preview.html")]
+struct PreviewPartial {
+    page: Frame,
+    errors: Vec<FieldError>,
+    quote: Option<Quote>,
+}
+
+#[derive(Template)]
+#[template(path = "order_line.html")]
+struct LinePartial {
+    page: Frame,
+    line: DraftLine,
+}
+
+/// Customers for the picker: "code — name", code.
+async fn customer_choices(state: &AppState) -> Vec<(String, String)> {
+    let page = PageRequest { limit: 200, before_id: None };
+    state
+        .db
+        .read(move |tx| ordo_app::customers::list_customers(tx, None, page))
+        .await
+        .map(|p| p.items.into_iter().map(|c| (format!("{} — {}", c.code, c.name), c.code)).collect())
+        .unwrap_or_default()
+}
+
+async fn new_form(State(state): State<AppState>, staff: Staff, headers: HeaderMap) -> Response {
+    if let Err(page) = staff.require(Permission::OrdersCreate) {
+        return page;
+    }
+    let draft = Draft { lines: vec![DraftLine::default(); 3], ..Draft::default() };
+    let page = NewPage {
+        page: Frame::new(&staff, "new_order"),
+        draft,
+        channels: Channel::ALL.iter().map(|c| c.as_str()).collect(),
+        customers: customer_choices(&state).await,
+        errors: Vec::new(),
+    };
+    show(&page, &staff, &headers)
+}
+
+async fn blank_line(staff: Staff) -> Response {
+    render(&LinePartial { page: Frame::new(&staff, "new_order"), line: DraftLine::default() })
+}
+
+/// Finds the customer the form names: "CODE — name" from the picker, a code, or an id.
+async fn resolve_customer(state: &AppState, text: &str) -> Option<i64> {
+    let code = text.split(" — ").next().unwrap_or("").trim().to_string();
+    if code.is_empty() {
+        return None;
+    }
+    let page = PageRequest { limit: 200, before_id: None };
+    let lookup = code.clone();
+    let found = state
+        .db
+        .read(move |tx| ordo_app::customers::list_customers(tx, Some(&lookup), page))
+        .await
+        .ok()?
+        .items
+        .into_iter()
+        .find(|c| c.code == code)
+        .map(|c| c.id);
+    found.or_else(|| code.parse().ok())
+}
+
+async fn draft_input(state: &AppState, body: &[u8]) -> (Draft, Result<NewOrder, Vec<FieldError>>) {
+    let draft = Draft::parse(body);
+    let customer_id = resolve_customer(state, &draft.customer).await;
+    let mut errors = Vec::new();
+    if customer_id.is_none() {
+        errors.push(FieldError::new("customer_id", "choose a customer from the list"));
+    }
+    match draft.to_input(customer_id) {
+        Ok(input) if errors.is_empty() => (draft, Ok(input)),
+        Ok(_) => (draft, Err(errors)),
+        Err(error) => {
+            errors.push(error);
+            (draft, Err(errors))
+        }
+    }
+}
+
+fn field_errors(error: ApiError) -> Vec<FieldError> {
+    match error {
+        ApiError::Order(orders::OrderError::Invalid(invalid)) => invalid.0,
+        other => vec![FieldError::new("order", other.to_string())],
+    }
+}
+
+/// The live preview: prices and availability for the draft, or what is wrong with it.
+async fn preview(State(state): State<AppState>, staff: Staff, body: Bytes) -> Response {
+    let (_, input) = draft_input(&state, &body).await;
+    let (quote, errors) = match input {
+        Err(errors) => (None, errors),
+        Ok(input) => match state.db.read(move |tx| orders::quote_order(tx, &input)).await {
+            Ok(quote) => (Some(quote), Vec::new()),
+            Err(error) => (None, field_errors(error.into())),
+        },
+    };
+    render(&PreviewPartial { page: Frame::new(&staff, "new_order"), errors, quote })
+}
+
+async fn place(State(state): State<AppState>, staff: Staff, headers: HeaderMap, body: Bytes) -> Response {
+    let ctx = match staff.require(Permission::OrdersCreate) {
+        Ok(ctx) => ctx,
+        Err(page) => return page,
+    };
+    let (draft, input) = draft_input(&state, &body).await;
+    let result = match input {
+        Err(errors) => Err(errors),
+        Ok(input) => {
+            let overrides_price = input.lines.iter().flatten().any(|l| l.unit_price.is_some());
+            if overrides_price && !staff.may(Permission::PricesOverride) {
+                Err(vec![FieldError::new("unit_price", staff.i18n.t("orders.no_price_override"))])
+            } else {
+                state
+                    .db
+                    .write(move |tx| orders::place_order(tx, &ctx, &input))
+                    .await
+                    .map_err(|e| field_errors(e.into()))
+            }
+        }
+    };
+    match result {
+        Ok(Placed::Created(order) | Placed::Existing(order)) => redirect_with_flash(
+            &format!("/orders/{}", order.id),
+            &staff.i18n.tf("orders.placed_flash", &[("number", &order.number)]),
+            &headers,
+        ),
+        Err(errors) => {
+            let page = NewPage {
+                page: Frame::new(&staff, "new_order"),
+                draft,
+                channels: Channel::ALL.iter().map(|c| c.as_str()).collect(),
+                customers: customer_choices(&state).await,
+                errors,
+            };
+            (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_are_quoted_and_formulas_neutralised() {
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("=SUM(A1)"), "'=SUM(A1)");
+        assert_eq!(csv_field("-12.50"), "-12.50");
+        assert_eq!(csv_field("上海"), "上海");
+    }
+
+    #[test]
+    fn a_draft_keeps_lines_in_order_and_drops_empty_ones() {
+        let draft = Draft::parse(
+            b"customer=C1&sku=A&quantity=2&unit_price=&sku=&quantity=&unit_price=&sku=B&quantity=x&unit_price=3",
+        );
+        assert_eq!(draft.lines.len(), 2);
+        assert_eq!(draft.lines[1].sku, "B");
+        assert_eq!(draft.to_input(Some(1)).unwrap_err().field, "lines[1].quantity");
+    }
+}
