@@ -118,7 +118,18 @@ pub async fn ensure_first_admin(db: &Database) -> Result<Option<String>, BoxErro
     if !db.read(ordo_app::users::none_yet).await? {
         return Ok(None);
     }
-    create_user(db, FIRST_ADMIN, "admin", Some("Administrator"), "system").await.map(Some)
+    match create_user(db, FIRST_ADMIN, "admin", Some("Administrator"), "system").await {
+        Ok(password) => Ok(Some(password)),
+        // Several servers starting together on one database: another one created it.
+        Err(error)
+            if error
+                .downcast_ref::<ordo_app::users::UserError>()
+                .is_some_and(|e| matches!(e, ordo_app::users::UserError::EmailTaken(_))) =>
+        {
+            Ok(None)
+        }
+        Err(error) => Err(error),
+    }
 }
 
 /// Creates an API token and returns it in clear.

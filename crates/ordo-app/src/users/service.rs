@@ -120,6 +120,13 @@ pub fn credentials(tx: &mut dyn Tx, email: &str) -> Result<Option<Credentials>, 
     Ok(store::by_email(tx, &email.trim().to_lowercase())?.filter(|c| !c.user.disabled))
 }
 
+/// The outcome of a sign-in attempt. A refusal is a result, not an error, so the
+/// transaction that counted the failure commits.
+pub enum SignIn {
+    Accepted { token: String, user: User },
+    Refused(UserError),
+}
+
 /// Records a sign-in attempt whose password was checked by the caller. On success
 /// returns a new session token; on failure counts it and may lock the account.
 pub fn finish_sign_in(
@@ -128,27 +135,27 @@ pub fn finish_sign_in(
     email: &str,
     user_id: Option<i64>,
     password_ok: bool,
-) -> Result<(String, User), UserError> {
+) -> Result<SignIn, UserError> {
     let Some(user_id) = user_id else {
         audit::record(tx, ctx, "users", "sign_in.failed", email, "unknown e-mail")?;
-        return Err(UserError::WrongCredentials);
+        return Ok(SignIn::Refused(UserError::WrongCredentials));
     };
-    let current = store::by_id(tx, user_id)?.ok_or(UserError::WrongCredentials)?;
+    let Some(current) = store::by_id(tx, user_id)? else { return Ok(SignIn::Refused(UserError::WrongCredentials)) };
     if let Some(until) = current.locked_until.filter(|until| *until > ctx.now) {
         audit::record(tx, ctx, "users", "sign_in.refused", email, "account locked")?;
-        return Err(UserError::Locked(until));
+        return Ok(SignIn::Refused(UserError::Locked(until)));
     }
     if !password_ok {
         let locked = store::record_failure(tx, user_id, LOCK_AFTER_FAILURES, ctx.now.plus_seconds(LOCK_SECONDS))?;
         let summary = if locked { "wrong password; account locked" } else { "wrong password" };
         audit::record(tx, ctx, "users", "sign_in.failed", email, summary)?;
-        return Err(UserError::WrongCredentials);
+        return Ok(SignIn::Refused(UserError::WrongCredentials));
     }
     store::record_success(tx, user_id)?;
     let (token, hash) = new_session_token()?;
     store::insert_session(tx, &hash, user_id, ctx.now, ctx.now.plus_seconds(SESSION_SECONDS))?;
     audit::record(tx, ctx, "users", "sign_in", email, "signed in")?;
-    Ok((token, current.user))
+    Ok(SignIn::Accepted { token, user: current.user })
 }
 
 /// The signed-in user of a session token, if the session is live.

@@ -63,8 +63,8 @@ async fn list(
 }
 
 #[derive(Debug, Default, Deserialize, Clone)]
+#[serde(default)]
 pub struct ProductForm {
-    #[serde(default)]
     sku: String,
     name: String,
     description: String,

@@ -122,6 +122,7 @@ impl ordo_app::db::StoreError for CustomerPageError {
 }
 
 #[derive(Debug, Default, Deserialize, Clone)]
+#[serde(default)]
 pub struct CustomerForm {
     code: String,
     name: String,

@@ -57,11 +57,13 @@ async fn dashboard(State(state): State<AppState>, staff: Staff, headers: HeaderM
             let height = count * 100 / most;
             let date = i18n.datetime(day);
             let revenue = d.main_currency.map(|c| i18n.money(revenue, &c)).unwrap_or_default();
+            let local = ordo_domain::Timestamp(day.0 + super::i18n::display_offset_minutes() * 60_000_000).to_rfc3339();
+            let short = format!("{}/{}", local[5..7].trim_start_matches('0'), local[8..10].trim_start_matches('0'));
             Bar {
                 x: i as i64 * 20 + 2,
                 y: 110 - height,
                 height,
-                label: if i % 5 == 0 { date.split(' ').next().unwrap_or("").to_string() } else { String::new() },
+                label: if i % 5 == 0 { short } else { String::new() },
                 title: format!("{} · {count} · {revenue}", date.split(' ').next().unwrap_or("")),
             }
         })

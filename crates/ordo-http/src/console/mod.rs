@@ -186,19 +186,18 @@ async fn login(
     let who = email.clone();
     let outcome = state.db.write(move |tx| ordo_app::users::finish_sign_in(tx, &ctx, &who, user_id, password_ok)).await;
     match outcome {
-        Ok((token, user)) => {
+        Ok(ordo_app::users::SignIn::Accepted { token, user }) => {
             let to = if user.must_change_password { "/password".to_string() } else { safe_next(form.next.as_deref()) };
             let mut response = Redirect::to(&to).into_response();
             set_cookie(&mut response, &headers, SESSION_COOKIE, &token, Some(ordo_app::users::SESSION_SECONDS));
             response
         }
-        Err(error) => {
-            let message = match error {
+        Ok(ordo_app::users::SignIn::Refused(reason)) => {
+            let message = match reason {
                 ordo_app::users::UserError::Locked(until) => {
                     visitor.i18n.tf("login.locked", &[("until", &visitor.i18n.datetime(&until))])
                 }
-                ordo_app::users::UserError::WrongCredentials => visitor.i18n.t("login.wrong").to_string(),
-                other => return crate::error::ApiError::from(other).into_response(),
+                _ => visitor.i18n.t("login.wrong").to_string(),
             };
             let page = LoginPage {
                 i18n: visitor.i18n,
@@ -209,6 +208,7 @@ async fn login(
             };
             (StatusCode::UNAUTHORIZED, render(&page)).into_response()
         }
+        Err(error) => crate::error::ApiError::from(error).into_response(),
     }
 }
 

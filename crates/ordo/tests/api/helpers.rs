@@ -203,3 +203,114 @@ impl TestApp {
         self.db.read(|tx| ordo_app::inventory::store::ledger_mismatches(tx)).await.expect("ledger check").len()
     }
 }
+
+/// A browser-like console session over plain HTTP: keeps cookies, sends the CSRF token.
+pub struct Console {
+    pub base: String,
+    client: reqwest::Client,
+    cookies: std::collections::BTreeMap<String, String>,
+    pub csrf: String,
+}
+
+impl Console {
+    pub async fn new(base: &str) -> Console {
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+        let mut console = Console { base: base.to_string(), client, cookies: Default::default(), csrf: String::new() };
+        console.get("/login").await;
+        console.csrf = console.cookies.get("ordo_csrf").cloned().expect("the login page sets a CSRF cookie");
+        console
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+    }
+
+    fn keep_cookies(&mut self, response: &reqwest::Response) {
+        for value in response.headers().get_all("set-cookie") {
+            let text = value.to_str().unwrap_or("");
+            if let Some((name, rest)) = text
+                .split(';')
+                .next()
+                .and_then(|pair| pair.split_once('='))
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+            {
+                if text.contains("Max-Age=0") {
+                    self.cookies.remove(&name);
+                } else {
+                    self.cookies.insert(name, rest);
+                }
+            }
+        }
+    }
+
+    /// GET a page: (status, Location header or body).
+    pub async fn get(&mut self, path: &str) -> (StatusCode, String) {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .send()
+            .await
+            .expect("get");
+        self.keep_cookies(&response);
+        let status = response.status();
+        let location = response.headers().get("location").and_then(|l| l.to_str().ok()).map(str::to_string);
+        (status, location.unwrap_or(response.text().await.unwrap_or_default()))
+    }
+
+    /// POST a form with the CSRF token added: (status, Location header or body).
+    pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String) {
+        let mut form: Vec<(&str, &str)> = vec![("csrf", self.csrf.as_str())];
+        form.extend_from_slice(fields);
+        let body = form_body(&form);
+        self.post_raw(path, body).await
+    }
+
+    pub async fn post_raw(&mut self, path: &str, body: String) -> (StatusCode, String) {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .expect("post");
+        self.keep_cookies(&response);
+        let status = response.status();
+        let location = response.headers().get("location").and_then(|l| l.to_str().ok()).map(str::to_string);
+        (status, location.unwrap_or(response.text().await.unwrap_or_default()))
+    }
+
+    /// Signs in with a one-time password and replaces it, as a new user must.
+    pub async fn sign_in_first_time(&mut self, email: &str, one_time: &str) {
+        let (status, location) = self.post("/login", &[("email", email), ("password", one_time), ("next", "/")]).await;
+        assert_eq!(
+            (status, location.as_str()),
+            (StatusCode::SEE_OTHER, "/password"),
+            "a first sign-in leads to the password change"
+        );
+        let (status, location) =
+            self.post("/password", &[("password", "a long new password"), ("confirm", "a long new password")]).await;
+        assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, "/"));
+    }
+}
+
+pub fn form_body(fields: &[(&str, &str)]) -> String {
+    let mut serializer = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in fields {
+        serializer.append_pair(k, v);
+    }
+    serializer.finish()
+}
+
+impl TestApp {
+    /// A console session of a new user with these roles.
+    pub async fn console_as(&self, roles: &str) -> Console {
+        let email = format!("{}@example.com", roles.replace(',', "-"));
+        let password = ordo::create_user(&self.db, &email, roles, None, "test").await.expect("create user");
+        let mut console = Console::new(&self.base).await;
+        console.sign_in_first_time(&email, &password).await;
+        console
+    }
+}

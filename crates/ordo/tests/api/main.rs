@@ -4,12 +4,16 @@
 
 mod helpers;
 
+mod audit;
 mod auth;
+mod browser;
 mod catalog;
 mod concurrency;
+mod console;
 mod customers;
 mod idempotency;
 mod openapi;
 mod orders;
+mod roles;
 mod stock;
 mod validation;

@@ -1,0 +1,226 @@
+//! The console in a real headless Chromium, driven through chromedriver. Skipped, saying
+//! so, where Chromium is not installed; `.ci/run` installs it so CI always runs these.
+
+use crate::helpers::{TestApp, spawn_app};
+use fantoccini::{Client, ClientBuilder, Locator};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+struct Driver {
+    process: Child,
+    port: u16,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+fn installed(program: &str) -> bool {
+    Command::new(program)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// A browser session, or None where Chromium is missing — which fails the test when
+/// ORDO_REQUIRE_BROWSER is set (CI sets it), so CI cannot skip these silently.
+async fn browser() -> Option<(Driver, Client)> {
+    let session = start_browser().await;
+    if session.is_none() && std::env::var("ORDO_REQUIRE_BROWSER").is_ok_and(|v| v == "1") {
+        panic!("ORDO_REQUIRE_BROWSER=1 but Chromium/chromedriver could not be started");
+    }
+    session
+}
+
+async fn start_browser() -> Option<(Driver, Client)> {
+    let chrome = ["chromium", "chromium-browser", "google-chrome"].into_iter().find(|p| installed(p))?;
+    if !installed("chromedriver") {
+        return None;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
+    let process = Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let driver = Driver { process, port };
+    let binary = which(chrome)?;
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({"binary": binary, "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--lang=en-US",
+            "--window-size=1280,900"]}),
+    );
+    for _ in 0..50 {
+        let mut builder = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new());
+        builder.capabilities(caps.clone());
+        if let Ok(client) = builder.connect(&format!("http://127.0.0.1:{}", driver.port)).await {
+            return Some((driver, client));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    None
+}
+
+fn which(program: &str) -> Option<String> {
+    let output = Command::new("sh").arg("-c").arg(format!("command -v {program}")).output().ok()?;
+    Some(String::from_utf8_lossy(&output.stdout).trim().to_string()).filter(|p| !p.is_empty())
+}
+
+async fn screenshot(client: &Client, name: &str) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
+    let _ = std::fs::create_dir_all(&dir);
+    for (label, width) in [("desktop", 1280), ("phone", 375)] {
+        let _ = client.set_window_size(width, 900).await;
+        if let Ok(png) = client.screenshot().await {
+            let _ = std::fs::write(dir.join(format!("{name}-{label}.png")), png);
+        }
+    }
+    let _ = client.set_window_size(1280, 900).await;
+}
+
+async fn fill(client: &Client, css: &str, text: &str) {
+    let field = client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"));
+    field.clear().await.expect("clear");
+    field.send_keys(text).await.expect("type");
+}
+
+async fn click(client: &Client, css: &str) {
+    client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).click().await.expect("click");
+}
+
+/// Waits until the browser has navigated to a URL whose query contains `needle`.
+async fn wait_for_query(client: &Client, needle: &str) {
+    for _ in 0..100 {
+        if client.current_url().await.is_ok_and(|u| u.query().is_some_and(|q| q.contains(needle))) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the browser never reached a URL with {needle:?}");
+}
+
+async fn page_text(client: &Client) -> String {
+    client.find(Locator::Css("body")).await.expect("body").text().await.expect("text")
+}
+
+async fn sign_in(app: &TestApp, client: &Client, email: &str, password: &str) {
+    client.goto(&format!("{}/login", app.base)).await.expect("goto");
+    fill(client, "#email", email).await;
+    fill(client, "#password", password).await;
+    click(client, "button[type=submit]").await;
+}
+
+#[tokio::test]
+async fn a_sales_person_works_an_order_from_sign_in_to_cancel_in_a_real_browser() {
+    let Some((_driver, client)) = browser().await else {
+        eprintln!(
+            "skipped: Chromium and chromedriver are not installed (apt-get install chromium chromium-driver fonts-noto-cjk)"
+        );
+        return;
+    };
+    let app = spawn_app().await;
+    app.product("TEA-1", "12.50").await;
+    app.product("CUP-1", "8").await;
+    app.warehouse("SH").await;
+    app.stock("SH", "TEA-1", 10).await;
+    app.stock("SH", "CUP-1", 10).await;
+    let one_time = ordo::create_user(&app.db, "li@example.com", "sales", Some("李娜"), "test").await.unwrap();
+
+    // Sign in; the one-time password must be replaced first.
+    sign_in(&app, &client, "li@example.com", &one_time).await;
+    screenshot(&client, "password").await;
+    fill(&client, "#password", "my own long password").await;
+    fill(&client, "#confirm", "my own long password").await;
+    click(&client, "main button[type=submit]").await;
+    client.wait().for_element(Locator::Css(".stat")).await.expect("dashboard");
+    screenshot(&client, "dashboard").await;
+
+    // Create a customer.
+    client.goto(&format!("{}/customers/new", app.base)).await.unwrap();
+    fill(&client, "#f-code", "C-SH-9").await;
+    fill(&client, "#f-name", "上海茶行").await;
+    fill(&client, "#f-line1", "南京东路 1 号").await;
+    fill(&client, "#f-city", "上海").await;
+    click(&client, "#save-customer").await;
+    client.wait().for_element(Locator::Css(".flash")).await.expect("customer saved");
+
+    // Place an order with two lines; the preview shows the total before placing.
+    client.goto(&format!("{}/orders/new", app.base)).await.unwrap();
+    fill(&client, "#customer", "C-SH-9 — 上海茶行").await;
+    let skus = client.find_all(Locator::Css("input[name=sku]")).await.unwrap();
+    let quantities = client.find_all(Locator::Css("input[name=quantity]")).await.unwrap();
+    skus[0].send_keys("TEA-1").await.unwrap();
+    quantities[0].send_keys("2").await.unwrap();
+    skus[1].send_keys("CUP-1").await.unwrap();
+    quantities[1].send_keys("1").await.unwrap();
+    client.find(Locator::Css("#notes")).await.unwrap().click().await.unwrap();
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::XPath("//div[@id='preview']//strong[contains(., '¥37.29')]"))
+        .await
+        .expect("the live preview shows the total");
+    screenshot(&client, "new-order").await;
+    click(&client, "#place-order").await;
+    client.wait().for_element(Locator::Id("order-total")).await.expect("order page");
+    let total = client.find(Locator::Id("order-total")).await.unwrap().text().await.unwrap();
+    assert_eq!(total, "¥37.29");
+    let number = client.find(Locator::Css("h1")).await.unwrap().text().await.unwrap().replace("Order ", "");
+    screenshot(&client, "order-detail").await;
+
+    // Find it in the list by its number, open it, cancel it (accepting the confirmation).
+    client.goto(&format!("{}/orders", app.base)).await.unwrap();
+    fill(&client, "#q", &number).await;
+    click(&client, "form[role=search] button[type=submit]").await;
+    wait_for_query(&client, "q=").await;
+    client.wait().for_element(Locator::LinkText(&number)).await.expect("found by search").click().await.unwrap();
+    screenshot(&client, "orders-list").await;
+    client.wait().for_element(Locator::Id("cancel-order")).await.expect("cancel button");
+    fill(&client, "#reason", "客户改单").await;
+    click(&client, "#cancel-order").await;
+    client.accept_alert().await.expect("confirm dialog");
+    client.wait().for_element(Locator::Css(".badge.cancelled")).await.expect("cancelled");
+    let timeline = client.find(Locator::Id("timeline")).await.unwrap().text().await.unwrap();
+    assert!(
+        timeline.contains("Placed") && timeline.contains("Cancelled") && timeline.contains("客户改单"),
+        "{timeline}"
+    );
+    assert_eq!(app.level("SH", "TEA-1").await["reserved"], 0);
+
+    // The same pages in simplified Chinese.
+    client.find(Locator::Css("#locale-pick option[value='zh-CN']")).await.unwrap().click().await.unwrap();
+    client.wait().for_element(Locator::XPath("//html[@lang='zh-CN']")).await.expect("switched language");
+    let text = page_text(&client).await;
+    assert!(text.contains("订单动态") && text.contains("已取消"), "{text}");
+    screenshot(&client, "order-detail-zh-CN").await;
+    client.goto(&format!("{}/", app.base)).await.unwrap();
+    screenshot(&client, "dashboard-zh-CN").await;
+    client.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_wrong_password_is_refused_in_a_real_browser() {
+    let Some((_driver, client)) = browser().await else {
+        eprintln!("skipped: Chromium and chromedriver are not installed");
+        return;
+    };
+    let app = spawn_app().await;
+    ordo::create_user(&app.db, "wu@example.com", "viewer", None, "test").await.unwrap();
+
+    sign_in(&app, &client, "wu@example.com", "not the password").await;
+
+    let alert =
+        client.wait().for_element(Locator::Css("[role=alert]")).await.expect("error shown").text().await.unwrap();
+    assert!(alert.contains("Wrong e-mail or password"), "{alert}");
+    assert!(client.current_url().await.unwrap().path().ends_with("/login"));
+    screenshot(&client, "login-refused").await;
+    client.close().await.unwrap();
+}
