@@ -156,7 +156,7 @@ impl ApiError {
                 UserError::Invalid(_) => invalid,
                 UserError::NotFound(_) => not_found,
                 UserError::EmailTaken(_) => conflict,
-                UserError::WrongCredentials | UserError::Locked(_) => {
+                UserError::WrongCredentials | UserError::Locked(_) | UserError::WrongCode => {
                     shape(S::UNAUTHORIZED, "unauthenticated", "Unauthenticated")
                 }
                 UserError::Hashing(_) => internal,

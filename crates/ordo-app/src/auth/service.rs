@@ -37,6 +37,7 @@ pub struct TokenView {
     pub name: String,
     pub role: Role,
     pub created_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
 }
 
 pub fn hash_token(token: &str) -> String {
@@ -62,7 +63,7 @@ pub fn create_token(tx: &mut dyn Tx, ctx: &Ctx, name: &str, role: &str) -> Resul
         params![name.as_str(), role.as_str(), hash_token(&token), now.micros()],
     )?;
     crate::audit::record(tx, ctx, "users", "token.created", &name, &format!("role {}", role.as_str()))?;
-    Ok((token, TokenView { id, name, role, created_at: now }))
+    Ok((token, TokenView { id, name, role, created_at: now, revoked_at: None }))
 }
 
 /// The principal a bearer token stands for, if it is known and not revoked.
@@ -74,4 +75,35 @@ pub fn authenticate(tx: &mut dyn Tx, token: &str) -> Result<Option<Principal>, D
     let Some(row) = row else { return Ok(None) };
     let role = Role::parse(&row.text(2)?).ok_or_else(|| DbError::Decode("unknown role stored".into()))?;
     Ok(Some(Principal { token_id: row.int(0)?, name: row.text(1)?, role }))
+}
+
+pub fn list_tokens(tx: &mut dyn Tx) -> Result<Vec<TokenView>, TokenError> {
+    let rows = tx.query("SELECT id, name, role, created_at, revoked_at FROM api_tokens ORDER BY id DESC", &[])?;
+    rows.iter()
+        .map(|r| {
+            Ok(TokenView {
+                id: r.int(0)?,
+                name: r.text(1)?,
+                role: Role::parse(&r.text(2)?).ok_or_else(|| DbError::Decode("unknown role stored".into()))?,
+                created_at: Timestamp(r.int(3)?),
+                revoked_at: r.opt_int(4)?.map(Timestamp),
+            })
+        })
+        .collect()
+}
+
+/// Revokes a token. Servers that verified it in the last 30 seconds may still accept it
+/// until their short cache expires.
+pub fn revoke_token(tx: &mut dyn Tx, ctx: &Ctx, id: i64) -> Result<(), TokenError> {
+    let name = tx
+        .query_opt("SELECT name FROM api_tokens WHERE id = ?", params![id])?
+        .map(|r| r.text(0))
+        .transpose()?
+        .ok_or_else(|| ordo_domain::Invalid::field("id", format!("no token with id {id}")))?;
+    tx.execute(
+        "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+        params![ctx.now.micros(), id],
+    )?;
+    crate::audit::record(tx, ctx, "users", "token.revoked", &name, "revoked")?;
+    Ok(())
 }

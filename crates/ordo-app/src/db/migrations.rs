@@ -213,6 +213,22 @@ pub const MIGRATIONS: &[Migration] = &[
             "CREATE INDEX audit_log_actor ON audit_log (actor, id)",
         ],
     },
+    Migration {
+        version: 3,
+        name: "two-factor sign-in",
+        statements: &[
+            "ALTER TABLE users ADD COLUMN totp_secret VARCHAR(64)",
+            "ALTER TABLE users ADD COLUMN totp_pending VARCHAR(64)",
+            "ALTER TABLE users ADD COLUMN totp_last_step BIGINT",
+            "ALTER TABLE sessions ADD COLUMN second_factor_pending BIGINT NOT NULL DEFAULT 0",
+            "CREATE TABLE recovery_codes (
+                user_id BIGINT NOT NULL REFERENCES users (id),
+                code_hash VARCHAR(64) NOT NULL,
+                used_at BIGINT,
+                PRIMARY KEY (user_id, code_hash)
+            )",
+        ],
+    },
 ];
 
 fn render(sql: &str, dialect: Dialect) -> String {

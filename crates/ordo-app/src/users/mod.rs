@@ -4,6 +4,7 @@
 pub mod model;
 pub mod service;
 pub mod store;
+pub mod totp;
 
 pub use model::*;
 pub use service::*;

@@ -14,6 +14,8 @@ pub struct User {
     pub roles: Vec<Role>,
     pub locale: String,
     pub must_change_password: bool,
+    /// Whether sign-in asks for an authenticator code after the password.
+    pub two_factor: bool,
     pub disabled: bool,
     pub created_at: Timestamp,
 }
@@ -38,6 +40,8 @@ pub enum UserError {
     WrongCredentials,
     #[error("too many failed sign-ins: try again after {0}")]
     Locked(Timestamp),
+    #[error("that code is not valid")]
+    WrongCode,
     #[error("password hashing failed: {0}")]
     Hashing(String),
     #[error(transparent)]

@@ -4,6 +4,7 @@
 
 use super::model::*;
 use super::store;
+use super::totp;
 use crate::audit;
 use crate::common::Ctx;
 use crate::db::Tx;
@@ -123,7 +124,14 @@ pub fn credentials(tx: &mut dyn Tx, email: &str) -> Result<Option<Credentials>, 
 /// The outcome of a sign-in attempt. A refusal is a result, not an error, so the
 /// transaction that counted the failure commits.
 pub enum SignIn {
-    Accepted { token: String, user: User },
+    Accepted {
+        token: String,
+        user: User,
+    },
+    /// The password was right; the session opens once an authenticator code is given.
+    SecondFactor {
+        token: String,
+    },
     Refused(UserError),
 }
 
@@ -151,11 +159,130 @@ pub fn finish_sign_in(
         audit::record(tx, ctx, "users", "sign_in.failed", email, summary)?;
         return Ok(SignIn::Refused(UserError::WrongCredentials));
     }
-    store::record_success(tx, user_id)?;
     let (token, hash) = new_session_token()?;
-    store::insert_session(tx, &hash, user_id, ctx.now, ctx.now.plus_seconds(SESSION_SECONDS))?;
+    if current.user.two_factor {
+        // Five minutes to give the code; wrong codes count towards the lock as well.
+        store::insert_session(tx, &hash, user_id, ctx.now, ctx.now.plus_seconds(300), true)?;
+        audit::record(tx, ctx, "users", "sign_in.password_ok", email, "waiting for the second factor")?;
+        return Ok(SignIn::SecondFactor { token });
+    }
+    store::record_success(tx, user_id)?;
+    store::insert_session(tx, &hash, user_id, ctx.now, ctx.now.plus_seconds(SESSION_SECONDS), false)?;
     audit::record(tx, ctx, "users", "sign_in", email, "signed in")?;
     Ok(SignIn::Accepted { token, user: current.user })
+}
+
+/// Second step of sign-in: an authenticator code, or a one-time recovery code.
+pub fn finish_second_factor(tx: &mut dyn Tx, ctx: &Ctx, token: &str, code: &str) -> Result<SignIn, UserError> {
+    let hash = crate::auth::service::hash_token(token);
+    let Some(user_id) = store::pending_session_user(tx, &hash, ctx.now)? else {
+        return Ok(SignIn::Refused(UserError::WrongCredentials));
+    };
+    let current = store::by_id(tx, user_id)?.ok_or(UserError::WrongCredentials)?;
+    let email = current.user.email.clone();
+    if let Some(until) = current.locked_until.filter(|until| *until > ctx.now) {
+        store::delete_session(tx, &hash)?;
+        return Ok(SignIn::Refused(UserError::Locked(until)));
+    }
+    let state = store::totp_state(tx, user_id)?;
+    let last_step = state.last_step;
+    let secret = state.enabled.and_then(|s| totp::base32_decode(&s)).unwrap_or_default();
+    let unix = ctx.now.micros() / 1_000_000;
+    let accepted = match totp::matching_step(&secret, code, unix, last_step) {
+        Some(step) => {
+            store::set_totp(tx, user_id, Some(&totp::base32(&secret)), None, Some(step))?;
+            true
+        }
+        None => store::use_recovery_code(tx, user_id, &recovery_hash(code), ctx.now)?,
+    };
+    if !accepted {
+        let locked = store::record_failure(tx, user_id, LOCK_AFTER_FAILURES, ctx.now.plus_seconds(LOCK_SECONDS))?;
+        if locked {
+            store::delete_session(tx, &hash)?;
+        }
+        audit::record(tx, ctx, "users", "sign_in.failed", &email, "wrong second-factor code")?;
+        return Ok(SignIn::Refused(UserError::WrongCode));
+    }
+    store::record_success(tx, user_id)?;
+    store::complete_session(tx, &hash)?;
+    audit::record(tx, ctx, "users", "sign_in", &email, "signed in with a second factor")?;
+    Ok(SignIn::Accepted { token: token.to_string(), user: current.user })
+}
+
+fn recovery_hash(code: &str) -> String {
+    let normalised: String = code.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_lowercase();
+    crate::auth::service::hash_token(&normalised)
+}
+
+/// Starts enrolment: a new secret, kept aside until a code from it is confirmed.
+/// Returns the secret in base32 and the `otpauth://` URI for the QR code.
+pub fn start_two_factor(tx: &mut dyn Tx, user_id: i64) -> Result<(String, String), UserError> {
+    let user = store::by_id(tx, user_id)?.ok_or_else(|| UserError::NotFound(user_id.to_string()))?.user;
+    let mut secret = [0u8; 20];
+    getrandom::fill(&mut secret).map_err(|e| UserError::Hashing(format!("no randomness: {e}")))?;
+    let encoded = totp::base32(&secret);
+    let state = store::totp_state(tx, user_id)?;
+    store::set_totp(tx, user_id, state.enabled.as_deref(), Some(&encoded), state.last_step)?;
+    let uri = totp::otpauth_uri("Ordo", &user.email, &encoded);
+    Ok((encoded, uri))
+}
+
+/// Turns two-factor sign-in on once a code from the new secret checks out; returns ten
+/// one-time recovery codes, shown once and stored hashed.
+pub fn confirm_two_factor(tx: &mut dyn Tx, ctx: &Ctx, user_id: i64, code: &str) -> Result<Vec<String>, UserError> {
+    let Some(pending) = store::totp_state(tx, user_id)?.pending else {
+        return Err(ordo_domain::Invalid::field("code", "start the set-up first").into());
+    };
+    let secret = totp::base32_decode(&pending).unwrap_or_default();
+    let Some(step) = totp::matching_step(&secret, code, ctx.now.micros() / 1_000_000, None) else {
+        return Err(
+            ordo_domain::Invalid::field("code", "that code does not match; check the time on your phone").into()
+        );
+    };
+    store::set_totp(tx, user_id, Some(&pending), None, Some(step))?;
+    let mut codes = Vec::with_capacity(10);
+    for _ in 0..10 {
+        let raw = random_text(10, b"abcdefghijkmnpqrstuvwxyz23456789")?;
+        codes.push(format!("{}-{}", &raw[..5], &raw[5..]));
+    }
+    let hashes: Vec<String> = codes.iter().map(|c| recovery_hash(c)).collect();
+    store::replace_recovery_codes(tx, user_id, &hashes)?;
+    let email = store::by_id(tx, user_id)?.map(|c| c.user.email).unwrap_or_default();
+    audit::record(tx, ctx, "users", "two_factor.enabled", &email, "authenticator enrolled, 10 recovery codes issued")?;
+    Ok(codes)
+}
+
+/// Turns two-factor sign-in off; needs a current code (or a recovery code).
+pub fn disable_two_factor(tx: &mut dyn Tx, ctx: &Ctx, user_id: i64, code: &str) -> Result<(), UserError> {
+    let state = store::totp_state(tx, user_id)?;
+    let last = state.last_step;
+    let secret = state.enabled.and_then(|s| totp::base32_decode(&s)).unwrap_or_default();
+    let ok = totp::matching_step(&secret, code, ctx.now.micros() / 1_000_000, last).is_some()
+        || store::use_recovery_code(tx, user_id, &recovery_hash(code), ctx.now)?;
+    if !ok {
+        return Err(ordo_domain::Invalid::field("code", "that code is not valid").into());
+    }
+    store::set_totp(tx, user_id, None, None, None)?;
+    store::replace_recovery_codes(tx, user_id, &[])?;
+    let email = store::by_id(tx, user_id)?.map(|c| c.user.email).unwrap_or_default();
+    audit::record(tx, ctx, "users", "two_factor.disabled", &email, "two-factor sign-in turned off")
+        .map_err(UserError::from)
+}
+
+/// Replaces a user's roles (an admin's action).
+pub fn set_roles(tx: &mut dyn Tx, ctx: &Ctx, user_id: i64, roles: &str) -> Result<User, UserError> {
+    let parsed = parse_roles(roles);
+    if parsed.is_empty() || roles.split(',').any(|r| Role::parse(r).is_none()) {
+        return Err(ordo_domain::Invalid::field("roles", format!("must be one or more of {}", Role::choices())).into());
+    }
+    let user = store::by_id(tx, user_id)?.ok_or_else(|| UserError::NotFound(user_id.to_string()))?.user;
+    store::set_roles(tx, user_id, &parsed, ctx.now)?;
+    audit::record(tx, ctx, "users", "user.roles_changed", &user.email, &format!("roles {roles}"))?;
+    Ok(store::by_id(tx, user_id)?.ok_or(UserError::NotFound(user.email))?.user)
+}
+
+pub fn user_by_id(tx: &mut dyn Tx, user_id: i64) -> Result<User, UserError> {
+    Ok(store::by_id(tx, user_id)?.ok_or_else(|| UserError::NotFound(user_id.to_string()))?.user)
 }
 
 /// The signed-in user of a session token, if the session is live.

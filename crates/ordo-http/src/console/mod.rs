@@ -4,6 +4,8 @@
 // A page handler's natural error is the page that explains it: `Result<_, Response>`.
 #![allow(clippy::result_large_err)]
 
+mod account;
+mod admin;
 mod audit;
 mod catalog;
 mod customers;
@@ -33,6 +35,8 @@ pub fn router() -> Router<AppState> {
         .route("/logout", post(logout))
         .route("/password", get(password_page).post(change_password))
         .route("/locale", post(set_locale))
+        .merge(account::router())
+        .merge(admin::router())
         .merge(dashboard::router())
         .merge(orders::router())
         .merge(customers::router())
@@ -55,6 +59,7 @@ pub struct Frame {
     pub user_name: String,
     pub nav: &'static str,
     pub may_audit: bool,
+    pub may_manage_users: bool,
     pub flash: Option<String>,
 }
 
@@ -66,6 +71,7 @@ impl Frame {
             user_name: staff.user.name.clone(),
             nav,
             may_audit: staff.may(Permission::AuditRead),
+            may_manage_users: staff.may(Permission::UsersManage),
             flash: staff.flash.clone(),
         }
     }
@@ -127,7 +133,7 @@ pub fn failed(staff: &Staff, error: crate::error::ApiError) -> Response {
 
 #[derive(Template)]
 #[template(path = "login.html")]
-struct LoginPage {
+pub(crate) struct LoginPage {
     i18n: I18n,
     csrf: String,
     next: String,
@@ -141,7 +147,7 @@ struct NextQuery {
 }
 
 /// Only local paths, so the sign-in form cannot send anyone elsewhere.
-fn safe_next(next: Option<&str>) -> String {
+pub(crate) fn safe_next(next: Option<&str>) -> String {
     next.filter(|n| n.starts_with('/') && !n.starts_with("//")).unwrap_or("/").to_string()
 }
 
@@ -190,6 +196,12 @@ async fn login(
             let to = if user.must_change_password { "/password".to_string() } else { safe_next(form.next.as_deref()) };
             let mut response = Redirect::to(&to).into_response();
             set_cookie(&mut response, &headers, SESSION_COOKIE, &token, Some(ordo_app::users::SESSION_SECONDS));
+            response
+        }
+        Ok(ordo_app::users::SignIn::SecondFactor { token }) => {
+            let next: String = form_urlencoded::byte_serialize(safe_next(form.next.as_deref()).as_bytes()).collect();
+            let mut response = Redirect::to(&format!("/login/2fa?next={next}")).into_response();
+            set_cookie(&mut response, &headers, SESSION_COOKIE, &token, Some(300));
             response
         }
         Ok(ordo_app::users::SignIn::Refused(reason)) => {

@@ -163,3 +163,90 @@ async fn the_order_list_exports_the_current_filter_as_csv() {
     assert_eq!(rows.len(), 2);
     assert!(rows[1].contains(",'=cmd(),"), "formulas are neutralised: {}", rows[1]);
 }
+
+fn between<'a>(text: &'a str, start: &str, end: &str) -> &'a str {
+    let from = text.find(start).map(|i| i + start.len()).unwrap_or_else(|| panic!("{start} not in page"));
+    &text[from..from + text[from..].find(end).expect("end marker")]
+}
+
+#[tokio::test]
+async fn two_factor_sign_in_needs_the_authenticator_code_or_a_recovery_code() {
+    use ordo_app::users::totp;
+    let app = spawn_app().await;
+    let password = ordo::create_user(&app.db, "kim@example.com", "sales", None, "test").await.unwrap();
+    let mut console = Console::new(&app.base).await;
+    console.sign_in_first_time("kim@example.com", &password).await;
+
+    // Enrol: scan the QR code (we read the key under it) and confirm a current code.
+    let (_, setup) = console.post("/account/2fa/start", &[]).await;
+    assert!(setup.contains("<svg"), "a QR code is shown");
+    let secret = totp::base32_decode(between(&setup, "<code id=\"totp-secret\">", "</code>")).unwrap();
+    let now = ordo_domain::Timestamp::now().micros() / 1_000_000;
+    let (confirmed, page) =
+        console.post("/account/2fa/confirm", &[("code", &totp::code_for_step(&secret, totp::step_at(now)))]).await;
+    assert_eq!(confirmed, StatusCode::OK, "{page}");
+    let recovery: Vec<String> = between(&page, "<ul id=\"recovery-codes\"", "</ul>")
+        .split("<li>")
+        .skip(1)
+        .map(|c| c.split('<').next().unwrap().to_string())
+        .collect();
+    assert_eq!(recovery.len(), 10);
+
+    // Sign in again: the password alone opens nothing.
+    console.post("/logout", &[]).await;
+    let (_, to) = console
+        .post("/login", &[("email", "kim@example.com"), ("password", "a long new password"), ("next", "/orders")])
+        .await;
+    assert!(to.starts_with("/login/2fa"), "{to}");
+    assert_eq!(console.get("/orders").await.0, StatusCode::SEE_OTHER, "no pages before the second factor");
+    let (wrong, _) = console.post("/login/2fa", &[("code", "000000"), ("next", "/orders")]).await;
+    let (right, to) = console.post("/login/2fa", &[("code", &recovery[0]), ("next", "/orders")]).await;
+    assert_eq!(wrong, StatusCode::UNAUTHORIZED);
+    assert_eq!((right, to.as_str()), (StatusCode::SEE_OTHER, "/orders"));
+    assert_eq!(console.get("/orders").await.0, StatusCode::OK);
+
+    // A recovery code works once; the next authenticator code works.
+    console.post("/logout", &[]).await;
+    console.post("/login", &[("email", "kim@example.com"), ("password", "a long new password")]).await;
+    let (reused, _) = console.post("/login/2fa", &[("code", &recovery[0])]).await;
+    let next_code = totp::code_for_step(&secret, totp::step_at(now) + 1);
+    let (fresh, _) = console.post("/login/2fa", &[("code", &next_code)]).await;
+    assert_eq!(reused, StatusCode::UNAUTHORIZED);
+    assert_eq!(fresh, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn an_admin_adds_a_user_and_manages_api_tokens_from_the_console() {
+    let app = spawn_app().await;
+    let mut admin = app.console_as("admin").await;
+
+    let (_, created) = admin
+        .post_raw(
+            "/users",
+            form_body(&[
+                ("csrf", &admin.csrf.clone()),
+                ("email", "new@example.com"),
+                ("role", "sales"),
+                ("role", "approver"),
+            ]),
+        )
+        .await;
+    let one_time =
+        between(&created, "<code id=\"secret\" style=\"font-size:18px;user-select:all\">", "</code>").to_string();
+    let mut newcomer = Console::new(&app.base).await;
+    newcomer.sign_in_first_time("new@example.com", &one_time).await;
+    assert_eq!(newcomer.get("/orders/new").await.0, StatusCode::OK, "sales may enter orders");
+    assert_eq!(newcomer.get("/users").await.0, StatusCode::FORBIDDEN);
+
+    let (_, token_page) = admin.post("/tokens", &[("name", "erp-sync"), ("role", "viewer")]).await;
+    let token =
+        between(&token_page, "<code id=\"secret\" style=\"font-size:18px;user-select:all\">", "</code>").to_string();
+    let before = app.send(app.client.get(app.url("/api/v1/orders")).bearer_auth(&token)).await;
+    let (_, list) = admin.get("/tokens").await;
+    let id = between(&list, "/tokens/", "/revoke").to_string();
+    admin.post(&format!("/tokens/{id}/revoke"), &[]).await;
+    let after = app.send(app.client.get(app.url("/api/v1/orders")).bearer_auth(&token)).await;
+
+    assert_eq!(before.status, StatusCode::OK);
+    assert_eq!(after.status, StatusCode::UNAUTHORIZED, "a revoked token stops working");
+}

@@ -14,6 +14,7 @@ fn allowed(action: &str) -> &'static [&'static str] {
         "adjust stock" => &["admin", "warehouse"],
         "place order" => &["admin", "sales"],
         "read audit" => &["admin"],
+        "manage users" => &["admin"],
         _ => &[],
     }
 }
