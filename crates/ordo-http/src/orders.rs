@@ -46,6 +46,8 @@ pub struct OrderFilterParams {
     created_from: Option<String>,
     /// Date (whole day included) or RFC 3339 time, inclusive.
     created_to: Option<String>,
+    /// newest (default), oldest, total_desc, total_asc.
+    sort: Option<String>,
 }
 
 #[utoipa::path(post, path = "/api/v1/orders", tag = "orders", request_body = NewOrder,
@@ -91,6 +93,7 @@ pub async fn list_orders(
         q: f.q,
         created_from: f.created_from,
         created_to: f.created_to,
+        sort: f.sort,
     };
     Ok(Json(state.db.read(move |tx| orders::list_orders(tx, &filter, page)).await?))
 }

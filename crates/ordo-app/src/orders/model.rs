@@ -125,6 +125,8 @@ pub struct OrderFilter {
     pub created_from: Option<String>,
     /// Date (whole day included) or RFC 3339 time; inclusive.
     pub created_to: Option<String>,
+    /// newest (default), oldest, total_desc, total_asc.
+    pub sort: Option<String>,
 }
 
 /// A draft order priced for its customer, and what each line could reserve now.

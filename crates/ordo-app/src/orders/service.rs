@@ -437,6 +437,21 @@ fn parse_filter(f: &OrderFilter) -> Result<ListFilter, ordo_domain::Invalid> {
         // A bare date includes that whole day; a time is inclusive to the microsecond.
         if to_text.as_deref().is_some_and(|s| s.len() == 10) { t.plus_seconds(86_400) } else { Timestamp(t.0 + 1) }
     });
+    let sort = match blank(&f.sort) {
+        None => Some(store::OrderSort::default()),
+        Some(s) => v.check(
+            store::OrderSort::parse(&s)
+                .ok_or_else(|| FieldError::new("sort", "must be one of newest, oldest, total_desc, total_asc")),
+        ),
+    };
     v.into_result()?;
-    Ok(ListFilter { status, customer_id: f.customer_id, channel, q: blank(&f.q), created_from, created_before })
+    Ok(ListFilter {
+        status,
+        customer_id: f.customer_id,
+        channel,
+        q: blank(&f.q),
+        created_from,
+        created_before,
+        sort: sort.unwrap_or_default(),
+    })
 }

@@ -214,6 +214,54 @@ pub struct ListFilter {
     pub created_from: Option<Timestamp>,
     /// Exclusive upper bound.
     pub created_before: Option<Timestamp>,
+    pub sort: OrderSort,
+}
+
+/// The order of a list. Pages continue after the last order shown (its id is the cursor;
+/// for sorting by total its total is looked up, so equal totals page correctly too).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum OrderSort {
+    #[default]
+    NewestFirst,
+    OldestFirst,
+    TotalHighFirst,
+    TotalLowFirst,
+}
+
+impl OrderSort {
+    pub fn parse(text: &str) -> Option<OrderSort> {
+        match text {
+            "newest" => Some(OrderSort::NewestFirst),
+            "oldest" => Some(OrderSort::OldestFirst),
+            "total_desc" => Some(OrderSort::TotalHighFirst),
+            "total_asc" => Some(OrderSort::TotalLowFirst),
+            _ => None,
+        }
+    }
+
+    fn after(self) -> &'static str {
+        match self {
+            OrderSort::NewestFirst => "o.id < ?",
+            OrderSort::OldestFirst => "o.id > ?",
+            OrderSort::TotalHighFirst => {
+                "(o.total_e4 < (SELECT total_e4 FROM orders WHERE id = ?) \
+                 OR (o.total_e4 = (SELECT total_e4 FROM orders WHERE id = ?) AND o.id < ?))"
+            }
+            OrderSort::TotalLowFirst => {
+                "(o.total_e4 > (SELECT total_e4 FROM orders WHERE id = ?) \
+                 OR (o.total_e4 = (SELECT total_e4 FROM orders WHERE id = ?) AND o.id > ?))"
+            }
+        }
+    }
+
+    fn order_by(self) -> &'static str {
+        match self {
+            OrderSort::NewestFirst => "o.id DESC",
+            OrderSort::OldestFirst => "o.id ASC",
+            OrderSort::TotalHighFirst => "o.total_e4 DESC, o.id DESC",
+            OrderSort::TotalLowFirst => "o.total_e4 ASC, o.id ASC",
+        }
+    }
 }
 
 pub fn list_headers(
@@ -223,7 +271,8 @@ pub fn list_headers(
     limit: i64,
 ) -> Result<Vec<Order>, DbError> {
     let mut filter = Filter::new();
-    filter.when("o.id < ?", before_id.map(|id| vec![id]));
+    let cursor_params = if matches!(f.sort, OrderSort::TotalHighFirst | OrderSort::TotalLowFirst) { 3 } else { 1 };
+    filter.when(f.sort.after(), before_id.map(|id| vec![id; cursor_params]));
     filter.when("o.status = ?", f.status.map(|s| vec![s.as_str()]));
     filter.when("o.customer_id = ?", f.customer_id.map(|id| vec![id]));
     filter.when("o.channel = ?", f.channel.map(|c| vec![c.as_str()]));
@@ -234,7 +283,11 @@ pub fn list_headers(
          OR LOWER(c.code) LIKE ? ESCAPE '!' OR LOWER(c.name) LIKE ? ESCAPE '!')",
         f.q.as_deref().map(contains_pattern).map(|p| vec![p.clone(), p.clone(), p.clone(), p]),
     );
-    let sql = format!("SELECT {HEADER_COLUMNS} FROM {HEADER_FROM}{} ORDER BY o.id DESC LIMIT {limit}", filter.sql());
+    let sql = format!(
+        "SELECT {HEADER_COLUMNS} FROM {HEADER_FROM}{} ORDER BY {} LIMIT {limit}",
+        filter.sql(),
+        f.sort.order_by()
+    );
     tx.query(&sql, &filter.params)?.iter().map(header).collect()
 }
 

@@ -27,6 +27,8 @@ pub fn router() -> Router<AppState> {
         .route("/orders/new", get(new_form).post(place))
         .route("/orders/new/preview", post(preview))
         .route("/orders/new/line", get(blank_line))
+        .route("/orders/new/customers", get(suggest_customers))
+        .route("/orders/new/skus", get(suggest_skus))
         .route("/orders/{id}", get(detail))
         .route("/orders/{id}/cancel", post(cancel))
 }
@@ -38,6 +40,7 @@ pub struct ListQuery {
     q: Option<String>,
     created_from: Option<String>,
     created_to: Option<String>,
+    sort: Option<String>,
     cursor: Option<String>,
 }
 
@@ -50,6 +53,7 @@ impl ListQuery {
             q: self.q.clone(),
             created_from: self.created_from.clone(),
             created_to: self.created_to.clone(),
+            sort: self.sort.clone(),
         }
     }
 
@@ -62,6 +66,7 @@ impl ListQuery {
             ("q", &self.q),
             ("created_from", &self.created_from),
             ("created_to", &self.created_to),
+            ("sort", &self.sort),
         ] {
             if let Some(v) = value.as_deref().filter(|v| !v.is_empty()) {
                 out.append_pair(key, v);
@@ -81,6 +86,31 @@ struct ListPage {
     channels: Vec<&'static str>,
     filters: String,
     error: Option<String>,
+}
+
+impl ListPage {
+    /// The link of a sortable column header: the other direction when already sorted by it.
+    fn sort_link(&self, column: &str) -> String {
+        let current = self.query.sort.as_deref().unwrap_or("newest");
+        let next = match (column, current) {
+            ("created", "newest") => "oldest",
+            ("created", _) => "newest",
+            ("total", "total_desc") => "total_asc",
+            (_, _) => "total_desc",
+        };
+        let mut query = self.query.clone();
+        query.sort = Some(next.to_string());
+        format!("/orders?{}", query.filters_query())
+    }
+
+    /// ▲/▼ beside the column the list is sorted by.
+    fn sort_mark(&self, column: &str) -> &'static str {
+        match (column, self.query.sort.as_deref().unwrap_or("newest")) {
+            ("created", "newest") | ("total", "total_desc") => " ▼",
+            ("created", "oldest") | ("total", "total_asc") => " ▲",
+            _ => "",
+        }
+    }
 }
 
 async fn list(
@@ -368,6 +398,68 @@ async fn new_form(State(state): State<AppState>, staff: Staff, headers: HeaderMa
         errors: Vec::new(),
     };
     show(&page, &staff, &headers)
+}
+
+#[derive(Deserialize)]
+struct SuggestQuery {
+    #[serde(default)]
+    customer: String,
+    #[serde(default)]
+    sku: String,
+}
+
+#[derive(Template)]
+#[template(path = "suggestions.html")]
+struct Suggestions {
+    options: Vec<(String, String)>,
+}
+
+/// Customers matching what is typed, as `<option>`s for the picker's datalist.
+async fn suggest_customers(
+    State(state): State<AppState>,
+    _staff: Staff,
+    Query(query): Query<SuggestQuery>,
+) -> Response {
+    let q = query.customer.split(" — ").next().unwrap_or("").trim().to_string();
+    let page = PageRequest { limit: 20, before_id: None };
+    let found = state.db.read(move |tx| ordo_app::customers::list_customers(tx, Some(&q), page)).await;
+    let options = found
+        .map(|p| p.items.into_iter().map(|c| (format!("{} — {}", c.code, c.name), c.group)).collect())
+        .unwrap_or_default();
+    render(&Suggestions { options })
+}
+
+/// Products matching what is typed, with price and what is available, as `<option>`s.
+async fn suggest_skus(State(state): State<AppState>, staff: Staff, Query(query): Query<SuggestQuery>) -> Response {
+    let q = query.sku.trim().to_string();
+    let page = PageRequest { limit: 20, before_id: None };
+    let found = state
+        .db
+        .read(move |tx| {
+            let products = ordo_app::catalog::list_products(tx, Some(&q), page)?.items;
+            let mut out = Vec::new();
+            for p in products.into_iter().filter(|p| p.active) {
+                let levels = ordo_app::inventory::stock_levels(tx, Some(&p.sku), None).map_err(|e| match e {
+                    ordo_app::inventory::InventoryError::Db(db) => ordo_app::catalog::CatalogError::Db(db),
+                    other => ordo_app::catalog::CatalogError::Db(ordo_app::DbError::Other(other.to_string())),
+                })?;
+                let stock: Vec<String> =
+                    levels.items.iter().map(|l| format!("{} {}", l.warehouse, l.available)).collect();
+                out.push((p, stock.join(", ")));
+            }
+            Ok::<_, ordo_app::catalog::CatalogError>(out)
+        })
+        .await;
+    let options = found
+        .map(|list| {
+            list.into_iter()
+                .map(|(p, stock)| {
+                    (p.sku.clone(), format!("{} · {} · {}", p.name, staff.i18n.money(&p.price, &p.currency), stock))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    render(&Suggestions { options })
 }
 
 async fn blank_line(staff: Staff) -> Response {

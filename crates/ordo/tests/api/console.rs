@@ -70,6 +70,13 @@ async fn an_order_is_placed_found_and_cancelled_from_the_console() {
     app.customer("C-100", "retail").await;
     let mut console = app.console_as("sales").await;
 
+    let (_, suggestions) = console.get("/orders/new/skus?sku=tea").await;
+    assert!(
+        suggestions.contains("value=\"TEA-1\"") && suggestions.contains("¥12.50") && suggestions.contains("SH 10"),
+        "{suggestions}"
+    );
+    let (_, customers) = console.get("/orders/new/customers?customer=c-10").await;
+    assert!(customers.contains("C-100 — Customer C-100"), "{customers}");
     let (preview_status, preview) = console
         .post(
             "/orders/new/preview",

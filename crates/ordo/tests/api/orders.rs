@@ -188,3 +188,40 @@ async fn an_unknown_order_is_not_found() {
     assert_eq!(app.get("/api/v1/orders/abc").await.status, StatusCode::NOT_FOUND);
     assert_eq!(app.post("/api/v1/orders/424242/cancel", json!({})).await.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn orders_sort_by_total_and_page_through_equal_totals() {
+    let (app, customer) = shop().await;
+    for quantity in [2, 1, 3, 1, 2] {
+        place(&app, json!({"customer_id": customer, "lines": [{"sku": "TEA-1", "quantity": quantity}]})).await;
+    }
+    let totals = |body: &Value| {
+        body["items"].as_array().unwrap().iter().map(|o| o["total"].as_str().unwrap().to_string()).collect::<Vec<_>>()
+    };
+    let ids =
+        |body: &Value| body["items"].as_array().unwrap().iter().map(|o| o["id"].as_i64().unwrap()).collect::<Vec<_>>();
+
+    let first = app.get("/api/v1/orders?sort=total_desc&limit=2").await;
+    let cursor = first.body["next_cursor"].as_str().unwrap().to_string();
+    let second = app.get(&format!("/api/v1/orders?sort=total_desc&limit=2&cursor={cursor}")).await;
+    let cursor = second.body["next_cursor"].as_str().unwrap().to_string();
+    let third = app.get(&format!("/api/v1/orders?sort=total_desc&limit=2&cursor={cursor}")).await;
+    let ascending = app.get("/api/v1/orders?sort=total_asc&limit=10").await;
+    let oldest = app.get("/api/v1/orders?sort=oldest&limit=10").await;
+    let bad = app.get("/api/v1/orders?sort=sideways").await;
+
+    let mut all = totals(&first.body);
+    all.extend(totals(&second.body));
+    all.extend(totals(&third.body));
+    assert_eq!(all, ["42.38", "28.25", "28.25", "14.13", "14.13"]);
+    let mut seen = ids(&first.body);
+    seen.extend(ids(&second.body));
+    seen.extend(ids(&third.body));
+    seen.sort_unstable();
+    seen.dedup();
+    assert_eq!(seen.len(), 5, "no order twice, none skipped");
+    assert_eq!(totals(&ascending.body).first().map(String::as_str), Some("14.13"));
+    let oldest_ids = ids(&oldest.body);
+    assert!(oldest_ids.windows(2).all(|w| w[0] < w[1]));
+    assert_eq!(bad.error_fields(), ["sort"]);
+}
