@@ -38,9 +38,13 @@ pub struct OrderListQuery {
 pub struct OrderFilterParams {
     /// confirmed, cancelled.
     status: Option<String>,
+    /// unpaid, partially_paid, paid, refunded.
+    payment_status: Option<String>,
+    /// unfulfilled, partially_shipped, shipped, delivered.
+    fulfillment_status: Option<String>,
     customer_id: Option<i64>,
     channel: Option<String>,
-    /// Matches order number, external reference, customer code or name.
+    /// Matches order number, external reference, customer code or name, or a SKU.
     q: Option<String>,
     /// Date or RFC 3339 time, inclusive.
     created_from: Option<String>,
@@ -88,6 +92,8 @@ pub async fn list_orders(
     let f = query.filter;
     let filter = OrderFilter {
         status: f.status,
+        payment_status: f.payment_status,
+        fulfillment_status: f.fulfillment_status,
         customer_id: f.customer_id,
         channel: f.channel,
         q: f.q,

@@ -117,9 +117,11 @@ pub struct OrderEvents {
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 pub struct OrderFilter {
     pub status: Option<String>,
+    pub payment_status: Option<String>,
+    pub fulfillment_status: Option<String>,
     pub customer_id: Option<i64>,
     pub channel: Option<String>,
-    /// Matches the order number, external reference, customer code or name.
+    /// Matches the order number, external reference, customer code or name, or a SKU.
     pub q: Option<String>,
     /// Date (`2026-01-31`) or RFC 3339 time; inclusive.
     pub created_from: Option<String>,
@@ -132,6 +134,10 @@ pub struct OrderFilter {
 /// A draft order priced for its customer, and what each line could reserve now.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Quote {
+    /// The customer's defaults the order will take.
+    pub customer_name: String,
+    pub payment_terms: String,
+    pub shipping_address: Option<Address>,
     pub currency: Currency,
     pub lines: Vec<QuoteLine>,
     #[schema(value_type = String)]

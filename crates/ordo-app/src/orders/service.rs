@@ -208,6 +208,9 @@ pub fn quote_order(tx: &mut dyn Tx, input: &NewOrder) -> Result<Quote, OrderErro
         });
     }
     Ok(Quote {
+        customer_name: p.customer.customer.name.clone(),
+        payment_terms: p.customer.customer.payment_terms.clone(),
+        shipping_address: p.order.shipping_address.clone().or(p.customer.customer.shipping_address.clone()),
         currency: p.currency,
         lines,
         subtotal: p.totals.subtotal,
@@ -431,6 +434,17 @@ fn parse_filter(f: &OrderFilter) -> Result<ListFilter, ordo_domain::Invalid> {
                 .ok_or_else(|| FieldError::new("channel", format!("must be one of {}", Channel::choices()))),
         )
     });
+    let payment_status =
+        blank(&f.payment_status).and_then(|s| {
+            v.check(PaymentStatus::parse(&s).ok_or_else(|| {
+                FieldError::new("payment_status", format!("must be one of {}", PaymentStatus::choices()))
+            }))
+        });
+    let fulfillment_status = blank(&f.fulfillment_status).and_then(|s| {
+        v.check(FulfillmentStatus::parse(&s).ok_or_else(|| {
+            FieldError::new("fulfillment_status", format!("must be one of {}", FulfillmentStatus::choices()))
+        }))
+    });
     let created_from = v.check(Timestamp::field("created_from", f.created_from.as_deref())).flatten();
     let to_text = blank(&f.created_to);
     let created_before = v.check(Timestamp::field("created_to", to_text.as_deref())).flatten().map(|t| {
@@ -447,6 +461,8 @@ fn parse_filter(f: &OrderFilter) -> Result<ListFilter, ordo_domain::Invalid> {
     v.into_result()?;
     Ok(ListFilter {
         status,
+        payment_status,
+        fulfillment_status,
         customer_id: f.customer_id,
         channel,
         q: blank(&f.q),

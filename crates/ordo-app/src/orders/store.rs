@@ -208,6 +208,8 @@ pub fn attach_lines(tx: &mut dyn Tx, orders: &mut [Order]) -> Result<(), DbError
 #[derive(Debug, Default)]
 pub struct ListFilter {
     pub status: Option<OrderStatus>,
+    pub payment_status: Option<PaymentStatus>,
+    pub fulfillment_status: Option<FulfillmentStatus>,
     pub customer_id: Option<i64>,
     pub channel: Option<Channel>,
     pub q: Option<String>,
@@ -274,14 +276,17 @@ pub fn list_headers(
     let cursor_params = if matches!(f.sort, OrderSort::TotalHighFirst | OrderSort::TotalLowFirst) { 3 } else { 1 };
     filter.when(f.sort.after(), before_id.map(|id| vec![id; cursor_params]));
     filter.when("o.status = ?", f.status.map(|s| vec![s.as_str()]));
+    filter.when("o.payment_status = ?", f.payment_status.map(|s| vec![s.as_str()]));
+    filter.when("o.fulfillment_status = ?", f.fulfillment_status.map(|s| vec![s.as_str()]));
     filter.when("o.customer_id = ?", f.customer_id.map(|id| vec![id]));
     filter.when("o.channel = ?", f.channel.map(|c| vec![c.as_str()]));
     filter.when("o.created_at >= ?", f.created_from.map(|t| vec![t.micros()]));
     filter.when("o.created_at < ?", f.created_before.map(|t| vec![t.micros()]));
     filter.when(
         "(LOWER(o.number) LIKE ? ESCAPE '!' OR LOWER(o.external_ref) LIKE ? ESCAPE '!' \
-         OR LOWER(c.code) LIKE ? ESCAPE '!' OR LOWER(c.name) LIKE ? ESCAPE '!')",
-        f.q.as_deref().map(contains_pattern).map(|p| vec![p.clone(), p.clone(), p.clone(), p]),
+         OR LOWER(c.code) LIKE ? ESCAPE '!' OR LOWER(c.name) LIKE ? ESCAPE '!' \
+         OR EXISTS (SELECT 1 FROM order_lines l WHERE l.order_id = o.id AND LOWER(l.sku) LIKE ? ESCAPE '!'))",
+        f.q.as_deref().map(contains_pattern).map(|p| vec![p.clone(), p.clone(), p.clone(), p.clone(), p]),
     );
     let sql = format!(
         "SELECT {HEADER_COLUMNS} FROM {HEADER_FROM}{} ORDER BY {} LIMIT {limit}",

@@ -17,7 +17,7 @@ use ordo_app::orders::{self, CancelOrder, NewOrder, NewOrderLine, Order, OrderEv
 use ordo_app::{Page, PageRequest};
 use ordo_domain::FieldError;
 use ordo_domain::auth::Permission;
-use ordo_domain::orders::{Channel, OrderStatus};
+use ordo_domain::orders::{Channel, FulfillmentStatus, OrderStatus, PaymentStatus};
 use serde::Deserialize;
 
 pub fn router() -> Router<AppState> {
@@ -36,6 +36,8 @@ pub fn router() -> Router<AppState> {
 #[derive(Debug, Default, Deserialize, Clone)]
 pub struct ListQuery {
     status: Option<String>,
+    payment_status: Option<String>,
+    fulfillment_status: Option<String>,
     channel: Option<String>,
     q: Option<String>,
     created_from: Option<String>,
@@ -48,6 +50,8 @@ impl ListQuery {
     fn filter(&self) -> OrderFilter {
         OrderFilter {
             status: self.status.clone(),
+            payment_status: self.payment_status.clone(),
+            fulfillment_status: self.fulfillment_status.clone(),
             customer_id: None,
             channel: self.channel.clone(),
             q: self.q.clone(),
@@ -62,6 +66,8 @@ impl ListQuery {
         let mut out = form_urlencoded::Serializer::new(String::new());
         for (key, value) in [
             ("status", &self.status),
+            ("payment_status", &self.payment_status),
+            ("fulfillment_status", &self.fulfillment_status),
             ("channel", &self.channel),
             ("q", &self.q),
             ("created_from", &self.created_from),
@@ -83,6 +89,8 @@ struct ListPage {
     query: ListQuery,
     orders: Page<Order>,
     statuses: Vec<&'static str>,
+    payment_statuses: Vec<&'static str>,
+    fulfillment_statuses: Vec<&'static str>,
     channels: Vec<&'static str>,
     filters: String,
     error: Option<String>,
@@ -132,6 +140,8 @@ async fn list(
         query,
         orders,
         statuses: OrderStatus::ALL.iter().map(|s| s.as_str()).collect(),
+        payment_statuses: PaymentStatus::ALL.iter().map(|s| s.as_str()).collect(),
+        fulfillment_statuses: FulfillmentStatus::ALL.iter().map(|s| s.as_str()).collect(),
         channels: Channel::ALL.iter().map(|c| c.as_str()).collect(),
         error,
     };

@@ -181,8 +181,9 @@ async fn a_sales_person_works_an_order_from_sign_in_to_cancel_in_a_real_browser(
     fill(&client, "#q", &number).await;
     click(&client, "form[role=search] button[type=submit]").await;
     wait_for_query(&client, "q=").await;
-    client.wait().for_element(Locator::LinkText(&number)).await.expect("found by search").click().await.unwrap();
+    client.wait().for_element(Locator::LinkText(&number)).await.expect("found by search");
     screenshot(&client, "orders-list").await;
+    client.find(Locator::LinkText(&number)).await.unwrap().click().await.unwrap();
     client.wait().for_element(Locator::Id("cancel-order")).await.expect("cancel button");
     fill(&client, "#reason", "客户改单").await;
     click(&client, "#cancel-order").await;
@@ -222,5 +223,16 @@ async fn a_wrong_password_is_refused_in_a_real_browser() {
     assert!(alert.contains("Wrong e-mail or password"), "{alert}");
     assert!(client.current_url().await.unwrap().path().ends_with("/login"));
     screenshot(&client, "login-refused").await;
+
+    // A form posted from this browser without the CSRF token is refused as well.
+    let status = client
+        .execute(
+            "return fetch('/login', {method: 'POST', headers: {'content-type': 'application/x-www-form-urlencoded'}, \
+             body: 'email=wu%40example.com&password=x'}).then(r => r.status)",
+            vec![],
+        )
+        .await
+        .expect("fetch");
+    assert_eq!(status, serde_json::json!(403));
     client.close().await.unwrap();
 }

@@ -168,6 +168,10 @@ async fn orders_are_listed_by_status_search_and_date() {
     let in_range = app.get(&format!("/api/v1/orders?created_from={today}&created_to={today}")).await;
     let before = app.get("/api/v1/orders?created_to=2000-01-01").await;
     let bad = app.get("/api/v1/orders?status=shipped-yesterday").await;
+    let by_sku = app.get("/api/v1/orders?q=tea-1").await;
+    let unpaid = app.get("/api/v1/orders?payment_status=unpaid&fulfillment_status=unfulfilled").await;
+    let paid = app.get("/api/v1/orders?payment_status=paid").await;
+    let bad_fulfillment = app.get("/api/v1/orders?fulfillment_status=lost").await;
 
     let ids = |r: &crate::helpers::Reply| {
         r.body["items"].as_array().unwrap().iter().map(|o| o["id"].clone()).collect::<Vec<_>>()
@@ -179,6 +183,10 @@ async fn orders_are_listed_by_status_search_and_date() {
     assert_eq!(ids(&before).len(), 0);
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(bad.error_fields(), ["status"]);
+    assert_eq!(ids(&by_sku).len(), 2, "search finds orders by a SKU on their lines");
+    assert_eq!(ids(&unpaid).len(), 2);
+    assert_eq!(ids(&paid).len(), 0);
+    assert_eq!(bad_fulfillment.error_fields(), ["fulfillment_status"]);
 }
 
 #[tokio::test]
