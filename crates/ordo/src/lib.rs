@@ -74,40 +74,14 @@ pub async fn create_user(
     name: Option<&str>,
     actor: &str,
 ) -> Result<String, BoxError> {
-    let password = ordo_app::users::one_time_password()?;
-    let hash = tokio::task::spawn_blocking({
-        let password = password.clone();
-        move || ordo_app::users::hash_password(&password)
-    })
-    .await??;
-    let (email, roles, name) = (email.to_string(), roles.to_string(), name.map(str::to_string));
     let ctx = ordo_app::Ctx::new(actor, "cli");
-    db.write(move |tx| {
-        let input = ordo_app::users::NewUser {
-            email: &email,
-            name: name.as_deref(),
-            roles: &roles,
-            locale: None,
-            password_hash: &hash,
-        };
-        ordo_app::users::create_user(tx, &ctx, &input)
-    })
-    .await?;
-    Ok(password)
+    Ok(ordo_app::users::add_user(db, &ctx, email, name, roles).await?.1)
 }
 
 /// Gives a user a new one-time password and returns it.
 pub async fn reset_password(db: &Database, email: &str) -> Result<String, BoxError> {
-    let password = ordo_app::users::one_time_password()?;
-    let hash = tokio::task::spawn_blocking({
-        let password = password.clone();
-        move || ordo_app::users::hash_password(&password)
-    })
-    .await??;
-    let email = email.to_string();
     let ctx = ordo_app::Ctx::new("cli", "cli");
-    db.write(move |tx| ordo_app::users::reset_password(tx, &ctx, &email, &hash)).await?;
-    Ok(password)
+    Ok(ordo_app::users::issue_one_time_password(db, &ctx, email).await?)
 }
 
 /// The e-mail of the admin created on first start.

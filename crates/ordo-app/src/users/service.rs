@@ -38,6 +38,45 @@ fn random_text(bytes: usize, alphabet: &[u8]) -> Result<String, UserError> {
     Ok(raw.iter().map(|b| alphabet[*b as usize % alphabet.len()] as char).collect())
 }
 
+/// Hashes on a blocking thread, so argon2's deliberate slowness never stalls async work.
+pub async fn hash_off_thread(password: &str) -> Result<String, UserError> {
+    let password = password.to_string();
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|e| UserError::Hashing(format!("hashing task failed: {e}")))?
+}
+
+/// Creates a user with a fresh one-time password and returns that password (for the
+/// CLI and the admin page alike).
+pub async fn add_user(
+    db: &crate::Database,
+    ctx: &Ctx,
+    email: &str,
+    name: Option<&str>,
+    roles: &str,
+) -> Result<(User, String), UserError> {
+    let password = one_time_password()?;
+    let hash = hash_off_thread(&password).await?;
+    let (ctx, email, name, roles) = (ctx.clone(), email.to_string(), name.map(str::to_string), roles.to_string());
+    let user = db
+        .write(move |tx| {
+            let input =
+                NewUser { email: &email, name: name.as_deref(), roles: &roles, locale: None, password_hash: &hash };
+            create_user(tx, &ctx, &input)
+        })
+        .await?;
+    Ok((user, password))
+}
+
+/// Gives a user a new one-time password (signing them out everywhere) and returns it.
+pub async fn issue_one_time_password(db: &crate::Database, ctx: &Ctx, email: &str) -> Result<String, UserError> {
+    let password = one_time_password()?;
+    let hash = hash_off_thread(&password).await?;
+    let (ctx, email) = (ctx.clone(), email.to_string());
+    db.write(move |tx| reset_password(tx, &ctx, &email, &hash)).await?;
+    Ok(password)
+}
+
 /// A one-time password that is easy to read out: no 0/O or 1/l.
 pub fn one_time_password() -> Result<String, UserError> {
     random_text(16, b"abcdefghijkmnpqrstuvwxyzACDEFGHJKLMNPQRSTUVWXYZ23456789")

@@ -88,50 +88,16 @@ async fn create_user(State(state): State<AppState>, staff: Staff, body: axum::bo
     };
     let (email, name, roles) = (field(&body, "email"), field(&body, "name"), ticked_roles(&body));
     let name = Some(name).filter(|n| !n.trim().is_empty());
-    match crate::console::admin::new_user(&state, &ctx, &email, name.as_deref(), &roles).await {
-        Ok(password) => render(&SecretPage {
+    match users::add_user(&state.db, &ctx, &email, name.as_deref(), &roles).await {
+        Ok((_, password)) => render(&SecretPage {
             page: Frame::new(&staff, "users"),
             title: staff.i18n.t("users.created").to_string(),
             explanation: staff.i18n.tf("users.one_time_explained", &[("email", &email)]),
             secret: password,
             back: "/users",
         }),
-        Err(message) => users_page(&state, &staff, Some(message)).await,
+        Err(error) => users_page(&state, &staff, Some(error.to_string())).await,
     }
-}
-
-/// Creates a user with a one-time password (hashed off the async threads).
-async fn new_user(
-    state: &AppState,
-    ctx: &ordo_app::Ctx,
-    email: &str,
-    name: Option<&str>,
-    roles: &str,
-) -> Result<String, String> {
-    let password = users::one_time_password().map_err(|e| e.to_string())?;
-    let hash = {
-        let password = password.clone();
-        tokio::task::spawn_blocking(move || users::hash_password(&password))
-            .await
-            .map_err(|e| e.to_string())?
-            .map_err(|e| e.to_string())?
-    };
-    let (ctx, email, name, roles) = (ctx.clone(), email.to_string(), name.map(str::to_string), roles.to_string());
-    state
-        .db
-        .write(move |tx| {
-            let input = users::NewUser {
-                email: &email,
-                name: name.as_deref(),
-                roles: &roles,
-                locale: None,
-                password_hash: &hash,
-            };
-            users::create_user(tx, &ctx, &input)
-        })
-        .await
-        .map(|_| password)
-        .map_err(|e| e.to_string())
 }
 
 async fn set_roles(
@@ -164,20 +130,8 @@ async fn reset_password(State(state): State<AppState>, staff: Staff, Path(id): P
         Ok(user) => user,
         Err(error) => return failed(&staff, error.into()),
     };
-    let password = match users::one_time_password() {
-        Ok(p) => p,
-        Err(error) => return failed(&staff, error.into()),
-    };
-    let hash = {
-        let password = password.clone();
-        match tokio::task::spawn_blocking(move || users::hash_password(&password)).await {
-            Ok(Ok(hash)) => hash,
-            _ => return failed(&staff, crate::error::ApiError::NotFound("password".into())),
-        }
-    };
-    let email = user.email.clone();
-    match state.db.write(move |tx| users::reset_password(tx, &ctx, &email, &hash)).await {
-        Ok(_) => render(&SecretPage {
+    match users::issue_one_time_password(&state.db, &ctx, &user.email).await {
+        Ok(password) => render(&SecretPage {
             page: Frame::new(&staff, "users"),
             title: staff.i18n.t("users.reset_done").to_string(),
             explanation: staff.i18n.tf("users.one_time_explained", &[("email", &user.email)]),

@@ -1,6 +1,7 @@
 //! Products in the console: list with search, create and edit.
 
 use super::session::{Staff, redirect_with_flash};
+use super::some;
 use super::{Frame, failed, not_found, render, show};
 use crate::AppState;
 use crate::error::ApiError;
@@ -10,9 +11,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Form, Router};
+use ordo_app::Page;
 use ordo_app::catalog::{self, NewProduct, Product, ProductPatch};
 use ordo_app::common::AmountInput;
-use ordo_app::{Page, PageRequest};
 use ordo_domain::FieldError;
 use ordo_domain::auth::Permission;
 use serde::Deserialize;
@@ -45,8 +46,7 @@ async fn list(
     headers: HeaderMap,
     Query(query): Query<ListQuery>,
 ) -> Response {
-    let page_request =
-        PageRequest::parse(Some(50), query.cursor.as_deref()).unwrap_or(PageRequest { limit: 50, before_id: None });
+    let page_request = super::list_page(query.cursor.as_deref());
     let q = query.q.clone();
     match state.db.read(move |tx| catalog::list_products(tx, q.as_deref(), page_request)).await {
         Ok(products) => {
@@ -74,10 +74,6 @@ pub struct ProductForm {
     unit: String,
     weight_kg: String,
     active: Option<String>,
-}
-
-fn some(text: &str) -> Option<String> {
-    Some(text.trim().to_string()).filter(|t| !t.is_empty())
 }
 
 #[derive(Template)]

@@ -1,6 +1,7 @@
 //! Customers in the console: list with search, detail with order history, create.
 
 use super::session::{Staff, redirect_with_flash};
+use super::some;
 use super::{Frame, failed, not_found, render, show};
 use crate::AppState;
 use crate::error::ApiError;
@@ -46,8 +47,7 @@ async fn list(
     headers: HeaderMap,
     Query(query): Query<ListQuery>,
 ) -> Response {
-    let page_request =
-        PageRequest::parse(Some(50), query.cursor.as_deref()).unwrap_or(PageRequest { limit: 50, before_id: None });
+    let page_request = super::list_page(query.cursor.as_deref());
     let q = query.q.clone();
     match state.db.read(move |tx| customers::list_customers(tx, q.as_deref(), page_request)).await {
         Ok(customers) => show(
@@ -138,10 +138,6 @@ pub struct CustomerForm {
     payment_terms: String,
     credit_limit: String,
     currency: String,
-}
-
-fn some(text: &str) -> Option<String> {
-    Some(text.trim().to_string()).filter(|t| !t.is_empty())
 }
 
 impl CustomerForm {

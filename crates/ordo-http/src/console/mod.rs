@@ -265,9 +265,9 @@ async fn change_password(
             PasswordPage { forced: staff.user.must_change_password, page: Frame::new(&staff, ""), errors: invalid.0 };
         return (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response();
     }
-    let hash = match tokio::task::spawn_blocking(move || ordo_app::users::hash_password(&form.password)).await {
-        Ok(Ok(hash)) => hash,
-        _ => return failed(&staff, crate::error::ApiError::NotFound("password".into())),
+    let hash = match ordo_app::users::hash_off_thread(&form.password).await {
+        Ok(hash) => hash,
+        Err(error) => return failed(&staff, error.into()),
     };
     let ctx = ordo_app::Ctx::new(format!("user:{}", staff.user.email), "console").from_ip(staff.ip.clone());
     let user_id = staff.user.id;
@@ -302,7 +302,16 @@ async fn set_locale(
     Redirect::to(&safe_next(Some(&back))).into_response()
 }
 
-/// Today's start in the console's time zone, for "today" figures.
 pub fn now() -> Timestamp {
     Timestamp::now()
+}
+
+/// The page of a console list: 50 rows after the cursor (a bad cursor starts over).
+pub fn list_page(cursor: Option<&str>) -> ordo_app::PageRequest {
+    ordo_app::PageRequest::parse(Some(50), cursor).unwrap_or(ordo_app::PageRequest { limit: 50, before_id: None })
+}
+
+/// A form field: trimmed, and None when blank.
+pub fn some(text: &str) -> Option<String> {
+    Some(text.trim().to_string()).filter(|t| !t.is_empty())
 }

@@ -128,8 +128,7 @@ async fn list(
     Query(query): Query<ListQuery>,
 ) -> Response {
     let filter = query.filter();
-    let page_request =
-        PageRequest::parse(Some(50), query.cursor.as_deref()).unwrap_or(PageRequest { limit: 50, before_id: None });
+    let page_request = super::list_page(query.cursor.as_deref());
     let (orders, error) = match state.db.read(move |tx| orders::list_orders(tx, &filter, page_request)).await {
         Ok(orders) => (orders, None),
         Err(error) => (Page { items: Vec::new(), next_cursor: None }, Some(ApiError::from(error).to_string())),
