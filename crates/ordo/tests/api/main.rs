@@ -10,6 +10,7 @@ mod browser;
 mod catalog;
 mod concurrency;
 mod console;
+mod crash;
 mod customers;
 mod idempotency;
 mod openapi;
