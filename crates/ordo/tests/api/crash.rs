@@ -160,7 +160,7 @@ async fn acknowledged_orders_survive_sigkill_and_retries_never_duplicate() {
             .acknowledged
             .insert(key, (body["id"].as_i64().unwrap(), body["number"].as_str().unwrap().to_string()));
     }
-    let ledger = ledger.lock().unwrap();
+    let ledger = std::mem::take(&mut *ledger.lock().unwrap());
     assert!(ledger.acknowledged.len() > ROUNDS * CLIENTS, "enough orders went through: {}", ledger.acknowledged.len());
 
     // Every acknowledged order is there, under the number it was acknowledged with.
