@@ -54,5 +54,56 @@ impl Modify for BearerAuth {
 /// The document as JSON text, built once.
 pub fn openapi_json() -> String {
     static DOC: OnceLock<String> = OnceLock::new();
-    DOC.get_or_init(|| ApiDoc::openapi().to_json().unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))).clone()
+    DOC.get_or_init(|| {
+        let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+        document_errors(&mut doc);
+        serde_json::to_string(&doc).unwrap_or_default()
+    })
+    .clone()
+}
+
+/// Errors are RFC 9457 problems, served as `application/problem+json`, and some can come
+/// from any operation (no token, a role without the permission, a body that is not JSON…).
+/// Written once here rather than on every handler.
+fn document_errors(doc: &mut serde_json::Value) {
+    let problem = |description: &str| {
+        serde_json::json!({
+            "description": description,
+            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        })
+    };
+    let Some(paths) = doc.get_mut("paths").and_then(|p| p.as_object_mut()) else { return };
+    for (path, item) in paths.iter_mut() {
+        let Some(methods) = item.as_object_mut() else { continue };
+        for operation in methods.values_mut() {
+            let has_body = operation.get("requestBody").is_some();
+            let has_params = operation.get("parameters").is_some_and(|p| p.as_array().is_some_and(|a| !a.is_empty()));
+            let Some(responses) = operation.get_mut("responses").and_then(|r| r.as_object_mut()) else { continue };
+            for (status, response) in responses.iter_mut() {
+                let is_error = status.parse::<u16>().is_ok_and(|s| s >= 400);
+                if let (true, Some(content)) = (is_error, response.get_mut("content").and_then(|c| c.as_object_mut()))
+                    && let Some(schema) = content.remove("application/json")
+                {
+                    content.insert("application/problem+json".into(), schema);
+                }
+            }
+            let mut add = |status: &str, description: &str| {
+                responses.entry(status.to_string()).or_insert_with(|| problem(description));
+            };
+            add("401", "A valid bearer token is required");
+            add("403", "The token's role may not do this");
+            if has_body {
+                add("400", "The body is not valid JSON");
+                add("413", "The body is larger than 1 MiB");
+                add("415", "The body is not application/json");
+                add("422", "Invalid fields: `errors` lists each one");
+            }
+            if has_params {
+                add("422", "An invalid query parameter: `errors` names it");
+            }
+            if path.contains('{') {
+                add("404", "No such resource");
+            }
+        }
+    }
 }
