@@ -24,18 +24,10 @@ pub fn router() -> Router<AppState> {
         .route("/orders/{id}/events", get(order_events))
 }
 
+/// The list's filters and paging, documented for the query string. (Kept flat: serde's
+/// `flatten` would hand numbers over as text and refuse `customer_id=5`.)
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct OrderListQuery {
-    #[serde(flatten)]
-    #[param(inline)]
-    filter: OrderFilterParams,
-    limit: Option<i64>,
-    cursor: Option<String>,
-}
-
-/// Same fields as `OrderFilter`, documented for the query string.
-#[derive(Debug, Deserialize, utoipa::IntoParams, utoipa::ToSchema)]
-pub struct OrderFilterParams {
     /// confirmed, cancelled.
     status: Option<String>,
     /// unpaid, partially_paid, paid, refunded.
@@ -52,6 +44,8 @@ pub struct OrderFilterParams {
     created_to: Option<String>,
     /// newest (default), oldest, total_desc, total_asc.
     sort: Option<String>,
+    limit: Option<i64>,
+    cursor: Option<String>,
 }
 
 #[utoipa::path(post, path = "/api/v1/orders", tag = "orders", request_body = NewOrder,
@@ -89,17 +83,16 @@ pub async fn list_orders(
 ) -> Result<Json<Page<Order>>, ApiError> {
     caller.require(Permission::Read, "read")?;
     let page = page_of(query.limit, query.cursor.as_deref())?;
-    let f = query.filter;
     let filter = OrderFilter {
-        status: f.status,
-        payment_status: f.payment_status,
-        fulfillment_status: f.fulfillment_status,
-        customer_id: f.customer_id,
-        channel: f.channel,
-        q: f.q,
-        created_from: f.created_from,
-        created_to: f.created_to,
-        sort: f.sort,
+        status: query.status,
+        payment_status: query.payment_status,
+        fulfillment_status: query.fulfillment_status,
+        customer_id: query.customer_id,
+        channel: query.channel,
+        q: query.q,
+        created_from: query.created_from,
+        created_to: query.created_to,
+        sort: query.sort,
     };
     Ok(Json(state.db.read(move |tx| orders::list_orders(tx, &filter, page)).await?))
 }

@@ -18,6 +18,26 @@ use std::time::{Duration, Instant};
 pub enum BenchCommand {
     /// Place 3-line orders (stock reservation, events) as fast as N clients can.
     Placement(PlacementArgs),
+    /// Order list and detail reads over HTTP on a large synthetic history.
+    Reads(ReadsArgs),
+}
+
+#[derive(clap::Args, Clone)]
+pub struct ReadsArgs {
+    /// sqlite or postgres.
+    #[arg(long, default_value = "sqlite")]
+    engine: String,
+    #[arg(long = "bench-database-url", default_value = "postgres://postgres@127.0.0.1:5432/test")]
+    bench_database_url: String,
+    /// Orders in the synthetic history (two lines each).
+    #[arg(long, default_value_t = 1_000_000)]
+    orders: i64,
+    /// Requests per read scenario.
+    #[arg(long, default_value_t = 200)]
+    requests: usize,
+    /// Write the results as a JSON array to this file.
+    #[arg(long)]
+    json: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Clone)]
@@ -62,7 +82,10 @@ pub struct RunResult {
 }
 
 pub async fn run(command: BenchCommand) -> Result<(), BoxError> {
-    let BenchCommand::Placement(args) = command;
+    let args = match command {
+        BenchCommand::Placement(args) => args,
+        BenchCommand::Reads(args) => return reads(args).await,
+    };
     let mut results = Vec::new();
     for &clients in &args.clients {
         let server = match &args.target {
@@ -70,7 +93,7 @@ pub async fn run(command: BenchCommand) -> Result<(), BoxError> {
                 base: target.trim_end_matches('/').to_string(),
                 token: args.token.clone().ok_or("--target needs --token")?,
             },
-            None => Server::start(&args).await?,
+            None => Server::start(&args.engine, &args.bench_database_url).await?,
         };
         let result = placement(&server, &args.engine, clients, Duration::from_secs(args.duration)).await;
         server.stop();
@@ -107,26 +130,12 @@ enum Cleanup {
 }
 
 impl Server {
-    async fn start(args: &PlacementArgs) -> Result<Server, BoxError> {
-        let tag = format!("{}_{}", std::process::id(), Instant::now().elapsed().as_nanos() ^ u128::from(rand_u32()));
-        let (database_url, data_dir, cleanup) = match args.engine.as_str() {
-            "sqlite" => {
-                let dir = std::env::temp_dir().join(format!("ordo-bench-{tag}"));
-                (None, dir.clone(), Cleanup::Dir(dir))
-            }
-            "postgres" => {
-                let schema = format!("bench_{tag}");
-                let url = args.bench_database_url.clone();
-                run_sql(&url, &format!("CREATE SCHEMA {schema}"))?;
-                let sep = if url.contains('?') { '&' } else { '?' };
-                (
-                    Some(format!("{url}{sep}options=-csearch_path%3D{schema}")),
-                    std::env::temp_dir(),
-                    Cleanup::Schema { url, schema },
-                )
-            }
-            other => return Err(format!("unknown engine {other:?}: use sqlite or postgres").into()),
-        };
+    async fn start(engine: &str, bench_database_url: &str) -> Result<Server, BoxError> {
+        let (database_url, data_dir, cleanup) = prepare_database(engine, bench_database_url)?;
+        Server::start_on(database_url, data_dir, cleanup).await
+    }
+
+    async fn start_on(database_url: Option<String>, data_dir: PathBuf, cleanup: Cleanup) -> Result<Server, BoxError> {
         let token = {
             let db = open_database(database_url.as_deref(), &data_dir).await?;
             create_token(&db, "admin", "bench").await?
@@ -181,6 +190,29 @@ impl Server {
             }
         }
     }
+}
+
+/// A fresh database for a benchmark: a temporary SQLite folder, or a new schema.
+fn prepare_database(engine: &str, bench_database_url: &str) -> Result<(Option<String>, PathBuf, Cleanup), BoxError> {
+    let tag = format!("{}_{}", std::process::id(), Instant::now().elapsed().as_nanos() ^ u128::from(rand_u32()));
+    Ok(match engine {
+        "sqlite" => {
+            let dir = std::env::temp_dir().join(format!("ordo-bench-{tag}"));
+            (None, dir.clone(), Cleanup::Dir(dir))
+        }
+        "postgres" => {
+            let schema = format!("bench_{tag}");
+            let url = bench_database_url.to_string();
+            run_sql(&url, &format!("CREATE SCHEMA {schema}"))?;
+            let sep = if url.contains('?') { '&' } else { '?' };
+            (
+                Some(format!("{url}{sep}options=-csearch_path%3D{schema}")),
+                std::env::temp_dir(),
+                Cleanup::Schema { url, schema },
+            )
+        }
+        other => return Err(format!("unknown engine {other:?}: use sqlite or postgres").into()),
+    })
 }
 
 fn rand_u32() -> u32 {
@@ -343,4 +375,175 @@ async fn placement(server: &Server, engine: &str, clients: usize, duration: Dura
         cpu_us_per_op: cpu.filter(|_| orders > 0).map(|c| c * 1e6 / orders as f64),
         peak_rss_mb: server.pid().and_then(peak_rss_mb),
     })
+}
+
+/// Orders per generated batch (one statement, one transaction).
+const BATCH: i64 = 500;
+
+/// Writes a synthetic history straight into the tables (the same rows placement writes,
+/// without stock or events: this measures reads). Orders spread over the last year.
+async fn generate_history(db: &ordo_app::Database, orders: i64) -> Result<(), BoxError> {
+    use ordo_app::common::AmountInput;
+    let ctx = ordo_app::Ctx::new("bench", "cli");
+    db.write(move |tx| {
+        let warehouse = ordo_app::inventory::NewWarehouse {
+            code: Some("BW".into()),
+            name: Some("Bench".into()),
+            ..Default::default()
+        };
+        ordo_app::inventory::create_warehouse(tx, &ctx, &warehouse)
+            .map_err(|e| ordo_app::DbError::Other(e.to_string()))?;
+        for i in 0..50 {
+            let product = ordo_app::catalog::NewProduct {
+                sku: Some(format!("R-{i:03}")),
+                name: Some(format!("Read bench {i}")),
+                price: Some(AmountInput("9.90".into())),
+                currency: Some("CNY".into()),
+                ..Default::default()
+            };
+            ordo_app::catalog::create_product(tx, &ctx, &product)
+                .map_err(|e| ordo_app::DbError::Other(e.to_string()))?;
+        }
+        for i in 0..1000 {
+            let customer = ordo_app::customers::NewCustomer {
+                code: Some(format!("RC{i:04}")),
+                name: Some(format!("Reader {i}")),
+                ..Default::default()
+            };
+            ordo_app::customers::create_customer(tx, &ctx, &customer)
+                .map_err(|e| ordo_app::DbError::Other(e.to_string()))?;
+        }
+        Ok::<_, ordo_app::DbError>(())
+    })
+    .await?;
+    let now = ordo_domain::Timestamp::now().micros();
+    let span = 365 * 86_400_000_000_i64;
+    let channels = ["web", "web", "phone", "email", "store", "marketplace", "api", "import"];
+    let order_sql = {
+        let row = "(?, ?, ?, ?, NULL, 'CNY', ?, 'unpaid', 'unfulfilled', ?, ?, ?, 'prepaid', NULL, NULL, NULL, NULL, 'bench', 1, ?, ?)";
+        format!(
+            "INSERT INTO orders (id, number, customer_id, channel, external_ref, currency, status, payment_status, fulfillment_status, \
+             subtotal_e4, tax_total_e4, total_e4, payment_terms, shipping_address, billing_address, notes, requested_delivery_date, \
+             created_by, version, created_at, updated_at) VALUES {}",
+            vec![row; BATCH as usize].join(", ")
+        )
+    };
+    let line_sql = {
+        let row = "(?, ?, ?, ?, 'Read bench', 1, 99000, 0, 0, 99000, 0, 1)";
+        format!(
+            "INSERT INTO order_lines (order_id, line_no, product_id, sku, name, quantity, unit_price_e4, discount_percent_e4, \
+             tax_rate_e4, line_total_e4, tax_e4, warehouse_id) VALUES {}",
+            vec![row; 2 * BATCH as usize].join(", ")
+        )
+    };
+    let (order_sql, line_sql) = (std::sync::Arc::new(order_sql), std::sync::Arc::new(line_sql));
+    let mut first = 1;
+    while first <= orders {
+        let (order_sql, line_sql) = (order_sql.clone(), line_sql.clone());
+        let batch_first = first;
+        db.write(move |tx| {
+            let mut order_params = Vec::with_capacity(BATCH as usize * 10);
+            let mut line_params = Vec::with_capacity(BATCH as usize * 8);
+            for id in batch_first..batch_first + BATCH {
+                let at = now - span + span * id / orders.max(1);
+                let total = 99_000 * 2 + (id % 7) * 10_000;
+                order_params.extend([
+                    ordo_app::db::Value::Int(id),
+                    format!("SO-B-{id:07}").into(),
+                    (1 + id % 1000).into(),
+                    channels[(id % 8) as usize].into(),
+                    if id % 9 == 0 { "cancelled" } else { "confirmed" }.into(),
+                    total.into(),
+                    0_i64.into(),
+                    total.into(),
+                    at.into(),
+                    at.into(),
+                ]);
+                for line in 0..2_i64 {
+                    let product = (id * 2 + line) % 50;
+                    line_params.extend([
+                        ordo_app::db::Value::Int(id),
+                        (line + 1).into(),
+                        (product + 1).into(),
+                        format!("R-{product:03}").into(),
+                    ]);
+                }
+            }
+            tx.execute(&order_sql, &order_params)?;
+            tx.execute(&line_sql, &line_params)?;
+            Ok::<_, ordo_app::DbError>(())
+        })
+        .await?;
+        first += BATCH;
+    }
+    Ok(())
+}
+
+async fn reads(args: ReadsArgs) -> Result<(), BoxError> {
+    let (database_url, data_dir, cleanup) = prepare_database(&args.engine, &args.bench_database_url)?;
+    let orders = (args.orders / BATCH).max(1) * BATCH;
+    let started = Instant::now();
+    {
+        let db = open_database(database_url.as_deref(), &data_dir).await?;
+        generate_history(&db, orders).await?;
+    }
+    eprintln!("generated {orders} orders ({} lines) in {:.1} s", orders * 2, started.elapsed().as_secs_f64());
+    let server = Server::start_on(database_url, data_dir, cleanup).await?;
+    // Stop the server whatever happens, so a failed request does not leave it running.
+    let results = measure_reads(&server, &args, orders).await;
+    server.stop();
+    let results = results?;
+    println!("{}", serde_json::to_string_pretty(&results)?);
+    if let Some(path) = &args.json {
+        std::fs::write(path, serde_json::to_string_pretty(&results)?)?;
+    }
+    Ok(())
+}
+
+/// The request path of the i-th read of a scenario.
+type PathOf = Box<dyn Fn(usize) -> String>;
+
+async fn measure_reads(server: &Server, args: &ReadsArgs, orders: i64) -> Result<Vec<serde_json::Value>, BoxError> {
+    let client = reqwest::Client::new();
+    let month_ago = ordo_domain::Timestamp::now().minus_days(30).to_rfc3339()[..10].to_string();
+    let scenarios: Vec<(&str, PathOf)> = vec![
+        ("list: first page", Box::new(|_| "/api/v1/orders?limit=50".to_string())),
+        ("list: by status", Box::new(|_| "/api/v1/orders?status=cancelled&limit=50".to_string())),
+        ("list: by customer", Box::new(|i| format!("/api/v1/orders?customer_id={}&limit=50", 1 + (i * 7919) % 1000))),
+        (
+            "list: channel + last 30 days",
+            Box::new(move |_| format!("/api/v1/orders?channel=web&created_from={month_ago}&limit=50")),
+        ),
+        ("detail", Box::new(move |i| format!("/api/v1/orders/{}", 1 + (i as i64 * 104_729) % orders))),
+    ];
+    let mut results = Vec::new();
+    for (name, path) in &scenarios {
+        let mut latencies = Vec::with_capacity(args.requests);
+        for i in 0..args.requests {
+            let sent = Instant::now();
+            let response =
+                client.get(format!("{}{}", server.base(), path(i))).bearer_auth(server.token()).send().await?;
+            if !response.status().is_success() {
+                return Err(format!("{name}: {}", response.status()).into());
+            }
+            let _ = response.bytes().await?;
+            latencies.push(sent.elapsed());
+        }
+        latencies.sort_unstable();
+        let at = |p: f64| {
+            latencies[((latencies.len() as f64 * p).ceil() as usize).clamp(1, latencies.len()) - 1].as_secs_f64()
+                * 1000.0
+        };
+        eprintln!(
+            "reads  {:<8} {name:<30} p50 {:>7.2} ms  p95 {:>7.2} ms  p99 {:>7.2} ms",
+            args.engine,
+            at(0.5),
+            at(0.95),
+            at(0.99)
+        );
+        results
+            .push(json!({"scenario": format!("reads: {name}"), "engine": args.engine, "orders": orders, "clients": 1,
+            "p50_ms": at(0.5), "p95_ms": at(0.95), "p99_ms": at(0.99)}));
+    }
+    Ok(results)
 }

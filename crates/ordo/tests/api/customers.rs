@@ -38,11 +38,14 @@ async fn customers_are_found_by_name_and_their_orders_listed() {
     let found = app.get("/api/v1/customers?q=tea-h").await;
     let orders = app.get(&format!("/api/v1/customers/{tea_house}/orders")).await;
     let missing = app.get("/api/v1/customers/999999/orders").await;
+    let filtered = app.get(&format!("/api/v1/orders?customer_id={tea_house}")).await;
 
     assert_eq!(found.body["items"].as_array().unwrap().len(), 1);
     assert_eq!(found.body["items"][0]["code"], "TEA-HOUSE");
     assert_eq!(orders.body["items"].as_array().unwrap().len(), 1);
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert_eq!(filtered.status, StatusCode::OK, "customer_id filters the order list: {}", filtered.body);
+    assert_eq!(filtered.body["items"].as_array().unwrap().len(), 1);
 }
 
 #[tokio::test]
