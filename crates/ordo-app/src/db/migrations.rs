@@ -228,6 +228,20 @@ pub const MIGRATIONS: &[Migration] = &[
                 PRIMARY KEY (user_id, code_hash)
             )",
         ],
+    },    Migration {
+        version: 4,
+        name: "order list indexes",
+        // Lists show the newest orders first: with (filter, created_at) the newest matching
+        // orders are read in index order and the scan stops after one page.
+        statements: &[
+            "DROP INDEX orders_status",
+            "DROP INDEX orders_customer",
+            "CREATE INDEX orders_status ON orders (status, created_at)",
+            "CREATE INDEX orders_customer ON orders (customer_id, created_at)",
+            "CREATE INDEX orders_channel ON orders (channel, created_at)",
+            "CREATE INDEX orders_payment_status ON orders (payment_status, created_at)",
+            "CREATE INDEX orders_fulfillment_status ON orders (fulfillment_status, created_at)",
+        ],
     },
 ];
 

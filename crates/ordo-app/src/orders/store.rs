@@ -219,8 +219,8 @@ pub struct ListFilter {
     pub sort: OrderSort,
 }
 
-/// The order of a list. Pages continue after the last order shown (its id is the cursor;
-/// for sorting by total its total is looked up, so equal totals page correctly too).
+/// The order of a list. Pages continue after the last order shown: its id is the cursor and
+/// its sort key is looked up, so equal dates or totals page without skips or repeats.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub enum OrderSort {
     #[default]
@@ -241,25 +241,20 @@ impl OrderSort {
         }
     }
 
+    /// Rows after the cursor order, as a row-value comparison the index can seek to.
     fn after(self) -> &'static str {
         match self {
-            OrderSort::NewestFirst => "o.id < ?",
-            OrderSort::OldestFirst => "o.id > ?",
-            OrderSort::TotalHighFirst => {
-                "(o.total_e4 < (SELECT total_e4 FROM orders WHERE id = ?) \
-                 OR (o.total_e4 = (SELECT total_e4 FROM orders WHERE id = ?) AND o.id < ?))"
-            }
-            OrderSort::TotalLowFirst => {
-                "(o.total_e4 > (SELECT total_e4 FROM orders WHERE id = ?) \
-                 OR (o.total_e4 = (SELECT total_e4 FROM orders WHERE id = ?) AND o.id > ?))"
-            }
+            OrderSort::NewestFirst => "(o.created_at, o.id) < ((SELECT created_at FROM orders WHERE id = ?), ?)",
+            OrderSort::OldestFirst => "(o.created_at, o.id) > ((SELECT created_at FROM orders WHERE id = ?), ?)",
+            OrderSort::TotalHighFirst => "(o.total_e4, o.id) < ((SELECT total_e4 FROM orders WHERE id = ?), ?)",
+            OrderSort::TotalLowFirst => "(o.total_e4, o.id) > ((SELECT total_e4 FROM orders WHERE id = ?), ?)",
         }
     }
 
     fn order_by(self) -> &'static str {
         match self {
-            OrderSort::NewestFirst => "o.id DESC",
-            OrderSort::OldestFirst => "o.id ASC",
+            OrderSort::NewestFirst => "o.created_at DESC, o.id DESC",
+            OrderSort::OldestFirst => "o.created_at ASC, o.id ASC",
             OrderSort::TotalHighFirst => "o.total_e4 DESC, o.id DESC",
             OrderSort::TotalLowFirst => "o.total_e4 ASC, o.id ASC",
         }
@@ -273,8 +268,7 @@ pub fn list_headers(
     limit: i64,
 ) -> Result<Vec<Order>, DbError> {
     let mut filter = Filter::new();
-    let cursor_params = if matches!(f.sort, OrderSort::TotalHighFirst | OrderSort::TotalLowFirst) { 3 } else { 1 };
-    filter.when(f.sort.after(), before_id.map(|id| vec![id; cursor_params]));
+    filter.when(f.sort.after(), before_id.map(|id| vec![id; 2]));
     filter.when("o.status = ?", f.status.map(|s| vec![s.as_str()]));
     filter.when("o.payment_status = ?", f.payment_status.map(|s| vec![s.as_str()]));
     filter.when("o.fulfillment_status = ?", f.fulfillment_status.map(|s| vec![s.as_str()]));
