@@ -81,10 +81,18 @@ pub struct RunResult {
     pub peak_rss_mb: Option<f64>,
 }
 
-pub async fn run(command: BenchCommand) -> Result<(), BoxError> {
+/// `database_url` is the global `--database-url` (or `ORDO_DATABASE_URL`): with
+/// `--engine postgres` the benchmark makes its own schema in that database.
+pub async fn run(command: BenchCommand, database_url: Option<String>) -> Result<(), BoxError> {
     let args = match command {
-        BenchCommand::Placement(args) => args,
-        BenchCommand::Reads(args) => return reads(args).await,
+        BenchCommand::Placement(mut args) => {
+            args.bench_database_url = database_url.unwrap_or(args.bench_database_url);
+            args
+        }
+        BenchCommand::Reads(mut args) => {
+            args.bench_database_url = database_url.unwrap_or(args.bench_database_url);
+            return reads(args).await;
+        }
     };
     let mut results = Vec::new();
     for &clients in &args.clients {

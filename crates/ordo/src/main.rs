@@ -178,6 +178,6 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
             println!("{password}");
             Ok(())
         }
-        Command::Bench { command } => ordo::bench::run(command).await,
+        Command::Bench { command } => ordo::bench::run(command, cli.db.database_url.clone()).await,
     }
 }

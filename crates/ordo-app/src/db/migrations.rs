@@ -228,7 +228,8 @@ pub const MIGRATIONS: &[Migration] = &[
                 PRIMARY KEY (user_id, code_hash)
             )",
         ],
-    },    Migration {
+    },
+    Migration {
         version: 4,
         name: "order list indexes",
         // Lists show the newest orders first: with (filter, created_at) the newest matching
