@@ -1,7 +1,7 @@
 //! The second sign-in step and the signed-in user's own security page: two-factor
 //! sign-in with an authenticator app (QR code), recovery codes.
 
-use super::session::{SESSION_COOKIE, Staff, Visitor, cookie, redirect_with_flash, set_cookie};
+use super::session::{SESSION_COOKIE, Staff, Visitor, cookie, redirect_with_flash};
 use super::{Frame, failed, render, safe_next};
 use crate::AppState;
 use crate::extract::ClientIp;
@@ -63,12 +63,7 @@ async fn second_factor(
     let ctx = ordo_app::Ctx::new("sign-in", "console").from_ip(ip);
     let code = form.code.clone();
     match state.db.write(move |tx| users::finish_second_factor(tx, &ctx, &token, &code)).await {
-        Ok(SignIn::Accepted { token, user }) => {
-            let to = if user.must_change_password { "/password".to_string() } else { safe_next(form.next.as_deref()) };
-            let mut response = Redirect::to(&to).into_response();
-            set_cookie(&mut response, &headers, SESSION_COOKIE, &token, Some(users::SESSION_SECONDS));
-            response
-        }
+        Ok(SignIn::Accepted { token, user }) => super::open_session(&token, &user, form.next.as_deref(), &headers),
         Ok(SignIn::Refused(UserError::WrongCode)) => {
             let page = SecondFactorPage {
                 error: Some(visitor.i18n.t("account.wrong_code").to_string()),

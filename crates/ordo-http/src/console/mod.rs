@@ -193,10 +193,7 @@ async fn login(
     let outcome = state.db.write(move |tx| ordo_app::users::finish_sign_in(tx, &ctx, &who, user_id, password_ok)).await;
     match outcome {
         Ok(ordo_app::users::SignIn::Accepted { token, user }) => {
-            let to = if user.must_change_password { "/password".to_string() } else { safe_next(form.next.as_deref()) };
-            let mut response = Redirect::to(&to).into_response();
-            set_cookie(&mut response, &headers, SESSION_COOKIE, &token, Some(ordo_app::users::SESSION_SECONDS));
-            response
+            open_session(&token, &user, form.next.as_deref(), &headers)
         }
         Ok(ordo_app::users::SignIn::SecondFactor { token }) => {
             let next: String = form_urlencoded::byte_serialize(safe_next(form.next.as_deref()).as_bytes()).collect();
@@ -222,6 +219,20 @@ async fn login(
         }
         Err(error) => crate::error::ApiError::from(error).into_response(),
     }
+}
+
+/// After a successful sign-in: the session cookie, then the page asked for (or the
+/// password change a one-time password requires).
+pub(crate) fn open_session(
+    token: &str,
+    user: &ordo_app::users::User,
+    next: Option<&str>,
+    headers: &HeaderMap,
+) -> Response {
+    let to = if user.must_change_password { "/password".to_string() } else { safe_next(next) };
+    let mut response = Redirect::to(&to).into_response();
+    set_cookie(&mut response, headers, SESSION_COOKIE, token, Some(ordo_app::users::SESSION_SECONDS));
+    response
 }
 
 async fn logout(State(state): State<AppState>, staff: Staff, headers: HeaderMap) -> Response {
