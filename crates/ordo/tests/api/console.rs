@@ -77,35 +77,19 @@ async fn an_order_is_placed_found_and_cancelled_from_the_console() {
     );
     let (_, customers) = console.get("/orders/new/customers?customer=c-10").await;
     assert!(customers.contains("C-100 — Customer C-100"), "{customers}");
-    let (preview_status, preview) = console
-        .post(
-            "/orders/new/preview",
-            &[
-                ("customer", "C-100 — Customer C-100"),
-                ("sku", "TEA-1"),
-                ("quantity", "2"),
-                ("unit_price", ""),
-                ("sku", "CUP-1"),
-                ("quantity", "1"),
-                ("unit_price", ""),
-            ],
-        )
-        .await;
-    let (placed, location) = console
-        .post(
-            "/orders/new",
-            &[
-                ("customer", "C-100 — Customer C-100"),
-                ("channel", "phone"),
-                ("sku", "TEA-1"),
-                ("quantity", "2"),
-                ("unit_price", ""),
-                ("sku", "CUP-1"),
-                ("quantity", "1"),
-                ("unit_price", ""),
-            ],
-        )
-        .await;
+    // The same form is previewed, then placed.
+    let form = [
+        ("customer", "C-100 — Customer C-100"),
+        ("channel", "phone"),
+        ("sku", "TEA-1"),
+        ("quantity", "2"),
+        ("unit_price", ""),
+        ("sku", "CUP-1"),
+        ("quantity", "1"),
+        ("unit_price", ""),
+    ];
+    let (preview_status, preview) = console.post("/orders/new/preview", &form).await;
+    let (placed, location) = console.post("/orders/new", &form).await;
     let (_, detail) = console.get(&location).await;
     let number =
         detail.split("Order SO-").nth(1).map(|rest| format!("SO-{}", &rest[..11])).expect("the number on the page");
