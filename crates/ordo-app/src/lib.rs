@@ -1,6 +1,7 @@
 //! Ordo's use cases and storage. Every business area has its model (inputs and views),
 //! service (one function per command, run inside one transaction) and store (SQL).
 
+pub mod approvals;
 pub mod audit;
 pub mod auth;
 pub mod catalog;
@@ -11,6 +12,8 @@ pub mod idempotency;
 pub mod inventory;
 pub mod orders;
 pub mod reports;
+pub mod rules;
+pub mod settings;
 pub mod users;
 
 pub use common::{Ctx, Page, PageRequest};

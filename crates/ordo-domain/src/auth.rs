@@ -27,6 +27,11 @@ crate::text_enum!(
         StockAdjust = "stock.adjust",
         UsersManage = "users.manage",
         AuditRead = "audit.read",
+        OrdersEdit = "orders.edit",
+        OrdersApprove = "orders.approve",
+        OrdersRelease = "orders.release",
+        RulesManage = "rules.manage",
+        SettingsManage = "settings.manage",
     }
 );
 
@@ -34,11 +39,11 @@ crate::text_enum!(
 const GRANTS: &[(Role, &[Permission])] = {
     use Permission::*;
     &[
-        (Role::Sales, &[OrdersCreate, OrdersCancel, CustomersManage]),
-        (Role::Approver, &[PricesOverride]),
-        (Role::Finance, &[]),
+        (Role::Sales, &[OrdersCreate, OrdersCancel, OrdersEdit, CustomersManage]),
+        (Role::Approver, &[PricesOverride, OrdersApprove, OrdersRelease, OrdersEdit]),
+        (Role::Finance, &[OrdersApprove, OrdersRelease]),
         (Role::Warehouse, &[StockAdjust, WarehousesManage]),
-        (Role::Service, &[OrdersCancel, CustomersManage]),
+        (Role::Service, &[OrdersCancel, OrdersEdit, CustomersManage]),
         (Role::Viewer, &[]),
     ]
 };

@@ -37,10 +37,12 @@ macro_rules! text_enum {
 
 pub mod auth;
 pub mod catalog;
+pub mod checks;
 pub mod customers;
 pub mod inventory;
 pub mod money;
 pub mod orders;
+pub mod rules;
 pub mod time;
 pub mod validation;
 

@@ -10,7 +10,13 @@ crate::text_enum!(
 
 crate::text_enum!(
     /// Where the order stands as a whole.
-    OrderStatus { Confirmed = "confirmed", Cancelled = "cancelled" }
+    OrderStatus {
+        Draft = "draft",
+        PendingApproval = "pending_approval",
+        OnHold = "on_hold",
+        Confirmed = "confirmed",
+        Cancelled = "cancelled",
+    }
 );
 
 crate::text_enum!(
@@ -23,17 +29,64 @@ crate::text_enum!(
 
 crate::text_enum!(
     /// What a person or a system can do to an order.
-    OrderAction { Cancel = "cancel" }
+    OrderAction {
+        Submit = "submit",
+        Approve = "approve",
+        Reject = "reject",
+        Hold = "hold",
+        Release = "release",
+        Edit = "edit",
+        Split = "split",
+        Merge = "merge",
+        Cancel = "cancel",
+    }
 );
 
-/// The order state machine: the one table every write path consults. A placed order is
-/// confirmed as soon as its stock is reserved; later areas (approvals, fulfillment,
-/// returns) add rows here, never a second copy elsewhere.
-const TRANSITIONS: &[(OrderStatus, OrderAction, OrderStatus)] =
-    &[(OrderStatus::Confirmed, OrderAction::Cancel, OrderStatus::Cancelled)];
+/// The order state machine: the one table every write path consults (and the README's
+/// diagram shows). Where an action has several targets, the order's rules and checks pick
+/// one: submitting goes on hold if a check fails, waits for approval if a rule asks for
+/// it, and is confirmed otherwise.
+const TRANSITIONS: &[(OrderStatus, OrderAction, OrderStatus)] = {
+    use OrderAction::*;
+    use OrderStatus::*;
+    &[
+        (Draft, Submit, OnHold),
+        (Draft, Submit, PendingApproval),
+        (Draft, Submit, Confirmed),
+        (Draft, Edit, Draft),
+        (Draft, Cancel, Cancelled),
+        (PendingApproval, Approve, PendingApproval),
+        (PendingApproval, Approve, Confirmed),
+        (PendingApproval, Reject, Draft),
+        (PendingApproval, Reject, Cancelled),
+        (PendingApproval, Hold, OnHold),
+        (PendingApproval, Edit, OnHold),
+        (PendingApproval, Edit, PendingApproval),
+        (PendingApproval, Edit, Confirmed),
+        (PendingApproval, Cancel, Cancelled),
+        (OnHold, Release, PendingApproval),
+        (OnHold, Release, Confirmed),
+        (OnHold, Hold, OnHold),
+        (OnHold, Edit, OnHold),
+        (OnHold, Edit, PendingApproval),
+        (OnHold, Edit, Confirmed),
+        (OnHold, Cancel, Cancelled),
+        (Confirmed, Hold, OnHold),
+        (Confirmed, Edit, OnHold),
+        (Confirmed, Edit, PendingApproval),
+        (Confirmed, Edit, Confirmed),
+        (Confirmed, Split, Confirmed),
+        (Confirmed, Merge, OnHold),
+        (Confirmed, Merge, PendingApproval),
+        (Confirmed, Merge, Confirmed),
+        (Confirmed, Cancel, Cancelled),
+    ]
+};
 
-/// The status a newly placed order takes once all its lines are reserved.
-pub const PLACED_STATUS: OrderStatus = OrderStatus::Confirmed;
+/// Every (from, action, to) edge, for documentation and the console's diagram.
+pub fn transitions() -> &'static [(OrderStatus, OrderAction, OrderStatus)] {
+    TRANSITIONS
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("cannot {action} an order that is {from}; allowed actions: {}", allowed_list(.allowed))]
@@ -49,21 +102,79 @@ fn allowed_list(allowed: &[OrderAction]) -> String {
 
 impl OrderStatus {
     pub fn allowed_actions(self) -> Vec<OrderAction> {
-        TRANSITIONS.iter().filter(|(from, _, _)| *from == self).map(|(_, action, _)| *action).collect()
+        let mut actions: Vec<OrderAction> = Vec::new();
+        for (from, action, _) in TRANSITIONS {
+            if *from == self && !actions.contains(action) {
+                actions.push(*action);
+            }
+        }
+        actions
     }
 
+    /// Checks that `action` is allowed now; the target is chosen with [`OrderStatus::to`].
+    pub fn check(self, action: OrderAction) -> Result<(), IllegalTransition> {
+        if TRANSITIONS.iter().any(|(from, a, _)| *from == self && *a == action) {
+            Ok(())
+        } else {
+            Err(IllegalTransition { from: self, action, allowed: self.allowed_actions() })
+        }
+    }
+
+    /// The one target of an action with a single outcome (cancel, hold, split).
     pub fn apply(self, action: OrderAction) -> Result<OrderStatus, IllegalTransition> {
-        TRANSITIONS
-            .iter()
-            .find(|(from, a, _)| *from == self && *a == action)
-            .map(|(_, _, to)| *to)
-            .ok_or_else(|| IllegalTransition { from: self, action, allowed: self.allowed_actions() })
+        self.check(action)?;
+        let targets: Vec<OrderStatus> =
+            TRANSITIONS.iter().filter(|(f, a, _)| *f == self && *a == action).map(|(_, _, to)| *to).collect();
+        Ok(targets[0])
+    }
+
+    /// Moves by `action` to `target`, which must be one of the table's edges.
+    pub fn to(self, action: OrderAction, target: OrderStatus) -> Result<OrderStatus, IllegalTransition> {
+        self.check(action)?;
+        if TRANSITIONS.iter().any(|edge| *edge == (self, action, target)) {
+            Ok(target)
+        } else {
+            Err(IllegalTransition { from: self, action, allowed: self.allowed_actions() })
+        }
     }
 
     /// Whether the order still holds a stock reservation.
     pub fn holds_reservation(self) -> bool {
-        matches!(self, OrderStatus::Confirmed)
+        !matches!(self, OrderStatus::Cancelled)
     }
+
+    /// Where a submitted (or edited, released, merged) order goes: held if anything holds
+    /// it, waiting if anyone must approve it, confirmed otherwise.
+    pub fn after_review(held: bool, needs_approval: bool) -> OrderStatus {
+        if held {
+            OrderStatus::OnHold
+        } else if needs_approval {
+            OrderStatus::PendingApproval
+        } else {
+            OrderStatus::Confirmed
+        }
+    }
+}
+
+/// A Mermaid state diagram of [`TRANSITIONS`], as shown in the README.
+pub fn state_diagram() -> String {
+    let mut out = String::from("stateDiagram-v2\n    [*] --> draft: create\n");
+    let mut edges: Vec<(OrderStatus, OrderStatus, Vec<&str>)> = Vec::new();
+    for (from, action, to) in TRANSITIONS {
+        match edges.iter_mut().find(|(f, t, _)| f == from && t == to) {
+            Some((_, _, actions)) => {
+                if !actions.contains(&action.as_str()) {
+                    actions.push(action.as_str())
+                }
+            }
+            None => edges.push((*from, *to, vec![action.as_str()])),
+        }
+    }
+    for (from, to, actions) in edges {
+        out.push_str(&format!("    {from} --> {to}: {}\n", actions.join(", ")));
+    }
+    out.push_str("    cancelled --> [*]\n");
+    out
 }
 
 /// `SO-2026-000001`: prefix, UTC year, and a gap-free sequence within that year.
@@ -133,6 +244,38 @@ mod tests {
         assert_eq!(refused.from, OrderStatus::Cancelled);
         assert!(refused.allowed.is_empty());
         assert_eq!(refused.to_string(), "cannot cancel an order that is cancelled; allowed actions: none");
+    }
+
+    #[test]
+    fn review_outcomes_are_edges_of_the_table() {
+        for from in [OrderStatus::Draft] {
+            for (held, approval) in [(true, false), (false, true), (false, false), (true, true)] {
+                let target = OrderStatus::after_review(held, approval);
+                assert!(from.to(OrderAction::Submit, target).is_ok(), "{from} submit → {target}");
+            }
+        }
+        assert!(OrderStatus::OnHold.to(OrderAction::Release, OrderStatus::Confirmed).is_ok());
+        assert!(OrderStatus::OnHold.to(OrderAction::Release, OrderStatus::Draft).is_err());
+        assert!(OrderStatus::PendingApproval.to(OrderAction::Reject, OrderStatus::Draft).is_ok());
+        assert!(OrderStatus::Cancelled.check(OrderAction::Edit).is_err());
+    }
+
+    #[test]
+    fn a_confirmed_order_lists_its_actions_once_each() {
+        let actions = OrderStatus::Confirmed.allowed_actions();
+        assert_eq!(
+            actions,
+            [OrderAction::Hold, OrderAction::Edit, OrderAction::Split, OrderAction::Merge, OrderAction::Cancel]
+        );
+    }
+
+    #[test]
+    fn the_diagram_names_every_status() {
+        let diagram = state_diagram();
+        for status in OrderStatus::ALL {
+            assert!(diagram.contains(status.as_str()), "{status} missing");
+        }
+        assert!(diagram.contains("pending_approval --> confirmed: approve"));
     }
 
     #[test]

@@ -44,6 +44,10 @@ impl Violations {
         self.0.push(FieldError::new(field, message));
     }
 
+    pub fn push(&mut self, error: FieldError) {
+        self.0.push(error);
+    }
+
     /// Keeps the value when it parsed, records the error otherwise.
     pub fn check<T>(&mut self, result: Result<T, FieldError>) -> Option<T> {
         match result {

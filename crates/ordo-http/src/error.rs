@@ -10,6 +10,8 @@ use ordo_app::catalog::CatalogError;
 use ordo_app::customers::CustomerError;
 use ordo_app::inventory::InventoryError;
 use ordo_app::orders::{OrderError, ShortLine};
+use ordo_app::rules::RuleError;
+use ordo_app::settings::SettingsError;
 use ordo_app::users::UserError;
 use ordo_domain::orders::{OrderAction, OrderStatus};
 use ordo_domain::{FieldError, Invalid};
@@ -64,6 +66,10 @@ pub enum ApiError {
     Inventory(#[from] InventoryError),
     #[error(transparent)]
     Order(#[from] OrderError),
+    #[error(transparent)]
+    Rule(#[from] RuleError),
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
     #[error(transparent)]
     Token(#[from] TokenError),
     #[error(transparent)]
@@ -133,15 +139,17 @@ impl ApiError {
                 InventoryError::WarehouseCodeTaken(_) | InventoryError::BelowReserved { .. } => conflict,
                 InventoryError::Db(e) => db_shape(e),
             },
-            ApiError::Order(e) => match e {
-                OrderError::Invalid(_) => invalid,
-                OrderError::NotFound(_) | OrderError::CustomerNotFound(_) => not_found,
-                OrderError::ShortStock(_) => shape(S::CONFLICT, "insufficient-stock", "Insufficient stock"),
-                OrderError::IllegalTransition(_) => {
-                    shape(S::CONFLICT, "illegal-transition", "Action not allowed in this state")
-                }
-                OrderError::VersionMismatch { .. } => precondition,
-                OrderError::Db(e) => db_shape(e),
+            ApiError::Order(e) => order_shape(e),
+            ApiError::Rule(e) => match e {
+                RuleError::Invalid(_) => invalid,
+                RuleError::NotFound(_) => not_found,
+                RuleError::VersionMismatch { .. } => precondition,
+                RuleError::Order(e) => order_shape(e),
+                RuleError::Db(e) => db_shape(e),
+            },
+            ApiError::Settings(e) => match e {
+                SettingsError::Invalid(_) => invalid,
+                SettingsError::Db(e) => db_shape(e),
             },
             ApiError::Token(e) => match e {
                 TokenError::Invalid(_) => invalid,
@@ -187,12 +195,33 @@ impl ApiError {
             | ApiError::Customer(CustomerError::Invalid(e))
             | ApiError::Inventory(InventoryError::Invalid(e))
             | ApiError::Order(OrderError::Invalid(e))
+            | ApiError::Rule(RuleError::Invalid(e))
+            | ApiError::Rule(RuleError::Order(OrderError::Invalid(e)))
+            | ApiError::Settings(SettingsError::Invalid(e))
             | ApiError::Token(TokenError::Invalid(e))
             | ApiError::Audit(AuditError::Invalid(e))
             | ApiError::User(UserError::Invalid(e)) => e,
             _ => return None,
         };
         Some(&invalid.0)
+    }
+}
+
+fn order_shape(error: &OrderError) -> Shape {
+    use StatusCode as S;
+    match error {
+        OrderError::Invalid(_) => shape(S::UNPROCESSABLE_ENTITY, "validation", "Invalid request"),
+        OrderError::NotFound(_) | OrderError::CustomerNotFound(_) => shape(S::NOT_FOUND, "not-found", "Not found"),
+        OrderError::ShortStock(_) => shape(S::CONFLICT, "insufficient-stock", "Insufficient stock"),
+        OrderError::IllegalTransition(_) => {
+            shape(S::CONFLICT, "illegal-transition", "Action not allowed in this state")
+        }
+        OrderError::VersionMismatch { .. } => {
+            shape(S::PRECONDITION_FAILED, "precondition-failed", "Precondition failed")
+        }
+        OrderError::NotYourStep { .. } => shape(S::FORBIDDEN, "forbidden", "Forbidden"),
+        OrderError::Conflict(_) => shape(S::CONFLICT, "conflict", "Conflict"),
+        OrderError::Db(e) => db_shape(e),
     }
 }
 
@@ -237,16 +266,16 @@ impl IntoResponse for ApiError {
         };
         match &self {
             ApiError::Order(OrderError::ShortStock(short)) => problem.short = Some(short.clone()),
-            ApiError::Order(OrderError::IllegalTransition(t)) => {
+            ApiError::Order(OrderError::IllegalTransition(t))
+            | ApiError::Rule(RuleError::Order(OrderError::IllegalTransition(t))) => {
                 problem.current_status = Some(t.from);
                 problem.allowed_actions = Some(t.allowed.clone());
             }
             ApiError::PreconditionFailed { current }
             | ApiError::Order(OrderError::VersionMismatch { current })
             | ApiError::Catalog(CatalogError::VersionMismatch { current })
-            | ApiError::Customer(CustomerError::VersionMismatch { current }) => {
-                problem.current_version = Some(*current)
-            }
+            | ApiError::Customer(CustomerError::VersionMismatch { current })
+            | ApiError::Rule(RuleError::VersionMismatch { current }) => problem.current_version = Some(*current),
             _ => {}
         }
         let body = serde_json::to_vec(&problem).unwrap_or_default();

@@ -10,6 +10,7 @@ mod extract;
 mod inventory;
 mod openapi;
 mod orders;
+mod rules;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
@@ -49,6 +50,7 @@ pub fn app(state: AppState) -> Router {
         .merge(customers::router())
         .merge(inventory::router())
         .merge(orders::router())
+        .merge(rules::router())
         .route("/openapi.json", get(openapi_document))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed);

@@ -1,7 +1,7 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations.
 
 use crate::error::{FieldErrorDoc, Problem};
-use crate::{audit, catalog, customers, inventory, orders};
+use crate::{audit, catalog, customers, inventory, orders, rules};
 use std::sync::OnceLock;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -20,6 +20,10 @@ use utoipa::{Modify, OpenApi};
         inventory::stock_movements,
         audit::list_audit,
         orders::place_order, orders::list_orders, orders::get_order, orders::cancel_order, orders::order_events,
+        orders::edit_order, orders::hold_order, orders::release_order, orders::submit_order, orders::split_order,
+        orders::merge_orders, orders::approve_order, orders::reject_order, orders::approval_inbox, orders::order_approvals,
+        rules::create_rule, rules::list_rules, rules::get_rule, rules::update_rule, rules::delete_rule, rules::rule_history,
+        rules::test_rule, rules::order_policy, rules::update_order_policy,
     ),
     components(schemas(Problem, FieldErrorDoc)),
     modifiers(&BearerAuth),
@@ -27,7 +31,9 @@ use utoipa::{Modify, OpenApi};
         (name = "catalog", description = "Products and price lists"),
         (name = "customers", description = "Customers and their defaults"),
         (name = "inventory", description = "Warehouses, stock levels and the movement ledger"),
-        (name = "orders", description = "Placing, finding and cancelling orders"),
+        (name = "orders", description = "Placing, finding, editing, holding, splitting, merging and cancelling orders"),
+        (name = "approvals", description = "Approval steps asked for by rules, and each approver's inbox"),
+        (name = "rules", description = "Order rules (CEL conditions and actions) and order-processing settings"),
         (name = "audit", description = "Who changed what, when and from where"),
     )
 )]

@@ -244,6 +244,89 @@ pub const MIGRATIONS: &[Migration] = &[
             "CREATE INDEX orders_fulfillment_status ON orders (fulfillment_status, created_at)",
         ],
     },
+    Migration {
+        version: 5,
+        name: "order processing: rules, approvals, holds, settings, jobs",
+        statements: &[
+            "ALTER TABLE orders ADD COLUMN tags TEXT",
+            "ALTER TABLE orders ADD COLUMN department VARCHAR(50)",
+            // Sorted "sku×quantity" of the lines, hashed: finds suspected duplicates.
+            "ALTER TABLE orders ADD COLUMN fingerprint VARCHAR(64)",
+            "ALTER TABLE orders ADD COLUMN split_from BIGINT",
+            "ALTER TABLE orders ADD COLUMN merged_into BIGINT",
+            "ALTER TABLE orders ADD COLUMN approval_round BIGINT NOT NULL DEFAULT 0",
+            "CREATE INDEX orders_fingerprint ON orders (customer_id, fingerprint)",
+            "CREATE INDEX orders_department ON orders (department, status)",
+            "CREATE TABLE rules (
+                id {id},
+                name VARCHAR(100) NOT NULL,
+                condition_text TEXT NOT NULL,
+                actions TEXT NOT NULL,
+                priority BIGINT NOT NULL,
+                enabled BIGINT NOT NULL,
+                version BIGINT NOT NULL,
+                created_by VARCHAR(200) NOT NULL,
+                created_at BIGINT NOT NULL,
+                updated_by VARCHAR(200) NOT NULL,
+                updated_at BIGINT NOT NULL,
+                deleted_at BIGINT
+            )",
+            "CREATE TABLE rule_revisions (
+                id {id},
+                rule_id BIGINT NOT NULL REFERENCES rules (id),
+                version BIGINT NOT NULL,
+                change_kind VARCHAR(16) NOT NULL,
+                name VARCHAR(100) NOT NULL,
+                condition_text TEXT NOT NULL,
+                actions TEXT NOT NULL,
+                priority BIGINT NOT NULL,
+                enabled BIGINT NOT NULL,
+                changed_by VARCHAR(200) NOT NULL,
+                changed_at BIGINT NOT NULL
+            )",
+            "CREATE INDEX rule_revisions_rule ON rule_revisions (rule_id, version)",
+            "CREATE TABLE approval_steps (
+                id {id},
+                order_id BIGINT NOT NULL REFERENCES orders (id),
+                round BIGINT NOT NULL,
+                step BIGINT NOT NULL,
+                role VARCHAR(16) NOT NULL,
+                status VARCHAR(16) NOT NULL,
+                rule_id BIGINT,
+                requested_at BIGINT NOT NULL,
+                escalated_at BIGINT,
+                escalated_to VARCHAR(16),
+                decided_at BIGINT,
+                decided_by VARCHAR(200),
+                comment TEXT
+            )",
+            "CREATE INDEX approval_steps_order ON approval_steps (order_id, round, step)",
+            "CREATE INDEX approval_steps_status ON approval_steps (status, requested_at)",
+            "CREATE TABLE order_holds (
+                id {id},
+                order_id BIGINT NOT NULL REFERENCES orders (id),
+                code VARCHAR(32) NOT NULL,
+                message TEXT NOT NULL,
+                created_by VARCHAR(200) NOT NULL,
+                created_at BIGINT NOT NULL,
+                released_at BIGINT,
+                released_by VARCHAR(200),
+                release_reason TEXT
+            )",
+            "CREATE INDEX order_holds_order ON order_holds (order_id, released_at)",
+            "CREATE TABLE settings (
+                name VARCHAR(64) NOT NULL PRIMARY KEY,
+                value TEXT NOT NULL,
+                updated_by VARCHAR(200) NOT NULL,
+                updated_at BIGINT NOT NULL
+            )",
+            "CREATE TABLE job_leases (
+                name VARCHAR(64) NOT NULL PRIMARY KEY,
+                holder VARCHAR(100) NOT NULL,
+                expires_at BIGINT NOT NULL
+            )",
+        ],
+    },
 ];
 
 fn render(sql: &str, dialect: Dialect) -> String {

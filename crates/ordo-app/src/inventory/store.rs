@@ -114,6 +114,21 @@ pub fn reserve(tx: &mut dyn Tx, product_id: i64, quantity: i64, now: Timestamp) 
     Ok(Err(best.int(0)?.max(0)))
 }
 
+/// Reserves `quantity` in this warehouse if it can fill it now.
+pub fn reserve_in(
+    tx: &mut dyn Tx,
+    product_id: i64,
+    warehouse_id: i64,
+    quantity: i64,
+    now: Timestamp,
+) -> Result<bool, DbError> {
+    Ok(tx.execute(
+        "UPDATE stock_levels SET reserved = reserved + ?, updated_at = ? \
+         WHERE product_id = ? AND warehouse_id = ? AND on_hand - reserved >= ?",
+        params![quantity, now.micros(), product_id, warehouse_id, quantity],
+    )? == 1)
+}
+
 pub fn release(
     tx: &mut dyn Tx,
     product_id: i64,

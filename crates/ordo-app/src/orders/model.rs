@@ -1,4 +1,6 @@
 use crate::common::AmountInput;
+use ordo_domain::auth::Role;
+use ordo_domain::checks::HoldReason;
 use ordo_domain::customers::{Address, AddressInput};
 use ordo_domain::orders::{Channel, FulfillmentStatus, IllegalTransition, OrderAction, OrderStatus, PaymentStatus};
 use ordo_domain::{Currency, Timestamp};
@@ -69,10 +71,90 @@ pub struct Order {
     pub billing_address: Option<Address>,
     pub notes: Option<String>,
     pub requested_delivery_date: Option<String>,
+    /// Why the order is on hold (empty unless `status` is `on_hold`).
+    pub hold_reasons: Vec<HoldReason>,
+    /// The approval steps of the current round (empty when none were asked for).
+    pub approvals: Vec<ApprovalStepView>,
+    /// Added by rules.
+    pub tags: Vec<String>,
+    /// The department queue a rule routed the order to.
+    pub department: Option<String>,
+    /// The order this one was split from.
+    pub split_from: Option<i64>,
+    /// The order this one was merged into (it is then cancelled, its stock moved there).
+    pub merged_into: Option<i64>,
     pub created_by: String,
     pub version: i64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+}
+
+/// One approval an order waits for, or got.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ApprovalStepView {
+    pub id: i64,
+    pub order_id: i64,
+    pub order_number: String,
+    /// Each submission or edit that needs approval starts a new round.
+    pub round: i64,
+    /// Steps run in ascending order; steps with the same number in parallel.
+    pub step: i64,
+    pub role: Role,
+    /// pending, approved, rejected, superseded.
+    pub status: String,
+    pub requested_at: Timestamp,
+    /// Set when the step waited too long: this role may now decide it too.
+    pub escalated_to: Option<Role>,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<Timestamp>,
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ApprovalInbox {
+    pub items: Vec<ApprovalStepView>,
+}
+
+/// Changes to an order after placement; absent fields stay as they are. `lines`, when
+/// given, replaces all lines: a SKU already on the order keeps its price unless one is given.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct OrderPatch {
+    pub lines: Option<Vec<NewOrderLine>>,
+    pub shipping_address: Option<AddressInput>,
+    /// `YYYY-MM-DD`.
+    pub requested_delivery_date: Option<String>,
+    pub notes: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct SplitOrder {
+    /// What moves to the new order.
+    pub lines: Option<Vec<SplitLine>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct SplitLine {
+    pub sku: Option<String>,
+    pub quantity: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct MergeOrders {
+    /// Open orders of one customer with one shipping address; the oldest keeps its number.
+    pub order_ids: Option<Vec<i64>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct Decision {
+    /// Required when rejecting.
+    pub comment: Option<String>,
+    /// Reject only: cancel the order instead of returning it for editing.
+    pub cancel: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct ReasonInput {
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -195,6 +277,10 @@ pub enum OrderError {
     IllegalTransition(#[from] IllegalTransition),
     #[error("the order changed since you read it: it is at version {current}")]
     VersionMismatch { current: i64 },
+    #[error("this approval step waits for {}", .waiting_for.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(" or "))]
+    NotYourStep { waiting_for: Vec<Role> },
+    #[error("{0}")]
+    Conflict(String),
     #[error(transparent)]
     Db(#[from] crate::db::DbError),
 }

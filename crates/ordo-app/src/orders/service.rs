@@ -1,6 +1,7 @@
 //! Order use cases.
 
 use super::model::*;
+use super::review;
 use super::store::{self, LineRow, ListFilter, OrderRow};
 use crate::catalog::{self, Product};
 use crate::common::{Ctx, Page, PageRequest};
@@ -138,6 +139,8 @@ struct Prepared {
     pricing: Vec<LinePricing>,
     priced: Vec<rules::PricedLine>,
     totals: rules::Totals,
+    /// The price each line would have from the price lists, where there is one.
+    list_prices: Vec<Option<Decimal>>,
 }
 
 fn prepare(tx: &mut dyn Tx, order: ValidOrder) -> Result<Prepared, OrderError> {
@@ -167,9 +170,11 @@ fn prepare(tx: &mut dyn Tx, order: ValidOrder) -> Result<Prepared, OrderError> {
         catalog::store::customer_prices(tx, customer.price_list_id, &customer.customer.group, currency, &product_ids)?;
     let mut v = Violations::new();
     let mut pricing = Vec::with_capacity(order.lines.len());
+    let mut listed = Vec::with_capacity(order.lines.len());
     for (i, (line, product)) in order.lines.iter().zip(&products).enumerate() {
         let from_list = list_prices.iter().find(|(id, _)| *id == product.id).map(|(_, price)| *price);
         let list_price = (product.currency == currency).then_some(product.price);
+        listed.push(from_list.or(list_price));
         match line.unit_price.or(from_list).or(list_price) {
             Some(unit_price) => pricing.push(LinePricing {
                 quantity: line.quantity,
@@ -185,7 +190,34 @@ fn prepare(tx: &mut dyn Tx, order: ValidOrder) -> Result<Prepared, OrderError> {
     }
     v.into_result()?;
     let (priced, totals) = rules::price_lines(currency, &pricing);
-    Ok(Prepared { order, customer, products, currency, pricing, priced, totals })
+    Ok(Prepared { order, customer, products, currency, pricing, priced, totals, list_prices: listed })
+}
+
+/// The priced lines, not yet reserved anywhere.
+fn order_lines(p: &Prepared) -> Vec<OrderLine> {
+    p.order
+        .lines
+        .iter()
+        .enumerate()
+        .map(|(i, line)| OrderLine {
+            line_no: i as i64 + 1,
+            sku: line.sku.clone(),
+            name: p.products[i].name.clone(),
+            quantity: line.quantity,
+            unit_price: p.currency.show(p.pricing[i].unit_price),
+            discount_percent: line.discount_percent.normalize(),
+            tax_rate: p.products[i].tax_rate,
+            line_total: p.priced[i].line_total,
+            tax: p.priced[i].tax,
+            warehouse: String::new(),
+        })
+        .collect()
+}
+
+/// Prices the lines of an edit for the order's customer: each line and its product id.
+pub(crate) fn price_for_edit(tx: &mut dyn Tx, input: &NewOrder) -> Result<Vec<(OrderLine, i64)>, OrderError> {
+    let prepared = prepare(tx, validate(input)?)?;
+    Ok(order_lines(&prepared).into_iter().zip(prepared.products.iter().map(|p| p.id)).collect())
 }
 
 /// A draft priced for its customer, with what each line could reserve now. Nothing is
@@ -228,56 +260,17 @@ pub fn place_order(tx: &mut dyn Tx, ctx: &Ctx, input: &NewOrder) -> Result<Place
     {
         return Ok(Placed::Existing(get_order(tx, id)?));
     }
-    let Prepared { order, customer, products, currency, pricing, priced, totals } = prepare(tx, order)?;
+    let prepared = prepare(tx, order)?;
+    let lines = order_lines(&prepared);
+    let Prepared { order, customer, products, currency, totals, list_prices, .. } = prepared;
     let line_products: Vec<&Product> = products.iter().collect();
-
-    // Reserve in product order so concurrent orders lock stock rows in the same order.
-    let mut by_product: Vec<usize> = (0..order.lines.len()).collect();
-    by_product.sort_by_key(|&i| line_products[i].id);
-    let mut warehouses = vec![0_i64; order.lines.len()];
-    let mut short = Vec::new();
-    for &i in &by_product {
-        match stock::reserve(tx, line_products[i].id, order.lines[i].quantity, ctx.now)? {
-            Ok(warehouse_id) => warehouses[i] = warehouse_id,
-            Err(available) => {
-                short.push(ShortLine { sku: order.lines[i].sku.clone(), requested: order.lines[i].quantity, available })
-            }
-        }
-    }
-    if !short.is_empty() {
-        return Err(OrderError::ShortStock(short));
-    }
-
-    let warehouse_codes = warehouse_codes(tx, &warehouses)?;
-    let lines: Vec<OrderLine> = order
-        .lines
-        .iter()
-        .enumerate()
-        .map(|(i, line)| OrderLine {
-            line_no: i as i64 + 1,
-            sku: line.sku.clone(),
-            name: line_products[i].name.clone(),
-            quantity: line.quantity,
-            unit_price: currency.show(pricing[i].unit_price),
-            discount_percent: line.discount_percent.normalize(),
-            tax_rate: line_products[i].tax_rate,
-            line_total: priced[i].line_total,
-            tax: priced[i].tax,
-            warehouse: warehouse_codes
-                .iter()
-                .find(|(id, _)| *id == warehouses[i])
-                .map(|(_, c)| c.clone())
-                .unwrap_or_default(),
-        })
-        .collect();
-    let status = rules::PLACED_STATUS;
     let mut placed = Order {
         id: 0,
         number: String::new(),
-        status,
+        status: OrderStatus::Draft,
         payment_status: PaymentStatus::Unpaid,
         fulfillment_status: FulfillmentStatus::Unfulfilled,
-        allowed_actions: status.allowed_actions(),
+        allowed_actions: Vec::new(),
         customer_id: customer.customer.id,
         customer_name: customer.customer.name.clone(),
         channel: order.channel,
@@ -292,11 +285,54 @@ pub fn place_order(tx: &mut dyn Tx, ctx: &Ctx, input: &NewOrder) -> Result<Place
         billing_address: customer.customer.billing_address.clone(),
         notes: order.notes.clone(),
         requested_delivery_date: order.requested_delivery_date.map(|d| d.to_string()),
+        hold_reasons: Vec::new(),
+        approvals: Vec::new(),
+        tags: Vec::new(),
+        department: None,
+        split_from: None,
+        merged_into: None,
         created_by: ctx.actor.clone(),
         version: 1,
         created_at: ctx.now,
         updated_at: ctx.now,
     };
+
+    // Checks and rules run on the priced order before stock is touched: a rule may route
+    // the order to a warehouse.
+    let policy = crate::settings::order_policy(tx)?;
+    let enabled = crate::rules::enabled_rules(tx)?;
+    let exposure = review::exposure_if_needed(tx, &customer.customer, &placed, &policy, &enabled)?;
+    let facts = review::build_facts(&placed, &customer.customer, &list_prices, exposure, ctx.now);
+    let fingerprint = review::fingerprint(&placed.lines);
+    let found = review::review(tx, &policy, &enabled, &placed, &facts, &fingerprint, ctx.now)?;
+    let preferred = match &found.outcome.warehouse {
+        Some(code) => stock::warehouse_by_code(tx, code)?.map(|w| w.id),
+        None => None,
+    };
+    let wants: Vec<Want> = order
+        .lines
+        .iter()
+        .enumerate()
+        .map(|(i, line)| Want {
+            product_id: line_products[i].id,
+            quantity: line.quantity,
+            sku: &line.sku,
+            prefer: preferred,
+        })
+        .collect();
+    let warehouses = reserve_lines(tx, &wants, ctx.now)?;
+    let warehouse_codes = warehouse_codes(tx, &warehouses)?;
+    for (i, line) in placed.lines.iter_mut().enumerate() {
+        line.warehouse =
+            warehouse_codes.iter().find(|(id, _)| *id == warehouses[i]).map(|(_, c)| c.clone()).unwrap_or_default();
+    }
+    placed.status = OrderStatus::Draft.to(
+        OrderAction::Submit,
+        OrderStatus::after_review(!found.holds.is_empty(), !found.outcome.approvals.is_empty()),
+    )?;
+    placed.allowed_actions = placed.status.allowed_actions();
+    placed.tags = found.outcome.tags.clone();
+    placed.department = found.outcome.department.clone();
 
     // Everything is written under a provisional number first; the real number is taken
     // at the very end, because the yearly counter row stays locked until commit and every
@@ -304,7 +340,7 @@ pub fn place_order(tx: &mut dyn Tx, ctx: &Ctx, input: &NewOrder) -> Result<Place
     let mut provisional = [0u8; 8];
     getrandom::fill(&mut provisional).map_err(|e| crate::db::DbError::Other(format!("no randomness: {e}")))?;
     let provisional = format!("PENDING-{}", u64::from_le_bytes(provisional));
-    placed.id = store::insert_order(tx, &OrderRow { number: &provisional, order: &placed })?;
+    placed.id = store::insert_order(tx, &OrderRow { number: &provisional, order: &placed, fingerprint: &fingerprint })?;
     let line_rows: Vec<LineRow> = placed
         .lines
         .iter()
@@ -319,6 +355,14 @@ pub fn place_order(tx: &mut dyn Tx, ctx: &Ctx, input: &NewOrder) -> Result<Place
         "lines": placed.lines.iter().map(|l| json!({"sku": l.sku, "quantity": l.quantity, "warehouse": l.warehouse})).collect::<Vec<_>>(),
     });
     store::append_event(tx, placed.id, &ctx.actor, "placed", &details, ctx.now)?;
+    if !found.is_quiet() {
+        store::insert_holds(tx, placed.id, &found.holds, &ctx.actor, ctx.now)?;
+        if !found.outcome.approvals.is_empty() {
+            crate::approvals::store::request(tx, placed.id, &found.outcome.approvals, ctx.now)?;
+        }
+        review::record_review_events(tx, ctx, placed.id, &found)?;
+        placed.hold_reasons = found.holds.clone();
+    }
     let summary = format!("{} lines, total {} {}", placed.lines.len(), placed.total, placed.currency);
     crate::audit::record(tx, ctx, "orders", "order.placed", &format!("order {}", placed.id), &summary)?;
 
@@ -338,10 +382,46 @@ pub fn place_order(tx: &mut dyn Tx, ctx: &Ctx, input: &NewOrder) -> Result<Place
         })
         .collect();
     stock::record_movements(tx, &movements, &ctx.actor, ctx.now)?;
+    if !found.outcome.approvals.is_empty() {
+        placed.approvals = crate::approvals::store::current_steps(tx, &[placed.id])?;
+    }
     Ok(Placed::Created(placed))
 }
 
-fn warehouse_codes(tx: &mut dyn Tx, ids: &[i64]) -> Result<Vec<(i64, String)>, OrderError> {
+/// One line's claim on stock.
+pub(crate) struct Want<'a> {
+    pub product_id: i64,
+    pub quantity: i64,
+    pub sku: &'a str,
+    /// A warehouse to try first (a rule's route, or where the line was reserved before).
+    pub prefer: Option<i64>,
+}
+
+/// Reserves every line, all or none (an error rolls the transaction back), in product
+/// order so concurrent orders lock stock rows in the same order. Returns each line's
+/// warehouse.
+pub(crate) fn reserve_lines(tx: &mut dyn Tx, wants: &[Want], now: Timestamp) -> Result<Vec<i64>, OrderError> {
+    let mut by_product: Vec<usize> = (0..wants.len()).collect();
+    by_product.sort_by_key(|&i| wants[i].product_id);
+    let mut warehouses = vec![0_i64; wants.len()];
+    let mut short = Vec::new();
+    for &i in &by_product {
+        let want = &wants[i];
+        if let Some(preferred) = want.prefer
+            && stock::reserve_in(tx, want.product_id, preferred, want.quantity, now)?
+        {
+            warehouses[i] = preferred;
+            continue;
+        }
+        match stock::reserve(tx, want.product_id, want.quantity, now)? {
+            Ok(warehouse_id) => warehouses[i] = warehouse_id,
+            Err(available) => short.push(ShortLine { sku: want.sku.to_string(), requested: want.quantity, available }),
+        }
+    }
+    if short.is_empty() { Ok(warehouses) } else { Err(OrderError::ShortStock(short)) }
+}
+
+pub(crate) fn warehouse_codes(tx: &mut dyn Tx, ids: &[i64]) -> Result<Vec<(i64, String)>, OrderError> {
     let mut codes = Vec::new();
     for &id in ids {
         if !codes.iter().any(|(known, _)| *known == id)
@@ -362,41 +442,69 @@ pub fn cancel_order(
     input: &CancelOrder,
 ) -> Result<Order, OrderError> {
     let reason = optional_text("reason", input.reason.as_deref(), 500).map_err(|e| ordo_domain::Invalid(vec![e]))?;
+    let order = lock_order(tx, id, expected_version)?;
+    cancel_locked(tx, ctx, &order, reason.as_deref(), OrderAction::Cancel)?;
+    get_order(tx, id)
+}
+
+/// The order, locked for this transaction, at the version the client read (if it said).
+pub(crate) fn lock_order(tx: &mut dyn Tx, id: i64, expected_version: Option<i64>) -> Result<Order, OrderError> {
     let order = store::lock_header(tx, id)?.ok_or(OrderError::NotFound(id))?;
     if expected_version.is_some_and(|v| v != order.version) {
         return Err(OrderError::VersionMismatch { current: order.version });
     }
-    let next = order.status.apply(OrderAction::Cancel)?;
-    if order.status.holds_reservation() {
-        let reservations = store::reservations(tx, id)?;
-        for &(product_id, warehouse_id, quantity) in &reservations {
-            stock::release(tx, product_id, warehouse_id, quantity, ctx.now)?;
-        }
-        let movements: Vec<NewMovement> = reservations
-            .iter()
-            .map(|&(product_id, warehouse_id, quantity)| NewMovement {
-                product_id,
-                warehouse_id,
-                kind: MovementKind::Release,
-                on_hand_delta: 0,
-                reserved_delta: -quantity,
-                reason: Some("order cancelled"),
-                reference: Some(&order.number),
-            })
-            .collect();
-        stock::record_movements(tx, &movements, &ctx.actor, ctx.now)?;
+    Ok(order)
+}
+
+/// Releases every reservation of a locked order, with one movement each.
+pub(crate) fn release_all(tx: &mut dyn Tx, ctx: &Ctx, order: &Order, why: &str) -> Result<(), OrderError> {
+    let reservations = store::reservations(tx, order.id)?;
+    for &(product_id, warehouse_id, quantity) in &reservations {
+        stock::release(tx, product_id, warehouse_id, quantity, ctx.now)?;
     }
-    store::set_status(tx, id, next, ctx.now)?;
+    let movements: Vec<NewMovement> = reservations
+        .iter()
+        .map(|&(product_id, warehouse_id, quantity)| NewMovement {
+            product_id,
+            warehouse_id,
+            kind: MovementKind::Release,
+            on_hand_delta: 0,
+            reserved_delta: -quantity,
+            reason: Some(why),
+            reference: Some(&order.number),
+        })
+        .collect();
+    stock::record_movements(tx, &movements, &ctx.actor, ctx.now)?;
+    Ok(())
+}
+
+/// Cancels a locked order by `action` (cancel, or reject with cancel): releases its stock,
+/// closes its holds and pending approvals, and records why.
+pub(crate) fn cancel_locked(
+    tx: &mut dyn Tx,
+    ctx: &Ctx,
+    order: &Order,
+    reason: Option<&str>,
+    action: OrderAction,
+) -> Result<(), OrderError> {
+    let next = order.status.to(action, OrderStatus::Cancelled)?;
+    if order.status.holds_reservation() {
+        release_all(tx, ctx, order, "order cancelled")?;
+    }
+    store::close_holds(tx, order.id, false, &ctx.actor, "order cancelled", ctx.now)?;
+    crate::approvals::store::supersede_pending(tx, order.id, ctx.now)?;
+    store::set_status(tx, order.id, next, ctx.now)?;
     let details = json!({"from": order.status, "to": next, "reason": reason});
-    store::append_event(tx, id, &ctx.actor, "cancelled", &details, ctx.now)?;
-    let summary = format!("cancelled: {}", reason.as_deref().unwrap_or("no reason given"));
+    store::append_event(tx, order.id, &ctx.actor, "cancelled", &details, ctx.now)?;
+    let summary = format!("cancelled: {}", reason.unwrap_or("no reason given"));
     crate::audit::record(tx, ctx, "orders", "order.cancelled", &order.number, &summary)?;
-    get_order(tx, id)
+    Ok(())
 }
 
 pub fn get_order(tx: &mut dyn Tx, id: i64) -> Result<Order, OrderError> {
     let mut orders = vec![store::header_by_id(tx, id)?.ok_or(OrderError::NotFound(id))?];
     store::attach_lines(tx, &mut orders)?;
+    store::attach_processing(tx, &mut orders)?;
     Ok(orders.remove(0))
 }
 
@@ -410,6 +518,7 @@ pub fn list_orders(tx: &mut dyn Tx, filter: &OrderFilter, page: PageRequest) -> 
     let rows = store::list_headers(tx, &parsed, page.before_id, page.fetch_limit())?;
     let mut page = page.page(rows, |o| o.id);
     store::attach_lines(tx, &mut page.items)?;
+    store::attach_processing(tx, &mut page.items)?;
     Ok(page)
 }
 

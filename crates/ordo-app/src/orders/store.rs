@@ -1,15 +1,18 @@
 use super::model::{Order, OrderEvent, OrderLine};
 use crate::catalog::store::{contains_pattern, currency};
 use crate::common::{from_json_text, to_json_text};
+
 use crate::db::{DbError, Filter, Row, Tx, Value};
 use crate::params;
 use ordo_domain::Timestamp;
+use ordo_domain::checks::{HoldCode, HoldReason};
 use ordo_domain::money::{from_e4, from_e4_in, to_e4};
 use ordo_domain::orders::{Channel, FulfillmentStatus, OrderStatus, PaymentStatus};
 
 const HEADER_COLUMNS: &str = "o.id, o.number, o.customer_id, c.name, o.channel, o.external_ref, o.currency, o.status, \
     o.payment_status, o.fulfillment_status, o.subtotal_e4, o.tax_total_e4, o.total_e4, o.payment_terms, o.shipping_address, \
-    o.billing_address, o.notes, o.requested_delivery_date, o.created_by, o.version, o.created_at, o.updated_at";
+    o.billing_address, o.notes, o.requested_delivery_date, o.created_by, o.version, o.created_at, o.updated_at, \
+    o.tags, o.department, o.split_from, o.merged_into";
 const HEADER_FROM: &str = "orders o JOIN customers c ON c.id = o.customer_id";
 
 fn decode<T>(value: Option<T>, what: &str) -> Result<T, DbError> {
@@ -43,6 +46,12 @@ fn header(row: &Row) -> Result<Order, DbError> {
         version: row.int(19)?,
         created_at: Timestamp(row.int(20)?),
         updated_at: Timestamp(row.int(21)?),
+        tags: row.opt_text(22)?.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default(),
+        department: row.opt_text(23)?,
+        split_from: row.opt_int(24)?,
+        merged_into: row.opt_int(25)?,
+        hold_reasons: Vec::new(),
+        approvals: Vec::new(),
         lines: Vec::new(),
     })
 }
@@ -81,6 +90,11 @@ pub fn id_by_external_ref(tx: &mut dyn Tx, channel: Channel, external_ref: &str)
 pub struct OrderRow<'a> {
     pub number: &'a str,
     pub order: &'a Order,
+    pub fingerprint: &'a str,
+}
+
+fn tags_text(tags: &[String]) -> Option<String> {
+    (!tags.is_empty()).then(|| serde_json::to_string(tags).unwrap_or_default())
 }
 
 pub fn insert_order(tx: &mut dyn Tx, row: &OrderRow) -> Result<i64, DbError> {
@@ -88,12 +102,14 @@ pub fn insert_order(tx: &mut dyn Tx, row: &OrderRow) -> Result<i64, DbError> {
     tx.insert(
         "INSERT INTO orders (number, customer_id, channel, external_ref, currency, status, payment_status, fulfillment_status, \
          subtotal_e4, tax_total_e4, total_e4, payment_terms, shipping_address, billing_address, notes, requested_delivery_date, \
-         created_by, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
+         created_by, version, created_at, updated_at, tags, department, fingerprint, split_from) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?)",
         params![
             row.number, o.customer_id, o.channel.as_str(), o.external_ref.clone(), o.currency.code(), o.status.as_str(),
             o.payment_status.as_str(), o.fulfillment_status.as_str(), to_e4(o.subtotal), to_e4(o.tax_total), to_e4(o.total),
             o.payment_terms.as_str(), to_json_text(&o.shipping_address), to_json_text(&o.billing_address), o.notes.clone(),
-            o.requested_delivery_date.clone(), o.created_by.as_str(), o.created_at.micros(), o.updated_at.micros()
+            o.requested_delivery_date.clone(), o.created_by.as_str(), o.created_at.micros(), o.updated_at.micros(),
+            tags_text(&o.tags), o.department.clone(), row.fingerprint, o.split_from
         ],
     )
 }
@@ -321,4 +337,148 @@ pub fn events(tx: &mut dyn Tx, order_id: i64) -> Result<Vec<OrderEvent>, DbError
         })
     })
     .collect()
+}
+
+/// Status, tags and queue after a review; bumps the version.
+pub fn set_review(tx: &mut dyn Tx, order: &Order, now: Timestamp) -> Result<(), DbError> {
+    tx.execute(
+        "UPDATE orders SET status = ?, tags = ?, department = ?, version = version + 1, updated_at = ? WHERE id = ?",
+        params![order.status.as_str(), tags_text(&order.tags), order.department.clone(), now.micros(), order.id],
+    )?;
+    Ok(())
+}
+
+/// Totals, address, date and notes after an edit, split or merge; bumps the version.
+pub fn update_contents(tx: &mut dyn Tx, o: &Order, fingerprint: &str, now: Timestamp) -> Result<(), DbError> {
+    tx.execute(
+        "UPDATE orders SET subtotal_e4 = ?, tax_total_e4 = ?, total_e4 = ?, shipping_address = ?, notes = ?, \
+         requested_delivery_date = ?, fingerprint = ?, version = version + 1, updated_at = ? WHERE id = ?",
+        params![
+            to_e4(o.subtotal),
+            to_e4(o.tax_total),
+            to_e4(o.total),
+            to_json_text(&o.shipping_address),
+            o.notes.clone(),
+            o.requested_delivery_date.clone(),
+            fingerprint,
+            now.micros(),
+            o.id
+        ],
+    )?;
+    Ok(())
+}
+
+pub fn replace_lines(tx: &mut dyn Tx, order_id: i64, lines: &[LineRow]) -> Result<(), DbError> {
+    tx.execute("DELETE FROM order_lines WHERE order_id = ?", params![order_id])?;
+    if lines.is_empty() { Ok(()) } else { insert_lines(tx, order_id, lines) }
+}
+
+/// (line_no, product_id, warehouse_id) of each line.
+pub fn line_sources(tx: &mut dyn Tx, order_id: i64) -> Result<Vec<(i64, i64, i64)>, DbError> {
+    tx.query(
+        "SELECT line_no, product_id, warehouse_id FROM order_lines WHERE order_id = ? ORDER BY line_no",
+        params![order_id],
+    )?
+    .iter()
+    .map(|r| Ok((r.int(0)?, r.int(1)?, r.int(2)?)))
+    .collect()
+}
+
+pub fn set_merged_into(tx: &mut dyn Tx, id: i64, target: i64, now: Timestamp) -> Result<(), DbError> {
+    tx.execute(
+        "UPDATE orders SET status = 'cancelled', merged_into = ?, version = version + 1, updated_at = ? WHERE id = ?",
+        params![target, now.micros(), id],
+    )?;
+    Ok(())
+}
+
+/// What the customer owes on open orders in this currency (×10^4), other than `except`.
+pub fn exposure(tx: &mut dyn Tx, customer_id: i64, currency: &str, except: i64) -> Result<i64, DbError> {
+    tx.query_one(
+        "SELECT COALESCE(SUM(total_e4), 0) FROM orders WHERE customer_id = ? AND currency = ? AND id <> ? \
+         AND status IN ('draft', 'pending_approval', 'on_hold', 'confirmed') AND payment_status IN ('unpaid', 'partially_paid')",
+        params![customer_id, currency, except],
+    )?
+    .int(0)
+}
+
+/// The number of an earlier live order with the same customer and lines placed since `since`.
+pub fn duplicate_of(
+    tx: &mut dyn Tx,
+    customer_id: i64,
+    fingerprint: &str,
+    since: Timestamp,
+    before_id: i64,
+) -> Result<Option<String>, DbError> {
+    tx.query_opt(
+        "SELECT number FROM orders WHERE customer_id = ? AND fingerprint = ? AND created_at >= ? AND id < ? \
+         AND status <> 'cancelled' ORDER BY id LIMIT 1",
+        params![customer_id, fingerprint, since.micros(), before_id],
+    )?
+    .map(|r| r.text(0))
+    .transpose()
+}
+
+pub fn insert_holds(
+    tx: &mut dyn Tx,
+    order_id: i64,
+    reasons: &[HoldReason],
+    actor: &str,
+    now: Timestamp,
+) -> Result<(), DbError> {
+    for reason in reasons {
+        tx.execute(
+            "INSERT INTO order_holds (order_id, code, message, created_by, created_at) VALUES (?, ?, ?, ?, ?)",
+            params![order_id, reason.code.as_str(), reason.message.as_str(), actor, now.micros()],
+        )?;
+    }
+    Ok(())
+}
+
+/// Releases open holds: all of them, or only those the checks put (which re-run).
+pub fn close_holds(
+    tx: &mut dyn Tx,
+    order_id: i64,
+    only_automatic: bool,
+    by: &str,
+    reason: &str,
+    now: Timestamp,
+) -> Result<u64, DbError> {
+    let manual = if only_automatic { " AND code <> 'manual'" } else { "" };
+    tx.execute(
+        &format!(
+            "UPDATE order_holds SET released_at = ?, released_by = ?, release_reason = ? \
+             WHERE order_id = ? AND released_at IS NULL{manual}"
+        ),
+        params![now.micros(), by, reason, order_id],
+    )
+}
+
+/// Fills in hold reasons and current approval steps; one query each, only where needed.
+pub fn attach_processing(tx: &mut dyn Tx, orders: &mut [Order]) -> Result<(), DbError> {
+    let held: Vec<Value> = orders.iter().filter(|o| o.status == OrderStatus::OnHold).map(|o| o.id.into()).collect();
+    if !held.is_empty() {
+        let marks = vec!["?"; held.len()].join(", ");
+        let sql = format!(
+            "SELECT order_id, code, message FROM order_holds WHERE order_id IN ({marks}) AND released_at IS NULL ORDER BY id"
+        );
+        for row in tx.query(&sql, &held)? {
+            let order_id = row.int(0)?;
+            if let Some(order) = orders.iter_mut().find(|o| o.id == order_id) {
+                let code = decode(HoldCode::parse(&row.text(1)?), "hold code")?;
+                order.hold_reasons.push(HoldReason::new(code, row.text(2)?));
+            }
+        }
+    }
+    let waiting: Vec<i64> = orders
+        .iter()
+        .filter(|o| matches!(o.status, OrderStatus::PendingApproval | OrderStatus::OnHold | OrderStatus::Draft))
+        .map(|o| o.id)
+        .collect();
+    for step in crate::approvals::store::current_steps(tx, &waiting)? {
+        if let Some(order) = orders.iter_mut().find(|o| o.id == step.order_id) {
+            order.approvals.push(step);
+        }
+    }
+    Ok(())
 }
