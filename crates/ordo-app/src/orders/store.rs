@@ -395,7 +395,7 @@ pub fn set_merged_into(tx: &mut dyn Tx, id: i64, target: i64, now: Timestamp) ->
 /// What the customer owes on open orders in this currency (×10^4), other than `except`.
 pub fn exposure(tx: &mut dyn Tx, customer_id: i64, currency: &str, except: i64) -> Result<i64, DbError> {
     tx.query_one(
-        "SELECT COALESCE(SUM(total_e4), 0) FROM orders WHERE customer_id = ? AND currency = ? AND id <> ? \
+        "SELECT CAST(COALESCE(SUM(total_e4), 0) AS BIGINT) FROM orders WHERE customer_id = ? AND currency = ? AND id <> ? \
          AND status IN ('draft', 'pending_approval', 'on_hold', 'confirmed') AND payment_status IN ('unpaid', 'partially_paid')",
         params![customer_id, currency, except],
     )?

@@ -153,6 +153,19 @@ impl TestApp {
         self.send(request).await
     }
 
+    /// A token for another role, for acting as that user.
+    pub async fn token_for(&self, role: &str) -> String {
+        ordo::create_token(&self.db, role, &format!("test-{role}")).await.expect("token")
+    }
+
+    pub async fn post_as(&self, token: &str, path: &str, body: Value) -> Reply {
+        self.send(self.client.post(self.url(path)).bearer_auth(token).json(&body)).await
+    }
+
+    pub async fn get_as(&self, token: &str, path: &str) -> Reply {
+        self.send(self.client.get(self.url(path)).bearer_auth(token)).await
+    }
+
     // Arrange helpers: each creates one thing and insists it worked.
 
     pub async fn product(&self, sku: &str, price: &str) -> Value {

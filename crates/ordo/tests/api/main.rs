@@ -15,6 +15,7 @@ mod customers;
 mod idempotency;
 mod openapi;
 mod orders;
+mod processing;
 mod roles;
 mod stock;
 mod validation;
