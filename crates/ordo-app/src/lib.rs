@@ -10,6 +10,7 @@ pub mod customers;
 pub mod db;
 pub mod idempotency;
 pub mod inventory;
+pub mod jobs;
 pub mod orders;
 pub mod reports;
 pub mod rules;

@@ -38,8 +38,17 @@ impl Application {
 
     /// Serves until `shutdown` resolves, then finishes the requests in flight.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        // The scheduler runs beside the server in every process; leases keep them apart.
+        let interval = std::env::var("ORDO_JOBS_INTERVAL_MS")
+            .ok()
+            .and_then(|ms| ms.parse::<u64>().ok())
+            .map(std::time::Duration::from_millis)
+            .unwrap_or(std::time::Duration::from_secs(10));
+        let jobs = tokio::spawn(ordo_app::jobs::run_forever(self.state.db.clone(), interval));
         let app = ordo_http::app(self.state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-        axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await
+        let served = axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await;
+        jobs.abort();
+        served
     }
 }
 

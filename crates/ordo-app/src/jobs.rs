@@ -1,0 +1,119 @@
+//! The background scheduler: cancels unpaid orders after the configured time (releasing
+//! their stock) and escalates approval steps left waiting. Safe with several `ordo serve`
+//! processes on one database: each run claims a lease row, and every change is made by a
+//! use case that locks the order and re-checks it, so a second worker finds nothing to do.
+
+use crate::common::Ctx;
+use crate::db::{Database, DbError, Tx};
+use crate::orders::{self, OrderError};
+use crate::params;
+use crate::settings::{self, OrderPolicy};
+use ordo_domain::Timestamp;
+use ordo_domain::orders::{Channel, OrderAction, OrderStatus, PaymentStatus};
+use std::time::Duration;
+
+/// What one run did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct JobReport {
+    pub cancelled: usize,
+    pub escalated: usize,
+}
+
+/// Takes the named lease until `now + seconds` unless another holder has it. The update
+/// is conditional, so two processes cannot both take a live lease.
+pub fn claim(tx: &mut dyn Tx, name: &str, holder: &str, now: Timestamp, seconds: i64) -> Result<bool, DbError> {
+    let until = now.plus_seconds(seconds).micros();
+    let taken = tx.execute(
+        "UPDATE job_leases SET holder = ?, expires_at = ? WHERE name = ? AND (expires_at < ? OR holder = ?)",
+        params![holder, until, name, now.micros(), holder],
+    )?;
+    if taken == 1 {
+        return Ok(true);
+    }
+    if tx.query_opt("SELECT 1 FROM job_leases WHERE name = ?", params![name])?.is_some() {
+        return Ok(false);
+    }
+    tx.execute("INSERT INTO job_leases (name, holder, expires_at) VALUES (?, ?, ?)", params![name, holder, until])?;
+    Ok(true)
+}
+
+/// Unpaid open orders older than their channel's limit, oldest first.
+pub fn unpaid_due(tx: &mut dyn Tx, policy: &OrderPolicy, now: Timestamp) -> Result<Vec<i64>, DbError> {
+    let mut due = Vec::new();
+    for channel in Channel::ALL {
+        let Some(minutes) = policy.auto_cancel_after(*channel) else { continue };
+        let cutoff = now.plus_seconds(-60 * minutes);
+        for row in tx.query(
+            "SELECT id FROM orders WHERE channel = ? AND payment_status = 'unpaid' AND created_at <= ? \
+             AND status IN ('draft', 'pending_approval', 'on_hold', 'confirmed') ORDER BY created_at LIMIT 200",
+            params![channel.as_str(), cutoff.micros()],
+        )? {
+            due.push(row.int(0)?);
+        }
+    }
+    Ok(due)
+}
+
+/// Cancels one order if it is still open, unpaid and past its limit; false otherwise
+/// (another worker got there first, or it was paid meanwhile).
+pub fn cancel_if_unpaid(tx: &mut dyn Tx, ctx: &Ctx, id: i64) -> Result<bool, OrderError> {
+    let policy = settings::order_policy(tx)?;
+    let order = orders::lock_order(tx, id, None)?;
+    let Some(minutes) = policy.auto_cancel_after(order.channel) else { return Ok(false) };
+    let due = order.created_at <= ctx.now.plus_seconds(-60 * minutes);
+    if !due || order.payment_status != PaymentStatus::Unpaid || order.status == OrderStatus::Cancelled {
+        return Ok(false);
+    }
+    let reason = format!("unpaid {minutes} minutes after placement");
+    orders::cancel_locked(tx, ctx, &order, Some(&reason), OrderAction::Cancel)?;
+    Ok(true)
+}
+
+/// One pass of every job, each order in its own transaction.
+pub async fn run_once(db: &Database, holder: &str) -> Result<JobReport, OrderError> {
+    let mut report = JobReport::default();
+    let (name, who) = ("scheduler", holder.to_string());
+    let claimed = db.write(move |tx| claim(tx, name, &who, Timestamp::now(), 30).map_err(OrderError::from)).await?;
+    if !claimed {
+        return Ok(report);
+    }
+    let due = db
+        .read(|tx| {
+            let policy = settings::order_policy(tx)?;
+            unpaid_due(tx, &policy, Timestamp::now()).map_err(OrderError::from)
+        })
+        .await?;
+    for id in due {
+        let ctx = Ctx::new("system:auto-cancel", "scheduler");
+        if db.write(move |tx| cancel_if_unpaid(tx, &ctx, id)).await? {
+            report.cancelled += 1;
+        }
+    }
+    let ctx = Ctx::new("system:escalation", "scheduler");
+    report.escalated = db
+        .write(move |tx| {
+            let policy = settings::order_policy(tx)?;
+            crate::approvals::escalate_stale_steps(tx, &ctx, &policy)
+        })
+        .await?;
+    Ok(report)
+}
+
+/// Runs the jobs every `interval` until the task is dropped.
+pub async fn run_forever(db: Database, interval: Duration) {
+    let mut holder_bytes = [0u8; 8];
+    let _ = getrandom::fill(&mut holder_bytes);
+    let holder = format!("{}-{}", std::process::id(), u64::from_le_bytes(holder_bytes));
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        match run_once(&db, &holder).await {
+            Ok(report) if report != JobReport::default() => {
+                tracing::info!(cancelled = report.cancelled, escalated = report.escalated, "scheduled jobs ran")
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "scheduled jobs failed; will retry"),
+        }
+    }
+}
