@@ -131,7 +131,7 @@ impl OrderStatus {
     /// Moves by `action` to `target`, which must be one of the table's edges.
     pub fn to(self, action: OrderAction, target: OrderStatus) -> Result<OrderStatus, IllegalTransition> {
         self.check(action)?;
-        if TRANSITIONS.iter().any(|edge| *edge == (self, action, target)) {
+        if TRANSITIONS.contains(&(self, action, target)) {
             Ok(target)
         } else {
             Err(IllegalTransition { from: self, action, allowed: self.allowed_actions() })

@@ -522,10 +522,8 @@ pub fn validate_actions(actions: &[RuleAction]) -> Vec<FieldError> {
         let at = |name: &str| format!("actions[{i}].{name}");
         let text_ok = |s: &str, max: usize| !s.trim().is_empty() && s.chars().count() <= max;
         match action {
-            RuleAction::RequireApproval { step, .. } => {
-                if step.is_some_and(|s| s == 0 || s > 9) {
-                    errors.push(FieldError::new(at("step"), "must be between 1 and 9"));
-                }
+            RuleAction::RequireApproval { step, .. } if step.is_some_and(|s| s == 0 || s > 9) => {
+                errors.push(FieldError::new(at("step"), "must be between 1 and 9"));
             }
             RuleAction::Hold { reason } if !text_ok(reason, 200) => {
                 errors.push(FieldError::new(at("reason"), "is required, at most 200 characters"))

@@ -169,8 +169,7 @@ async fn act_on_order<F>(
     raw_id: &str,
     headers: &HeaderMap,
     hash: &str,
-    action: &str,
-    ctx: Ctx,
+    (action, ctx): (&str, Ctx),
     mut work: F,
 ) -> Result<Response, ApiError>
 where
@@ -198,7 +197,7 @@ pub async fn approve_order(
 ) -> Result<Response, ApiError> {
     let ctx = caller.require(Permission::OrdersApprove, "approve orders")?;
     let (input, roles) = (body.value, vec![caller.0.role]);
-    act_on_order(&state, &caller, &id, &headers, &body.hash, "approve", ctx, move |tx, ctx, id, expected| {
+    act_on_order(&state, &caller, &id, &headers, &body.hash, ("approve", ctx), move |tx, ctx, id, expected| {
         ordo_app::approvals::approve_order(tx, ctx, &roles, id, expected, &input)
     })
     .await
@@ -219,7 +218,7 @@ pub async fn reject_order(
 ) -> Result<Response, ApiError> {
     let ctx = caller.require(Permission::OrdersApprove, "reject orders")?;
     let (input, roles) = (body.value, vec![caller.0.role]);
-    act_on_order(&state, &caller, &id, &headers, &body.hash, "reject", ctx, move |tx, ctx, id, expected| {
+    act_on_order(&state, &caller, &id, &headers, &body.hash, ("reject", ctx), move |tx, ctx, id, expected| {
         ordo_app::approvals::reject_order(tx, ctx, &roles, id, expected, &input)
     })
     .await
@@ -239,7 +238,7 @@ pub async fn hold_order(
 ) -> Result<Response, ApiError> {
     let ctx = caller.require(Permission::OrdersEdit, "hold orders")?;
     let input = body.value;
-    act_on_order(&state, &caller, &id, &headers, &body.hash, "hold", ctx, move |tx, ctx, id, expected| {
+    act_on_order(&state, &caller, &id, &headers, &body.hash, ("hold", ctx), move |tx, ctx, id, expected| {
         orders::hold_order(tx, ctx, id, expected, &input)
     })
     .await
@@ -260,7 +259,7 @@ pub async fn release_order(
 ) -> Result<Response, ApiError> {
     let ctx = caller.require(Permission::OrdersRelease, "release held orders")?;
     let input = body.value;
-    act_on_order(&state, &caller, &id, &headers, &body.hash, "release", ctx, move |tx, ctx, id, expected| {
+    act_on_order(&state, &caller, &id, &headers, &body.hash, ("release", ctx), move |tx, ctx, id, expected| {
         orders::release_order(tx, ctx, id, expected, &input)
     })
     .await
@@ -278,7 +277,7 @@ pub async fn submit_order(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let ctx = caller.require(Permission::OrdersCreate, "submit orders")?;
-    act_on_order(&state, &caller, &id, &headers, "", "submit", ctx, move |tx, ctx, id, expected| {
+    act_on_order(&state, &caller, &id, &headers, "", ("submit", ctx), move |tx, ctx, id, expected| {
         orders::submit_order(tx, ctx, id, expected)
     })
     .await

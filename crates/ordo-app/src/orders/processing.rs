@@ -541,3 +541,32 @@ pub(crate) fn cancel_after_rejection(
 ) -> Result<(), OrderError> {
     cancel_locked(tx, ctx, order, Some(comment), OrderAction::Reject)
 }
+
+/// How much work waits in each queue, for the console's navigation. Counts stop at 1,000.
+#[derive(Debug, Clone, Copy, Default, Serialize, ToSchema)]
+pub struct QueueCounts {
+    /// Approval steps waiting for the caller's roles.
+    pub approvals: usize,
+    /// Orders on hold (the exception queue).
+    pub exceptions: usize,
+    /// Confirmed orders the warehouse has yet to pick.
+    pub to_pick: usize,
+    /// Confirmed prepaid orders finance is waiting to see paid.
+    pub awaiting_payment: usize,
+}
+
+pub fn queue_counts(tx: &mut dyn Tx, roles: &[ordo_domain::auth::Role]) -> Result<QueueCounts, OrderError> {
+    let mut count = |filter: &str| -> Result<usize, OrderError> {
+        let sql = format!("SELECT COUNT(*) FROM (SELECT 1 FROM orders WHERE {filter} LIMIT 1000) q");
+        Ok(tx.query_one(&sql, &[])?.int(0)? as usize)
+    };
+    let exceptions = count("status = 'on_hold'")?;
+    let to_pick = count("status = 'confirmed' AND fulfillment_status = 'unfulfilled'")?;
+    let awaiting_payment = count("status = 'confirmed' AND payment_status = 'unpaid' AND payment_terms = 'prepaid'")?;
+    Ok(QueueCounts {
+        approvals: crate::approvals::store::inbox_count(tx, roles)?,
+        exceptions,
+        to_pick,
+        awaiting_payment,
+    })
+}

@@ -12,6 +12,7 @@ mod customers;
 mod dashboard;
 pub mod i18n;
 mod orders;
+mod processing;
 pub mod session;
 mod stock;
 
@@ -43,6 +44,7 @@ pub fn router() -> Router<AppState> {
         .merge(catalog::router())
         .merge(stock::router())
         .merge(audit::router())
+        .merge(processing::router())
         .layer(middleware::from_fn(session::csrf_guard))
         .route("/assets/htmx.min.js", get(|| asset("text/javascript", include_str!("../../assets/htmx.min.js"))))
         .route("/assets/ordo.css", get(|| asset("text/css", include_str!("../../assets/ordo.css"))))
@@ -60,7 +62,9 @@ pub struct Frame {
     pub nav: &'static str,
     pub may_audit: bool,
     pub may_manage_users: bool,
+    pub may_manage_rules: bool,
     pub flash: Option<String>,
+    pub queues: ordo_app::orders::QueueCounts,
 }
 
 impl Frame {
@@ -72,7 +76,9 @@ impl Frame {
             nav,
             may_audit: staff.may(Permission::AuditRead),
             may_manage_users: staff.may(Permission::UsersManage),
+            may_manage_rules: staff.may(Permission::RulesManage),
             flash: staff.flash.clone(),
+            queues: staff.queues,
         }
     }
 }

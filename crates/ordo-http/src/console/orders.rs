@@ -220,12 +220,39 @@ struct DetailPage {
     order: Order,
     events: Vec<OrderEvent>,
     may_cancel: bool,
+    may_approve: bool,
+    may_release: bool,
+    may_edit: bool,
+    may_hold: bool,
+    may_submit: bool,
 }
 
 impl DetailPage {
-    /// The reason an event records (a cancellation's), if any.
+    /// What an event records worth reading: a reason, a comment, the holds or rules.
     fn reason(&self, event: &OrderEvent) -> Option<String> {
-        event.details.get("reason").and_then(|r| r.as_str()).map(str::to_string)
+        let d = &event.details;
+        let text = |key: &str| d.get(key).and_then(|r| r.as_str()).map(str::to_string);
+        if let Some(text) = text("reason").or_else(|| text("comment")) {
+            return Some(text);
+        }
+        let mut parts = Vec::new();
+        if let Some(rules) = d.get("rules_fired").and_then(|r| r.as_array()) {
+            parts.extend(rules.iter().filter_map(|r| r["name"].as_str()).map(|n| format!("⚙ {n}")));
+        }
+        if let Some(holds) = d.get("holds").and_then(|h| h.as_array()) {
+            parts.extend(holds.iter().filter_map(|h| h["message"].as_str()).map(str::to_string));
+        }
+        if let Some(lines) = d.get("lines").and_then(|l| l.as_array()).filter(|_| event.action == "edited") {
+            parts.extend(
+                lines.iter().map(|l| format!("{} {} → {}", l["sku"].as_str().unwrap_or(""), l["from"], l["to"])),
+            );
+        }
+        for key in ["into", "from", "role"] {
+            if let Some(v) = d.get(key).and_then(|v| v.as_str()) {
+                parts.push(format!("{key}: {v}"));
+            }
+        }
+        (!parts.is_empty()).then(|| parts.join(" · "))
     }
 }
 
@@ -237,9 +264,20 @@ async fn detail(State(state): State<AppState>, staff: Staff, headers: HeaderMap,
         .await;
     match loaded {
         Ok((order, events)) => {
-            let may_cancel = staff.may(Permission::OrdersCancel)
-                && order.allowed_actions.contains(&ordo_domain::orders::OrderAction::Cancel);
-            let page = DetailPage { page: Frame::new(&staff, "orders"), order, events: events.items, may_cancel };
+            use ordo_domain::orders::OrderAction as A;
+            let can =
+                |permission: Permission, action: A| staff.may(permission) && order.allowed_actions.contains(&action);
+            let page = DetailPage {
+                page: Frame::new(&staff, "orders"),
+                may_cancel: can(Permission::OrdersCancel, A::Cancel),
+                may_approve: can(Permission::OrdersApprove, A::Approve),
+                may_release: can(Permission::OrdersRelease, A::Release),
+                may_edit: can(Permission::OrdersEdit, A::Edit),
+                may_hold: can(Permission::OrdersEdit, A::Hold),
+                may_submit: can(Permission::OrdersCreate, A::Submit),
+                order,
+                events: events.items,
+            };
             show(&page, &staff, &headers)
         }
         Err(orders::OrderError::NotFound(_)) => not_found(&staff),

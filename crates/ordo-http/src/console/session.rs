@@ -101,6 +101,8 @@ pub struct Staff {
     pub csrf: String,
     pub ip: Option<String>,
     pub flash: Option<String>,
+    /// Work waiting in the queues, shown in the navigation.
+    pub queues: ordo_app::orders::QueueCounts,
 }
 
 impl Staff {
@@ -130,19 +132,26 @@ impl FromRequestParts<AppState> for Staff {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let path = parts.uri.path().to_string();
         let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else { return Err(to_login(&path)) };
-        let user = state
+        let found = state
             .db
-            .read(move |tx| ordo_app::users::session_user(tx, &token, Timestamp::now()))
+            .read(move |tx| {
+                let Some(user) = ordo_app::users::session_user(tx, &token, Timestamp::now())? else {
+                    return Ok(None);
+                };
+                let queues = ordo_app::orders::queue_counts(tx, &user.roles)
+                    .map_err(|e| ordo_app::users::UserError::Db(ordo_app::DbError::Other(e.to_string())))?;
+                Ok::<_, ordo_app::users::UserError>(Some((user, queues)))
+            })
             .await
             .map_err(|e| crate::error::ApiError::from(e).into_response())?;
-        let Some(user) = user else { return Err(to_login(&path)) };
+        let Some((user, queues)) = found else { return Err(to_login(&path)) };
         if user.must_change_password && path != "/password" {
             return Err(Redirect::to("/password").into_response());
         }
         let locale = Locale::parse(&user.locale).unwrap_or_else(|| Locale::from_accept_language(&parts.headers));
         let csrf = parts.extensions.get::<CsrfToken>().map(|t| t.0.clone()).unwrap_or_default();
         let flash = cookie(&parts.headers, FLASH_COOKIE).map(|f| percent_decode(&f));
-        Ok(Staff { user, i18n: I18n::new(locale), csrf, ip: crate::extract::client_ip(parts), flash })
+        Ok(Staff { user, i18n: I18n::new(locale), csrf, ip: crate::extract::client_ip(parts), flash, queues })
     }
 }
 

@@ -236,3 +236,82 @@ async fn a_wrong_password_is_refused_in_a_real_browser() {
     assert_eq!(status, serde_json::json!(403));
     client.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn an_operator_writes_a_rule_tries_it_approves_releases_and_edits_in_a_real_browser() {
+    let Some((_driver, client)) = browser().await else {
+        eprintln!("skipped: Chromium and chromedriver are not installed");
+        return;
+    };
+    let app = spawn_app().await;
+    app.product("W-1", "100").await;
+    app.warehouse("SH").await;
+    app.stock("SH", "W-1", 1000).await;
+    let customer = app.customer("C-1", "retail").await;
+    let one_time = ordo::create_user(&app.db, "ops@example.com", "admin", Some("Ops"), "test").await.unwrap();
+    sign_in(&app, &client, "ops@example.com", &one_time).await;
+    fill(&client, "#password", "operations all day long").await;
+    fill(&client, "#confirm", "operations all day long").await;
+    click(&client, "main button[type=submit]").await;
+    client.wait().for_element(Locator::Css(".stat")).await.expect("dashboard");
+
+    // Write a rule in the editor: large orders need an approver.
+    client.goto(&format!("{}/rules", app.base)).await.unwrap();
+    fill(&client, "#r-name", "Large orders").await;
+    fill(&client, "#r-condition", "order.total > 1000").await;
+    click(&client, "#k-1 option[value=require_approval]").await;
+    click(&client, "#new-rule tbody tr:first-child select[name=role] option[value=approver]").await;
+    screenshot(&client, "rule-editor").await;
+    click(&client, "#save-rule").await;
+    client.wait().for_element(Locator::Id("test-rule")).await.expect("rule page");
+
+    let place = |quantity: i64| {
+        app.post(
+            "/api/v1/orders",
+            serde_json::json!({"customer_id": customer, "lines": [{"sku": "W-1", "quantity": quantity}]}),
+        )
+    };
+    let large = place(20).await.body;
+    assert_eq!(large["status"], "pending_approval");
+    let number = large["number"].as_str().unwrap().to_string();
+
+    // Would the rule fire on that order, and why?
+    fill(&client, "#t-order", &number).await;
+    click(&client, "#run-test").await;
+    let result = client.wait().for_element(Locator::Id("test-result")).await.expect("result").text().await.unwrap();
+    assert!(result.contains("Would fire") && result.contains("order.total = 2260"), "{result}");
+
+    // The approvals inbox counts it in the navigation and approves it.
+    client.goto(&format!("{}/approvals", app.base)).await.unwrap();
+    assert_eq!(client.find(Locator::Id("approvals-count")).await.unwrap().text().await.unwrap(), "1");
+    screenshot(&client, "approvals-inbox").await;
+    fill(&client, &format!("#approval-{number} input[name=comment]"), "good customer").await;
+    click(&client, &format!("#approval-{number} button.approve")).await;
+    client.wait().for_element(Locator::Id("approvals-empty")).await.expect("inbox emptied");
+    assert_eq!(app.get(&format!("/api/v1/orders/{}", large["id"])).await.body["status"], "confirmed");
+
+    // A suspected duplicate waits in the exception queue until released with a reason.
+    let first = place(2).await.body;
+    let again = place(2).await.body;
+    assert_eq!(again["status"], "on_hold");
+    let held = again["number"].as_str().unwrap().to_string();
+    client.goto(&format!("{}/exceptions", app.base)).await.unwrap();
+    let card = client.find(Locator::Id(&format!("held-{held}"))).await.unwrap().text().await.unwrap();
+    assert!(card.contains("Suspected duplicate") && card.contains(first["number"].as_str().unwrap()), "{card}");
+    screenshot(&client, "exception-queue").await;
+    fill(&client, &format!("#held-{held} input[name=reason]"), "customer wants two deliveries").await;
+    click(&client, &format!("#held-{held} button[type=submit]")).await;
+    client.wait().for_element(Locator::Id("exceptions-empty")).await.expect("queue emptied");
+
+    // Edit the first small order: 2 → 5 units; the timeline shows the change.
+    client.goto(&format!("{}/orders/{}/edit", app.base, first["id"])).await.unwrap();
+    fill(&client, "#edit-qty-1", "5").await;
+    screenshot(&client, "order-edit").await;
+    click(&client, "#save-edit").await;
+    client.wait().for_element(Locator::Id("order-total")).await.expect("order page");
+    assert_eq!(client.find(Locator::Id("order-total")).await.unwrap().text().await.unwrap(), "¥565.00");
+    let timeline = client.find(Locator::Id("timeline")).await.unwrap().text().await.unwrap();
+    assert!(timeline.contains("Edited") && timeline.contains("W-1 2 → 5"), "{timeline}");
+    assert_eq!(app.level("SH", "W-1").await["reserved"], 20 + 5 + 2);
+    client.close().await.unwrap();
+}
