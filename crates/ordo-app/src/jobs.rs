@@ -1,5 +1,6 @@
 //! The background scheduler: cancels unpaid orders after the configured time (releasing
-//! their stock) and escalates approval steps left waiting. Safe with several `ordo serve`
+//! their stock), escalates approval steps left waiting, and re-checks orders held for
+//! stock. Safe with several `ordo serve`
 //! processes on one database: each run claims a lease row, and every change is made by a
 //! use case that locks the order and re-checks it, so a second worker finds nothing to do.
 
@@ -9,6 +10,7 @@ use crate::orders::{self, OrderError};
 use crate::params;
 use crate::settings::{self, OrderPolicy};
 use ordo_domain::Timestamp;
+use ordo_domain::checks::HoldCode;
 use ordo_domain::orders::{Channel, OrderAction, OrderStatus, PaymentStatus};
 use std::time::Duration;
 
@@ -17,6 +19,8 @@ use std::time::Duration;
 pub struct JobReport {
     pub cancelled: usize,
     pub escalated: usize,
+    /// Orders held for stock that could be reserved at last.
+    pub restocked: usize,
 }
 
 /// Takes the named lease until `now + seconds` unless another holder has it. The update
@@ -69,6 +73,27 @@ pub fn cancel_if_unpaid(tx: &mut dyn Tx, ctx: &Ctx, id: i64) -> Result<bool, Ord
     Ok(true)
 }
 
+/// Tries again to reserve stock for an order held because its stock was gone; when it
+/// can, the stock hold is lifted and, with no other hold left, the order goes on.
+pub fn recheck_stock_hold(tx: &mut dyn Tx, ctx: &Ctx, id: i64) -> Result<bool, OrderError> {
+    let mut order = orders::lock_order(tx, id, None)?;
+    if order.status != OrderStatus::OnHold || order.stock_reserved {
+        return Ok(false);
+    }
+    if orders::reserve_again(tx, ctx, &mut order)?.is_err() {
+        return Ok(false);
+    }
+    orders::store::close_holds_of(tx, id, HoldCode::Stock, &ctx.actor, "stock arrived", ctx.now)?;
+    if orders::store::open_hold_count(tx, id)? == 0 {
+        let pending = crate::approvals::store::current_steps(tx, &[id])?.iter().any(|s| s.status == "pending");
+        let next = order.status.to(OrderAction::Release, OrderStatus::after_review(false, pending))?;
+        orders::store::set_status(tx, id, next, ctx.now)?;
+        let details = serde_json::json!({"reason": "stock arrived", "to": next});
+        orders::store::append_event(tx, id, &ctx.actor, "released", &details, ctx.now)?;
+    }
+    Ok(true)
+}
+
 /// One pass of every job, each order in its own transaction.
 pub async fn run_once(db: &Database, holder: &str) -> Result<JobReport, OrderError> {
     let mut report = JobReport::default();
@@ -87,6 +112,12 @@ pub async fn run_once(db: &Database, holder: &str) -> Result<JobReport, OrderErr
         let ctx = Ctx::new("system:auto-cancel", "scheduler");
         if db.write(move |tx| cancel_if_unpaid(tx, &ctx, id)).await? {
             report.cancelled += 1;
+        }
+    }
+    for id in db.read(|tx| orders::store::waiting_for_stock(tx, 200).map_err(OrderError::from)).await? {
+        let ctx = Ctx::new("system:stock-recheck", "scheduler");
+        if db.write(move |tx| recheck_stock_hold(tx, &ctx, id)).await? {
+            report.restocked += 1;
         }
     }
     let ctx = Ctx::new("system:escalation", "scheduler");
@@ -110,7 +141,12 @@ pub async fn run_forever(db: Database, interval: Duration) {
         ticker.tick().await;
         match run_once(&db, &holder).await {
             Ok(report) if report != JobReport::default() => {
-                tracing::info!(cancelled = report.cancelled, escalated = report.escalated, "scheduled jobs ran")
+                tracing::info!(
+                    cancelled = report.cancelled,
+                    escalated = report.escalated,
+                    restocked = report.restocked,
+                    "scheduled jobs ran"
+                )
             }
             Ok(_) => {}
             Err(error) => tracing::warn!(%error, "scheduled jobs failed; will retry"),

@@ -13,6 +13,7 @@ crate::text_enum!(
         Duplicate = "duplicate",
         Address = "address",
         PaymentFailed = "payment_failed",
+        Stock = "stock",
         Rule = "rule",
         Manual = "manual",
     }

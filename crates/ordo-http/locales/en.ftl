@@ -351,3 +351,5 @@ rules.escalate_to = Escalate to
 rules.auto_cancel = Cancel unpaid orders after (minutes, empty = never)
 rules.credit_check = Hold orders over the customer's credit limit
 rules.settings_saved = Settings saved.
+rules.reserve_while_waiting = Keep stock reserved while an order waits for approval
+hold.stock = Stock gone before approval

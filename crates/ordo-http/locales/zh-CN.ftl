@@ -351,3 +351,5 @@ rules.escalate_to = 升级至
 rules.auto_cancel = 未付款自动取消（分钟，留空 = 从不）
 rules.credit_check = 超出客户信用额度时挂起订单
 rules.settings_saved = 设置已保存。
+rules.reserve_while_waiting = 订单等待审批期间保留库存
+hold.stock = 审批前库存已被占用

@@ -351,3 +351,5 @@ rules.escalate_to = 升級至
 rules.auto_cancel = 未付款自動取消（分鐘，留空 = 從不）
 rules.credit_check = 超出客戶信用額度時掛起訂單
 rules.settings_saved = 設定已儲存。
+rules.reserve_while_waiting = 訂單等待審批期間保留庫存
+hold.stock = 審批前庫存已被佔用

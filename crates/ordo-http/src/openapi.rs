@@ -21,7 +21,7 @@ use utoipa::{Modify, OpenApi};
         audit::list_audit,
         orders::place_order, orders::list_orders, orders::get_order, orders::cancel_order, orders::order_events,
         orders::edit_order, orders::hold_order, orders::release_order, orders::submit_order, orders::split_order,
-        orders::merge_orders, orders::approve_order, orders::reject_order, orders::approval_inbox, orders::order_approvals,
+        orders::merge_orders, orders::approve_order, orders::reject_order, orders::approval_inbox, orders::order_approvals, orders::queues,
         rules::create_rule, rules::list_rules, rules::get_rule, rules::update_rule, rules::delete_rule, rules::rule_history,
         rules::test_rule, rules::order_policy, rules::update_order_policy,
     ),

@@ -14,7 +14,7 @@ use axum::{Json, Router};
 use ordo_app::Page;
 use ordo_app::orders::{
     self, ApprovalInbox, ApprovalStepView, CancelOrder, Decision, MergeOrders, NewOrder, Order, OrderError,
-    OrderEvents, OrderFilter, OrderPatch, Placed, ReasonInput, SplitOrder, SplitResult,
+    OrderEvents, OrderFilter, OrderPatch, Placed, QueueCounts, ReasonInput, SplitOrder, SplitResult,
 };
 use ordo_app::{Ctx, db::Tx};
 use ordo_domain::auth::Permission;
@@ -35,6 +35,7 @@ pub fn router() -> Router<AppState> {
         .route("/orders/{id}/approvals", get(order_approvals))
         .route("/orders/merge", post(merge_orders))
         .route("/approvals", get(approval_inbox))
+        .route("/queues", get(queues))
 }
 
 /// The list's filters and paging, documented for the query string. (Kept flat: serde's
@@ -57,6 +58,8 @@ pub struct OrderListQuery {
     created_to: Option<String>,
     /// newest (default), oldest, total_desc, total_asc.
     sort: Option<String>,
+    /// The department queue rules routed the order to.
+    department: Option<String>,
     limit: Option<i64>,
     cursor: Option<String>,
 }
@@ -106,6 +109,7 @@ pub async fn list_orders(
         created_from: query.created_from,
         created_to: query.created_to,
         sort: query.sort,
+        department: query.department,
     };
     Ok(Json(state.db.read(move |tx| orders::list_orders(tx, &filter, page)).await?))
 }
@@ -381,4 +385,13 @@ pub async fn order_approvals(
     caller.require(Permission::Read, "read")?;
     let id = path_id(&id, "order")?;
     Ok(Json(state.db.read(move |tx| ordo_app::approvals::approval_history(tx, id)).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/queues", tag = "orders",
+    responses((status = 200, body = QueueCounts, description = "Work waiting in each department's queue (counts stop at 1,000)")),
+    security(("bearer" = [])))]
+pub async fn queues(State(state): State<AppState>, caller: Caller) -> Result<Json<QueueCounts>, ApiError> {
+    caller.require(Permission::Read, "read")?;
+    let roles = vec![caller.0.role];
+    Ok(Json(state.db.read(move |tx| orders::queue_counts(tx, &roles)).await?))
 }

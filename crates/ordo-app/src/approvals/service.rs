@@ -61,6 +61,9 @@ pub fn approve_order(
     let waiting = store::current_steps(tx, &[id])?.iter().any(|s| s.status == "pending");
     let next = order.status.to(OrderAction::Approve, OrderStatus::after_review(false, waiting))?;
     orders::store::set_status(tx, id, next, ctx.now)?;
+    let mut approved = Order { status: next, ..order.clone() };
+    let policy = crate::settings::order_policy(tx)?;
+    orders::settle_stock(tx, ctx, &mut approved, &policy)?;
     let details = json!({"step": step.step, "role": step.role, "comment": comment, "to": next});
     orders::store::append_event(tx, id, &ctx.actor, "approved", &details, ctx.now)?;
     let summary =

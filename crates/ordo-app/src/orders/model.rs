@@ -83,6 +83,9 @@ pub struct Order {
     pub split_from: Option<i64>,
     /// The order this one was merged into (it is then cancelled, its stock moved there).
     pub merged_into: Option<i64>,
+    /// Whether the lines' stock is reserved now. False only while an order waits for
+    /// approval and the settings say not to hold stock for waiting orders.
+    pub stock_reserved: bool,
     pub created_by: String,
     pub version: i64,
     pub created_at: Timestamp,
@@ -211,6 +214,8 @@ pub struct OrderFilter {
     pub created_to: Option<String>,
     /// newest (default), oldest, total_desc, total_asc.
     pub sort: Option<String>,
+    /// The department queue a rule routed orders to.
+    pub department: Option<String>,
 }
 
 /// A draft order priced for its customer, and what each line could reserve now.

@@ -4,7 +4,7 @@
 
 use super::model::*;
 use super::review;
-use super::service::{Want, cancel_locked, get_order, lock_order, reserve_lines, warehouse_codes};
+use super::service::{Want, cancel_locked, get_order, lock_order, reserve_lines, settle_stock, warehouse_codes};
 use super::store::{self, LineRow};
 use crate::common::Ctx;
 use crate::customers;
@@ -46,7 +46,7 @@ fn review_again(
     let facts = review::build_facts(order, &record.customer, &prices, exposure, ctx.now);
     let fingerprint = review::fingerprint(&order.lines);
     let found = review::review(tx, &policy, &enabled, order, &facts, &fingerprint, ctx.now)?;
-    review::apply_review(tx, ctx, order, &found, action, ask_approval)
+    review::apply_review(tx, ctx, order, &found, action, ask_approval, &policy)
 }
 
 fn reason_required(field: &str, text: Option<&str>) -> Result<String, OrderError> {
@@ -100,6 +100,9 @@ pub fn release_order(
     let pending = crate::approvals::store::current_steps(tx, &[id])?.iter().any(|s| s.status == "pending");
     let next = order.status.to(OrderAction::Release, OrderStatus::after_review(false, pending))?;
     store::set_status(tx, id, next, ctx.now)?;
+    let mut released_order = Order { status: next, ..order.clone() };
+    let policy = crate::settings::order_policy(tx)?;
+    settle_stock(tx, ctx, &mut released_order, &policy)?;
     let details = json!({"reason": reason, "released": released, "to": next});
     store::append_event(tx, id, &ctx.actor, "released", &details, ctx.now)?;
     let codes: Vec<&str> = released.iter().map(|h| h.code.as_str()).collect();
@@ -302,7 +305,9 @@ fn replace_lines(tx: &mut dyn Tx, ctx: &Ctx, order: &mut Order, new_lines: &[New
     };
     let priced = super::service::price_for_edit(tx, &input)?;
 
-    let old = sourced_lines(tx, order)?;
+    // Lines of an order that let its stock go while waiting hold nothing to release.
+    let planned = sourced_lines(tx, order)?;
+    let old: Vec<Sourced> = if order.stock_reserved { planned.clone() } else { Vec::new() };
     for s in &old {
         stock::release(tx, s.product_id, s.warehouse_id, s.line.quantity, ctx.now)?;
     }
@@ -312,7 +317,7 @@ fn replace_lines(tx: &mut dyn Tx, ctx: &Ctx, order: &mut Order, new_lines: &[New
             product_id: *product_id,
             quantity: line.quantity,
             sku: &line.sku,
-            prefer: old.iter().find(|s| s.product_id == *product_id).map(|s| s.warehouse_id),
+            prefer: planned.iter().find(|s| s.product_id == *product_id).map(|s| s.warehouse_id),
         })
         .collect();
     let warehouses = reserve_lines(tx, &wants, ctx.now)?;
@@ -351,6 +356,10 @@ fn replace_lines(tx: &mut dyn Tx, ctx: &Ctx, order: &mut Order, new_lines: &[New
         })
         .collect();
     stock::record_movements(tx, &movements, &ctx.actor, ctx.now)?;
+    if !order.stock_reserved {
+        store::set_stock_reserved(tx, order.id, true)?;
+        order.stock_reserved = true;
+    }
     Ok(())
 }
 

@@ -175,6 +175,7 @@ pub(crate) fn apply_review(
     review: &Review,
     action: OrderAction,
     ask_approval: bool,
+    policy: &OrderPolicy,
 ) -> Result<(), OrderError> {
     store::insert_holds(tx, order.id, &review.holds, &ctx.actor, ctx.now)?;
     if ask_approval {
@@ -184,12 +185,7 @@ pub(crate) fn apply_review(
             crate::approvals::store::request(tx, order.id, &review.outcome.approvals, ctx.now)?;
         }
     }
-    let open_holds = tx
-        .query_one(
-            "SELECT COUNT(*) FROM order_holds WHERE order_id = ? AND released_at IS NULL",
-            crate::params![order.id],
-        )?
-        .int(0)?;
+    let open_holds = store::open_hold_count(tx, order.id)?;
     let pending = crate::approvals::store::current_steps(tx, &[order.id])?.iter().any(|s| s.status == "pending");
     let target = OrderStatus::after_review(open_holds > 0, pending);
     let from = order.status;
@@ -214,7 +210,7 @@ pub(crate) fn apply_review(
             ctx.now,
         )?;
     }
-    Ok(())
+    super::service::settle_stock(tx, ctx, order, policy)
 }
 
 /// The timeline entries of a review: which rules fired, which checks failed, who is told.

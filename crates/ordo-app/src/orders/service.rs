@@ -8,6 +8,7 @@ use crate::common::{Ctx, Page, PageRequest};
 use crate::customers;
 use crate::db::Tx;
 use crate::inventory::store::{self as stock, NewMovement};
+use ordo_domain::checks::{HoldCode, HoldReason};
 use ordo_domain::customers::Address;
 use ordo_domain::inventory::MovementKind;
 use ordo_domain::money::MAX_LINE_QUANTITY;
@@ -291,6 +292,7 @@ pub fn place_order(tx: &mut dyn Tx, ctx: &Ctx, input: &NewOrder) -> Result<Place
         department: None,
         split_from: None,
         merged_into: None,
+        stock_reserved: true,
         created_by: ctx.actor.clone(),
         version: 1,
         created_at: ctx.now,
@@ -383,6 +385,7 @@ pub fn place_order(tx: &mut dyn Tx, ctx: &Ctx, input: &NewOrder) -> Result<Place
         .collect();
     stock::record_movements(tx, &movements, &ctx.actor, ctx.now)?;
     if !found.outcome.approvals.is_empty() {
+        settle_stock(tx, ctx, &mut placed, &policy)?;
         placed.approvals = crate::approvals::store::current_steps(tx, &[placed.id])?;
     }
     Ok(Placed::Created(placed))
@@ -401,6 +404,16 @@ pub(crate) struct Want<'a> {
 /// order so concurrent orders lock stock rows in the same order. Returns each line's
 /// warehouse.
 pub(crate) fn reserve_lines(tx: &mut dyn Tx, wants: &[Want], now: Timestamp) -> Result<Vec<i64>, OrderError> {
+    try_reserve_lines(tx, wants, now)?.map_err(OrderError::ShortStock)
+}
+
+/// Like [`reserve_lines`], but a shortage is an answer, not an error: what was reserved
+/// is released again, so the caller's transaction can go on (e.g. to hold the order).
+pub(crate) fn try_reserve_lines(
+    tx: &mut dyn Tx,
+    wants: &[Want],
+    now: Timestamp,
+) -> Result<Result<Vec<i64>, Vec<ShortLine>>, OrderError> {
     let mut by_product: Vec<usize> = (0..wants.len()).collect();
     by_product.sort_by_key(|&i| wants[i].product_id);
     let mut warehouses = vec![0_i64; wants.len()];
@@ -418,7 +431,15 @@ pub(crate) fn reserve_lines(tx: &mut dyn Tx, wants: &[Want], now: Timestamp) -> 
             Err(available) => short.push(ShortLine { sku: want.sku.to_string(), requested: want.quantity, available }),
         }
     }
-    if short.is_empty() { Ok(warehouses) } else { Err(OrderError::ShortStock(short)) }
+    if short.is_empty() {
+        return Ok(Ok(warehouses));
+    }
+    for (i, want) in wants.iter().enumerate() {
+        if warehouses[i] != 0 {
+            stock::release(tx, want.product_id, warehouses[i], want.quantity, now)?;
+        }
+    }
+    Ok(Err(short))
 }
 
 pub(crate) fn warehouse_codes(tx: &mut dyn Tx, ids: &[i64]) -> Result<Vec<(i64, String)>, OrderError> {
@@ -478,6 +499,87 @@ pub(crate) fn release_all(tx: &mut dyn Tx, ctx: &Ctx, order: &Order, why: &str) 
     Ok(())
 }
 
+/// Keeps stock in line with where the order now stands: a waiting order lets its stock
+/// go when the settings say so; a confirmed order without stock reserves it again, or
+/// goes on hold (code `stock`) until stock arrives.
+pub(crate) fn settle_stock(
+    tx: &mut dyn Tx,
+    ctx: &Ctx,
+    order: &mut Order,
+    policy: &crate::settings::OrderPolicy,
+) -> Result<(), OrderError> {
+    match order.status {
+        OrderStatus::PendingApproval if order.stock_reserved && !policy.reserve_while_waiting => {
+            release_all(tx, ctx, order, "waiting for approval: stock not held")?;
+            store::set_stock_reserved(tx, order.id, false)?;
+            order.stock_reserved = false;
+        }
+        OrderStatus::Confirmed if !order.stock_reserved => {
+            if let Err(short) = reserve_again(tx, ctx, order)? {
+                let message = short
+                    .iter()
+                    .map(|s| format!("{}: {} wanted, {} available", s.sku, s.requested, s.available))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                let hold = HoldReason::new(HoldCode::Stock, format!("not enough stock any more: {message}"));
+                store::insert_holds(tx, order.id, std::slice::from_ref(&hold), &ctx.actor, ctx.now)?;
+                let next = order.status.to(OrderAction::Hold, OrderStatus::OnHold)?;
+                store::set_status(tx, order.id, next, ctx.now)?;
+                store::append_event(tx, order.id, &ctx.actor, "on_hold", &json!({"holds": [hold]}), ctx.now)?;
+                order.status = next;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Reserves the lines of an order that let its stock go, preferring the warehouse each
+/// line was planned in. A shortage reserves nothing and says what is short.
+pub(crate) fn reserve_again(
+    tx: &mut dyn Tx,
+    ctx: &Ctx,
+    order: &mut Order,
+) -> Result<Result<(), Vec<ShortLine>>, OrderError> {
+    if order.lines.is_empty() {
+        let mut loaded = vec![order.clone()];
+        store::attach_lines(tx, &mut loaded)?;
+        order.lines = loaded.remove(0).lines;
+    }
+    let sources = store::line_sources(tx, order.id)?;
+    let wants: Vec<Want> = order
+        .lines
+        .iter()
+        .filter_map(|line| {
+            let &(_, product_id, warehouse_id) = sources.iter().find(|(no, _, _)| *no == line.line_no)?;
+            Some(Want { product_id, quantity: line.quantity, sku: &line.sku, prefer: Some(warehouse_id) })
+        })
+        .collect();
+    let warehouses = match try_reserve_lines(tx, &wants, ctx.now)? {
+        Ok(warehouses) => warehouses,
+        Err(short) => return Ok(Err(short)),
+    };
+    let mut movements = Vec::with_capacity(wants.len());
+    for ((line, want), &warehouse_id) in order.lines.iter().zip(&wants).zip(&warehouses) {
+        if Some(warehouse_id) != want.prefer {
+            store::set_line_warehouse(tx, order.id, line.line_no, warehouse_id)?;
+        }
+        movements.push(NewMovement {
+            product_id: want.product_id,
+            warehouse_id,
+            kind: MovementKind::Reservation,
+            on_hand_delta: 0,
+            reserved_delta: want.quantity,
+            reason: Some("confirmed: stock reserved"),
+            reference: Some(&order.number),
+        });
+    }
+    stock::record_movements(tx, &movements, &ctx.actor, ctx.now)?;
+    store::set_stock_reserved(tx, order.id, true)?;
+    order.stock_reserved = true;
+    Ok(Ok(()))
+}
+
 /// Cancels a locked order by `action` (cancel, or reject with cancel): releases its stock,
 /// closes its holds and pending approvals, and records why.
 pub(crate) fn cancel_locked(
@@ -488,7 +590,7 @@ pub(crate) fn cancel_locked(
     action: OrderAction,
 ) -> Result<(), OrderError> {
     let next = order.status.to(action, OrderStatus::Cancelled)?;
-    if order.status.holds_reservation() {
+    if order.status.holds_reservation() && order.stock_reserved {
         release_all(tx, ctx, order, "order cancelled")?;
     }
     store::close_holds(tx, order.id, false, &ctx.actor, "order cancelled", ctx.now)?;
@@ -575,6 +677,7 @@ fn parse_filter(f: &OrderFilter) -> Result<ListFilter, ordo_domain::Invalid> {
         customer_id: f.customer_id,
         channel,
         q: blank(&f.q),
+        department: blank(&f.department),
         created_from,
         created_before,
         sort: sort.unwrap_or_default(),

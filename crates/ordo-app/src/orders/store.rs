@@ -12,7 +12,7 @@ use ordo_domain::orders::{Channel, FulfillmentStatus, OrderStatus, PaymentStatus
 const HEADER_COLUMNS: &str = "o.id, o.number, o.customer_id, c.name, o.channel, o.external_ref, o.currency, o.status, \
     o.payment_status, o.fulfillment_status, o.subtotal_e4, o.tax_total_e4, o.total_e4, o.payment_terms, o.shipping_address, \
     o.billing_address, o.notes, o.requested_delivery_date, o.created_by, o.version, o.created_at, o.updated_at, \
-    o.tags, o.department, o.split_from, o.merged_into";
+    o.tags, o.department, o.split_from, o.merged_into, o.stock_reserved";
 const HEADER_FROM: &str = "orders o JOIN customers c ON c.id = o.customer_id";
 
 fn decode<T>(value: Option<T>, what: &str) -> Result<T, DbError> {
@@ -50,6 +50,7 @@ fn header(row: &Row) -> Result<Order, DbError> {
         department: row.opt_text(23)?,
         split_from: row.opt_int(24)?,
         merged_into: row.opt_int(25)?,
+        stock_reserved: row.int(26)? != 0,
         hold_reasons: Vec::new(),
         approvals: Vec::new(),
         lines: Vec::new(),
@@ -175,6 +176,33 @@ pub fn set_status(tx: &mut dyn Tx, id: i64, status: OrderStatus, now: Timestamp)
     Ok(())
 }
 
+pub fn set_stock_reserved(tx: &mut dyn Tx, id: i64, reserved: bool) -> Result<(), DbError> {
+    tx.execute("UPDATE orders SET stock_reserved = ? WHERE id = ?", params![reserved, id])?;
+    Ok(())
+}
+
+pub fn set_line_warehouse(tx: &mut dyn Tx, order_id: i64, line_no: i64, warehouse_id: i64) -> Result<(), DbError> {
+    tx.execute(
+        "UPDATE order_lines SET warehouse_id = ? WHERE order_id = ? AND line_no = ?",
+        params![warehouse_id, order_id, line_no],
+    )?;
+    Ok(())
+}
+
+/// Orders waiting on hold for stock, oldest first.
+pub fn waiting_for_stock(tx: &mut dyn Tx, limit: i64) -> Result<Vec<i64>, DbError> {
+    tx.query(
+        &format!(
+            "SELECT DISTINCT h.order_id FROM order_holds h JOIN orders o ON o.id = h.order_id \
+             WHERE h.code = 'stock' AND h.released_at IS NULL AND o.status = 'on_hold' ORDER BY h.order_id LIMIT {limit}"
+        ),
+        &[],
+    )?
+    .iter()
+    .map(|r| r.int(0))
+    .collect()
+}
+
 /// (product_id, warehouse_id, quantity) of each line: what a cancellation releases.
 pub fn reservations(tx: &mut dyn Tx, order_id: i64) -> Result<Vec<(i64, i64, i64)>, DbError> {
     tx.query(
@@ -233,6 +261,7 @@ pub struct ListFilter {
     /// Exclusive upper bound.
     pub created_before: Option<Timestamp>,
     pub sort: OrderSort,
+    pub department: Option<String>,
 }
 
 /// The order of a list. Pages continue after the last order shown: its id is the cursor and
@@ -290,6 +319,7 @@ pub fn list_headers(
     filter.when("o.fulfillment_status = ?", f.fulfillment_status.map(|s| vec![s.as_str()]));
     filter.when("o.customer_id = ?", f.customer_id.map(|id| vec![id]));
     filter.when("o.channel = ?", f.channel.map(|c| vec![c.as_str()]));
+    filter.when("o.department = ?", f.department.clone().map(|d| vec![d]));
     filter.when("o.created_at >= ?", f.created_from.map(|t| vec![t.micros()]));
     filter.when("o.created_at < ?", f.created_before.map(|t| vec![t.micros()]));
     filter.when(
@@ -452,6 +482,27 @@ pub fn close_holds(
         ),
         params![now.micros(), by, reason, order_id],
     )
+}
+
+/// Releases the open holds of one kind.
+pub fn close_holds_of(
+    tx: &mut dyn Tx,
+    order_id: i64,
+    code: HoldCode,
+    by: &str,
+    reason: &str,
+    now: Timestamp,
+) -> Result<u64, DbError> {
+    tx.execute(
+        "UPDATE order_holds SET released_at = ?, released_by = ?, release_reason = ? \
+         WHERE order_id = ? AND code = ? AND released_at IS NULL",
+        params![now.micros(), by, reason, order_id, code.as_str()],
+    )
+}
+
+pub fn open_hold_count(tx: &mut dyn Tx, order_id: i64) -> Result<i64, DbError> {
+    tx.query_one("SELECT COUNT(*) FROM order_holds WHERE order_id = ? AND released_at IS NULL", params![order_id])?
+        .int(0)
 }
 
 /// Fills in hold reasons and current approval steps; one query each, only where needed.

@@ -30,6 +30,10 @@ pub struct OrderPolicy {
     pub escalate_after_minutes: i64,
     /// Who else may decide an escalated step.
     pub escalate_to: Role,
+    /// Keep stock reserved while an order waits for approval (default). When off, the
+    /// stock is released while it waits and reserved again on approval; if it is gone
+    /// by then the order goes on hold until stock arrives.
+    pub reserve_while_waiting: bool,
     /// Cancel unpaid orders (and release their stock) after a time, per channel.
     pub auto_cancel: Vec<AutoCancel>,
 }
@@ -51,6 +55,7 @@ impl Default for OrderPolicy {
             duplicate_window_minutes: 10,
             escalate_after_minutes: 24 * 60,
             escalate_to: Role::Admin,
+            reserve_while_waiting: true,
             auto_cancel: Vec::new(),
         }
     }
@@ -80,6 +85,7 @@ pub struct OrderPolicyInput {
     pub escalate_after_minutes: Option<i64>,
     /// A role name.
     pub escalate_to: Option<String>,
+    pub reserve_while_waiting: Option<bool>,
     pub auto_cancel: Option<Vec<AutoCancelInput>>,
 }
 
@@ -132,6 +138,9 @@ pub fn update_order_policy(tx: &mut dyn Tx, ctx: &Ctx, input: &OrderPolicyInput)
     }
     if let Some(check) = input.credit_check {
         policy.credit_check = check;
+    }
+    if let Some(reserve) = input.reserve_while_waiting {
+        policy.reserve_while_waiting = reserve;
     }
     policy.duplicate_window_minutes =
         minutes(&mut v, "duplicate_window_minutes", input.duplicate_window_minutes, policy.duplicate_window_minutes);

@@ -43,6 +43,7 @@ pub struct ListQuery {
     created_from: Option<String>,
     created_to: Option<String>,
     sort: Option<String>,
+    department: Option<String>,
     cursor: Option<String>,
 }
 
@@ -58,6 +59,7 @@ impl ListQuery {
             created_from: self.created_from.clone(),
             created_to: self.created_to.clone(),
             sort: self.sort.clone(),
+            department: self.department.clone(),
         }
     }
 
@@ -73,6 +75,7 @@ impl ListQuery {
             ("created_from", &self.created_from),
             ("created_to", &self.created_to),
             ("sort", &self.sort),
+            ("department", &self.department),
         ] {
             if let Some(v) = value.as_deref().filter(|v| !v.is_empty()) {
                 out.append_pair(key, v);

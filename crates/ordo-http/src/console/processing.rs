@@ -489,6 +489,7 @@ async fn save_settings(State(state): State<AppState>, staff: Staff, headers: Hea
         duplicate_window_minutes: minutes("duplicate_window_minutes"),
         escalate_after_minutes: minutes("escalate_after_minutes"),
         escalate_to: non_empty(field(&form, "escalate_to")),
+        reserve_while_waiting: Some(field(&form, "reserve_while_waiting") == Some("on")),
         auto_cancel: auto_cancel.or(Some(Vec::new())),
     };
     match state.db.write(move |tx| settings::update_order_policy(tx, &ctx, &input)).await {

@@ -321,3 +321,40 @@ async fn a_rule_is_checked_on_save_and_can_be_tried_on_an_order() {
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn an_order_waiting_without_stock_held_goes_on_hold_if_stock_is_gone_and_on_when_it_arrives() {
+    let app = spawn_app().await;
+    app.product("W-1", "100.00").await;
+    app.warehouse("SH").await;
+    app.stock("SH", "W-1", 30).await;
+    let settings = app.put("/api/v1/settings/orders", json!({"reserve_while_waiting": false})).await;
+    assert_eq!(settings.body["reserve_while_waiting"], false, "{}", settings.body);
+    rule(&app, "large", "order.total > 2000", json!([{"kind": "require_approval", "role": "approver"}])).await;
+    let customer = app.customer("C-1", "retail").await;
+
+    let waiting = place(&app, customer, json!([{"sku": "W-1", "quantity": 20}])).await;
+    assert_eq!(
+        (waiting["status"].as_str(), waiting["stock_reserved"].as_bool()),
+        (Some("pending_approval"), Some(false))
+    );
+    assert_eq!(app.level("SH", "W-1").await["reserved"], 0, "a waiting order holds no stock");
+    let other = app.customer("C-2", "retail").await;
+    place(&app, other, json!([{"sku": "W-1", "quantity": 15}])).await;
+
+    let approver = app.token_for("approver").await;
+    let approved = app.post_as(&approver, &format!("/api/v1/orders/{}/approve", id(&waiting)), json!({})).await;
+    assert_eq!(approved.body["status"], "on_hold", "{}", approved.body);
+    assert_eq!(approved.body["hold_reasons"][0]["code"], "stock");
+
+    app.stock("SH", "W-1", 50).await;
+    // What the scheduler does on its next run (its lease belongs to the server's own).
+    let held = id(&waiting);
+    let ctx = ordo_app::Ctx::new("system:stock-recheck", "test");
+    let restocked = app.db.write(move |tx| ordo_app::jobs::recheck_stock_hold(tx, &ctx, held)).await.expect("recheck");
+    assert!(restocked);
+    let after = app.get(&format!("/api/v1/orders/{}", id(&waiting))).await.body;
+    assert_eq!((after["status"].as_str(), after["stock_reserved"].as_bool()), (Some("confirmed"), Some(true)));
+    assert_eq!(app.level("SH", "W-1").await["reserved"], 35);
+    assert_eq!(app.ledger_mismatches().await, 0);
+}
