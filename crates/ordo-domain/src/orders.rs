@@ -270,6 +270,13 @@ mod tests {
     }
 
     #[test]
+    fn the_readme_shows_the_table_as_it_is() {
+        let readme = include_str!("../../../README.md");
+        let diagram = state_diagram();
+        assert!(readme.contains(&diagram), "update the README's diagram to:\n{diagram}");
+    }
+
+    #[test]
     fn the_diagram_names_every_status() {
         let diagram = state_diagram();
         for status in OrderStatus::ALL {

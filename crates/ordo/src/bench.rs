@@ -283,11 +283,14 @@ async fn seed(client: &reqwest::Client, base: &str, token: &str) -> Result<i64, 
         }
     }
     let code = format!("BENCH-C-{}", rand_u32());
-    let customer: serde_json::Value =
-        post("/api/v1/customers", json!({"code": code, "name": "Bench customer", "currency": "CNY"}))
-            .await?
-            .json()
-            .await?;
+    let customer: serde_json::Value = post(
+        "/api/v1/customers",
+        json!({"code": code, "name": "Bench customer", "currency": "CNY",
+                   "shipping_address": {"line1": "1 Bench Road", "city": "Shanghai", "region": "SH", "country": "CN"}}),
+    )
+    .await?
+    .json()
+    .await?;
     customer["id"].as_i64().ok_or_else(|| format!("seeding customer: {customer}").into())
 }
 
@@ -329,7 +332,10 @@ async fn placement(server: &Server, engine: &str, clients: usize, duration: Dura
                 while Instant::now() < deadline {
                     n += 1;
                     let lines: Vec<_> = (0..3)
-                        .map(|k| json!({"sku": format!("BENCH-{:03}", (n * 3 + k * 11) % SKUS), "quantity": 1}))
+                        // Quantities vary so that orders are not suspected duplicates of each other.
+                        .map(|k| {
+                            json!({"sku": format!("BENCH-{:03}", (n * 3 + k * 11) % SKUS), "quantity": 1 + (n / SKUS) % 10_000})
+                        })
                         .collect();
                     let body = json!({"customer_id": customer, "lines": lines});
                     let sent = Instant::now();

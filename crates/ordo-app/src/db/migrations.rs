@@ -257,7 +257,7 @@ pub const MIGRATIONS: &[Migration] = &[
             "ALTER TABLE orders ADD COLUMN approval_round BIGINT NOT NULL DEFAULT 0",
             // 0 while an order waits for approval without holding stock (a setting).
             "ALTER TABLE orders ADD COLUMN stock_reserved BIGINT NOT NULL DEFAULT 1",
-            "CREATE INDEX orders_fingerprint ON orders (customer_id, fingerprint)",
+            "CREATE INDEX orders_fingerprint ON orders (customer_id, fingerprint, created_at)",
             "CREATE INDEX orders_department ON orders (department, status)",
             "CREATE TABLE rules (
                 id {id},

@@ -93,7 +93,8 @@ fn open_connection(path: &Path, read_only: bool) -> Result<Connection, DbError> 
     let pragmas = if read_only {
         "PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;"
     } else {
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;"
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; \
+         PRAGMA temp_store = MEMORY;"
     };
     conn.execute_batch(pragmas).map_err(map_error)?;
     Ok(conn)

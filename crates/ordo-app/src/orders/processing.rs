@@ -45,7 +45,8 @@ fn review_again(
     let exposure = review::exposure_if_needed(tx, &record.customer, order, &policy, &enabled)?;
     let facts = review::build_facts(order, &record.customer, &prices, exposure, ctx.now);
     let fingerprint = review::fingerprint(&order.lines);
-    let found = review::review(tx, &policy, &enabled, order, &facts, &fingerprint, ctx.now)?;
+    let duplicate = review::duplicate_of(tx, &policy, order, &fingerprint, ctx.now)?;
+    let found = review::review(&policy, &enabled, order, &facts, duplicate.as_deref());
     review::apply_review(tx, ctx, order, &found, action, ask_approval, &policy)
 }
 

@@ -134,29 +134,38 @@ pub(crate) struct Review {
     pub outcome: Outcome,
 }
 
-pub(crate) fn review(
+/// An earlier live order with the same customer and lines inside the policy's window.
+pub(crate) fn duplicate_of(
     tx: &mut dyn Tx,
+    policy: &OrderPolicy,
+    order: &Order,
+    fingerprint: &str,
+    now: Timestamp,
+) -> Result<Option<String>, OrderError> {
+    if policy.duplicate_window_minutes == 0 {
+        return Ok(None);
+    }
+    let since = now.plus_seconds(-60 * policy.duplicate_window_minutes);
+    // A new order (id 0) may duplicate any earlier one; a stored one only those before it.
+    let before = if order.id == 0 { i64::MAX } else { order.id };
+    Ok(store::duplicate_of(tx, order.customer_id, fingerprint, since, before)?)
+}
+
+/// Runs the checks and the rules; `duplicate` is what [`duplicate_of`] found.
+pub(crate) fn review(
     policy: &OrderPolicy,
     rules: &[rules::Rule],
     order: &Order,
     facts: &Facts,
-    fingerprint: &str,
-    now: Timestamp,
-) -> Result<Review, OrderError> {
-    let duplicate = if policy.duplicate_window_minutes > 0 {
-        let since = now.plus_seconds(-60 * policy.duplicate_window_minutes);
-        let before = if order.id == 0 { i64::MAX } else { order.id };
-        store::duplicate_of(tx, order.customer_id, fingerprint, since, before)?
-    } else {
-        None
-    };
-    let mut holds = checks::check_order(facts, order.currency, &policy.checks(), duplicate.as_deref());
+    duplicate: Option<&str>,
+) -> Review {
+    let mut holds = checks::check_order(facts, order.currency, &policy.checks(), duplicate);
     let outcome = rules::decide(rules, facts);
     for failed in &outcome.failed {
         tracing::warn!(rule = failed.0, error = %failed.1, "rule could not run on an order; treated as not firing");
     }
     holds.extend(outcome.holds.iter().map(|reason| HoldReason::new(HoldCode::Rule, reason.clone())));
-    Ok(Review { holds, outcome })
+    Review { holds, outcome }
 }
 
 impl Review {

@@ -301,12 +301,26 @@ pub fn place_order(tx: &mut dyn Tx, ctx: &Ctx, input: &NewOrder) -> Result<Place
 
     // Checks and rules run on the priced order before stock is touched: a rule may route
     // the order to a warehouse.
-    let policy = crate::settings::order_policy(tx)?;
-    let enabled = crate::rules::enabled_rules(tx)?;
+    let fingerprint = review::fingerprint(&placed.lines);
+    let context = store::placement_context(tx, customer.customer.id, &fingerprint)?;
+    let policy = crate::settings::parse_policy(context.policy.as_deref());
+    let enabled = crate::rules::compile_rules(
+        context
+            .rules
+            .into_iter()
+            .filter_map(|(id, name, condition, actions, _)| {
+                Some((id, name, condition, serde_json::from_str(&actions).ok()?))
+            })
+            .collect(),
+    );
+    let window = policy.duplicate_window_minutes;
+    let duplicate = context
+        .newest_same_lines
+        .filter(|(_, at)| window > 0 && *at >= ctx.now.plus_seconds(-60 * window))
+        .map(|(number, _)| number);
     let exposure = review::exposure_if_needed(tx, &customer.customer, &placed, &policy, &enabled)?;
     let facts = review::build_facts(&placed, &customer.customer, &list_prices, exposure, ctx.now);
-    let fingerprint = review::fingerprint(&placed.lines);
-    let found = review::review(tx, &policy, &enabled, &placed, &facts, &fingerprint, ctx.now)?;
+    let found = review::review(&policy, &enabled, &placed, &facts, duplicate.as_deref());
     let preferred = match &found.outcome.warehouse {
         Some(code) => stock::warehouse_by_code(tx, code)?.map(|w| w.id),
         None => None,

@@ -432,6 +432,38 @@ pub fn exposure(tx: &mut dyn Tx, customer_id: i64, currency: &str, except: i64) 
     .int(0)
 }
 
+/// What placement needs besides the order, read in one round trip.
+pub struct PlacementContext {
+    /// The stored order policy (JSON), if one was saved.
+    pub policy: Option<String>,
+    /// (id, name, condition, actions JSON, priority) of each enabled rule.
+    pub rules: Vec<(i64, String, String, String, i64)>,
+    /// The newest live order with the same customer and lines: (number, placed at).
+    pub newest_same_lines: Option<(String, Timestamp)>,
+}
+
+pub fn placement_context(tx: &mut dyn Tx, customer_id: i64, fingerprint: &str) -> Result<PlacementContext, DbError> {
+    let rows = tx.query(
+        "SELECT 'rule', id, name, condition_text, actions, priority FROM rules WHERE deleted_at IS NULL AND enabled = 1 \
+         UNION ALL SELECT 'policy', CAST(NULL AS BIGINT), value, CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS BIGINT) \
+         FROM settings WHERE name = 'order_policy' \
+         UNION ALL SELECT 'same_lines', created_at, number, CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS BIGINT) \
+         FROM (SELECT created_at, number FROM orders WHERE customer_id = ? AND fingerprint = ? AND status <> 'cancelled' \
+         ORDER BY created_at DESC LIMIT 1) d",
+        params![customer_id, fingerprint],
+    )?;
+    let mut context = PlacementContext { policy: None, rules: Vec::new(), newest_same_lines: None };
+    for row in rows {
+        match row.text(0)?.as_str() {
+            "rule" => context.rules.push((row.int(1)?, row.text(2)?, row.text(3)?, row.text(4)?, row.int(5)?)),
+            "policy" => context.policy = Some(row.text(2)?),
+            _ => context.newest_same_lines = Some((row.text(2)?, Timestamp(row.int(1)?))),
+        }
+    }
+    context.rules.sort_by_key(|(id, _, _, _, priority)| (-priority, *id));
+    Ok(context)
+}
+
 /// The number of an earlier live order with the same customer and lines placed since `since`.
 pub fn duplicate_of(
     tx: &mut dyn Tx,

@@ -146,17 +146,19 @@ pub fn test_rule(
 
 /// The enabled rules, compiled, in the order they run.
 pub fn enabled_rules(tx: &mut dyn Tx) -> Result<Vec<domain::Rule>, DbError> {
-    let mut rules = Vec::new();
-    for rule in store::list(tx, true)? {
-        match Condition::compile(&rule.condition) {
-            Ok(condition) => {
-                rules.push(domain::Rule { id: rule.id, name: rule.name, condition, actions: rule.actions })
-            }
+    let rows = store::list(tx, true)?.into_iter().map(|r| (r.id, r.name, r.condition, r.actions)).collect();
+    Ok(compile_rules(rows))
+}
+
+/// Rules as stored, compiled (conditions are cached by text), in the order given.
+pub fn compile_rules(rows: Vec<(i64, String, String, Vec<domain::RuleAction>)>) -> Vec<domain::Rule> {
+    let mut rules = Vec::with_capacity(rows.len());
+    for (id, name, condition, actions) in rows {
+        match Condition::compile(&condition) {
+            Ok(condition) => rules.push(domain::Rule { id, name, condition, actions }),
             // Saved conditions were valid when saved; one that no longer parses is skipped, loudly.
-            Err(e) => {
-                tracing::warn!(rule = rule.id, error = %e.message, "rule skipped: its condition no longer compiles")
-            }
+            Err(e) => tracing::warn!(rule = id, error = %e.message, "rule skipped: its condition no longer compiles"),
         }
     }
-    Ok(rules)
+    rules
 }

@@ -106,10 +106,12 @@ crate::store_error!(SettingsError);
 
 pub fn order_policy(tx: &mut dyn Tx) -> Result<OrderPolicy, DbError> {
     let row = tx.query_opt("SELECT value FROM settings WHERE name = ?", params![ORDER_POLICY])?;
-    Ok(match row {
-        Some(row) => serde_json::from_str(&row.text(0)?).unwrap_or_default(),
-        None => OrderPolicy::default(),
-    })
+    row.map(|r| r.text(0)).transpose().map(|value| parse_policy(value.as_deref()))
+}
+
+/// The policy as stored; fields added since it was saved take their defaults.
+pub fn parse_policy(stored: Option<&str>) -> OrderPolicy {
+    stored.and_then(|text| serde_json::from_str(text).ok()).unwrap_or_default()
 }
 
 const MAX_MINUTES: i64 = 366 * 24 * 60;

@@ -87,9 +87,21 @@ async fn screenshot(client: &Client, name: &str) {
 }
 
 async fn fill(client: &Client, css: &str, text: &str) {
-    let field = client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"));
-    field.clear().await.expect("clear");
-    field.send_keys(text).await.expect("type");
+    // A page still settling after a navigation can swap the element out from under us:
+    // find it again and retry rather than fail on a stale reference.
+    for attempt in 0..5 {
+        let field = client.wait().for_element(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"));
+        match field.clear().await {
+            Ok(()) => match field.send_keys(text).await {
+                Ok(()) => return,
+                Err(e) if attempt < 4 => eprintln!("retrying {css}: {e}"),
+                Err(e) => panic!("type into {css}: {e}"),
+            },
+            Err(e) if attempt < 4 => eprintln!("retrying {css}: {e}"),
+            Err(e) => panic!("clear {css}: {e}"),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 async fn click(client: &Client, css: &str) {
