@@ -79,6 +79,9 @@ pub async fn place_order(
     body: JsonBody<NewOrder>,
 ) -> Result<Response, ApiError> {
     let ctx = caller.require(Permission::OrdersCreate, "create orders")?;
+    if body.value.lines.iter().flatten().any(|line| line.unit_price.is_some()) {
+        caller.require(Permission::PricesOverride, "override prices")?;
+    }
     let key = idempotency_key(&headers, &caller, "orders", &body.hash)?;
     let (input, work_ctx) = (body.value, ctx.clone());
     post_once(&state, key, &ctx, move |tx| {
@@ -302,6 +305,9 @@ pub async fn edit_order(
     body: JsonBody<OrderPatch>,
 ) -> Result<Response, ApiError> {
     let ctx = caller.require(Permission::OrdersEdit, "edit orders")?;
+    if body.value.lines.iter().flatten().any(|line| line.unit_price.is_some()) {
+        caller.require(Permission::PricesOverride, "override prices")?;
+    }
     let id = path_id(&id, "order")?;
     let expected = if_match(&headers)?;
     let patch = body.value;

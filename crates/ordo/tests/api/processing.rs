@@ -358,3 +358,40 @@ async fn an_order_waiting_without_stock_held_goes_on_hold_if_stock_is_gone_and_o
     assert_eq!(app.level("SH", "W-1").await["reserved"], 35);
     assert_eq!(app.ledger_mismatches().await, 0);
 }
+
+#[tokio::test]
+async fn a_price_far_from_the_list_is_held_and_a_stale_approval_is_escalated() {
+    let app = shop().await;
+    let customer = app.customer("C-1", "retail").await;
+    let cheap = place(&app, customer, json!([{"sku": "W-1", "quantity": 2, "unit_price": "50.00"}])).await;
+    assert_eq!(cheap["status"], "on_hold");
+    assert_eq!(cheap["hold_reasons"][0]["code"], "price_deviation");
+    assert!(cheap["hold_reasons"][0]["message"].as_str().unwrap().contains("by 50%"), "{cheap}");
+    let near = place(&app, customer, json!([{"sku": "W-1", "quantity": 3, "unit_price": "95.00"}])).await;
+    assert_eq!(near["status"], "confirmed", "within the 10 % tolerance");
+
+    app.put("/api/v1/settings/orders", json!({"escalate_after_minutes": 60, "escalate_to": "finance"})).await;
+    rule(&app, "large", "order.total > 1000", json!([{"kind": "require_approval", "role": "approver"}])).await;
+    let waiting = place(&app, customer, json!([{"sku": "W-1", "quantity": 20}])).await;
+    let finance = app.token_for("finance").await;
+    assert!(app.get_as(&finance, "/api/v1/approvals").await.body["items"].as_array().unwrap().is_empty());
+
+    // Two hours on, the scheduler escalates the step to finance.
+    let mut ctx = ordo_app::Ctx::new("system:escalation", "test");
+    ctx.now = ctx.now.plus_seconds(2 * 3600);
+    let escalated = app
+        .db
+        .write(move |tx| {
+            let policy = ordo_app::settings::order_policy(tx)?;
+            ordo_app::approvals::escalate_stale_steps(tx, &ctx, &policy)
+        })
+        .await
+        .expect("escalate");
+    assert_eq!(escalated, 1);
+    let inbox = app.get_as(&finance, "/api/v1/approvals").await.body;
+    assert_eq!(inbox["items"][0]["escalated_to"], "finance", "{inbox}");
+    let approved = app.post_as(&finance, &format!("/api/v1/orders/{}/approve", id(&waiting)), json!({})).await;
+    assert_eq!(approved.body["status"], "confirmed", "{}", approved.body);
+    let events = app.get(&format!("/api/v1/orders/{}/events", id(&waiting))).await.body;
+    assert!(events["items"].as_array().unwrap().iter().any(|e| e["action"] == "escalated"));
+}

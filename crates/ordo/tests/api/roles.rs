@@ -15,6 +15,11 @@ fn allowed(action: &str) -> &'static [&'static str] {
         "place order" => &["admin", "sales"],
         "read audit" => &["admin"],
         "manage users" => &["admin"],
+        "manage rules" => &["admin"],
+        "change settings" => &["admin"],
+        "hold order" => &["admin", "sales", "approver", "service"],
+        // Placing at a price other than the list's needs orders.create and prices.override.
+        "override price" => &["admin"],
         _ => &[],
     }
 }
@@ -26,6 +31,11 @@ async fn each_role_may_do_what_it_should_over_the_api_and_gets_403_for_the_rest(
     app.warehouse("W1").await;
     app.stock("W1", "P-1", 1000).await;
     let customer = app.customer("C-1", "retail").await;
+    let held = app
+        .post("/api/v1/orders", json!({"customer_id": customer, "lines": [{"sku": "P-1", "quantity": 5}]}))
+        .await
+        .body["id"]
+        .clone();
 
     for role in ROLES {
         let token = ordo::create_token(&app.db, role, &format!("matrix-{role}")).await.unwrap();
@@ -70,6 +80,26 @@ async fn each_role_may_do_what_it_should_over_the_api_and_gets_403_for_the_rest(
                 .await,
             ),
             ("read audit", call(reqwest::Method::GET, "/api/v1/audit", None).await),
+            (
+                "manage rules",
+                call(
+                    reqwest::Method::POST,
+                    "/api/v1/rules",
+                    Some(json!({"name": role, "condition": "false", "actions": [{"kind": "tag", "tag": role}]})),
+                )
+                .await,
+            ),
+            ("change settings", call(reqwest::Method::PUT, "/api/v1/settings/orders", Some(json!({}))).await),
+            ("hold order", call(reqwest::Method::POST, &format!("/api/v1/orders/{held}/hold"), Some(json!({"reason": role}))).await),
+            (
+                "override price",
+                call(
+                    reqwest::Method::POST,
+                    "/api/v1/orders",
+                    Some(json!({"customer_id": customer, "channel": "phone", "lines": [{"sku": "P-1", "quantity": 2, "unit_price": "9.50"}]})),
+                )
+                .await,
+            ),
         ];
         for (action, reply) in outcomes {
             let expected_ok = allowed(action).contains(&role);
@@ -93,6 +123,7 @@ async fn each_role_sees_the_console_pages_it_should() {
             ("/customers/new", "create customer"),
             ("/products/new", "create product"),
             ("/audit", "read audit"),
+            ("/rules", "manage rules"),
         ] {
             let (status, _) = console.get(path).await;
             let expected = if allowed(action).contains(&role) { StatusCode::OK } else { StatusCode::FORBIDDEN };
