@@ -10,6 +10,28 @@ pub fn parse_sku(field: &str, value: Option<&str>) -> Result<String, FieldError>
     code(field, value, MAX_SKU_CHARS)
 }
 
+/// Product tags for rules (`fragile`, `cold-chain`, `促销`): trimmed, lower case, each 1–30
+/// characters, at most 20, duplicates dropped.
+pub fn parse_tags(field: &str, tags: &[String]) -> Result<Vec<String>, FieldError> {
+    let mut out: Vec<String> = Vec::new();
+    for tag in tags {
+        let tag = tag.trim().to_lowercase();
+        if tag.is_empty() {
+            continue;
+        }
+        if tag.chars().count() > 30 || tag.contains(',') {
+            return Err(FieldError::new(field, format!("tag {tag:?} must be at most 30 characters, without commas")));
+        }
+        if !out.contains(&tag) {
+            out.push(tag);
+        }
+    }
+    if out.len() > 20 {
+        return Err(FieldError::new(field, "at most 20 tags"));
+    }
+    Ok(out)
+}
+
 /// Weight in kilograms, up to three decimals (grams), stored as grams.
 pub fn parse_weight_grams(field: &str, raw: &str) -> Result<i64, FieldError> {
     let kg = crate::money::parse_amount(field, raw, false)?;

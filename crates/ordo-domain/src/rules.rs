@@ -242,6 +242,8 @@ pub struct LineFacts {
     pub list_price: Option<Decimal>,
     pub discount_percent: Decimal,
     pub line_total: Decimal,
+    /// The product's tags.
+    pub tags: Vec<String>,
 }
 
 /// Everything a condition may read. Money is a number in the order's currency.
@@ -297,6 +299,7 @@ impl Facts {
                 list_price: Some(Decimal::new(100000, 2)),
                 discount_percent: Decimal::ZERO,
                 line_total: Decimal::new(1000000, 2),
+                tags: vec!["fragile".into()],
             }],
             tags: vec!["sample".into()],
             destination: None,
@@ -310,6 +313,14 @@ impl Facts {
             weekday: 1,
             date: "2026-01-05".into(),
         }
+    }
+
+    /// Every tag of every product on the order, once each.
+    pub fn product_tags(&self) -> Vec<&str> {
+        let mut tags: Vec<&str> = self.lines.iter().flat_map(|l| l.tags.iter().map(String::as_str)).collect();
+        tags.sort_unstable();
+        tags.dedup();
+        tags
     }
 
     /// Units over all lines.
@@ -348,6 +359,7 @@ impl Facts {
                     ("list_price", number(l.list_price.unwrap_or(l.unit_price))),
                     ("discount_percent", number(l.discount_percent)),
                     ("line_total", number(l.line_total)),
+                    ("tags", Value::List(l.tags.iter().map(|t| text(t)).collect::<Vec<_>>().into())),
                 ])
             })
             .collect();
@@ -362,6 +374,7 @@ impl Facts {
             ("quantity", Value::Int(self.quantity())),
             ("discount_percent", number(self.discount_percent())),
             ("tags", Value::List(self.tags.iter().map(|t| text(t)).collect::<Vec<_>>().into())),
+            ("product_tags", Value::List(self.product_tags().iter().map(|t| text(t)).collect::<Vec<_>>().into())),
             ("destination", self.destination_value()),
         ]);
         let customer = map(vec![
@@ -398,6 +411,7 @@ impl Facts {
             "order.quantity" => self.quantity().to_string(),
             "order.discount_percent" => money(self.discount_percent()),
             "order.tags" => format!("{:?}", self.tags),
+            "order.product_tags" => format!("{:?}", self.product_tags()),
             "order.lines" => format!(
                 "[{}]",
                 self.lines.iter().map(|l| format!("{} × {}", l.sku, l.quantity)).collect::<Vec<_>>().join(", ")
@@ -600,6 +614,14 @@ mod tests {
         let outcome = decide(&rules, &Facts { tags: vec![], ..facts(1, "retail") });
         assert!(outcome.tags.contains(&"online".to_string()));
         assert_eq!(outcome.holds, ["check online order"]);
+    }
+
+    #[test]
+    fn product_tags_are_seen_per_line_and_for_the_order() {
+        let c = Condition::compile(r#""fragile" in order.product_tags && order.lines.exists(l, "fragile" in l.tags)"#)
+            .unwrap();
+        assert_eq!(c.holds(&Facts::sample()), Ok(true));
+        assert!(c.explain(&Facts::sample()).starts_with(r#"order.product_tags = ["fragile"]"#));
     }
 
     #[test]

@@ -353,3 +353,4 @@ rules.credit_check = Hold orders over the customer's credit limit
 rules.settings_saved = Settings saved.
 rules.reserve_while_waiting = Keep stock reserved while an order waits for approval
 hold.stock = Stock gone before approval
+products.tags = Tags (comma-separated, for rules)

@@ -169,6 +169,15 @@ pub async fn load(db: &Database) -> Result<String, BoxError> {
                     unit: Some(if *family == "FOD" { "bag" } else { "pcs" }.into()),
                     weight_kg: amount("0.5"),
                     active: Some(true),
+                    // Rules can test these: ceramics ship as fragile, food and tea by shelf life.
+                    tags: Some(match *family {
+                        "CER" => vec!["ceramics".into(), "fragile".into()],
+                        "ELE" => vec!["electronics".into()],
+                        "FOD" => vec!["food".into(), "perishable".into()],
+                        "TEA" => vec!["tea".into()],
+                        "SLK" => vec!["silk".into()],
+                        _ => vec!["home".into()],
+                    }),
                 };
                 let product = catalog::create_product(tx, &ctx, &input).map_err(|e| e.to_string())?;
                 for (w, (code, ..)) in WAREHOUSES.iter().enumerate() {

@@ -24,6 +24,8 @@ pub struct NewProduct {
     pub weight_kg: Option<AmountInput>,
     /// Default true.
     pub active: Option<bool>,
+    /// Labels rules can test, e.g. `["fragile"]`.
+    pub tags: Option<Vec<String>>,
 }
 
 /// Fields to change; absent fields stay as they are.
@@ -37,6 +39,7 @@ pub struct ProductPatch {
     pub unit: Option<String>,
     pub weight_kg: Option<AmountInput>,
     pub active: Option<bool>,
+    pub tags: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -54,6 +57,7 @@ pub struct Product {
     #[schema(value_type = Option<String>, example = "0.25")]
     pub weight_kg: Option<Decimal>,
     pub active: bool,
+    pub tags: Vec<String>,
     pub version: i64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,

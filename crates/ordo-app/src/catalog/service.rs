@@ -26,7 +26,9 @@ pub fn create_product(tx: &mut dyn Tx, ctx: &Ctx, input: &NewProduct) -> Result<
     let tax_rate = v.check(input.tax_rate.as_ref().map_or(Ok(Decimal::ZERO), |r| parse_rate("tax_rate", &r.0)));
     let unit = v.check(optional_text("unit", input.unit.as_deref(), 16));
     let weight_g = v.check(input.weight_kg.as_ref().map(|w| parse_weight_grams("weight_kg", &w.0)).transpose());
+    let tags = v.check(ordo_domain::catalog::parse_tags("tags", input.tags.as_deref().unwrap_or_default()));
     v.into_result()?;
+    let tags = tags.unwrap_or_default();
     let (
         Some(sku),
         Some(name),
@@ -53,6 +55,7 @@ pub fn create_product(tx: &mut dyn Tx, ctx: &Ctx, input: &NewProduct) -> Result<
         tax_rate,
         weight_g,
         active: input.active.unwrap_or(true),
+        tags: &tags,
     };
     let id = store::insert_product(tx, &row, ctx.now)?;
     crate::audit::record(tx, ctx, "catalog", "product.created", &sku, &format!("{name}, {price} {currency}"))?;
@@ -106,7 +109,12 @@ pub fn update_product(
         Some(raw) => v.check(parse_weight_grams("weight_kg", &raw.0).map(Some)),
         None => Some(current.weight_kg.map(|kg| (kg * Decimal::from(1000)).trunc().try_into().unwrap_or(0))),
     };
+    let tags = match &patch.tags {
+        Some(tags) => v.check(ordo_domain::catalog::parse_tags("tags", tags)),
+        None => Some(current.tags.clone()),
+    };
     v.into_result()?;
+    let tags = tags.unwrap_or_default();
     let (Some(name), Some(description), Some(price), Some(currency), Some(tax_rate), Some(unit), Some(weight_g)) =
         (name, description, price, currency, tax_rate, unit, weight_g)
     else {
@@ -122,6 +130,7 @@ pub fn update_product(
         tax_rate,
         weight_g,
         active: patch.active.unwrap_or(current.active),
+        tags: &tags,
     };
     if !store::update_product(tx, id, current.version, &row, ctx.now)? {
         let now_at = get_product(tx, id)?.version;

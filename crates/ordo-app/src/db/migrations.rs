@@ -249,6 +249,7 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "order processing: rules, approvals, holds, settings, jobs",
         statements: &[
             "ALTER TABLE orders ADD COLUMN tags TEXT",
+            "ALTER TABLE products ADD COLUMN tags TEXT",
             "ALTER TABLE orders ADD COLUMN department VARCHAR(50)",
             // Sorted "sku×quantity" of the lines, hashed: finds suspected duplicates.
             "ALTER TABLE orders ADD COLUMN fingerprint VARCHAR(64)",

@@ -41,7 +41,7 @@ fn review_again(
         customers::store::by_id(tx, order.customer_id)?.ok_or(OrderError::CustomerNotFound(order.customer_id))?;
     let policy = crate::settings::order_policy(tx)?;
     let enabled = crate::rules::enabled_rules(tx)?;
-    let prices = review::list_prices(tx, &record, order)?;
+    let prices = review::line_catalog(tx, &record, order)?;
     let exposure = review::exposure_if_needed(tx, &record.customer, order, &policy, &enabled)?;
     let facts = review::build_facts(order, &record.customer, &prices, exposure, ctx.now);
     let fingerprint = review::fingerprint(&order.lines);

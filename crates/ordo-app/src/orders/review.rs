@@ -33,10 +33,17 @@ fn clock(now: Timestamp) -> (i64, i64, String) {
     (hour, weekday, now.to_rfc3339().chars().take(10).collect())
 }
 
+/// What the catalog says about one line's product: its price-list price and its tags.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LineCatalog {
+    pub list_price: Option<Decimal>,
+    pub tags: Vec<String>,
+}
+
 pub(crate) fn build_facts(
     order: &Order,
     customer: &Customer,
-    list_prices: &[Option<Decimal>],
+    catalog: &[LineCatalog],
     exposure: Decimal,
     now: Timestamp,
 ) -> Facts {
@@ -55,9 +62,10 @@ pub(crate) fn build_facts(
                 sku: l.sku.clone(),
                 quantity: l.quantity,
                 unit_price: l.unit_price,
-                list_price: list_prices.get(i).copied().flatten(),
+                list_price: catalog.get(i).and_then(|c| c.list_price),
                 discount_percent: l.discount_percent,
                 line_total: l.line_total,
+                tags: catalog.get(i).map(|c| c.tags.clone()).unwrap_or_default(),
             })
             .collect(),
         tags: order.tags.clone(),
@@ -74,12 +82,12 @@ pub(crate) fn build_facts(
     }
 }
 
-/// The price list's price of each line's product for this customer, where there is one.
-pub(crate) fn list_prices(
+/// The price list's price (where there is one) and the tags of each line's product.
+pub(crate) fn line_catalog(
     tx: &mut dyn Tx,
     record: &customers::store::CustomerRecord,
     order: &Order,
-) -> Result<Vec<Option<Decimal>>, OrderError> {
+) -> Result<Vec<LineCatalog>, OrderError> {
     let mut skus: Vec<&str> = order.lines.iter().map(|l| l.sku.as_str()).collect();
     skus.sort_unstable();
     skus.dedup();
@@ -91,12 +99,13 @@ pub(crate) fn list_prices(
         .lines
         .iter()
         .map(|line| {
-            let product = products.iter().find(|p| p.sku == line.sku)?;
-            listed
+            let Some(product) = products.iter().find(|p| p.sku == line.sku) else { return LineCatalog::default() };
+            let list_price = listed
                 .iter()
                 .find(|(id, _)| *id == product.id)
                 .map(|(_, price)| *price)
-                .or((product.currency == order.currency).then_some(product.price))
+                .or((product.currency == order.currency).then_some(product.price));
+            LineCatalog { list_price, tags: product.tags.clone() }
         })
         .collect())
 }
@@ -123,7 +132,7 @@ pub fn facts_of_order(tx: &mut dyn Tx, order_id: i64, now: Timestamp) -> Result<
     let order = super::get_order(tx, order_id)?;
     let record =
         customers::store::by_id(tx, order.customer_id)?.ok_or(OrderError::CustomerNotFound(order.customer_id))?;
-    let prices = list_prices(tx, &record, &order)?;
+    let prices = line_catalog(tx, &record, &order)?;
     let exposure = from_e4_in(store::exposure(tx, order.customer_id, order.currency.code(), order.id)?, order.currency);
     Ok(build_facts(&order, &record.customer, &prices, exposure, now))
 }

@@ -319,7 +319,12 @@ pub fn place_order(tx: &mut dyn Tx, ctx: &Ctx, input: &NewOrder) -> Result<Place
         .filter(|(_, at)| window > 0 && *at >= ctx.now.plus_seconds(-60 * window))
         .map(|(number, _)| number);
     let exposure = review::exposure_if_needed(tx, &customer.customer, &placed, &policy, &enabled)?;
-    let facts = review::build_facts(&placed, &customer.customer, &list_prices, exposure, ctx.now);
+    let catalog: Vec<review::LineCatalog> = list_prices
+        .iter()
+        .zip(&line_products)
+        .map(|(list_price, product)| review::LineCatalog { list_price: *list_price, tags: product.tags.clone() })
+        .collect();
+    let facts = review::build_facts(&placed, &customer.customer, &catalog, exposure, ctx.now);
     let found = review::review(&policy, &enabled, &placed, &facts, duplicate.as_deref());
     let preferred = match &found.outcome.warehouse {
         Some(code) => stock::warehouse_by_code(tx, code)?.map(|w| w.id),

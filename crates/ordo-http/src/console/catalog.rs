@@ -74,6 +74,12 @@ pub struct ProductForm {
     unit: String,
     weight_kg: String,
     active: Option<String>,
+    /// Comma-separated.
+    tags: String,
+}
+
+fn tag_list(text: &str) -> Vec<String> {
+    text.split([',', '，']).map(str::to_string).collect()
 }
 
 #[derive(Template)]
@@ -125,6 +131,7 @@ async fn create(
         unit: some(&form.unit),
         weight_kg: some(&form.weight_kg).map(AmountInput),
         active: Some(form.active.is_some()),
+        tags: Some(tag_list(&form.tags)),
     };
     match state.db.write(move |tx| catalog::create_product(tx, &ctx, &input)).await {
         Ok(product) => {
@@ -160,6 +167,7 @@ async fn edit_form(State(state): State<AppState>, staff: Staff, Path(id): Path<S
                 unit: p.unit,
                 weight_kg: p.weight_kg.map(|w| w.to_string()).unwrap_or_default(),
                 active: p.active.then(|| "on".to_string()),
+                tags: p.tags.join(", "),
             };
             render(&FormPage { page: Frame::new(&staff, "products"), id: Some(id), form, errors: Vec::new() })
         }
@@ -189,6 +197,7 @@ async fn update(
         unit: Some(form.unit.clone()),
         weight_kg: some(&form.weight_kg).map(AmountInput),
         active: Some(form.active.is_some()),
+        tags: Some(tag_list(&form.tags)),
     };
     match state.db.write(move |tx| catalog::update_product(tx, &ctx, id, None, &patch)).await {
         Ok(product) => {

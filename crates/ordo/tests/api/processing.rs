@@ -395,3 +395,34 @@ async fn a_price_far_from_the_list_is_held_and_a_stale_approval_is_escalated() {
     let events = app.get(&format!("/api/v1/orders/{}/events", id(&waiting))).await.body;
     assert!(events["items"].as_array().unwrap().iter().any(|e| e["action"] == "escalated"));
 }
+
+#[tokio::test]
+async fn a_rule_on_product_tags_routes_fragile_orders_to_packing() {
+    let app = shop().await;
+    let vase = app
+        .post("/api/v1/products", json!({"sku": "VASE-1", "name": "青花瓷瓶", "price": "300", "currency": "CNY", "tags": [" Fragile ", "ceramics", "fragile"]}))
+        .await;
+    assert_eq!(vase.body["tags"], json!(["fragile", "ceramics"]), "{}", vase.body);
+    app.stock("SH", "VASE-1", 10).await;
+    rule(
+        &app,
+        "fragile",
+        r#""fragile" in order.product_tags"#,
+        json!([{"kind": "route", "department": "packing"}, {"kind": "tag", "tag": "handle-with-care"}]),
+    )
+    .await;
+    let customer = app.customer("C-1", "retail").await;
+
+    let with_vase =
+        place(&app, customer, json!([{"sku": "W-1", "quantity": 1}, {"sku": "VASE-1", "quantity": 1}])).await;
+    let without = place(&app, customer, json!([{"sku": "W-1", "quantity": 2}])).await;
+
+    assert_eq!(
+        (with_vase["department"].as_str(), with_vase["tags"].clone()),
+        (Some("packing"), json!(["handle-with-care"]))
+    );
+    assert_eq!(without["department"], Value::Null);
+    let packing = app.get("/api/v1/orders?department=packing").await.body;
+    assert_eq!(packing["items"].as_array().unwrap().len(), 1);
+    assert_eq!(app.get("/api/v1/queues").await.body["to_pick"], 2);
+}
