@@ -45,6 +45,24 @@ fn comment(decision: &Decision, required: bool) -> Result<Option<String>, OrderE
     Ok(comment)
 }
 
+/// Locks the order, checks the action is allowed now, and records the caller's decision
+/// on the step that is theirs to decide.
+fn decide_step(
+    tx: &mut dyn Tx,
+    ctx: &Ctx,
+    roles: &[Role],
+    (id, expected_version): (i64, Option<i64>),
+    action: OrderAction,
+    comment: Option<&str>,
+) -> Result<(Order, ApprovalStepView), OrderError> {
+    let order = lock_order(tx, id, expected_version)?;
+    order.status.check(action)?;
+    let step = step_for(tx, &order, roles)?;
+    let outcome = if action == OrderAction::Approve { "approved" } else { "rejected" };
+    store::decide(tx, step.id, outcome, &ctx.actor, comment, ctx.now)?;
+    Ok((order, step))
+}
+
 pub fn approve_order(
     tx: &mut dyn Tx,
     ctx: &Ctx,
@@ -54,10 +72,7 @@ pub fn approve_order(
     decision: &Decision,
 ) -> Result<Order, OrderError> {
     let comment = comment(decision, false)?;
-    let order = lock_order(tx, id, expected_version)?;
-    order.status.check(OrderAction::Approve)?;
-    let step = step_for(tx, &order, roles)?;
-    store::decide(tx, step.id, "approved", &ctx.actor, comment.as_deref(), ctx.now)?;
+    let (order, step) = decide_step(tx, ctx, roles, (id, expected_version), OrderAction::Approve, comment.as_deref())?;
     let waiting = store::current_steps(tx, &[id])?.iter().any(|s| s.status == "pending");
     let next = order.status.to(OrderAction::Approve, OrderStatus::after_review(false, waiting))?;
     orders::store::set_status(tx, id, next, ctx.now)?;
@@ -83,10 +98,7 @@ pub fn reject_order(
     decision: &Decision,
 ) -> Result<Order, OrderError> {
     let comment = comment(decision, true)?.unwrap_or_default();
-    let order = lock_order(tx, id, expected_version)?;
-    order.status.check(OrderAction::Reject)?;
-    let step = step_for(tx, &order, roles)?;
-    store::decide(tx, step.id, "rejected", &ctx.actor, Some(&comment), ctx.now)?;
+    let (order, step) = decide_step(tx, ctx, roles, (id, expected_version), OrderAction::Reject, Some(&comment))?;
     store::supersede_pending(tx, id, ctx.now)?;
     let cancel = decision.cancel.unwrap_or(false);
     let details = json!({"step": step.step, "role": step.role, "comment": comment, "cancel": cancel});
