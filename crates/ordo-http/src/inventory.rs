@@ -10,7 +10,9 @@ use axum::response::Response;
 use axum::routing::{get, put};
 use axum::{Json, Router};
 use ordo_app::Page;
-use ordo_app::inventory::{self, NewWarehouse, SetStock, StockLevel, StockLevels, StockMovement, Warehouse};
+use ordo_app::inventory::{
+    self, MovementQuery, NewWarehouse, SetStock, StockLevel, StockLevels, StockMovement, Warehouse,
+};
 use ordo_domain::auth::Permission;
 use serde::Deserialize;
 
@@ -27,14 +29,6 @@ pub struct StockQuery {
     sku: Option<String>,
     /// Warehouse code.
     warehouse: Option<String>,
-}
-
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-pub struct MovementQuery {
-    sku: Option<String>,
-    warehouse: Option<String>,
-    limit: Option<i64>,
-    cursor: Option<String>,
 }
 
 #[utoipa::path(post, path = "/api/v1/warehouses", tag = "inventory", request_body = NewWarehouse,
@@ -101,10 +95,5 @@ pub async fn stock_movements(
 ) -> Result<Json<Page<StockMovement>>, ApiError> {
     caller.require(Permission::Read, "read")?;
     let page = page_of(query.limit, query.cursor.as_deref())?;
-    Ok(Json(
-        state
-            .db
-            .read(move |tx| inventory::stock_movements(tx, query.sku.as_deref(), query.warehouse.as_deref(), page))
-            .await?,
-    ))
+    Ok(Json(state.db.read(move |tx| inventory::stock_movements(tx, &query, page)).await?))
 }

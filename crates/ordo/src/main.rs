@@ -47,6 +47,11 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Check stock: `ordo stock verify` rebuilds every level from its movements.
+    Stock {
+        #[command(subcommand)]
+        command: StockCommand,
+    },
     /// Measure Ordo (see `ordo bench placement --help`).
     Bench {
         #[command(subcommand)]
@@ -71,6 +76,13 @@ enum UserCommand {
         #[arg(long)]
         email: String,
     },
+}
+
+#[derive(Subcommand)]
+enum StockCommand {
+    /// Rebuild every stock level from the movement ledger and list the ones that differ;
+    /// exits with failure when any does.
+    Verify,
 }
 
 #[derive(Subcommand)]
@@ -177,6 +189,22 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
             println!("new one-time password for {email}, to be changed at next sign-in:");
             println!("{password}");
             Ok(())
+        }
+        Command::Stock { command: StockCommand::Verify } => {
+            let db = open().await?;
+            let mismatches = db.read(ordo_app::inventory::verify_ledger).await?;
+            for m in &mismatches {
+                println!(
+                    "MISMATCH {} in {}: stored on hand {} reserved {}, movements add up to on hand {} reserved {}",
+                    m.sku, m.warehouse, m.stored.0, m.stored.1, m.from_movements.0, m.from_movements.1
+                );
+            }
+            if mismatches.is_empty() {
+                println!("every stock level equals the sum of its movements");
+                Ok(())
+            } else {
+                Err(format!("{} stock levels differ from their movements", mismatches.len()).into())
+            }
         }
         Command::Bench { command } => ordo::bench::run(command, cli.db.database_url.clone()).await,
     }

@@ -58,6 +58,23 @@ pub struct StockMovement {
     pub at: Timestamp,
 }
 
+/// Filters of the movement ledger, as given in the query string.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+pub struct MovementQuery {
+    pub sku: Option<String>,
+    /// Warehouse code.
+    pub warehouse: Option<String>,
+    /// adjustment, reservation, release, receipt, shipment, transfer_out, transfer_in,
+    /// count_variance, return.
+    pub kind: Option<String>,
+    /// Date or RFC 3339 time, inclusive.
+    pub from: Option<String>,
+    /// Date (whole day included) or RFC 3339 time, inclusive.
+    pub to: Option<String>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct StockLevels {
     pub items: Vec<StockLevel>,

@@ -4,8 +4,9 @@ use super::model::*;
 use super::store::{self, NewMovement};
 use crate::common::{Ctx, Page, PageRequest};
 use crate::db::Tx;
+use ordo_domain::Timestamp;
 use ordo_domain::inventory::{MAX_ON_HAND, MovementKind};
-use ordo_domain::validation::{Violations, code, optional_text, required_text};
+use ordo_domain::validation::{FieldError, Violations, code, optional_text, required_text};
 
 pub fn create_warehouse(tx: &mut dyn Tx, ctx: &Ctx, input: &NewWarehouse) -> Result<Warehouse, InventoryError> {
     let mut v = Violations::new();
@@ -89,12 +90,31 @@ pub fn stock_levels(
 
 pub fn stock_movements(
     tx: &mut dyn Tx,
-    sku: Option<&str>,
-    warehouse: Option<&str>,
+    query: &MovementQuery,
     page: PageRequest,
 ) -> Result<Page<StockMovement>, InventoryError> {
-    let blank = |s: Option<&str>| s.map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
-    let (sku, warehouse) = (blank(sku), blank(warehouse));
-    let rows = store::movements(tx, sku.as_deref(), warehouse.as_deref(), page.before_id, page.fetch_limit())?;
+    let blank = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    let mut v = Violations::new();
+    let kind = blank(&query.kind).and_then(|k| {
+        v.check(
+            MovementKind::parse(&k)
+                .ok_or_else(|| FieldError::new("kind", format!("must be one of {}", MovementKind::choices()))),
+        )
+    });
+    let from = v.check(Timestamp::field("from", query.from.as_deref())).flatten();
+    let to_text = blank(&query.to);
+    let before = v.check(Timestamp::field("to", to_text.as_deref())).flatten().map(|t| {
+        // A bare date includes that whole day.
+        if to_text.as_deref().is_some_and(|s| s.len() == 10) { t.plus_seconds(86_400) } else { Timestamp(t.0 + 1) }
+    });
+    v.into_result()?;
+    let filter =
+        store::MovementFilter { sku: blank(&query.sku), warehouse: blank(&query.warehouse), kind, from, before };
+    let rows = store::movements(tx, &filter, page.before_id, page.fetch_limit())?;
     Ok(page.page(rows, |m| m.id))
+}
+
+/// Rebuilds every stock level from its movements and lists the ones that differ.
+pub fn verify_ledger(tx: &mut dyn Tx) -> Result<Vec<store::LedgerMismatch>, InventoryError> {
+    Ok(store::ledger_mismatches(tx)?)
 }

@@ -51,13 +51,9 @@ async fn page(
         .read(move |tx| {
             let levels = inventory::stock_levels(tx, sku.as_deref(), warehouse.as_deref())?.items;
             let warehouses = inventory::list_warehouses(tx)?;
-            let movements = inventory::stock_movements(
-                tx,
-                sku.as_deref(),
-                warehouse.as_deref(),
-                PageRequest { limit: 30, before_id: None },
-            )?
-            .items;
+            let filter =
+                inventory::MovementQuery { sku: sku.clone(), warehouse: warehouse.clone(), ..Default::default() };
+            let movements = inventory::stock_movements(tx, &filter, PageRequest { limit: 30, before_id: None })?.items;
             Ok::<_, inventory::InventoryError>((levels, warehouses, movements))
         })
         .await;
