@@ -44,6 +44,7 @@ pub mod money;
 pub mod orders;
 pub mod rules;
 pub mod time;
+pub mod transfers;
 pub mod validation;
 
 pub use money::{Currency, Quantity};

@@ -135,8 +135,13 @@ impl ApiError {
             },
             ApiError::Inventory(e) => match e {
                 InventoryError::Invalid(_) => invalid,
-                InventoryError::WarehouseNotFound(_) | InventoryError::ProductNotFound(_) => not_found,
-                InventoryError::WarehouseCodeTaken(_) | InventoryError::BelowReserved { .. } => conflict,
+                InventoryError::WarehouseNotFound(_)
+                | InventoryError::ProductNotFound(_)
+                | InventoryError::TransferNotFound(_) => not_found,
+                InventoryError::WarehouseCodeTaken(_)
+                | InventoryError::BelowReserved { .. }
+                | InventoryError::TransferState(_) => conflict,
+                InventoryError::ShortStock(_) => shape(S::CONFLICT, "insufficient-stock", "Insufficient stock"),
                 InventoryError::Db(e) => db_shape(e),
             },
             ApiError::Order(e) => order_shape(e),
@@ -265,7 +270,9 @@ impl IntoResponse for ApiError {
             current_version: None,
         };
         match &self {
-            ApiError::Order(OrderError::ShortStock(short)) => problem.short = Some(short.clone()),
+            ApiError::Order(OrderError::ShortStock(short)) | ApiError::Inventory(InventoryError::ShortStock(short)) => {
+                problem.short = Some(short.clone())
+            }
             ApiError::Order(OrderError::IllegalTransition(t))
             | ApiError::Rule(RuleError::Order(OrderError::IllegalTransition(t))) => {
                 problem.current_status = Some(t.from);

@@ -3,15 +3,16 @@
 use crate::AppState;
 use crate::customers::page_of;
 use crate::error::{ApiError, Problem};
-use crate::extract::{Caller, JsonBody, QueryParams, idempotency_key, post_once};
+use crate::extract::{Caller, JsonBody, QueryParams, idempotency_key, path_id, post_once};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use axum::routing::{get, put};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use ordo_app::Page;
 use ordo_app::inventory::{
-    self, MovementQuery, NewWarehouse, SetStock, StockLevel, StockLevels, StockMovement, Warehouse,
+    self, MovementQuery, NewTransfer, NewWarehouse, ReceiveTransfer, SetStock, StockLevel, StockLevels, StockMovement,
+    Transfer, Warehouse, transfers,
 };
 use ordo_domain::auth::Permission;
 use serde::Deserialize;
@@ -22,6 +23,105 @@ pub fn router() -> Router<AppState> {
         .route("/stock", get(stock_levels))
         .route("/stock/movements", get(stock_movements))
         .route("/stock/{warehouse}/{sku}", put(set_stock))
+        .route("/stock/transfers", get(list_transfers).post(create_transfer))
+        .route("/stock/transfers/{id}", get(get_transfer))
+        .route("/stock/transfers/{id}/ship", post(ship_transfer))
+        .route("/stock/transfers/{id}/receive", post(receive_transfer))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct TransferQuery {
+    /// draft, shipped, partially_received, received, cancelled.
+    status: Option<String>,
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/stock/transfers", tag = "inventory", request_body = NewTransfer,
+    params(("Idempotency-Key" = Option<String>, Header)),
+    responses((status = 201, body = Transfer, description = "A draft: nothing moves until it is shipped"),
+        (status = 403, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn create_transfer(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: JsonBody<NewTransfer>,
+) -> Result<Response, ApiError> {
+    let ctx = caller.require(Permission::StockAdjust, "move stock")?;
+    let key = idempotency_key(&headers, &caller, "stock/transfers", &body.hash)?;
+    let (input, work_ctx) = (body.value, ctx.clone());
+    post_once(&state, key, &ctx, move |tx| {
+        transfers::create_transfer(tx, &work_ctx, &input).map(|t| (StatusCode::CREATED, t))
+    })
+    .await
+}
+
+#[utoipa::path(get, path = "/api/v1/stock/transfers", tag = "inventory", params(TransferQuery),
+    responses((status = 200, body = Page<Transfer>), (status = 422, body = Problem)), security(("bearer" = [])))]
+pub async fn list_transfers(
+    State(state): State<AppState>,
+    caller: Caller,
+    QueryParams(query): QueryParams<TransferQuery>,
+) -> Result<Json<Page<Transfer>>, ApiError> {
+    caller.require(Permission::Read, "read")?;
+    let page = page_of(query.limit, query.cursor.as_deref())?;
+    Ok(Json(state.db.read(move |tx| transfers::list_transfers(tx, query.status.as_deref(), page)).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/stock/transfers/{id}", tag = "inventory", params(("id" = i64, Path)),
+    responses((status = 200, body = Transfer), (status = 404, body = Problem)), security(("bearer" = [])))]
+pub async fn get_transfer(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Transfer>, ApiError> {
+    caller.require(Permission::Read, "read")?;
+    let id = path_id(&id, "transfer")?;
+    Ok(Json(state.db.read(move |tx| transfers::get_transfer(tx, id)).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/stock/transfers/{id}/ship", tag = "inventory",
+    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)),
+    responses((status = 200, body = Transfer, description = "Stock left the source and is in transit"),
+        (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "Not a draft, or not enough available at the source (`short`)")),
+    security(("bearer" = [])))]
+pub async fn ship_transfer(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let ctx = caller.require(Permission::StockAdjust, "move stock")?;
+    let id = path_id(&id, "transfer")?;
+    let key = idempotency_key(&headers, &caller, &format!("stock/transfers/{id}/ship"), "")?;
+    let work_ctx = ctx.clone();
+    post_once(&state, key, &ctx, move |tx| transfers::ship_transfer(tx, &work_ctx, id).map(|t| (StatusCode::OK, t)))
+        .await
+}
+
+#[utoipa::path(post, path = "/api/v1/stock/transfers/{id}/receive", tag = "inventory", request_body = ReceiveTransfer,
+    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)),
+    responses((status = 200, body = Transfer, description = "Received fully, partly, or closed with the rest recorded as lost"),
+        (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn receive_transfer(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: JsonBody<ReceiveTransfer>,
+) -> Result<Response, ApiError> {
+    let ctx = caller.require(Permission::StockAdjust, "move stock")?;
+    let id = path_id(&id, "transfer")?;
+    let key = idempotency_key(&headers, &caller, &format!("stock/transfers/{id}/receive"), &body.hash)?;
+    let (input, work_ctx) = (body.value, ctx.clone());
+    post_once(&state, key, &ctx, move |tx| {
+        transfers::receive_transfer(tx, &work_ctx, id, &input).map(|t| (StatusCode::OK, t))
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

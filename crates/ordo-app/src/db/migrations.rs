@@ -330,6 +330,37 @@ pub const MIGRATIONS: &[Migration] = &[
             )",
         ],
     },
+    Migration {
+        version: 6,
+        name: "inventory: transfers",
+        statements: &[
+            "CREATE TABLE transfers (
+                id {id},
+                number VARCHAR(32) NOT NULL,
+                from_warehouse_id BIGINT NOT NULL REFERENCES warehouses (id),
+                to_warehouse_id BIGINT NOT NULL REFERENCES warehouses (id),
+                status VARCHAR(24) NOT NULL,
+                note TEXT,
+                version BIGINT NOT NULL,
+                created_by VARCHAR(200) NOT NULL,
+                created_at BIGINT NOT NULL,
+                shipped_at BIGINT,
+                received_at BIGINT,
+                CONSTRAINT transfers_number_key UNIQUE (number)
+            )",
+            "CREATE INDEX transfers_status ON transfers (status, id)",
+            "CREATE TABLE transfer_lines (
+                transfer_id BIGINT NOT NULL REFERENCES transfers (id),
+                line_no BIGINT NOT NULL,
+                product_id BIGINT NOT NULL REFERENCES products (id),
+                quantity BIGINT NOT NULL,
+                received BIGINT NOT NULL,
+                lost BIGINT NOT NULL,
+                PRIMARY KEY (transfer_id, line_no)
+            )",
+            "CREATE INDEX transfer_lines_product ON transfer_lines (product_id)",
+        ],
+    },
 ];
 
 fn render(sql: &str, dialect: Dialect) -> String {

@@ -3,6 +3,8 @@
 pub mod model;
 pub mod service;
 pub mod store;
+pub mod transfers;
 
 pub use model::*;
 pub use service::*;
+pub use transfers::{NewTransfer, ReceiveTransfer, Transfer, TransferLine, TransferLineInput};

@@ -40,6 +40,8 @@ pub struct StockLevel {
     pub reserved: i64,
     /// on_hand − reserved: what new orders can still reserve.
     pub available: i64,
+    /// Shipped to this warehouse by transfers and not yet received.
+    pub in_transit: i64,
     pub updated_at: Timestamp,
 }
 
@@ -92,6 +94,12 @@ pub enum InventoryError {
     WarehouseCodeTaken(String),
     #[error("on hand cannot go below the {reserved} units reserved for open orders (asked for {on_hand})")]
     BelowReserved { on_hand: i64, reserved: i64 },
+    #[error("no transfer with id {0}")]
+    TransferNotFound(i64),
+    #[error("{0}")]
+    TransferState(String),
+    #[error("not enough stock available for {}", .0.iter().map(|s| format!("{} (requested {}, available {})", s.sku, s.requested, s.available)).collect::<Vec<_>>().join(", "))]
+    ShortStock(Vec<crate::orders::ShortLine>),
     #[error(transparent)]
     Db(#[from] crate::db::DbError),
 }

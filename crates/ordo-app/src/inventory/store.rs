@@ -197,7 +197,11 @@ pub fn levels(tx: &mut dyn Tx, sku: Option<&str>, warehouse: Option<&str>) -> Re
     filter.when("p.sku = ?", sku.map(|s| vec![s]));
     filter.when("w.code = ?", warehouse.map(|w| vec![w]));
     let sql = format!(
-        "SELECT p.sku, w.code, s.on_hand, s.reserved, s.updated_at FROM stock_levels s \
+        "SELECT p.sku, w.code, s.on_hand, s.reserved, s.updated_at, CAST(COALESCE(( \
+             SELECT SUM(l.quantity - l.received - l.lost) FROM transfer_lines l JOIN transfers t ON t.id = l.transfer_id \
+             WHERE l.product_id = s.product_id AND t.to_warehouse_id = s.warehouse_id \
+             AND t.status IN ('shipped', 'partially_received')), 0) AS BIGINT) \
+         FROM stock_levels s \
          JOIN products p ON p.id = s.product_id JOIN warehouses w ON w.id = s.warehouse_id{} ORDER BY p.sku, w.code LIMIT 5000",
         filter.sql()
     );
@@ -211,6 +215,7 @@ pub fn levels(tx: &mut dyn Tx, sku: Option<&str>, warehouse: Option<&str>) -> Re
                 on_hand,
                 reserved,
                 available: on_hand - reserved,
+                in_transit: r.int(5)?,
                 updated_at: Timestamp(r.int(4)?),
             })
         })

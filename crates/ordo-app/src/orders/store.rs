@@ -62,13 +62,16 @@ fn header(row: &Row) -> Result<Order, DbError> {
 /// One statement on SQLite and PostgreSQL (`UPDATE … RETURNING`); a MySQL engine, which
 /// lacks it, would follow the UPDATE with a SELECT in the same transaction.
 pub fn next_order_sequence(tx: &mut dyn Tx, year: i32) -> Result<i64, DbError> {
-    let name = format!("order_number:{year}");
-    let bumped =
-        tx.query("UPDATE counters SET value = value + 1 WHERE name = ? RETURNING value", params![name.as_str()])?;
+    next_sequence(tx, &format!("order_number:{year}"))
+}
+
+/// Takes the next number of a named gap-free sequence (orders, transfers…).
+pub fn next_sequence(tx: &mut dyn Tx, name: &str) -> Result<i64, DbError> {
+    let bumped = tx.query("UPDATE counters SET value = value + 1 WHERE name = ? RETURNING value", params![name])?;
     if let Some(row) = bumped.first() {
         return row.int(0);
     }
-    tx.execute("INSERT INTO counters (name, value) VALUES (?, 1)", params![name.as_str()])?;
+    tx.execute("INSERT INTO counters (name, value) VALUES (?, 1)", params![name])?;
     Ok(1)
 }
 

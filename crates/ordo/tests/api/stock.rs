@@ -14,7 +14,7 @@ async fn setting_stock_records_the_difference_as_a_movement() {
 
     assert_eq!(
         level,
-        json!({"sku": "P-1", "warehouse": "SH", "on_hand": 35, "reserved": 0, "available": 35, "updated_at": level["updated_at"]})
+        json!({"sku": "P-1", "warehouse": "SH", "on_hand": 35, "reserved": 0, "available": 35, "in_transit": 0, "updated_at": level["updated_at"]})
     );
     let deltas: Vec<i64> =
         movements.body["items"].as_array().unwrap().iter().map(|m| m["on_hand_delta"].as_i64().unwrap()).collect();
@@ -108,4 +108,62 @@ async fn movements_filter_by_kind_and_time() {
     let bad = app.get("/api/v1/stock/movements?kind=teleport").await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(bad.error_fields(), ["kind"]);
+}
+
+#[tokio::test]
+async fn a_transfer_ships_what_is_available_shows_in_transit_and_records_what_never_arrived() {
+    let app = spawn_app().await;
+    app.product("P-1", "10").await;
+    app.product("P-2", "20").await;
+    app.warehouse("SH").await;
+    app.warehouse("GZ").await;
+    app.stock("SH", "P-1", 30).await;
+    app.stock("SH", "P-2", 5).await;
+    app.stock("GZ", "P-1", 0).await;
+    let customer = app.customer("C-1", "retail").await;
+    app.post("/api/v1/orders", json!({"customer_id": customer, "lines": [{"sku": "P-1", "quantity": 12}]})).await;
+
+    let draft = app
+        .post("/api/v1/stock/transfers", json!({"from_warehouse": "SH", "to_warehouse": "GZ", "lines": [{"sku": "P-1", "quantity": 20}, {"sku": "P-2", "quantity": 5}]}))
+        .await;
+    assert_eq!(draft.status, StatusCode::CREATED, "{}", draft.body);
+    assert_eq!((draft.body["status"].as_str(), draft.body["number"].as_str()), (Some("draft"), Some("TR-000001")));
+    let id = draft.body["id"].as_i64().unwrap();
+
+    // 30 on hand, 12 reserved for an order: only 18 may leave.
+    let short = app.post(&format!("/api/v1/stock/transfers/{id}/ship"), json!({})).await;
+    assert_eq!(short.status, StatusCode::CONFLICT, "{}", short.body);
+    assert_eq!(short.body["short"], json!([{"sku": "P-1", "requested": 20, "available": 18}]));
+    assert_eq!(app.level("SH", "P-2").await["on_hand"], 5, "a refused shipment moves nothing");
+
+    app.stock("SH", "P-1", 40).await;
+    let shipped = app.post(&format!("/api/v1/stock/transfers/{id}/ship"), json!({})).await;
+    assert_eq!(shipped.body["status"], "shipped", "{}", shipped.body);
+    assert_eq!(app.level("SH", "P-1").await["on_hand"], 20);
+    assert_eq!(app.level("GZ", "P-1").await["in_transit"], 20);
+
+    let part = app
+        .post(&format!("/api/v1/stock/transfers/{id}/receive"), json!({"lines": [{"sku": "P-1", "quantity": 15}]}))
+        .await;
+    assert_eq!(part.body["status"], "partially_received", "{}", part.body);
+    let too_many = app
+        .post(&format!("/api/v1/stock/transfers/{id}/receive"), json!({"lines": [{"sku": "P-1", "quantity": 6}]}))
+        .await;
+    assert_eq!(too_many.error_fields(), ["lines[0].quantity"]);
+    let closed = app
+        .post(
+            &format!("/api/v1/stock/transfers/{id}/receive"),
+            json!({"lines": [{"sku": "P-2", "quantity": 4}], "close": true}),
+        )
+        .await;
+    assert_eq!(closed.body["status"], "received", "{}", closed.body);
+    assert_eq!(closed.body["lines"][0]["lost"], 5);
+    assert_eq!(closed.body["lines"][1]["lost"], 1);
+    let gz = app.level("GZ", "P-1").await;
+    assert_eq!((gz["on_hand"].as_i64(), gz["in_transit"].as_i64()), (Some(15), Some(0)));
+    let kinds = app.get("/api/v1/stock/movements?kind=transfer_in").await.body;
+    assert_eq!(kinds["items"].as_array().unwrap().len(), 2);
+    assert_eq!(app.ledger_mismatches().await, 0);
+    let again = app.post(&format!("/api/v1/stock/transfers/{id}/ship"), json!({})).await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
 }
