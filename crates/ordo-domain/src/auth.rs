@@ -32,6 +32,7 @@ crate::text_enum!(
         OrdersRelease = "orders.release",
         RulesManage = "rules.manage",
         SettingsManage = "settings.manage",
+        StockPostCounts = "stock.post_counts",
     }
 );
 
@@ -41,7 +42,8 @@ const GRANTS: &[(Role, &[Permission])] = {
     &[
         (Role::Sales, &[OrdersCreate, OrdersCancel, OrdersEdit, CustomersManage]),
         (Role::Approver, &[PricesOverride, OrdersApprove, OrdersRelease, OrdersEdit]),
-        (Role::Finance, &[OrdersApprove, OrdersRelease]),
+        // Posting a count writes stock value off or on: finance signs it.
+        (Role::Finance, &[OrdersApprove, OrdersRelease, StockPostCounts]),
         (Role::Warehouse, &[StockAdjust, WarehousesManage]),
         (Role::Service, &[OrdersCancel, OrdersEdit, CustomersManage]),
         (Role::Viewer, &[]),

@@ -18,3 +18,47 @@ crate::text_enum!(
 
 /// Stock quantities are whole units (see `money::Quantity`); a level may hold at most this.
 pub const MAX_ON_HAND: i64 = 1_000_000_000;
+
+crate::text_enum!(
+    /// ABC class of a product by the value it sold: A the few that make most of it.
+    AbcClass { A = "A", B = "B", C = "C" }
+);
+
+/// Classifies products by sales value, largest first: A until 80 % of the total value,
+/// B until 95 %, C the rest (and everything that sold nothing).
+pub fn abc_classes(values: &[(i64, rust_decimal::Decimal)]) -> Vec<(i64, AbcClass)> {
+    use rust_decimal::Decimal;
+    let mut sorted: Vec<(i64, Decimal)> = values.to_vec();
+    sorted.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let total: Decimal = sorted.iter().map(|(_, v)| (*v).max(Decimal::ZERO)).sum();
+    let mut running = Decimal::ZERO;
+    sorted
+        .into_iter()
+        .map(|(id, value)| {
+            let class = if total.is_zero() || value <= Decimal::ZERO {
+                AbcClass::C
+            } else if running < total * Decimal::new(80, 2) {
+                AbcClass::A
+            } else if running < total * Decimal::new(95, 2) {
+                AbcClass::B
+            } else {
+                AbcClass::C
+            };
+            running += value.max(Decimal::ZERO);
+            (id, class)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal::Decimal;
+
+    #[test]
+    fn the_top_sellers_are_class_a_and_the_tail_class_c() {
+        let values = [(1, 700), (2, 150), (3, 100), (4, 50), (5, 0)].map(|(id, v)| (id, Decimal::from(v)));
+        let classes = abc_classes(&values);
+        assert_eq!(classes, [(1, AbcClass::A), (2, AbcClass::A), (3, AbcClass::B), (4, AbcClass::C), (5, AbcClass::C)]);
+    }
+}

@@ -31,8 +31,8 @@ pub struct CustomerQuery {
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct PageQuery {
-    limit: Option<i64>,
-    cursor: Option<String>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
 }
 
 pub(crate) fn page_of(limit: Option<i64>, cursor: Option<&str>) -> Result<PageRequest, ApiError> {

@@ -137,7 +137,8 @@ impl ApiError {
                 InventoryError::Invalid(_) => invalid,
                 InventoryError::WarehouseNotFound(_)
                 | InventoryError::ProductNotFound(_)
-                | InventoryError::TransferNotFound(_) => not_found,
+                | InventoryError::TransferNotFound(_)
+                | InventoryError::CountNotFound(_) => not_found,
                 InventoryError::WarehouseCodeTaken(_)
                 | InventoryError::BelowReserved { .. }
                 | InventoryError::TransferState(_) => conflict,

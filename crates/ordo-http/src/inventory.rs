@@ -1,7 +1,7 @@
 //! `/api/v1/warehouses` and `/api/v1/stock`.
 
 use crate::AppState;
-use crate::customers::page_of;
+use crate::customers::{PageQuery, page_of};
 use crate::error::{ApiError, Problem};
 use crate::extract::{Caller, JsonBody, QueryParams, idempotency_key, path_id, post_once};
 use axum::extract::{Path, State};
@@ -10,9 +10,10 @@ use axum::response::Response;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use ordo_app::Page;
+use ordo_app::inventory::counts::{CountedLines, NewCount, StockCount};
 use ordo_app::inventory::{
     self, MovementQuery, NewTransfer, NewWarehouse, ReceiveTransfer, SetStock, StockLevel, StockLevels, StockMovement,
-    Transfer, Warehouse, transfers,
+    Transfer, Warehouse, counts, transfers,
 };
 use ordo_domain::auth::Permission;
 use serde::Deserialize;
@@ -27,6 +28,88 @@ pub fn router() -> Router<AppState> {
         .route("/stock/transfers/{id}", get(get_transfer))
         .route("/stock/transfers/{id}/ship", post(ship_transfer))
         .route("/stock/transfers/{id}/receive", post(receive_transfer))
+        .route("/stock/counts", get(list_counts).post(start_count))
+        .route("/stock/counts/{id}", get(get_count))
+        .route("/stock/counts/{id}/lines", put(enter_counts))
+        .route("/stock/counts/{id}/post", post(post_count))
+}
+
+#[utoipa::path(post, path = "/api/v1/stock/counts", tag = "inventory", request_body = NewCount,
+    params(("Idempotency-Key" = Option<String>, Header)),
+    responses((status = 201, body = StockCount, description = "Expected quantities snapshotted"),
+        (status = 403, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn start_count(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: JsonBody<NewCount>,
+) -> Result<Response, ApiError> {
+    let ctx = caller.require(Permission::StockAdjust, "count stock")?;
+    let key = idempotency_key(&headers, &caller, "stock/counts", &body.hash)?;
+    let (input, work_ctx) = (body.value, ctx.clone());
+    post_once(&state, key, &ctx, move |tx| counts::start_count(tx, &work_ctx, &input).map(|c| (StatusCode::CREATED, c)))
+        .await
+}
+
+#[utoipa::path(get, path = "/api/v1/stock/counts", tag = "inventory", params(PageQuery),
+    responses((status = 200, body = Page<StockCount>), (status = 422, body = Problem)), security(("bearer" = [])))]
+pub async fn list_counts(
+    State(state): State<AppState>,
+    caller: Caller,
+    QueryParams(query): QueryParams<PageQuery>,
+) -> Result<Json<Page<StockCount>>, ApiError> {
+    caller.require(Permission::Read, "read")?;
+    let page = page_of(query.limit, query.cursor.as_deref())?;
+    Ok(Json(state.db.read(move |tx| counts::list_counts(tx, page)).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/stock/counts/{id}", tag = "inventory", params(("id" = i64, Path)),
+    responses((status = 200, body = StockCount, description = "With the variance report"), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn get_count(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<StockCount>, ApiError> {
+    caller.require(Permission::Read, "read")?;
+    let id = path_id(&id, "stock count")?;
+    Ok(Json(state.db.read(move |tx| counts::get_count(tx, id)).await?))
+}
+
+#[utoipa::path(put, path = "/api/v1/stock/counts/{id}/lines", tag = "inventory", request_body = CountedLines,
+    params(("id" = i64, Path)),
+    responses((status = 200, body = StockCount), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "The count is already posted"), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn enter_counts(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: JsonBody<CountedLines>,
+) -> Result<Json<StockCount>, ApiError> {
+    let ctx = caller.require(Permission::StockAdjust, "count stock")?;
+    let id = path_id(&id, "stock count")?;
+    let input = body.value;
+    Ok(Json(state.db.write(move |tx| counts::enter_counts(tx, &ctx, id, &input)).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/stock/counts/{id}/post", tag = "inventory",
+    params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)),
+    responses((status = 200, body = StockCount, description = "Variances booked as count_variance movements"),
+        (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn post_count(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let ctx = caller.require(Permission::StockPostCounts, "post stock counts")?;
+    let id = path_id(&id, "stock count")?;
+    let key = idempotency_key(&headers, &caller, &format!("stock/counts/{id}/post"), "")?;
+    let work_ctx = ctx.clone();
+    post_once(&state, key, &ctx, move |tx| counts::post_count(tx, &work_ctx, id).map(|c| (StatusCode::OK, c))).await
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -66,6 +66,16 @@ pub fn update_product(tx: &mut dyn Tx, id: i64, version: i64, p: &ProductRow, no
     Ok(changed == 1)
 }
 
+/// Ids of the products carrying a tag (tags are stored as a JSON array of strings).
+pub fn product_ids_tagged(tx: &mut dyn Tx, tag: &str) -> Result<Vec<i64>, DbError> {
+    let quoted = serde_json::to_string(tag).unwrap_or_default();
+    let escaped = quoted.replace('!', "!!").replace('%', "!%").replace('_', "!_");
+    tx.query("SELECT id FROM products WHERE tags LIKE ? ESCAPE '!'", params![format!("%{escaped}%")])?
+        .iter()
+        .map(|r| r.int(0))
+        .collect()
+}
+
 pub fn product_by_id(tx: &mut dyn Tx, id: i64) -> Result<Option<Product>, DbError> {
     let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE id = ?");
     tx.query_opt(&sql, params![id])?.as_ref().map(product).transpose()

@@ -250,6 +250,8 @@ pub const MIGRATIONS: &[Migration] = &[
         statements: &[
             "ALTER TABLE orders ADD COLUMN tags TEXT",
             "ALTER TABLE products ADD COLUMN tags TEXT",
+            // Moving-average cost (×10^4, in the product's currency), kept by receipts.
+            "ALTER TABLE products ADD COLUMN cost_e4 BIGINT",
             "ALTER TABLE orders ADD COLUMN department VARCHAR(50)",
             // Sorted "sku×quantity" of the lines, hashed: finds suspected duplicates.
             "ALTER TABLE orders ADD COLUMN fingerprint VARCHAR(64)",
@@ -332,7 +334,7 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         version: 6,
-        name: "inventory: transfers",
+        name: "inventory: transfers and stock counts",
         statements: &[
             "CREATE TABLE transfers (
                 id {id},
@@ -359,6 +361,28 @@ pub const MIGRATIONS: &[Migration] = &[
                 PRIMARY KEY (transfer_id, line_no)
             )",
             "CREATE INDEX transfer_lines_product ON transfer_lines (product_id)",
+            "CREATE TABLE stock_counts (
+                id {id},
+                number VARCHAR(32) NOT NULL,
+                warehouse_id BIGINT NOT NULL REFERENCES warehouses (id),
+                scope VARCHAR(200) NOT NULL,
+                status VARCHAR(16) NOT NULL,
+                version BIGINT NOT NULL,
+                created_by VARCHAR(200) NOT NULL,
+                created_at BIGINT NOT NULL,
+                posted_by VARCHAR(200),
+                posted_at BIGINT,
+                CONSTRAINT stock_counts_number_key UNIQUE (number)
+            )",
+            "CREATE TABLE stock_count_lines (
+                count_id BIGINT NOT NULL REFERENCES stock_counts (id),
+                product_id BIGINT NOT NULL REFERENCES products (id),
+                expected BIGINT NOT NULL,
+                counted BIGINT,
+                counted_by VARCHAR(200),
+                counted_at BIGINT,
+                PRIMARY KEY (count_id, product_id)
+            )",
         ],
     },
 ];

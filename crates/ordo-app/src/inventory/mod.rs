@@ -1,5 +1,6 @@
 //! Inventory: warehouses, stock levels per (SKU, warehouse) and the movement ledger.
 
+pub mod counts;
 pub mod model;
 pub mod service;
 pub mod store;

@@ -96,6 +96,8 @@ pub enum InventoryError {
     BelowReserved { on_hand: i64, reserved: i64 },
     #[error("no transfer with id {0}")]
     TransferNotFound(i64),
+    #[error("no stock count with id {0}")]
+    CountNotFound(i64),
     #[error("{0}")]
     TransferState(String),
     #[error("not enough stock available for {}", .0.iter().map(|s| format!("{} (requested {}, available {})", s.sku, s.requested, s.available)).collect::<Vec<_>>().join(", "))]

@@ -167,3 +167,81 @@ async fn a_transfer_ships_what_is_available_shows_in_transit_and_records_what_ne
     let again = app.post(&format!("/api/v1/stock/transfers/{id}/ship"), json!({})).await;
     assert_eq!(again.status, StatusCode::CONFLICT);
 }
+
+#[tokio::test]
+async fn a_stock_count_snapshots_expected_books_the_variance_and_needs_finance_to_post() {
+    let app = spawn_app().await;
+    app.post(
+        "/api/v1/products",
+        json!({"sku": "TEA-1", "name": "Tea", "price": "10.00", "currency": "CNY", "tags": ["tea"]}),
+    )
+    .await;
+    app.product("CUP-1", "4.50").await;
+    app.warehouse("SH").await;
+    app.stock("SH", "TEA-1", 50).await;
+    app.stock("SH", "CUP-1", 10).await;
+    let customer = app.customer("C-1", "retail").await;
+    app.post("/api/v1/orders", json!({"customer_id": customer, "lines": [{"sku": "TEA-1", "quantity": 5}]})).await;
+
+    let warehouse = app.token_for("warehouse").await;
+    let started = app.post_as(&warehouse, "/api/v1/stock/counts", json!({"warehouse": "SH"})).await;
+    assert_eq!(started.status, StatusCode::CREATED, "{}", started.body);
+    let id = started.body["id"].as_i64().unwrap();
+    let expected: Vec<(&str, i64)> = started.body["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (l["sku"].as_str().unwrap(), l["expected"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(expected, [("CUP-1", 10), ("TEA-1", 50)]);
+
+    // Two units arrive while people count; the count itself finds 48 of the 50 expected.
+    app.stock("SH", "TEA-1", 52).await;
+    let path = format!("/api/v1/stock/counts/{id}/lines");
+    let entered = app
+        .send(
+            app.client
+                .put(app.url(&path))
+                .bearer_auth(&warehouse)
+                .json(&json!({"lines": [{"sku": "TEA-1", "counted": 48}, {"sku": "CUP-1", "counted": 10}]})),
+        )
+        .await;
+    assert_eq!(entered.status, StatusCode::OK, "{}", entered.body);
+    assert_eq!(entered.body["lines"][1]["variance"], -2);
+    assert_eq!(entered.body["variance_value"], "-20.00");
+    let stranger = app
+        .send(
+            app.client
+                .put(app.url(&path))
+                .bearer_auth(&warehouse)
+                .json(&json!({"lines": [{"sku": "NOPE", "counted": 1}]})),
+        )
+        .await;
+    assert_eq!(stranger.error_fields(), ["lines[0].sku"]);
+
+    let refused = app.post_as(&warehouse, &format!("/api/v1/stock/counts/{id}/post"), json!({})).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let finance = app.token_for("finance").await;
+    let posted = app.post_as(&finance, &format!("/api/v1/stock/counts/{id}/post"), json!({})).await;
+    assert_eq!(posted.body["status"], "posted", "{}", posted.body);
+    assert_eq!(app.level("SH", "TEA-1").await["on_hand"], 50, "52 on hand now, less the 2 the count did not find");
+    let variances = app.get("/api/v1/stock/movements?kind=count_variance").await.body;
+    assert_eq!(variances["items"][0]["on_hand_delta"], -2);
+    assert_eq!(app.ledger_mismatches().await, 0);
+    let late = app
+        .send(
+            app.client
+                .put(app.url(&path))
+                .bearer_auth(&warehouse)
+                .json(&json!({"lines": [{"sku": "TEA-1", "counted": 1}]})),
+        )
+        .await;
+    assert_eq!(late.status, StatusCode::CONFLICT);
+
+    let by_tag = app.post("/api/v1/stock/counts", json!({"warehouse": "SH", "tag": "tea"})).await.body;
+    assert_eq!(by_tag["lines"].as_array().unwrap().len(), 1);
+    assert_eq!(by_tag["scope"], "tag: tea");
+    let class_a = app.post("/api/v1/stock/counts", json!({"warehouse": "SH", "abc_class": "A"})).await.body;
+    assert_eq!(class_a["lines"][0]["sku"], "TEA-1", "the only product sold is class A");
+    assert_eq!(class_a["lines"].as_array().unwrap().len(), 1);
+}
