@@ -12,6 +12,7 @@ pub mod idempotency;
 pub mod inventory;
 pub mod jobs;
 pub mod orders;
+pub mod purchasing;
 pub mod reports;
 pub mod rules;
 pub mod settings;

@@ -33,6 +33,7 @@ crate::text_enum!(
         RulesManage = "rules.manage",
         SettingsManage = "settings.manage",
         StockPostCounts = "stock.post_counts",
+        PurchasingManage = "purchasing.manage",
     }
 );
 
@@ -43,8 +44,8 @@ const GRANTS: &[(Role, &[Permission])] = {
         (Role::Sales, &[OrdersCreate, OrdersCancel, OrdersEdit, CustomersManage]),
         (Role::Approver, &[PricesOverride, OrdersApprove, OrdersRelease, OrdersEdit]),
         // Posting a count writes stock value off or on: finance signs it.
-        (Role::Finance, &[OrdersApprove, OrdersRelease, StockPostCounts]),
-        (Role::Warehouse, &[StockAdjust, WarehousesManage]),
+        (Role::Finance, &[OrdersApprove, OrdersRelease, StockPostCounts, PurchasingManage]),
+        (Role::Warehouse, &[StockAdjust, WarehousesManage, PurchasingManage]),
         (Role::Service, &[OrdersCancel, OrdersEdit, CustomersManage]),
         (Role::Viewer, &[]),
     ]

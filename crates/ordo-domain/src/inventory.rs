@@ -62,3 +62,43 @@ mod tests {
         assert_eq!(classes, [(1, AbcClass::A), (2, AbcClass::A), (3, AbcClass::B), (4, AbcClass::C), (5, AbcClass::C)]);
     }
 }
+
+/// The moving-average unit cost after receiving `quantity` at `unit_cost` onto `on_hand`
+/// units that cost `current` each (none yet: the receipt sets it). Rounded to 4 places,
+/// the scale costs are stored in.
+pub fn moving_average_cost(
+    on_hand: i64,
+    current: Option<rust_decimal::Decimal>,
+    quantity: i64,
+    unit_cost: rust_decimal::Decimal,
+) -> rust_decimal::Decimal {
+    use rust_decimal::Decimal;
+    let on_hand = on_hand.max(0);
+    match current {
+        Some(current) if on_hand + quantity > 0 => ((Decimal::from(on_hand) * current
+            + Decimal::from(quantity) * unit_cost)
+            / Decimal::from(on_hand + quantity))
+        .round_dp_with_strategy(4, rust_decimal::RoundingStrategy::MidpointAwayFromZero),
+        _ => unit_cost,
+    }
+}
+
+#[cfg(test)]
+mod cost_tests {
+    use super::*;
+    use rust_decimal::Decimal;
+
+    #[test]
+    fn receipts_average_the_cost_by_quantity() {
+        // 10 at 5.00 and 30 at 7.00 → 6.50
+        assert_eq!(
+            moving_average_cost(10, Some(Decimal::new(500, 2)), 30, Decimal::new(700, 2)),
+            Decimal::new(65000, 4)
+        );
+        assert_eq!(moving_average_cost(0, None, 5, Decimal::new(300, 2)), Decimal::new(300, 2));
+        // Nothing on hand: the new receipt is the cost.
+        assert_eq!(moving_average_cost(0, Some(Decimal::new(900, 2)), 5, Decimal::new(300, 2)), Decimal::new(300, 2));
+        // 2 at 1.00 and 1 at 2.00 → 4/3, rounded to four places.
+        assert_eq!(moving_average_cost(2, Some(Decimal::ONE), 1, Decimal::from(2)), Decimal::new(13333, 4));
+    }
+}

@@ -10,6 +10,7 @@ use ordo_app::catalog::CatalogError;
 use ordo_app::customers::CustomerError;
 use ordo_app::inventory::InventoryError;
 use ordo_app::orders::{OrderError, ShortLine};
+use ordo_app::purchasing::PurchasingError;
 use ordo_app::rules::RuleError;
 use ordo_app::settings::SettingsError;
 use ordo_app::users::UserError;
@@ -66,6 +67,8 @@ pub enum ApiError {
     Inventory(#[from] InventoryError),
     #[error(transparent)]
     Order(#[from] OrderError),
+    #[error(transparent)]
+    Purchasing(#[from] PurchasingError),
     #[error(transparent)]
     Rule(#[from] RuleError),
     #[error(transparent)]
@@ -146,6 +149,12 @@ impl ApiError {
                 InventoryError::Db(e) => db_shape(e),
             },
             ApiError::Order(e) => order_shape(e),
+            ApiError::Purchasing(e) => match e {
+                PurchasingError::Invalid(_) => invalid,
+                PurchasingError::SupplierNotFound(_) | PurchasingError::NotFound(_) => not_found,
+                PurchasingError::SupplierCodeTaken(_) | PurchasingError::State(_) => conflict,
+                PurchasingError::Db(e) => db_shape(e),
+            },
             ApiError::Rule(e) => match e {
                 RuleError::Invalid(_) => invalid,
                 RuleError::NotFound(_) => not_found,
@@ -202,6 +211,7 @@ impl ApiError {
             | ApiError::Inventory(InventoryError::Invalid(e))
             | ApiError::Order(OrderError::Invalid(e))
             | ApiError::Rule(RuleError::Invalid(e))
+            | ApiError::Purchasing(PurchasingError::Invalid(e))
             | ApiError::Rule(RuleError::Order(OrderError::Invalid(e)))
             | ApiError::Settings(SettingsError::Invalid(e))
             | ApiError::Token(TokenError::Invalid(e))

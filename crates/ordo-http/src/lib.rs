@@ -10,6 +10,7 @@ mod extract;
 mod inventory;
 mod openapi;
 mod orders;
+mod purchasing;
 mod rules;
 
 use axum::Router;
@@ -50,6 +51,7 @@ pub fn app(state: AppState) -> Router {
         .merge(customers::router())
         .merge(inventory::router())
         .merge(orders::router())
+        .merge(purchasing::router())
         .merge(rules::router())
         .route("/openapi.json", get(openapi_document))
         .fallback(not_found)

@@ -1,7 +1,7 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations.
 
 use crate::error::{FieldErrorDoc, Problem};
-use crate::{audit, catalog, customers, inventory, orders, rules};
+use crate::{audit, catalog, customers, inventory, orders, purchasing, rules};
 use std::sync::OnceLock;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -26,6 +26,9 @@ use utoipa::{Modify, OpenApi};
         orders::merge_orders, orders::approve_order, orders::reject_order, orders::approval_inbox, orders::order_approvals, orders::queues,
         rules::create_rule, rules::list_rules, rules::get_rule, rules::update_rule, rules::delete_rule, rules::rule_history,
         rules::test_rule, rules::order_policy, rules::update_order_policy,
+        purchasing::create_supplier, purchasing::list_suppliers, purchasing::get_supplier,
+        purchasing::create_purchase_order, purchasing::list_purchase_orders, purchasing::get_purchase_order,
+        purchasing::send_purchase_order, purchasing::receive_purchase_order,
     ),
     components(schemas(Problem, FieldErrorDoc)),
     modifiers(&BearerAuth),
@@ -35,6 +38,7 @@ use utoipa::{Modify, OpenApi};
         (name = "inventory", description = "Warehouses, stock levels and the movement ledger"),
         (name = "orders", description = "Placing, finding, editing, holding, splitting, merging and cancelling orders"),
         (name = "approvals", description = "Approval steps asked for by rules, and each approver's inbox"),
+        (name = "purchasing", description = "Suppliers, purchase orders and receiving goods"),
         (name = "rules", description = "Order rules (CEL conditions and actions) and order-processing settings"),
         (name = "audit", description = "Who changed what, when and from where"),
     )

@@ -334,7 +334,7 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         version: 6,
-        name: "inventory: transfers and stock counts",
+        name: "inventory and supply: transfers, stock counts, suppliers, purchase orders",
         statements: &[
             "CREATE TABLE transfers (
                 id {id},
@@ -383,6 +383,46 @@ pub const MIGRATIONS: &[Migration] = &[
                 counted_at BIGINT,
                 PRIMARY KEY (count_id, product_id)
             )",
+            "CREATE TABLE suppliers (
+                id {id},
+                code VARCHAR(32) NOT NULL,
+                name VARCHAR(200) NOT NULL,
+                contact_name VARCHAR(100),
+                email VARCHAR(200),
+                phone VARCHAR(50),
+                lead_time_days BIGINT NOT NULL,
+                currency VARCHAR(3) NOT NULL,
+                version BIGINT NOT NULL,
+                created_at BIGINT NOT NULL,
+                CONSTRAINT suppliers_code_key UNIQUE (code)
+            )",
+            "CREATE TABLE purchase_orders (
+                id {id},
+                number VARCHAR(32) NOT NULL,
+                supplier_id BIGINT NOT NULL REFERENCES suppliers (id),
+                warehouse_id BIGINT NOT NULL REFERENCES warehouses (id),
+                status VARCHAR(24) NOT NULL,
+                currency VARCHAR(3) NOT NULL,
+                expected_date VARCHAR(10) NOT NULL,
+                total_e4 BIGINT NOT NULL,
+                version BIGINT NOT NULL,
+                created_by VARCHAR(200) NOT NULL,
+                created_at BIGINT NOT NULL,
+                sent_at BIGINT,
+                received_at BIGINT,
+                CONSTRAINT purchase_orders_number_key UNIQUE (number)
+            )",
+            "CREATE INDEX purchase_orders_status ON purchase_orders (status, expected_date)",
+            "CREATE TABLE purchase_order_lines (
+                purchase_order_id BIGINT NOT NULL REFERENCES purchase_orders (id),
+                line_no BIGINT NOT NULL,
+                product_id BIGINT NOT NULL REFERENCES products (id),
+                quantity BIGINT NOT NULL,
+                received BIGINT NOT NULL,
+                unit_cost_e4 BIGINT NOT NULL,
+                PRIMARY KEY (purchase_order_id, line_no)
+            )",
+            "CREATE INDEX purchase_order_lines_product ON purchase_order_lines (product_id)",
         ],
     },
 ];

@@ -16,6 +16,7 @@ mod idempotency;
 mod openapi;
 mod orders;
 mod processing;
+mod purchasing;
 mod roles;
 mod stock;
 mod validation;
