@@ -43,6 +43,7 @@ pub mod inventory;
 pub mod money;
 pub mod orders;
 pub mod rules;
+pub mod supply;
 pub mod time;
 pub mod transfers;
 pub mod validation;

@@ -11,6 +11,9 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use ordo_app::Page;
 use ordo_app::inventory::counts::{CountedLines, NewCount, StockCount};
+use ordo_app::inventory::supply::{
+    self, Atp, OrderSuggestions, PurchaseOrders, ReplenishmentInput, Suggestion, Suggestions,
+};
 use ordo_app::inventory::{
     self, MovementQuery, NewTransfer, NewWarehouse, ReceiveTransfer, SetStock, StockLevel, StockLevels, StockMovement,
     Transfer, Warehouse, counts, transfers,
@@ -32,6 +35,84 @@ pub fn router() -> Router<AppState> {
         .route("/stock/counts/{id}", get(get_count))
         .route("/stock/counts/{id}/lines", put(enter_counts))
         .route("/stock/counts/{id}/post", post(post_count))
+        .route("/atp", get(available_to_promise))
+        .route("/replenishment/suggestions", get(replenishment_suggestions))
+        .route("/replenishment/orders", post(order_suggestions))
+        .route("/replenishment/{warehouse}/{sku}", put(set_replenishment))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct AtpQuery {
+    sku: String,
+    /// Warehouse code; absent for all warehouses together.
+    warehouse: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/atp", tag = "inventory", params(AtpQuery),
+    responses((status = 200, body = Atp), (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn available_to_promise(
+    State(state): State<AppState>,
+    caller: Caller,
+    QueryParams(query): QueryParams<AtpQuery>,
+) -> Result<Json<Atp>, ApiError> {
+    let ctx = caller.require(Permission::Read, "read")?;
+    Ok(Json(state.db.read(move |tx| supply::atp(tx, &query.sku, query.warehouse.as_deref(), ctx.now)).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct SuggestionQuery {
+    /// Warehouse code.
+    warehouse: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/replenishment/suggestions", tag = "inventory", params(SuggestionQuery),
+    responses((status = 200, body = Suggestions, description = "SKUs below their reorder point or short over their lead time"),
+        (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn replenishment_suggestions(
+    State(state): State<AppState>,
+    caller: Caller,
+    QueryParams(query): QueryParams<SuggestionQuery>,
+) -> Result<Json<Suggestions>, ApiError> {
+    let ctx = caller.require(Permission::Read, "read")?;
+    Ok(Json(state.db.read(move |tx| supply::replenishment_suggestions(tx, query.warehouse.as_deref(), ctx.now)).await?))
+}
+
+#[utoipa::path(put, path = "/api/v1/replenishment/{warehouse}/{sku}", tag = "inventory", request_body = ReplenishmentInput,
+    params(("warehouse" = String, Path), ("sku" = String, Path)),
+    responses((status = 200, body = Suggestion, description = "The settings, with what they suggest now"),
+        (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn set_replenishment(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((warehouse, sku)): Path<(String, String)>,
+    body: JsonBody<ReplenishmentInput>,
+) -> Result<Json<Suggestion>, ApiError> {
+    let ctx = caller.require(Permission::PurchasingManage, "manage replenishment")?;
+    let input = body.value;
+    Ok(Json(state.db.write(move |tx| supply::set_replenishment(tx, &ctx, &warehouse, &sku, &input)).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/replenishment/orders", tag = "inventory", request_body = OrderSuggestions,
+    params(("Idempotency-Key" = Option<String>, Header)),
+    responses((status = 201, body = PurchaseOrders, description = "Draft purchase orders, one per supplier and warehouse"),
+        (status = 403, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn order_suggestions(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: JsonBody<OrderSuggestions>,
+) -> Result<Response, ApiError> {
+    let ctx = caller.require(Permission::PurchasingManage, "manage purchasing")?;
+    let key = idempotency_key(&headers, &caller, "replenishment/orders", &body.hash)?;
+    let (input, work_ctx) = (body.value, ctx.clone());
+    post_once(&state, key, &ctx, move |tx| {
+        supply::order_suggestions(tx, &work_ctx, &input).map(|p| (StatusCode::CREATED, p))
+    })
+    .await
 }
 
 #[utoipa::path(post, path = "/api/v1/stock/counts", tag = "inventory", request_body = NewCount,

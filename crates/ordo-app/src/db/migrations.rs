@@ -423,6 +423,23 @@ pub const MIGRATIONS: &[Migration] = &[
                 PRIMARY KEY (purchase_order_id, line_no)
             )",
             "CREATE INDEX purchase_order_lines_product ON purchase_order_lines (product_id)",
+            "CREATE TABLE replenishment (
+                product_id BIGINT NOT NULL REFERENCES products (id),
+                warehouse_id BIGINT NOT NULL REFERENCES warehouses (id),
+                reorder_point BIGINT NOT NULL,
+                safety_stock BIGINT NOT NULL,
+                lead_time_days BIGINT NOT NULL,
+                min_order_quantity BIGINT NOT NULL,
+                supplier_id BIGINT REFERENCES suppliers (id),
+                updated_at BIGINT NOT NULL,
+                PRIMARY KEY (product_id, warehouse_id)
+            )",
+            // Units of a line waiting for supply, and when they are promised.
+            "ALTER TABLE order_lines ADD COLUMN backordered BIGINT NOT NULL DEFAULT 0",
+            "ALTER TABLE order_lines ADD COLUMN promise_date VARCHAR(10)",
+            "ALTER TABLE products ADD COLUMN backorderable BIGINT NOT NULL DEFAULT 0",
+            // Sales history by product for forecasts.
+            "CREATE INDEX order_lines_product ON order_lines (product_id, warehouse_id)",
         ],
     },
 ];

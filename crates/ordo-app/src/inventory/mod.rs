@@ -4,6 +4,7 @@ pub mod counts;
 pub mod model;
 pub mod service;
 pub mod store;
+pub mod supply;
 pub mod transfers;
 
 pub use model::*;

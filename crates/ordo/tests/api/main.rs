@@ -19,4 +19,5 @@ mod processing;
 mod purchasing;
 mod roles;
 mod stock;
+mod supply;
 mod validation;

@@ -1,0 +1,87 @@
+//! Available-to-promise and replenishment.
+
+use crate::helpers::{TestApp, spawn_app};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+fn in_days(days: i64) -> String {
+    let now = ordo_domain::Timestamp::now().plus_seconds(days * 86_400);
+    now.to_rfc3339().chars().take(10).collect()
+}
+
+async fn supplier(app: &TestApp) -> Value {
+    app.post("/api/v1/suppliers", json!({"code": "SUP-1", "name": "Supplier", "lead_time_days": 5})).await.body
+}
+
+#[tokio::test]
+async fn ten_on_hand_eight_reserved_and_a_purchase_of_twenty_in_five_days() {
+    let app = spawn_app().await;
+    app.product("W-1", "10").await;
+    app.warehouse("SH").await;
+    app.stock("SH", "W-1", 10).await;
+    let customer = app.customer("C-1", "retail").await;
+    app.post("/api/v1/orders", json!({"customer_id": customer, "lines": [{"sku": "W-1", "quantity": 8}]})).await;
+    let supplier = supplier(&app).await;
+    let po = app
+        .post(
+            "/api/v1/purchase-orders",
+            json!({"supplier_id": supplier["id"], "warehouse": "SH", "expected_date": in_days(5),
+            "lines": [{"sku": "W-1", "quantity": 20, "unit_cost": "6"}]}),
+        )
+        .await
+        .body;
+    app.post(&format!("/api/v1/purchase-orders/{}/send", po["id"]), json!({})).await;
+
+    let atp = app.get("/api/v1/atp?sku=W-1&warehouse=SH").await;
+    assert_eq!(atp.status, StatusCode::OK, "{}", atp.body);
+    assert_eq!(
+        (atp.body["on_hand"].as_i64(), atp.body["reserved"].as_i64(), atp.body["available"].as_i64()),
+        (Some(10), Some(8), Some(2))
+    );
+    assert_eq!(atp.body["incoming"], json!([{"date": in_days(5), "quantity": 20}]));
+    assert_eq!(atp.body["promise"], json!([{"date": in_days(0), "quantity": 2}, {"date": in_days(5), "quantity": 22}]));
+    assert_eq!(app.get("/api/v1/atp?sku=NOPE").await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_sku_below_its_reorder_point_is_suggested_and_ordered_from_its_supplier() {
+    let app = spawn_app().await;
+    app.product("W-1", "10").await;
+    app.warehouse("SH").await;
+    app.stock("SH", "W-1", 100).await;
+    let supplier = supplier(&app).await;
+    // A first purchase sets the cost suggestions are priced at.
+    let first = app
+        .post(
+            "/api/v1/purchase-orders",
+            json!({"supplier_id": supplier["id"], "warehouse": "SH",
+            "lines": [{"sku": "W-1", "quantity": 1, "unit_cost": "6.50"}]}),
+        )
+        .await
+        .body;
+    let customer = app.customer("C-1", "retail").await;
+    app.post("/api/v1/orders", json!({"customer_id": customer, "lines": [{"sku": "W-1", "quantity": 70}]})).await;
+
+    let rule = app
+        .put(
+            "/api/v1/replenishment/SH/W-1",
+            json!({"reorder_point": 40, "safety_stock": 10, "supplier_id": supplier["id"], "min_order_quantity": 24}),
+        )
+        .await;
+    assert_eq!(rule.status, StatusCode::OK, "{}", rule.body);
+    assert_eq!(rule.body["lead_time_days"], 5, "the supplier's lead time");
+    let suggestions = app.get("/api/v1/replenishment/suggestions").await.body;
+    let s = &suggestions["items"][0];
+    // 70 sold today → 70 a day over 5 days = 350, + 10 safety − 30 available − 0 incoming (the first PO is a draft).
+    assert_eq!((s["available"].as_i64(), s["below_reorder_point"].as_bool()), (Some(30), Some(true)));
+    assert_eq!((s["forecast"].as_i64(), s["suggested_quantity"].as_i64()), (Some(350), Some(330)));
+
+    let ordered = app.post("/api/v1/replenishment/orders", json!({"items": [{"sku": "W-1", "warehouse": "SH"}]})).await;
+    assert_eq!(ordered.status, StatusCode::CREATED, "{}", ordered.body);
+    let po = &ordered.body["items"][0];
+    assert_eq!(po["supplier_id"], supplier["id"]);
+    assert_eq!((po["lines"][0]["quantity"].as_i64(), po["lines"][0]["unit_cost"].as_str()), (Some(330), Some("6.50")));
+    assert_ne!(po["id"], first["id"]);
+    let unknown = app.post("/api/v1/replenishment/orders", json!({"items": [{"sku": "W-1", "warehouse": "GZ"}]})).await;
+    assert_eq!(unknown.error_fields(), ["items[0]"]);
+}
