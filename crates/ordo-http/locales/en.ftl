@@ -354,3 +354,4 @@ rules.settings_saved = Settings saved.
 rules.reserve_while_waiting = Keep stock reserved while an order waits for approval
 hold.stock = Stock gone before approval
 products.tags = Tags (comma-separated, for rules)
+products.backorderable = Orders may take more than is in stock (backorders)

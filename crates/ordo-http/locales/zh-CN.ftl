@@ -354,3 +354,4 @@ rules.settings_saved = 设置已保存。
 rules.reserve_while_waiting = 订单等待审批期间保留库存
 hold.stock = 审批前库存已被占用
 products.tags = 标签（逗号分隔，供规则使用）
+products.backorderable = 允许缺货下单（预订）

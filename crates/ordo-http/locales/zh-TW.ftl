@@ -354,3 +354,4 @@ rules.settings_saved = 設定已儲存。
 rules.reserve_while_waiting = 訂單等待審批期間保留庫存
 hold.stock = 審批前庫存已被佔用
 products.tags = 標籤（逗號分隔，供規則使用）
+products.backorderable = 允許缺貨下單（預訂）

@@ -178,6 +178,8 @@ pub async fn load(db: &Database) -> Result<String, BoxError> {
                         "SLK" => vec!["silk".into()],
                         _ => vec!["home".into()],
                     }),
+                    // Tea is made to order by the growers: it may be backordered.
+                    backorderable: Some(*family == "TEA"),
                 };
                 let product = catalog::create_product(tx, &ctx, &input).map_err(|e| e.to_string())?;
                 for (w, (code, ..)) in WAREHOUSES.iter().enumerate() {
@@ -232,6 +234,7 @@ pub async fn load(db: &Database) -> Result<String, BoxError> {
                     // Every demo customer buys in CNY: the demo catalog is priced in CNY only.
                     currency: Some("CNY".into()),
                     price_list: None,
+                    accepts_backorders: None,
                 };
                 customers::create_customer(tx, &ctx, &input).map_err(|e| e.to_string())?;
             }

@@ -26,6 +26,8 @@ pub struct NewProduct {
     pub active: Option<bool>,
     /// Labels rules can test, e.g. `["fragile"]`.
     pub tags: Option<Vec<String>>,
+    /// Orders may take more than is in stock; the rest waits for supply. Default false.
+    pub backorderable: Option<bool>,
 }
 
 /// Fields to change; absent fields stay as they are.
@@ -40,6 +42,7 @@ pub struct ProductPatch {
     pub weight_kg: Option<AmountInput>,
     pub active: Option<bool>,
     pub tags: Option<Vec<String>>,
+    pub backorderable: Option<bool>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -58,6 +61,7 @@ pub struct Product {
     pub weight_kg: Option<Decimal>,
     pub active: bool,
     pub tags: Vec<String>,
+    pub backorderable: bool,
     pub version: i64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,

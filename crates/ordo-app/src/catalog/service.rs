@@ -56,6 +56,7 @@ pub fn create_product(tx: &mut dyn Tx, ctx: &Ctx, input: &NewProduct) -> Result<
         weight_g,
         active: input.active.unwrap_or(true),
         tags: &tags,
+        backorderable: input.backorderable.unwrap_or(false),
     };
     let id = store::insert_product(tx, &row, ctx.now)?;
     crate::audit::record(tx, ctx, "catalog", "product.created", &sku, &format!("{name}, {price} {currency}"))?;
@@ -131,6 +132,7 @@ pub fn update_product(
         weight_g,
         active: patch.active.unwrap_or(current.active),
         tags: &tags,
+        backorderable: patch.backorderable.unwrap_or(current.backorderable),
     };
     if !store::update_product(tx, id, current.version, &row, ctx.now)? {
         let now_at = get_product(tx, id)?.version;

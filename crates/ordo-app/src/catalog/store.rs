@@ -4,7 +4,8 @@ use crate::params;
 use ordo_domain::money::{from_e4, from_e4_in, to_e4};
 use ordo_domain::{Currency, Timestamp};
 
-const PRODUCT_COLUMNS: &str = "id, sku, name, description, unit, price_e4, currency, tax_rate_e4, weight_g, active, version, created_at, updated_at, tags";
+const PRODUCT_COLUMNS: &str = "id, sku, name, description, unit, price_e4, currency, tax_rate_e4, weight_g, active, version, \
+     created_at, updated_at, tags, backorderable";
 
 fn product(row: &Row) -> Result<Product, DbError> {
     let currency = currency(&row.text(6)?)?;
@@ -23,6 +24,7 @@ fn product(row: &Row) -> Result<Product, DbError> {
         created_at: Timestamp(row.int(11)?),
         updated_at: Timestamp(row.int(12)?),
         tags: row.opt_text(13)?.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default(),
+        backorderable: row.bool(14)?,
     })
 }
 
@@ -42,6 +44,7 @@ pub struct ProductRow<'a> {
     pub weight_g: Option<i64>,
     pub active: bool,
     pub tags: &'a [String],
+    pub backorderable: bool,
 }
 
 fn tags_text(tags: &[String]) -> Option<String> {
@@ -50,18 +53,24 @@ fn tags_text(tags: &[String]) -> Option<String> {
 
 pub fn insert_product(tx: &mut dyn Tx, p: &ProductRow, now: Timestamp) -> Result<i64, DbError> {
     tx.insert(
-        "INSERT INTO products (sku, name, description, unit, price_e4, currency, tax_rate_e4, weight_g, active, version, created_at, updated_at, tags) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)",
-        params![p.sku, p.name, p.description, p.unit, to_e4(p.price), p.currency.code(), to_e4(p.tax_rate), p.weight_g, p.active, now.micros(), now.micros(), tags_text(p.tags)],
+        "INSERT INTO products (sku, name, description, unit, price_e4, currency, tax_rate_e4, weight_g, active, version, \
+         created_at, updated_at, tags, backorderable) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)",
+        params![
+            p.sku, p.name, p.description, p.unit, to_e4(p.price), p.currency.code(), to_e4(p.tax_rate), p.weight_g, p.active,
+            now.micros(), now.micros(), tags_text(p.tags), p.backorderable
+        ],
     )
 }
 
 /// Writes the new values if the row is still at `version`; false if someone else changed it.
 pub fn update_product(tx: &mut dyn Tx, id: i64, version: i64, p: &ProductRow, now: Timestamp) -> Result<bool, DbError> {
     let changed = tx.execute(
-        "UPDATE products SET name = ?, description = ?, unit = ?, price_e4 = ?, currency = ?, tax_rate_e4 = ?, weight_g = ?, active = ?, \
-         tags = ?, version = version + 1, updated_at = ? WHERE id = ? AND version = ?",
-        params![p.name, p.description, p.unit, to_e4(p.price), p.currency.code(), to_e4(p.tax_rate), p.weight_g, p.active, tags_text(p.tags), now.micros(), id, version],
+        "UPDATE products SET name = ?, description = ?, unit = ?, price_e4 = ?, currency = ?, tax_rate_e4 = ?, weight_g = ?, \
+         active = ?, tags = ?, backorderable = ?, version = version + 1, updated_at = ? WHERE id = ? AND version = ?",
+        params![
+            p.name, p.description, p.unit, to_e4(p.price), p.currency.code(), to_e4(p.tax_rate), p.weight_g, p.active,
+            tags_text(p.tags), p.backorderable, now.micros(), id, version
+        ],
     )?;
     Ok(changed == 1)
 }

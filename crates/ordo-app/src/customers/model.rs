@@ -26,6 +26,8 @@ pub struct NewCustomer {
     pub currency: Option<String>,
     /// Code of the customer's own price list, ahead of the group's.
     pub price_list: Option<String>,
+    /// Whether this customer takes partial deliveries with backorders; default true.
+    pub accepts_backorders: Option<bool>,
 }
 
 pub type CustomerPatch = NewCustomer;
@@ -50,6 +52,7 @@ pub struct Customer {
     pub version: i64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    pub accepts_backorders: bool,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -145,6 +145,7 @@ fn parse_fields(
             credit_limit: credit_limit?,
             currency: currency?,
             price_list_id: price_list_id?,
+            accepts_backorders: input.accepts_backorders.or(old.map(|c| c.accepts_backorders)).unwrap_or(true),
         })
     })())
 }

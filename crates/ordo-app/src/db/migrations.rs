@@ -438,6 +438,7 @@ pub const MIGRATIONS: &[Migration] = &[
             "ALTER TABLE order_lines ADD COLUMN backordered BIGINT NOT NULL DEFAULT 0",
             "ALTER TABLE order_lines ADD COLUMN promise_date VARCHAR(10)",
             "ALTER TABLE products ADD COLUMN backorderable BIGINT NOT NULL DEFAULT 0",
+            "ALTER TABLE customers ADD COLUMN accepts_backorders BIGINT NOT NULL DEFAULT 1",
             // Sales history by product for forecasts.
             "CREATE INDEX order_lines_product ON order_lines (product_id, warehouse_id)",
         ],

@@ -440,3 +440,71 @@ pub fn order_suggestions(
     }
     Ok(PurchaseOrders { items })
 }
+
+/// Gives stock that arrived in a warehouse to the order lines waiting for it, oldest order
+/// first: each line planned there (or holding nothing yet) reserves what it can. Orders
+/// that let their stock go while waiting for approval are skipped; approval reserves.
+pub(crate) fn fill_backorders(tx: &mut dyn Tx, ctx: &Ctx, product_id: i64, warehouse_id: i64) -> Result<i64, DbError> {
+    let mut filled = 0;
+    for line in crate::orders::store::backorders(tx, product_id)? {
+        let (order_id, line_no, backordered) = (line.order_id, line.line_no, line.backordered);
+        if line.warehouse_id != warehouse_id && backordered < line.quantity {
+            continue; // part of the line is reserved elsewhere; it stays planned there
+        }
+        let waiting_without_stock =
+            tx.query_one("SELECT stock_reserved FROM orders WHERE id = ?", params![order_id])?.int(0)? == 0;
+        if waiting_without_stock {
+            continue;
+        }
+        let (on_hand, reserved) = stock::lock_level(tx, product_id, warehouse_id, ctx.now)?;
+        let give = backordered.min(on_hand - reserved);
+        if give <= 0 {
+            break;
+        }
+        if !stock::reserve_in(tx, product_id, warehouse_id, give, ctx.now)? {
+            break;
+        }
+        let left = backordered - give;
+        crate::orders::store::set_backorder(tx, order_id, line_no, warehouse_id, left, None)?;
+        let movement = stock::NewMovement {
+            product_id,
+            warehouse_id,
+            kind: ordo_domain::inventory::MovementKind::Reservation,
+            on_hand_delta: 0,
+            reserved_delta: give,
+            reason: Some("backorder filled"),
+            reference: Some(&line.number),
+        };
+        stock::record_movements(tx, &[movement], &ctx.actor, ctx.now)?;
+        let details = serde_json::json!({"line_no": line_no, "reserved": give, "still_backordered": left});
+        crate::orders::store::append_event(tx, order_id, &ctx.actor, "backorder_filled", &details, ctx.now)?;
+        filled += give;
+    }
+    refresh_promises(tx, product_id, ctx.now)?;
+    Ok(filled)
+}
+
+/// Dates every open backorder of a product again from the supply now planned, oldest order
+/// first (the first in line is promised the first units to come).
+pub(crate) fn refresh_promises(tx: &mut dyn Tx, product_id: i64, now: Timestamp) -> Result<(), DbError> {
+    let waiting = crate::orders::store::backorders(tx, product_id)?;
+    if waiting.is_empty() {
+        return Ok(());
+    }
+    let s = supply_of(tx, product_id, None, now)?;
+    let promises = supply::available_to_promise(s.on_hand - s.reserved, &s.incoming, 0);
+    let mut demand = 0;
+    for line in waiting {
+        demand += line.backordered;
+        let date = supply::earliest_day(&promises, demand).map(|day| date_of(now, day.max(1)));
+        crate::orders::store::set_backorder(
+            tx,
+            line.order_id,
+            line.line_no,
+            line.warehouse_id,
+            line.backordered,
+            date.as_deref(),
+        )?;
+    }
+    Ok(())
+}

@@ -179,6 +179,18 @@ pub struct OrderLine {
     pub tax: Decimal,
     /// Code of the warehouse holding the reservation.
     pub warehouse: String,
+    /// Units waiting for supply (not reserved); only for backorderable products.
+    pub backordered_quantity: i64,
+    /// When the backordered units are promised (`YYYY-MM-DD`); absent when no supply is
+    /// planned for them yet. Moves as purchase orders come and go.
+    pub promise_date: Option<String>,
+}
+
+impl OrderLine {
+    /// Units reserved for this line now.
+    pub fn reserved_quantity(&self) -> i64 {
+        self.quantity - self.backordered_quantity
+    }
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

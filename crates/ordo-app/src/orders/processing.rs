@@ -4,7 +4,7 @@
 
 use super::model::*;
 use super::review;
-use super::service::{Want, cancel_locked, get_order, lock_order, reserve_lines, settle_stock, warehouse_codes};
+use super::service::{Want, cancel_locked, get_order, lock_order, reserve_or_backorder, settle_stock, warehouse_codes};
 use super::store::{self, LineRow};
 use crate::common::Ctx;
 use crate::customers;
@@ -176,7 +176,7 @@ fn move_reservations(
     why: &str,
 ) -> Result<(), OrderError> {
     let mut movements = Vec::with_capacity(moved.len() * 2);
-    for &(product_id, warehouse_id, quantity) in moved {
+    for &(product_id, warehouse_id, quantity) in moved.iter().filter(|(_, _, q)| *q > 0) {
         for (kind, delta, reference) in
             [(MovementKind::Release, -quantity, from), (MovementKind::Reservation, quantity, to)]
         {
@@ -309,39 +309,41 @@ fn replace_lines(tx: &mut dyn Tx, ctx: &Ctx, order: &mut Order, new_lines: &[New
     // Lines of an order that let its stock go while waiting hold nothing to release.
     let planned = sourced_lines(tx, order)?;
     let old: Vec<Sourced> = if order.stock_reserved { planned.clone() } else { Vec::new() };
-    for s in &old {
-        stock::release(tx, s.product_id, s.warehouse_id, s.line.quantity, ctx.now)?;
+    for s in old.iter().filter(|s| s.line.reserved_quantity() > 0) {
+        stock::release(tx, s.product_id, s.warehouse_id, s.line.reserved_quantity(), ctx.now)?;
     }
     let wants: Vec<Want> = priced
         .iter()
-        .map(|(line, product_id)| Want {
+        .map(|(line, product_id, backorderable)| Want {
             product_id: *product_id,
             quantity: line.quantity,
             sku: &line.sku,
             prefer: planned.iter().find(|s| s.product_id == *product_id).map(|s| s.warehouse_id),
+            backorderable: *backorderable,
         })
         .collect();
-    let warehouses = reserve_lines(tx, &wants, ctx.now)?;
+    let reserved = reserve_or_backorder(tx, &wants, ctx.now)?;
+    let warehouses: Vec<i64> = reserved.iter().map(|(w, _)| *w).collect();
     let codes = warehouse_codes(tx, &warehouses)?;
-    let mut sourced: Vec<Sourced> = priced
-        .iter()
-        .zip(&warehouses)
-        .map(|((line, product_id), &warehouse_id)| {
-            let mut line = line.clone();
-            line.warehouse =
-                codes.iter().find(|(id, _)| *id == warehouse_id).map(|(_, c)| c.clone()).unwrap_or_default();
-            Sourced { line, product_id: *product_id, warehouse_id }
-        })
-        .collect();
+    let mut sourced: Vec<Sourced> = Vec::with_capacity(priced.len());
+    for ((line, product_id, _), &(warehouse_id, backordered)) in priced.iter().zip(&reserved) {
+        let mut line = line.clone();
+        line.warehouse = codes.iter().find(|(id, _)| *id == warehouse_id).map(|(_, c)| c.clone()).unwrap_or_default();
+        line.backordered_quantity = backordered;
+        if backordered > 0 {
+            line.promise_date = crate::inventory::supply::promise_date(tx, *product_id, backordered, ctx.now)?;
+        }
+        sourced.push(Sourced { line, product_id: *product_id, warehouse_id });
+    }
     reprice(order, &mut sourced);
     store::replace_lines(tx, order.id, &line_rows(&sourced))?;
 
     let mut net: BTreeMap<(i64, i64), i64> = BTreeMap::new();
     for s in &old {
-        *net.entry((s.product_id, s.warehouse_id)).or_default() -= s.line.quantity;
+        *net.entry((s.product_id, s.warehouse_id)).or_default() -= s.line.reserved_quantity();
     }
     for s in &sourced {
-        *net.entry((s.product_id, s.warehouse_id)).or_default() += s.line.quantity;
+        *net.entry((s.product_id, s.warehouse_id)).or_default() += s.line.reserved_quantity();
     }
     let movements: Vec<NewMovement> = net
         .iter()
@@ -421,11 +423,19 @@ pub fn split_order(
             0 => kept.push(s),
             take if take == s.line.quantity => moved.push(s),
             take => {
+                // What cannot ship now is what splits off first: backordered units move
+                // before reserved ones.
+                let moved_backordered = take.min(s.line.backordered_quantity);
                 let mut part = s.clone();
                 part.line.quantity = take;
+                part.line.backordered_quantity = moved_backordered;
                 moved.push(part);
                 let mut rest = s;
                 rest.line.quantity -= take;
+                rest.line.backordered_quantity -= moved_backordered;
+                if rest.line.backordered_quantity == 0 {
+                    rest.line.promise_date = None;
+                }
                 kept.push(rest);
             }
         }
@@ -457,7 +467,7 @@ pub fn split_order(
     )?;
     store::insert_lines(tx, split.id, &line_rows(&moved))?;
     let moved_units: Vec<(i64, i64, i64)> =
-        moved.iter().map(|s| (s.product_id, s.warehouse_id, s.line.quantity)).collect();
+        moved.iter().map(|s| (s.product_id, s.warehouse_id, s.line.reserved_quantity())).collect();
     move_reservations(tx, ctx, &moved_units, &order.number, &split.number, "order split")?;
     let lines_moved: Vec<serde_json::Value> =
         moved.iter().map(|s| json!({"sku": s.line.sku, "quantity": s.line.quantity})).collect();
@@ -524,7 +534,7 @@ pub fn merge_orders(tx: &mut dyn Tx, ctx: &Ctx, input: &MergeOrders) -> Result<O
     for source in &orders {
         let source_lines = sourced_lines(tx, source)?;
         let units: Vec<(i64, i64, i64)> =
-            source_lines.iter().map(|s| (s.product_id, s.warehouse_id, s.line.quantity)).collect();
+            source_lines.iter().map(|s| (s.product_id, s.warehouse_id, s.line.reserved_quantity())).collect();
         move_reservations(tx, ctx, &units, &source.number, &target.number, "orders merged")?;
         lines.extend(source_lines);
         store::close_holds(tx, source.id, false, &ctx.actor, "merged", ctx.now)?;

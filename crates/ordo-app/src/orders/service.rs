@@ -211,14 +211,21 @@ fn order_lines(p: &Prepared) -> Vec<OrderLine> {
             line_total: p.priced[i].line_total,
             tax: p.priced[i].tax,
             warehouse: String::new(),
+            backordered_quantity: 0,
+            promise_date: None,
         })
         .collect()
 }
 
 /// Prices the lines of an edit for the order's customer: each line and its product id.
-pub(crate) fn price_for_edit(tx: &mut dyn Tx, input: &NewOrder) -> Result<Vec<(OrderLine, i64)>, OrderError> {
+pub(crate) fn price_for_edit(tx: &mut dyn Tx, input: &NewOrder) -> Result<Vec<(OrderLine, i64, bool)>, OrderError> {
     let prepared = prepare(tx, validate(input)?)?;
-    Ok(order_lines(&prepared).into_iter().zip(prepared.products.iter().map(|p| p.id)).collect())
+    let backorders_ok = prepared.customer.customer.accepts_backorders;
+    Ok(order_lines(&prepared)
+        .into_iter()
+        .zip(prepared.products.iter().map(|p| (p.id, p.backorderable && backorders_ok)))
+        .map(|(line, (id, backorderable))| (line, id, backorderable))
+        .collect())
 }
 
 /// A draft priced for its customer, with what each line could reserve now. Nothing is
@@ -339,13 +346,20 @@ pub fn place_order(tx: &mut dyn Tx, ctx: &Ctx, input: &NewOrder) -> Result<Place
             quantity: line.quantity,
             sku: &line.sku,
             prefer: preferred,
+            backorderable: line_products[i].backorderable && customer.customer.accepts_backorders,
         })
         .collect();
-    let warehouses = reserve_lines(tx, &wants, ctx.now)?;
+    let reserved = reserve_or_backorder(tx, &wants, ctx.now)?;
+    let warehouses: Vec<i64> = reserved.iter().map(|(w, _)| *w).collect();
     let warehouse_codes = warehouse_codes(tx, &warehouses)?;
     for (i, line) in placed.lines.iter_mut().enumerate() {
         line.warehouse =
             warehouse_codes.iter().find(|(id, _)| *id == warehouses[i]).map(|(_, c)| c.clone()).unwrap_or_default();
+        line.backordered_quantity = reserved[i].1;
+        if line.backordered_quantity > 0 {
+            line.promise_date =
+                crate::inventory::supply::promise_date(tx, line_products[i].id, line.backordered_quantity, ctx.now)?;
+        }
     }
     placed.status = OrderStatus::Draft.to(
         OrderAction::Submit,
@@ -392,12 +406,13 @@ pub fn place_order(tx: &mut dyn Tx, ctx: &Ctx, input: &NewOrder) -> Result<Place
     store::set_number(tx, placed.id, &placed.number)?;
     let movements: Vec<NewMovement> = line_rows
         .iter()
+        .filter(|row| row.line.reserved_quantity() > 0)
         .map(|row| NewMovement {
             product_id: row.product_id,
             warehouse_id: row.warehouse_id,
             kind: MovementKind::Reservation,
             on_hand_delta: 0,
-            reserved_delta: row.line.quantity,
+            reserved_delta: row.line.reserved_quantity(),
             reason: Some("order placed"),
             reference: Some(&placed.number),
         })
@@ -417,17 +432,64 @@ pub(crate) struct Want<'a> {
     pub sku: &'a str,
     /// A warehouse to try first (a rule's route, or where the line was reserved before).
     pub prefer: Option<i64>,
+    /// Whether what cannot be reserved may wait for supply instead.
+    pub backorderable: bool,
 }
 
-/// Reserves every line, all or none (an error rolls the transaction back), in product
-/// order so concurrent orders lock stock rows in the same order. Returns each line's
-/// warehouse.
-pub(crate) fn reserve_lines(tx: &mut dyn Tx, wants: &[Want], now: Timestamp) -> Result<Vec<i64>, OrderError> {
-    try_reserve_lines(tx, wants, now)?.map_err(OrderError::ShortStock)
+/// Reserves every line; a backorderable line that no warehouse can fill reserves what the
+/// best warehouse has and backorders the rest. Any other short line fails the whole order
+/// (the transaction rolls back). Returns each line's (warehouse, units backordered).
+pub(crate) fn reserve_or_backorder(
+    tx: &mut dyn Tx,
+    wants: &[Want],
+    now: Timestamp,
+) -> Result<Vec<(i64, i64)>, OrderError> {
+    let mut by_product: Vec<usize> = (0..wants.len()).collect();
+    by_product.sort_by_key(|&i| wants[i].product_id);
+    let mut placed = vec![(0_i64, 0_i64); wants.len()];
+    let mut short = Vec::new();
+    for &i in &by_product {
+        let want = &wants[i];
+        if let Some(preferred) = want.prefer
+            && stock::reserve_in(tx, want.product_id, preferred, want.quantity, now)?
+        {
+            placed[i] = (preferred, 0);
+            continue;
+        }
+        match stock::reserve(tx, want.product_id, want.quantity, now)? {
+            Ok(warehouse_id) => placed[i] = (warehouse_id, 0),
+            Err(_) if want.backorderable => placed[i] = reserve_part(tx, want, now)?,
+            Err(available) => short.push(ShortLine { sku: want.sku.to_string(), requested: want.quantity, available }),
+        }
+    }
+    if short.is_empty() { Ok(placed) } else { Err(OrderError::ShortStock(short)) }
 }
 
-/// Like [`reserve_lines`], but a shortage is an answer, not an error: what was reserved
-/// is released again, so the caller's transaction can go on (e.g. to hold the order).
+/// Reserves what the best-stocked warehouse has of a line and backorders the rest.
+fn reserve_part(tx: &mut dyn Tx, want: &Want, now: Timestamp) -> Result<(i64, i64), OrderError> {
+    for _ in 0..3 {
+        let best = tx.query_opt(
+            "SELECT warehouse_id, on_hand - reserved FROM stock_levels WHERE product_id = ? \
+             ORDER BY on_hand - reserved DESC, warehouse_id LIMIT 1",
+            crate::params![want.product_id],
+        )?;
+        let (warehouse_id, available) = match best {
+            Some(row) => (row.int(0)?, row.int(1)?.clamp(0, want.quantity)),
+            None => match stock::list_warehouses(tx)?.first() {
+                Some(w) => (w.id, 0),
+                None => return Err(OrderError::Conflict("no warehouse exists to plan the backorder in".into())),
+            },
+        };
+        if available == 0 || stock::reserve_in(tx, want.product_id, warehouse_id, available, now)? {
+            return Ok((warehouse_id, want.quantity - available));
+        }
+        // Someone took those units meanwhile: look again.
+    }
+    Ok((stock::list_warehouses(tx)?.first().map(|w| w.id).unwrap_or_default(), want.quantity))
+}
+
+/// Reserves every line, all or none; a shortage is an answer, not an error: what was
+/// reserved is released again, so the caller's transaction can go on (e.g. to hold the order).
 pub(crate) fn try_reserve_lines(
     tx: &mut dyn Tx,
     wants: &[Want],
@@ -566,22 +628,31 @@ pub(crate) fn reserve_again(
         order.lines = loaded.remove(0).lines;
     }
     let sources = store::line_sources(tx, order.id)?;
-    let wants: Vec<Want> = order
+    // Only the reserved part of each line: backordered units keep waiting for supply.
+    let (line_nos, wants): (Vec<i64>, Vec<Want>) = order
         .lines
         .iter()
+        .filter(|line| line.reserved_quantity() > 0)
         .filter_map(|line| {
             let &(_, product_id, warehouse_id) = sources.iter().find(|(no, _, _)| *no == line.line_no)?;
-            Some(Want { product_id, quantity: line.quantity, sku: &line.sku, prefer: Some(warehouse_id) })
+            let want = Want {
+                product_id,
+                quantity: line.reserved_quantity(),
+                sku: &line.sku,
+                prefer: Some(warehouse_id),
+                backorderable: false,
+            };
+            Some((line.line_no, want))
         })
-        .collect();
+        .unzip();
     let warehouses = match try_reserve_lines(tx, &wants, ctx.now)? {
         Ok(warehouses) => warehouses,
         Err(short) => return Ok(Err(short)),
     };
     let mut movements = Vec::with_capacity(wants.len());
-    for ((line, want), &warehouse_id) in order.lines.iter().zip(&wants).zip(&warehouses) {
+    for ((line_no, want), &warehouse_id) in line_nos.iter().zip(&wants).zip(&warehouses) {
         if Some(warehouse_id) != want.prefer {
-            store::set_line_warehouse(tx, order.id, line.line_no, warehouse_id)?;
+            store::set_line_warehouse(tx, order.id, *line_no, warehouse_id)?;
         }
         movements.push(NewMovement {
             product_id: want.product_id,

@@ -129,14 +129,14 @@ pub struct LineRow<'a> {
 pub fn insert_lines(tx: &mut dyn Tx, order_id: i64, lines: &[LineRow]) -> Result<(), DbError> {
     let mut sql = String::from(
         "INSERT INTO order_lines (order_id, line_no, product_id, sku, name, quantity, unit_price_e4, discount_percent_e4, \
-         tax_rate_e4, line_total_e4, tax_e4, warehouse_id) VALUES ",
+         tax_rate_e4, line_total_e4, tax_e4, warehouse_id, backordered, promise_date) VALUES ",
     );
-    let mut params: Vec<Value> = Vec::with_capacity(lines.len() * 12);
+    let mut params: Vec<Value> = Vec::with_capacity(lines.len() * 14);
     for (i, row) in lines.iter().enumerate() {
         sql.push_str(if i == 0 {
-            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         } else {
-            ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         });
         let l = row.line;
         params.extend([
@@ -152,6 +152,8 @@ pub fn insert_lines(tx: &mut dyn Tx, order_id: i64, lines: &[LineRow]) -> Result
             to_e4(l.line_total).into(),
             to_e4(l.tax).into(),
             row.warehouse_id.into(),
+            l.backordered_quantity.into(),
+            l.promise_date.clone().into(),
         ]);
     }
     tx.execute(&sql, &params)?;
@@ -209,7 +211,8 @@ pub fn waiting_for_stock(tx: &mut dyn Tx, limit: i64) -> Result<Vec<i64>, DbErro
 /// (product_id, warehouse_id, quantity) of each line: what a cancellation releases.
 pub fn reservations(tx: &mut dyn Tx, order_id: i64) -> Result<Vec<(i64, i64, i64)>, DbError> {
     tx.query(
-        "SELECT product_id, warehouse_id, quantity FROM order_lines WHERE order_id = ? ORDER BY product_id, line_no",
+        "SELECT product_id, warehouse_id, quantity - backordered FROM order_lines \
+         WHERE order_id = ? AND quantity > backordered ORDER BY product_id, line_no",
         params![order_id],
     )?
     .iter()
@@ -225,7 +228,8 @@ pub fn attach_lines(tx: &mut dyn Tx, orders: &mut [Order]) -> Result<(), DbError
     let marks = vec!["?"; orders.len()].join(", ");
     let sql = format!(
         "SELECT l.order_id, l.line_no, l.sku, l.name, l.quantity, l.unit_price_e4, l.discount_percent_e4, l.tax_rate_e4, \
-         l.line_total_e4, l.tax_e4, w.code FROM order_lines l JOIN warehouses w ON w.id = l.warehouse_id \
+         l.line_total_e4, l.tax_e4, w.code, l.backordered, l.promise_date FROM order_lines l \
+         JOIN warehouses w ON w.id = l.warehouse_id \
          WHERE l.order_id IN ({marks}) ORDER BY l.order_id, l.line_no"
     );
     let ids: Vec<Value> = orders.iter().map(|o| o.id.into()).collect();
@@ -246,6 +250,8 @@ pub fn attach_lines(tx: &mut dyn Tx, orders: &mut [Order]) -> Result<(), DbError
             line_total: from_e4_in(row.int(8)?, currency),
             tax: from_e4_in(row.int(9)?, currency),
             warehouse: row.text(10)?,
+            backordered_quantity: row.int(11)?,
+            promise_date: row.opt_text(12)?,
         });
     }
     Ok(())
@@ -566,5 +572,54 @@ pub fn attach_processing(tx: &mut dyn Tx, orders: &mut [Order]) -> Result<(), Db
             order.approvals.push(step);
         }
     }
+    Ok(())
+}
+
+/// An order line waiting for supply.
+#[derive(Debug, Clone)]
+pub struct Backorder {
+    pub order_id: i64,
+    pub number: String,
+    pub line_no: i64,
+    /// Where the line is planned (and its reserved part, if any, held).
+    pub warehouse_id: i64,
+    pub quantity: i64,
+    pub backordered: i64,
+}
+
+/// Open backordered lines of a product, oldest order first.
+pub fn backorders(tx: &mut dyn Tx, product_id: i64) -> Result<Vec<Backorder>, DbError> {
+    tx.query(
+        "SELECT o.id, o.number, l.line_no, l.warehouse_id, l.quantity, l.backordered FROM order_lines l \
+         JOIN orders o ON o.id = l.order_id WHERE l.product_id = ? AND l.backordered > 0 \
+         AND o.status IN ('pending_approval', 'on_hold', 'confirmed', 'draft') ORDER BY o.created_at, o.id, l.line_no",
+        params![product_id],
+    )?
+    .iter()
+    .map(|r| {
+        Ok(Backorder {
+            order_id: r.int(0)?,
+            number: r.text(1)?,
+            line_no: r.int(2)?,
+            warehouse_id: r.int(3)?,
+            quantity: r.int(4)?,
+            backordered: r.int(5)?,
+        })
+    })
+    .collect()
+}
+
+pub fn set_backorder(
+    tx: &mut dyn Tx,
+    order_id: i64,
+    line_no: i64,
+    warehouse_id: i64,
+    backordered: i64,
+    promise_date: Option<&str>,
+) -> Result<(), DbError> {
+    tx.execute(
+        "UPDATE order_lines SET warehouse_id = ?, backordered = ?, promise_date = ? WHERE order_id = ? AND line_no = ?",
+        params![warehouse_id, backordered, promise_date, order_id, line_no],
+    )?;
     Ok(())
 }

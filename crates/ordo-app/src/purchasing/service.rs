@@ -175,6 +175,10 @@ pub fn send_purchase_order(tx: &mut dyn Tx, ctx: &Ctx, id: i64) -> Result<Purcha
         crate::params![ctx.now.micros(), id],
     )?;
     crate::audit::record(tx, ctx, "purchasing", "purchase_order.sent", &po.number, &po.supplier_name)?;
+    // The goods are now expected: backorders of these products get their promise dates.
+    for row in store::line_rows(tx, id)? {
+        crate::inventory::supply::refresh_promises(tx, row.product_id, ctx.now)?;
+    }
     get_purchase_order(tx, id)
 }
 
@@ -243,6 +247,13 @@ pub fn receive_purchase_order(
         });
     }
     stock::record_movements(tx, &movements, &ctx.actor, ctx.now)?;
+    // Orders waiting for these goods get them first, oldest first.
+    let mut products: Vec<i64> = receipts.iter().map(|&(n, _)| rows[n].product_id).collect();
+    products.sort_unstable();
+    products.dedup();
+    for product_id in products {
+        crate::inventory::supply::fill_backorders(tx, ctx, product_id, warehouse)?;
+    }
     let complete = rows.iter().all(|r| r.received >= r.quantity);
     let (status, received_at) =
         if complete { ("received", Some(ctx.now.micros())) } else { ("partially_received", None) };

@@ -76,6 +76,7 @@ pub struct ProductForm {
     active: Option<String>,
     /// Comma-separated.
     tags: String,
+    backorderable: Option<String>,
 }
 
 fn tag_list(text: &str) -> Vec<String> {
@@ -132,6 +133,7 @@ async fn create(
         weight_kg: some(&form.weight_kg).map(AmountInput),
         active: Some(form.active.is_some()),
         tags: Some(tag_list(&form.tags)),
+        backorderable: Some(form.backorderable.is_some()),
     };
     match state.db.write(move |tx| catalog::create_product(tx, &ctx, &input)).await {
         Ok(product) => {
@@ -168,6 +170,7 @@ async fn edit_form(State(state): State<AppState>, staff: Staff, Path(id): Path<S
                 weight_kg: p.weight_kg.map(|w| w.to_string()).unwrap_or_default(),
                 active: p.active.then(|| "on".to_string()),
                 tags: p.tags.join(", "),
+                backorderable: p.backorderable.then(|| "on".to_string()),
             };
             render(&FormPage { page: Frame::new(&staff, "products"), id: Some(id), form, errors: Vec::new() })
         }
@@ -198,6 +201,7 @@ async fn update(
         weight_kg: some(&form.weight_kg).map(AmountInput),
         active: Some(form.active.is_some()),
         tags: Some(tag_list(&form.tags)),
+        backorderable: Some(form.backorderable.is_some()),
     };
     match state.db.write(move |tx| catalog::update_product(tx, &ctx, id, None, &patch)).await {
         Ok(product) => {

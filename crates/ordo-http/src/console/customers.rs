@@ -167,6 +167,7 @@ impl CustomerForm {
             credit_limit: some(&self.credit_limit).map(AmountInput),
             currency: some(&self.currency),
             price_list: None,
+            accepts_backorders: None,
         }
     }
 }

@@ -85,3 +85,97 @@ async fn a_sku_below_its_reorder_point_is_suggested_and_ordered_from_its_supplie
     let unknown = app.post("/api/v1/replenishment/orders", json!({"items": [{"sku": "W-1", "warehouse": "GZ"}]})).await;
     assert_eq!(unknown.error_fields(), ["items[0]"]);
 }
+
+#[tokio::test]
+async fn an_order_for_twelve_is_promised_in_five_days_and_the_receipt_allocates_it() {
+    let app = spawn_app().await;
+    app.post(
+        "/api/v1/products",
+        json!({"sku": "W-1", "name": "Made to order", "price": "10", "currency": "CNY", "backorderable": true}),
+    )
+    .await;
+    app.product("P-2", "10").await;
+    app.warehouse("SH").await;
+    app.stock("SH", "W-1", 10).await;
+    app.stock("SH", "P-2", 1).await;
+    let customer = app.customer("C-1", "retail").await;
+    let other = app.customer("C-2", "retail").await;
+    app.post("/api/v1/orders", json!({"customer_id": other, "lines": [{"sku": "W-1", "quantity": 8}]})).await;
+    let supplier = supplier(&app).await;
+    let po = app
+        .post(
+            "/api/v1/purchase-orders",
+            json!({"supplier_id": supplier["id"], "warehouse": "SH", "expected_date": in_days(5),
+            "lines": [{"sku": "W-1", "quantity": 20, "unit_cost": "6"}]}),
+        )
+        .await
+        .body;
+    app.post(&format!("/api/v1/purchase-orders/{}/send", po["id"]), json!({})).await;
+
+    let order =
+        app.post("/api/v1/orders", json!({"customer_id": customer, "lines": [{"sku": "W-1", "quantity": 12}]})).await;
+    assert_eq!(order.status, StatusCode::CREATED, "{}", order.body);
+    let line = &order.body["lines"][0];
+    assert_eq!(
+        (line["backordered_quantity"].as_i64(), line["promise_date"].as_str()),
+        (Some(10), Some(in_days(5).as_str()))
+    );
+    assert_eq!(app.level("SH", "W-1").await["reserved"], 10, "8 for the other order and the 2 that were free");
+    let atp = app.get("/api/v1/atp?sku=W-1").await.body;
+    assert_eq!(atp["backordered"], 10);
+    assert_eq!(atp["promise"], json!([{"date": in_days(0), "quantity": 0}, {"date": in_days(5), "quantity": 10}]));
+
+    let not_backorderable =
+        app.post("/api/v1/orders", json!({"customer_id": customer, "lines": [{"sku": "P-2", "quantity": 3}]})).await;
+    assert_eq!(not_backorderable.status, StatusCode::CONFLICT);
+
+    let received = app
+        .post(
+            &format!("/api/v1/purchase-orders/{}/receive", po["id"]),
+            json!({"lines": [{"sku": "W-1", "quantity": 20}]}),
+        )
+        .await;
+    assert_eq!(received.body["status"], "received", "{}", received.body);
+    let filled = app.get(&format!("/api/v1/orders/{}", order.body["id"])).await.body;
+    assert_eq!(filled["lines"][0]["backordered_quantity"], 0, "{filled}");
+    assert_eq!(filled["lines"][0]["promise_date"], Value::Null);
+    let level = app.level("SH", "W-1").await;
+    assert_eq!((level["on_hand"].as_i64(), level["reserved"].as_i64()), (Some(30), Some(20)));
+    let events = app.get(&format!("/api/v1/orders/{}/events", order.body["id"])).await.body;
+    assert!(events["items"].as_array().unwrap().iter().any(|e| e["action"] == "backorder_filled"));
+    assert_eq!(app.ledger_mismatches().await, 0);
+}
+
+#[tokio::test]
+async fn cancelling_or_splitting_a_backordered_order_keeps_the_ledger_exact() {
+    let app = spawn_app().await;
+    app.post(
+        "/api/v1/products",
+        json!({"sku": "W-1", "name": "Made to order", "price": "10", "currency": "CNY", "backorderable": true}),
+    )
+    .await;
+    app.warehouse("SH").await;
+    app.stock("SH", "W-1", 4).await;
+    let customer = app.customer("C-1", "retail").await;
+    let order = app
+        .post("/api/v1/orders", json!({"customer_id": customer, "lines": [{"sku": "W-1", "quantity": 10}]}))
+        .await
+        .body;
+    assert_eq!(order["lines"][0]["backordered_quantity"], 6);
+    assert_eq!(order["lines"][0]["promise_date"], Value::Null, "no supply planned yet");
+
+    // Split off what cannot ship now: the backordered units move first.
+    let split = app
+        .post(&format!("/api/v1/orders/{}/split", order["id"]), json!({"lines": [{"sku": "W-1", "quantity": 6}]}))
+        .await;
+    assert_eq!(split.status, StatusCode::CREATED, "{}", split.body);
+    assert_eq!(split.body["original"]["lines"][0]["backordered_quantity"], 0);
+    assert_eq!(split.body["split"]["lines"][0]["backordered_quantity"], 6);
+    assert_eq!(app.level("SH", "W-1").await["reserved"], 4);
+    let cancelled = app.post(&format!("/api/v1/orders/{}/cancel", split.body["split"]["id"]), json!({})).await;
+    assert_eq!(cancelled.body["status"], "cancelled", "{}", cancelled.body);
+    assert_eq!(app.level("SH", "W-1").await["reserved"], 4, "nothing was reserved for the backordered units");
+    app.post(&format!("/api/v1/orders/{}/cancel", order["id"]), json!({})).await;
+    assert_eq!(app.level("SH", "W-1").await["reserved"], 0);
+    assert_eq!(app.ledger_mismatches().await, 0);
+}
