@@ -2,6 +2,7 @@
 
 pub mod counts;
 pub mod model;
+pub mod report;
 pub mod service;
 pub mod store;
 pub mod supply;

@@ -15,6 +15,7 @@ mod orders;
 mod processing;
 pub mod session;
 mod stock;
+mod supply;
 
 use crate::AppState;
 use crate::extract::ClientIp;
@@ -45,6 +46,7 @@ pub fn router() -> Router<AppState> {
         .merge(stock::router())
         .merge(audit::router())
         .merge(processing::router())
+        .merge(supply::router())
         .layer(middleware::from_fn(session::csrf_guard))
         .route("/assets/htmx.min.js", get(|| asset("text/javascript", include_str!("../../assets/htmx.min.js"))))
         .route("/assets/ordo.css", get(|| asset("text/css", include_str!("../../assets/ordo.css"))))

@@ -179,3 +179,42 @@ async fn cancelling_or_splitting_a_backordered_order_keeps_the_ledger_exact() {
     assert_eq!(app.level("SH", "W-1").await["reserved"], 0);
     assert_eq!(app.ledger_mismatches().await, 0);
 }
+
+#[tokio::test]
+async fn in_the_console_a_count_is_taken_from_a_csv_posted_by_finance_and_the_report_exports_it() {
+    let app = spawn_app().await;
+    app.product("TEA-1", "10.00").await;
+    app.product("CUP-1", "5.00").await;
+    app.warehouse("SH").await;
+    app.stock("SH", "TEA-1", 20).await;
+    app.stock("SH", "CUP-1", 8).await;
+    let mut clerk = app.console_as("warehouse").await;
+
+    let (status, location) = clerk.post("/stock/counts", &[("warehouse", "SH")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{location}");
+    let (_, page) = clerk.get(&location).await;
+    assert!(page.contains("TEA-1") && page.contains("CUP-1"), "{page}");
+    let csv = "sku,counted\nTEA-1,18\n\nCUP-1;8\n";
+    let (status, _) = clerk.post(&location, &[("csv", csv)]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, page) = clerk.get(&location).await;
+    assert!(page.contains(r#"id="variance-total">-20.00"#), "{page}");
+    assert!(!page.contains("post-count"), "a clerk may not post");
+    let (status, _) = clerk.post(&format!("{location}/post"), &[]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (_, bad) = clerk.post(&location, &[("csv", "TEA-1,eighteen")]).await;
+    assert!(bad.contains("line 1"), "{bad}");
+
+    let mut finance = app.console_as("finance").await;
+    let (status, _) = finance.post(&format!("{location}/post"), &[]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(app.level("SH", "TEA-1").await["on_hand"], 18);
+
+    let (_, report) = finance.get("/stock/report?days=30").await;
+    assert!(report.contains("¥180.00") && report.contains("¥40.00"), "stock value at list price: {report}");
+    let (status, csv) = finance.get("/stock/report.csv?warehouse=SH").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(csv.starts_with('\u{feff}') && csv.contains("\"TEA-1\",\"SH\",\"18\""), "{csv}");
+    let (_, replenishment) = finance.get("/replenishment").await;
+    assert!(replenishment.contains("no-suggestions"));
+}
