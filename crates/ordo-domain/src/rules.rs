@@ -46,6 +46,11 @@ pub enum RuleAction {
     Notify {
         role: Role,
     },
+    /// Serve the order before others when stock is short: backorders are filled by
+    /// priority (higher first), then by age.
+    Priority {
+        level: i64,
+    },
 }
 
 /// A condition that parsed and ran against sample facts.
@@ -469,6 +474,8 @@ pub struct Outcome {
     pub warehouse: Option<String>,
     pub department: Option<String>,
     pub notify: Vec<Role>,
+    /// The highest priority any rule gave.
+    pub priority: Option<i64>,
     /// Rules that could not run on this order, and why; they count as not firing.
     pub failed: Vec<(i64, String)>,
 }
@@ -516,6 +523,9 @@ pub fn decide(rules: &[Rule], facts: &Facts) -> Outcome {
                         outcome.notify.push(*role)
                     }
                 }
+                RuleAction::Priority { level } => {
+                    outcome.priority = Some(outcome.priority.map_or(*level, |p: i64| p.max(*level)))
+                }
             }
         }
     }
@@ -544,6 +554,9 @@ pub fn validate_actions(actions: &[RuleAction]) -> Vec<FieldError> {
             }
             RuleAction::Tag { tag } if !text_ok(tag, 50) => {
                 errors.push(FieldError::new(at("tag"), "is required, at most 50 characters"))
+            }
+            RuleAction::Priority { level } if !(-100..=100).contains(level) => {
+                errors.push(FieldError::new(at("level"), "must be between -100 and 100"))
             }
             RuleAction::Route { warehouse, department } => {
                 if warehouse.is_none() && department.is_none() {

@@ -253,6 +253,7 @@ pub const MIGRATIONS: &[Migration] = &[
             // Moving-average cost (×10^4, in the product's currency), kept by receipts.
             "ALTER TABLE products ADD COLUMN cost_e4 BIGINT",
             "ALTER TABLE orders ADD COLUMN department VARCHAR(50)",
+            "ALTER TABLE orders ADD COLUMN priority BIGINT NOT NULL DEFAULT 0",
             // Sorted "sku×quantity" of the lines, hashed: finds suspected duplicates.
             "ALTER TABLE orders ADD COLUMN fingerprint VARCHAR(64)",
             "ALTER TABLE orders ADD COLUMN split_from BIGINT",

@@ -79,6 +79,8 @@ pub struct Order {
     pub tags: Vec<String>,
     /// The department queue a rule routed the order to.
     pub department: Option<String>,
+    /// Higher is served first when stock is short (backorders); 0 is normal.
+    pub priority: i64,
     /// The order this one was split from.
     pub split_from: Option<i64>,
     /// The order this one was merged into (it is then cancelled, its stock moved there).
@@ -127,6 +129,8 @@ pub struct OrderPatch {
     /// `YYYY-MM-DD`.
     pub requested_delivery_date: Option<String>,
     pub notes: Option<String>,
+    /// −100 to 100; higher is served first when stock is short.
+    pub priority: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
@@ -262,6 +266,10 @@ pub struct QuoteLine {
     pub available_by_warehouse: Vec<(String, i64)>,
     /// Whether one warehouse can fill the line now.
     pub can_reserve: bool,
+    /// When the line could not be filled now but the product takes backorders: the units
+    /// that would wait, and when they are promised (absent: no supply planned yet).
+    pub backordered_quantity: i64,
+    pub promise_date: Option<String>,
 }
 
 /// A SKU the order could not reserve.

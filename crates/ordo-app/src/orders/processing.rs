@@ -213,6 +213,14 @@ pub fn edit_order(
     let mut v = Violations::new();
     let address = patch.shipping_address.as_ref().map(|a| a.parse("shipping_address", &mut v));
     let notes = patch.notes.as_ref().map(|n| v.check(optional_text("notes", Some(n), 2000)));
+    let priority = patch.priority.map(|p| {
+        if (-100..=100).contains(&p) {
+            Some(p)
+        } else {
+            v.add("priority", "must be between -100 and 100");
+            None
+        }
+    });
     let date = patch
         .requested_delivery_date
         .as_ref()
@@ -234,6 +242,9 @@ pub fn edit_order(
     }
     if let Some(Some(date)) = date {
         order.requested_delivery_date = date;
+    }
+    if let Some(Some(priority)) = priority {
+        order.priority = priority;
     }
     store::update_contents(tx, &order, &review::fingerprint(&order.lines), ctx.now)?;
     let diff = edit_diff(&before, &order);
@@ -268,6 +279,9 @@ fn edit_diff(before: &Order, after: &Order) -> serde_json::Value {
     if before.requested_delivery_date != after.requested_delivery_date {
         diff["requested_delivery_date"] =
             json!({"from": before.requested_delivery_date, "to": after.requested_delivery_date});
+    }
+    if before.priority != after.priority {
+        diff["priority"] = json!({"from": before.priority, "to": after.priority});
     }
     if before.notes != after.notes {
         diff["notes"] = json!({"from": before.notes, "to": after.notes});

@@ -216,6 +216,9 @@ pub(crate) fn apply_review(
     if review.outcome.department.is_some() {
         order.department = review.outcome.department.clone();
     }
+    if let Some(priority) = review.outcome.priority {
+        order.priority = order.priority.max(priority);
+    }
     store::set_review(tx, order, ctx.now)?;
     record_review_events(tx, ctx, order.id, review)?;
     if from != order.status {

@@ -235,7 +235,18 @@ pub fn quote_order(tx: &mut dyn Tx, input: &NewOrder) -> Result<Quote, OrderErro
     let mut lines = Vec::with_capacity(p.order.lines.len());
     for (i, line) in p.order.lines.iter().enumerate() {
         let available = stock::availability(tx, p.products[i].id)?;
-        let best = available.iter().map(|(_, n)| *n).max().unwrap_or(0);
+        let best = available.iter().map(|(_, n)| *n).max().unwrap_or(0).max(0);
+        let product = &p.products[i];
+        let waits = if best < line.quantity && product.backorderable && p.customer.customer.accepts_backorders {
+            line.quantity - best
+        } else {
+            0
+        };
+        let promise_date = if waits > 0 {
+            crate::inventory::supply::promise_date(tx, product.id, waits, Timestamp::now())?
+        } else {
+            None
+        };
         lines.push(QuoteLine {
             sku: line.sku.clone(),
             name: p.products[i].name.clone(),
@@ -245,6 +256,8 @@ pub fn quote_order(tx: &mut dyn Tx, input: &NewOrder) -> Result<Quote, OrderErro
             tax: p.priced[i].tax,
             available_by_warehouse: available,
             can_reserve: best >= line.quantity,
+            backordered_quantity: waits,
+            promise_date,
         });
     }
     Ok(Quote {
@@ -297,6 +310,7 @@ pub fn place_order(tx: &mut dyn Tx, ctx: &Ctx, input: &NewOrder) -> Result<Place
         approvals: Vec::new(),
         tags: Vec::new(),
         department: None,
+        priority: 0,
         split_from: None,
         merged_into: None,
         stock_reserved: true,
@@ -368,6 +382,7 @@ pub fn place_order(tx: &mut dyn Tx, ctx: &Ctx, input: &NewOrder) -> Result<Place
     placed.allowed_actions = placed.status.allowed_actions();
     placed.tags = found.outcome.tags.clone();
     placed.department = found.outcome.department.clone();
+    placed.priority = found.outcome.priority.unwrap_or(0);
 
     // Everything is written under a provisional number first; the real number is taken
     // at the very end, because the yearly counter row stays locked until commit and every

@@ -12,7 +12,7 @@ use ordo_domain::orders::{Channel, FulfillmentStatus, OrderStatus, PaymentStatus
 const HEADER_COLUMNS: &str = "o.id, o.number, o.customer_id, c.name, o.channel, o.external_ref, o.currency, o.status, \
     o.payment_status, o.fulfillment_status, o.subtotal_e4, o.tax_total_e4, o.total_e4, o.payment_terms, o.shipping_address, \
     o.billing_address, o.notes, o.requested_delivery_date, o.created_by, o.version, o.created_at, o.updated_at, \
-    o.tags, o.department, o.split_from, o.merged_into, o.stock_reserved";
+    o.tags, o.department, o.split_from, o.merged_into, o.stock_reserved, o.priority";
 const HEADER_FROM: &str = "orders o JOIN customers c ON c.id = o.customer_id";
 
 fn decode<T>(value: Option<T>, what: &str) -> Result<T, DbError> {
@@ -51,6 +51,7 @@ fn header(row: &Row) -> Result<Order, DbError> {
         split_from: row.opt_int(24)?,
         merged_into: row.opt_int(25)?,
         stock_reserved: row.int(26)? != 0,
+        priority: row.int(27)?,
         hold_reasons: Vec::new(),
         approvals: Vec::new(),
         lines: Vec::new(),
@@ -106,14 +107,14 @@ pub fn insert_order(tx: &mut dyn Tx, row: &OrderRow) -> Result<i64, DbError> {
     tx.insert(
         "INSERT INTO orders (number, customer_id, channel, external_ref, currency, status, payment_status, fulfillment_status, \
          subtotal_e4, tax_total_e4, total_e4, payment_terms, shipping_address, billing_address, notes, requested_delivery_date, \
-         created_by, version, created_at, updated_at, tags, department, fingerprint, split_from) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?)",
+         created_by, version, created_at, updated_at, tags, department, fingerprint, split_from, priority) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?)",
         params![
             row.number, o.customer_id, o.channel.as_str(), o.external_ref.clone(), o.currency.code(), o.status.as_str(),
             o.payment_status.as_str(), o.fulfillment_status.as_str(), to_e4(o.subtotal), to_e4(o.tax_total), to_e4(o.total),
             o.payment_terms.as_str(), to_json_text(&o.shipping_address), to_json_text(&o.billing_address), o.notes.clone(),
             o.requested_delivery_date.clone(), o.created_by.as_str(), o.created_at.micros(), o.updated_at.micros(),
-            tags_text(&o.tags), o.department.clone(), row.fingerprint, o.split_from
+            tags_text(&o.tags), o.department.clone(), row.fingerprint, o.split_from, o.priority
         ],
     )
 }
@@ -381,8 +382,16 @@ pub fn events(tx: &mut dyn Tx, order_id: i64) -> Result<Vec<OrderEvent>, DbError
 /// Status, tags and queue after a review; bumps the version.
 pub fn set_review(tx: &mut dyn Tx, order: &Order, now: Timestamp) -> Result<(), DbError> {
     tx.execute(
-        "UPDATE orders SET status = ?, tags = ?, department = ?, version = version + 1, updated_at = ? WHERE id = ?",
-        params![order.status.as_str(), tags_text(&order.tags), order.department.clone(), now.micros(), order.id],
+        "UPDATE orders SET status = ?, tags = ?, department = ?, priority = ?, version = version + 1, updated_at = ? \
+         WHERE id = ?",
+        params![
+            order.status.as_str(),
+            tags_text(&order.tags),
+            order.department.clone(),
+            order.priority,
+            now.micros(),
+            order.id
+        ],
     )?;
     Ok(())
 }
@@ -391,7 +400,7 @@ pub fn set_review(tx: &mut dyn Tx, order: &Order, now: Timestamp) -> Result<(), 
 pub fn update_contents(tx: &mut dyn Tx, o: &Order, fingerprint: &str, now: Timestamp) -> Result<(), DbError> {
     tx.execute(
         "UPDATE orders SET subtotal_e4 = ?, tax_total_e4 = ?, total_e4 = ?, shipping_address = ?, notes = ?, \
-         requested_delivery_date = ?, fingerprint = ?, version = version + 1, updated_at = ? WHERE id = ?",
+         requested_delivery_date = ?, fingerprint = ?, priority = ?, version = version + 1, updated_at = ? WHERE id = ?",
         params![
             to_e4(o.subtotal),
             to_e4(o.tax_total),
@@ -400,6 +409,7 @@ pub fn update_contents(tx: &mut dyn Tx, o: &Order, fingerprint: &str, now: Times
             o.notes.clone(),
             o.requested_delivery_date.clone(),
             fingerprint,
+            o.priority,
             now.micros(),
             o.id
         ],
@@ -592,7 +602,8 @@ pub fn backorders(tx: &mut dyn Tx, product_id: i64) -> Result<Vec<Backorder>, Db
     tx.query(
         "SELECT o.id, o.number, l.line_no, l.warehouse_id, l.quantity, l.backordered FROM order_lines l \
          JOIN orders o ON o.id = l.order_id WHERE l.product_id = ? AND l.backordered > 0 \
-         AND o.status IN ('pending_approval', 'on_hold', 'confirmed', 'draft') ORDER BY o.created_at, o.id, l.line_no",
+         AND o.status IN ('pending_approval', 'on_hold', 'confirmed', 'draft') \
+         ORDER BY o.priority DESC, o.created_at, o.id, l.line_no",
         params![product_id],
     )?
     .iter()

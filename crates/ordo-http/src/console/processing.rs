@@ -261,6 +261,9 @@ impl ActionRow {
             RuleAction::Notify { role } => {
                 ActionRow { kind: "notify".into(), role: role.as_str().into(), ..Default::default() }
             }
+            RuleAction::Priority { level } => {
+                ActionRow { kind: "priority".into(), text: level.to_string(), ..Default::default() }
+            }
         }
     }
 
@@ -281,6 +284,10 @@ impl ActionRow {
             "tag" => Ok(RuleAction::Tag { tag: text.unwrap_or_default() }),
             "route" => Ok(RuleAction::Route { warehouse: non_empty(Some(&self.warehouse)), department: text }),
             "notify" => role().map(|role| RuleAction::Notify { role }),
+            "priority" => text
+                .and_then(|t| t.parse::<i64>().ok())
+                .map(|level| RuleAction::Priority { level })
+                .ok_or_else(|| "a priority needs a whole number, -100 to 100".to_string()),
             other => Err(format!("unknown action {other}")),
         })
     }
@@ -766,6 +773,7 @@ async fn edit(
         shipping_address: address.line1.as_ref().map(|_| address.clone()),
         requested_delivery_date: non_empty(field(&form, "requested_delivery_date")),
         notes: non_empty(field(&form, "notes")),
+        priority: None,
     };
     match state.db.write(move |tx| orders::edit_order(tx, &ctx, id, version, &patch)).await {
         Ok(order) => redirect_with_flash(

@@ -218,3 +218,48 @@ async fn in_the_console_a_count_is_taken_from_a_csv_posted_by_finance_and_the_re
     let (_, replenishment) = finance.get("/replenishment").await;
     assert!(replenishment.contains("no-suggestions"));
 }
+
+#[tokio::test]
+async fn a_receipt_serves_backorders_by_priority_then_age() {
+    let app = spawn_app().await;
+    app.post(
+        "/api/v1/products",
+        json!({"sku": "W-1", "name": "Made to order", "price": "10", "currency": "CNY", "backorderable": true}),
+    )
+    .await;
+    app.warehouse("SH").await;
+    app.stock("SH", "W-1", 0).await;
+    app.post("/api/v1/rules", json!({"name": "vip first", "condition": "customer.group == \"vip\"", "actions": [{"kind": "priority", "level": 10}]}))
+        .await;
+    let retail = app.customer("C-1", "retail").await;
+    let vip = app.customer("C-2", "vip").await;
+    let older =
+        app.post("/api/v1/orders", json!({"customer_id": retail, "lines": [{"sku": "W-1", "quantity": 5}]})).await.body;
+    let newer =
+        app.post("/api/v1/orders", json!({"customer_id": vip, "lines": [{"sku": "W-1", "quantity": 5}]})).await.body;
+    assert_eq!((older["priority"].as_i64(), newer["priority"].as_i64()), (Some(0), Some(10)));
+    let supplier = supplier(&app).await;
+    let po = app
+        .post(
+            "/api/v1/purchase-orders",
+            json!({"supplier_id": supplier["id"], "warehouse": "SH",
+            "lines": [{"sku": "W-1", "quantity": 6, "unit_cost": "6"}]}),
+        )
+        .await
+        .body;
+    app.post(
+        &format!("/api/v1/purchase-orders/{}/receive", po["id"]),
+        json!({"lines": [{"sku": "W-1", "quantity": 6}]}),
+    )
+    .await;
+
+    let backordered = |order: &Value| order["lines"][0]["backordered_quantity"].as_i64();
+    let newer = app.get(&format!("/api/v1/orders/{}", newer["id"])).await.body;
+    let older = app.get(&format!("/api/v1/orders/{}", older["id"])).await.body;
+    assert_eq!(
+        (backordered(&newer), backordered(&older)),
+        (Some(0), Some(4)),
+        "the VIP order, though newer, is filled first"
+    );
+    assert_eq!(app.ledger_mismatches().await, 0);
+}
