@@ -263,3 +263,33 @@ async fn a_receipt_serves_backorders_by_priority_then_age() {
     );
     assert_eq!(app.ledger_mismatches().await, 0);
 }
+
+#[tokio::test]
+async fn order_entry_shows_when_a_backordered_line_can_ship() {
+    let app = spawn_app().await;
+    app.post(
+        "/api/v1/products",
+        json!({"sku": "TEA-9", "name": "Made to order", "price": "10", "currency": "CNY", "backorderable": true}),
+    )
+    .await;
+    app.warehouse("SH").await;
+    app.stock("SH", "TEA-9", 3).await;
+    app.customer("C-100", "retail").await;
+    let supplier = supplier(&app).await;
+    let po = app
+        .post(
+            "/api/v1/purchase-orders",
+            json!({"supplier_id": supplier["id"], "warehouse": "SH", "expected_date": in_days(4),
+            "lines": [{"sku": "TEA-9", "quantity": 50, "unit_cost": "6"}]}),
+        )
+        .await
+        .body;
+    app.post(&format!("/api/v1/purchase-orders/{}/send", po["id"]), json!({})).await;
+    let mut console = app.console_as("sales").await;
+
+    let form = [("customer", "C-100 — Customer C-100"), ("sku", "TEA-9"), ("quantity", "10"), ("unit_price", "")];
+    let (status, preview) = console.post("/orders/new/preview", &form).await;
+
+    assert_eq!(status, StatusCode::OK);
+    assert!(preview.contains("Backorder 7") && preview.contains(&format!("promised {}", in_days(4))), "{preview}");
+}
