@@ -21,6 +21,8 @@ pub struct JobReport {
     pub escalated: usize,
     /// Orders held for stock that could be reserved at last.
     pub restocked: usize,
+    /// `stock.low` events sent.
+    pub low_stock: usize,
 }
 
 /// Takes the named lease until `now + seconds` unless another holder has it. The update
@@ -94,6 +96,46 @@ pub fn recheck_stock_hold(tx: &mut dyn Tx, ctx: &Ctx, id: i64) -> Result<bool, O
     Ok(true)
 }
 
+/// Sends `stock.low` once when a level falls below its reorder point, and re-arms when it
+/// is back above. The conditional update claims each crossing, so two servers running
+/// this job never send one twice.
+pub fn low_stock_alerts(tx: &mut dyn Tx, now: Timestamp) -> Result<usize, DbError> {
+    let rows = tx.query(
+        "SELECT r.product_id, r.warehouse_id, p.sku, w.code, r.reorder_point, \
+         COALESCE(s.on_hand - s.reserved, 0), r.low_since FROM replenishment r \
+         JOIN products p ON p.id = r.product_id JOIN warehouses w ON w.id = r.warehouse_id \
+         LEFT JOIN stock_levels s ON s.product_id = r.product_id AND s.warehouse_id = r.warehouse_id",
+        &[],
+    )?;
+    let mut sent = 0;
+    for row in rows {
+        let (product, warehouse, reorder_point, available) = (row.int(0)?, row.int(1)?, row.int(4)?, row.int(5)?);
+        let low = available < reorder_point;
+        match (low, row.opt_int(6)?) {
+            (true, None) => {
+                let claimed = tx.execute(
+                    "UPDATE replenishment SET low_since = ? WHERE product_id = ? AND warehouse_id = ? AND low_since IS NULL",
+                    params![now.micros(), product, warehouse],
+                )?;
+                if claimed == 1 {
+                    let data = serde_json::json!({"sku": row.text(2)?, "warehouse": row.text(3)?, "available": available,
+                        "reorder_point": reorder_point});
+                    crate::events::record(tx, "stock.low", ("stock_level", product), &data, now)?;
+                    sent += 1;
+                }
+            }
+            (false, Some(_)) => {
+                tx.execute(
+                    "UPDATE replenishment SET low_since = NULL WHERE product_id = ? AND warehouse_id = ?",
+                    params![product, warehouse],
+                )?;
+            }
+            _ => {}
+        }
+    }
+    Ok(sent)
+}
+
 /// One pass of every job, each order in its own transaction.
 pub async fn run_once(db: &Database, holder: &str) -> Result<JobReport, OrderError> {
     let mut report = JobReport::default();
@@ -120,6 +162,7 @@ pub async fn run_once(db: &Database, holder: &str) -> Result<JobReport, OrderErr
             report.restocked += 1;
         }
     }
+    report.low_stock = db.write(|tx| low_stock_alerts(tx, Timestamp::now()).map_err(OrderError::from)).await?;
     let ctx = Ctx::new("system:escalation", "scheduler");
     report.escalated = db
         .write(move |tx| {
@@ -145,6 +188,7 @@ pub async fn run_forever(db: Database, interval: Duration) {
                     cancelled = report.cancelled,
                     escalated = report.escalated,
                     restocked = report.restocked,
+                    low_stock = report.low_stock,
                     "scheduled jobs ran"
                 )
             }

@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod common;
 pub mod customers;
 pub mod db;
+pub mod events;
 pub mod idempotency;
 pub mod inventory;
 pub mod jobs;

@@ -9,11 +9,25 @@ use axum::routing::get;
 use axum::{Json, Router};
 use ordo_app::Page;
 use ordo_app::audit::{self, AuditEntry, AuditFilter};
+use ordo_app::events::{EventFeed, EventQuery};
 use ordo_domain::auth::Permission;
 use serde::Deserialize;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/audit", get(list_audit))
+    Router::new().route("/audit", get(list_audit)).route("/events", get(event_feed))
+}
+
+#[utoipa::path(get, path = "/api/v1/events", tag = "audit", params(EventQuery),
+    responses((status = 200, body = EventFeed, description = "Domain events in order, for polling consumers"),
+        (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn event_feed(
+    State(state): State<AppState>,
+    caller: Caller,
+    QueryParams(query): QueryParams<EventQuery>,
+) -> Result<Json<EventFeed>, ApiError> {
+    caller.require(Permission::Read, "read")?;
+    Ok(Json(state.db.read(move |tx| ordo_app::events::feed(tx, &query)).await?))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -21,7 +21,7 @@ use utoipa::{Modify, OpenApi};
         inventory::ship_transfer, inventory::receive_transfer, inventory::start_count, inventory::list_counts,
         inventory::get_count, inventory::enter_counts, inventory::post_count, inventory::available_to_promise,
         inventory::replenishment_suggestions, inventory::set_replenishment, inventory::order_suggestions,
-        audit::list_audit,
+        audit::list_audit, audit::event_feed,
         orders::place_order, orders::list_orders, orders::get_order, orders::cancel_order, orders::order_events,
         orders::edit_order, orders::hold_order, orders::release_order, orders::submit_order, orders::split_order,
         orders::merge_orders, orders::approve_order, orders::reject_order, orders::approval_inbox, orders::order_approvals, orders::queues,

@@ -440,6 +440,19 @@ pub const MIGRATIONS: &[Migration] = &[
             "ALTER TABLE order_lines ADD COLUMN promise_date VARCHAR(10)",
             "ALTER TABLE products ADD COLUMN backorderable BIGINT NOT NULL DEFAULT 0",
             "ALTER TABLE customers ADD COLUMN accepts_backorders BIGINT NOT NULL DEFAULT 1",
+            // Set while a level is below its reorder point and its low-stock event was sent.
+            "ALTER TABLE replenishment ADD COLUMN low_since BIGINT",
+            // Domain events, written in the transaction of the change that caused them: the
+            // feed consumers poll, and the outbox deliveries will be made from.
+            "CREATE TABLE events (
+                id {id},
+                type VARCHAR(64) NOT NULL,
+                aggregate VARCHAR(32) NOT NULL,
+                aggregate_id BIGINT NOT NULL,
+                data TEXT NOT NULL,
+                created_at BIGINT NOT NULL
+            )",
+            "CREATE INDEX events_type ON events (type, id)",
             // Sales history by product for forecasts.
             "CREATE INDEX order_lines_product ON order_lines (product_id, warehouse_id)",
         ],

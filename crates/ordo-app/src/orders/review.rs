@@ -256,6 +256,9 @@ pub(crate) fn record_review_events(
     store::append_event(tx, order_id, &ctx.actor, "reviewed", &details, ctx.now)?;
     for role in &o.notify {
         store::append_event(tx, order_id, "rules", "notified", &json!({"role": role}), ctx.now)?;
+        let rules: Vec<&str> = o.fired.iter().map(|(_, name)| name.as_str()).collect();
+        let data = json!({"order_id": order_id, "role": role, "rules": rules});
+        crate::events::record(tx, "order.notify", ("order", order_id), &data, ctx.now)?;
     }
     Ok(())
 }

@@ -293,3 +293,50 @@ async fn order_entry_shows_when_a_backordered_line_can_ship() {
     assert_eq!(status, StatusCode::OK);
     assert!(preview.contains("Backorder 7") && preview.contains(&format!("promised {}", in_days(4))), "{preview}");
 }
+
+#[tokio::test]
+async fn falling_below_the_reorder_point_sends_one_stock_low_event_per_crossing() {
+    let app = spawn_app().await;
+    app.product("W-1", "10").await;
+    app.warehouse("SH").await;
+    app.stock("SH", "W-1", 30).await;
+    app.put("/api/v1/replenishment/SH/W-1", json!({"reorder_point": 40})).await;
+    let run = || async {
+        app.db.write(|tx| ordo_app::jobs::low_stock_alerts(tx, ordo_domain::Timestamp::now())).await.expect("job")
+    };
+
+    assert_eq!(run().await, 1);
+    assert_eq!(run().await, 0, "still low: no second alert");
+    app.stock("SH", "W-1", 50).await;
+    assert_eq!(run().await, 0);
+    app.stock("SH", "W-1", 10).await;
+    assert_eq!(run().await, 1, "low again after being above: a new alert");
+
+    let feed = app.get("/api/v1/events?type=stock.low").await.body;
+    let items = feed["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[1]["data"], json!({"sku": "W-1", "warehouse": "SH", "available": 10, "reorder_point": 40}));
+    let after = app.get(&format!("/api/v1/events?after={}", feed["last_id"])).await.body;
+    assert!(after["items"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_notify_rule_puts_an_event_on_the_feed() {
+    let app = spawn_app().await;
+    app.product("W-1", "10").await;
+    app.warehouse("SH").await;
+    app.stock("SH", "W-1", 100).await;
+    app.post("/api/v1/rules", json!({"name": "tell finance", "condition": "order.total > 100", "actions": [{"kind": "notify", "role": "finance"}]}))
+        .await;
+    let customer = app.customer("C-1", "retail").await;
+    let order = app
+        .post("/api/v1/orders", json!({"customer_id": customer, "lines": [{"sku": "W-1", "quantity": 20}]}))
+        .await
+        .body;
+
+    let feed = app.get("/api/v1/events?type=order.notify").await.body;
+    assert_eq!(
+        feed["items"][0]["data"],
+        json!({"order_id": order["id"], "role": "finance", "rules": ["tell finance"]})
+    );
+}
