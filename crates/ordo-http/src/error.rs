@@ -144,7 +144,7 @@ impl ApiError {
                 | InventoryError::CountNotFound(_) => not_found,
                 InventoryError::WarehouseCodeTaken(_)
                 | InventoryError::BelowReserved { .. }
-                | InventoryError::TransferState(_) => conflict,
+                | InventoryError::Conflict(_) => conflict,
                 InventoryError::ShortStock(_) => shape(S::CONFLICT, "insufficient-stock", "Insufficient stock"),
                 InventoryError::Db(e) => db_shape(e),
             },

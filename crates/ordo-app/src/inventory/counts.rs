@@ -185,7 +185,7 @@ fn lock(tx: &mut dyn Tx, id: i64) -> Result<StockCount, InventoryError> {
     }
     let count = get_count(tx, id)?;
     if count.status != "open" {
-        return Err(InventoryError::TransferState(format!("count {} is {}", count.number, count.status)));
+        return Err(InventoryError::Conflict(format!("count {} is {}", count.number, count.status)));
     }
     Ok(count)
 }

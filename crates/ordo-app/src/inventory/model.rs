@@ -99,7 +99,7 @@ pub enum InventoryError {
     #[error("no stock count with id {0}")]
     CountNotFound(i64),
     #[error("{0}")]
-    TransferState(String),
+    Conflict(String),
     #[error("not enough stock available for {}", .0.iter().map(|s| format!("{} (requested {}, available {})", s.sku, s.requested, s.available)).collect::<Vec<_>>().join(", "))]
     ShortStock(Vec<crate::orders::ShortLine>),
     #[error(transparent)]

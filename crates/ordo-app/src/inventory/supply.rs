@@ -437,7 +437,7 @@ pub fn order_suggestions(
         items.push(purchasing::create_purchase_order(tx, ctx, &input).map_err(|e| match e {
             purchasing::PurchasingError::Invalid(i) => InventoryError::Invalid(i),
             purchasing::PurchasingError::Db(d) => InventoryError::Db(d),
-            other => InventoryError::TransferState(other.to_string()),
+            other => InventoryError::Conflict(other.to_string()),
         })?);
     }
     Ok(PurchaseOrders { items })

@@ -188,7 +188,7 @@ fn lines_of(tx: &mut dyn Tx, id: i64) -> Result<Vec<Line>, DbError> {
 }
 
 fn refused(transfer: &Transfer, action: &str) -> InventoryError {
-    InventoryError::TransferState(format!("cannot {action} transfer {}: it is {}", transfer.number, transfer.status))
+    InventoryError::Conflict(format!("cannot {action} transfer {}: it is {}", transfer.number, transfer.status))
 }
 
 fn ids(tx: &mut dyn Tx, transfer: &Transfer) -> Result<(i64, i64), InventoryError> {
