@@ -77,20 +77,7 @@ const LOOKBACK_DAYS: i64 = 90;
 /// Starts a count: snapshots the expected on-hand of every product in scope.
 pub fn start_count(tx: &mut dyn Tx, ctx: &Ctx, input: &NewCount) -> Result<StockCount, InventoryError> {
     let mut v = Violations::new();
-    let code = input.warehouse.as_deref().map(str::trim).filter(|c| !c.is_empty());
-    let warehouse = match code {
-        None => {
-            v.add("warehouse", "is required");
-            None
-        }
-        Some(code) => {
-            let found = stock::warehouse_by_code(tx, code)?;
-            if found.is_none() {
-                v.add("warehouse", format!("no warehouse has code {code:?}"));
-            }
-            found
-        }
-    };
+    let warehouse = stock::warehouse_field(tx, "warehouse", input.warehouse.as_deref(), &mut v)?;
     let given = [input.skus.is_some(), input.tag.is_some(), input.abc_class.is_some()].iter().filter(|b| **b).count();
     if given > 1 {
         v.add("skus", "give one of skus, tag or abc_class (or none to count everything)");

@@ -38,6 +38,28 @@ pub fn warehouse_by_code(tx: &mut dyn Tx, code: &str) -> Result<Option<Warehouse
         .transpose()
 }
 
+/// The warehouse a request names in `field`: a violation when it is missing or unknown.
+pub fn warehouse_field(
+    tx: &mut dyn Tx,
+    field: &str,
+    code: Option<&str>,
+    v: &mut ordo_domain::validation::Violations,
+) -> Result<Option<Warehouse>, DbError> {
+    match code.map(str::trim).filter(|c| !c.is_empty()) {
+        None => {
+            v.add(field, "is required");
+            Ok(None)
+        }
+        Some(code) => {
+            let found = warehouse_by_code(tx, code)?;
+            if found.is_none() {
+                v.add(field, format!("no warehouse has code {code:?}"));
+            }
+            Ok(found)
+        }
+    }
+}
+
 pub fn warehouse_by_id(tx: &mut dyn Tx, id: i64) -> Result<Option<Warehouse>, DbError> {
     tx.query_opt("SELECT id, code, name, region, address, created_at FROM warehouses WHERE id = ?", params![id])?
         .as_ref()

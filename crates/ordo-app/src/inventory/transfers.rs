@@ -104,19 +104,7 @@ fn line_inputs(lines: Option<&[TransferLineInput]>, required: bool, v: &mut Viol
 }
 
 fn warehouse_id(tx: &mut dyn Tx, field: &str, code: Option<&str>, v: &mut Violations) -> Result<Option<i64>, DbError> {
-    match code.map(str::trim).filter(|c| !c.is_empty()) {
-        None => {
-            v.add(field, "is required");
-            Ok(None)
-        }
-        Some(code) => match stock::warehouse_by_code(tx, code)? {
-            Some(w) => Ok(Some(w.id)),
-            None => {
-                v.add(field, format!("no warehouse has code {code:?}"));
-                Ok(None)
-            }
-        },
-    }
+    Ok(stock::warehouse_field(tx, field, code, v)?.map(|w| w.id))
 }
 
 pub fn create_transfer(tx: &mut dyn Tx, ctx: &Ctx, input: &NewTransfer) -> Result<Transfer, InventoryError> {

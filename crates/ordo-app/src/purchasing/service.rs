@@ -77,19 +77,7 @@ pub fn create_purchase_order(
             found
         }
     };
-    let warehouse = match input.warehouse.as_deref().map(str::trim).filter(|w| !w.is_empty()) {
-        None => {
-            v.add("warehouse", "is required");
-            None
-        }
-        Some(code) => {
-            let found = stock::warehouse_by_code(tx, code)?;
-            if found.is_none() {
-                v.add("warehouse", format!("no warehouse has code {code:?}"));
-            }
-            found
-        }
-    };
+    let warehouse = stock::warehouse_field(tx, "warehouse", input.warehouse.as_deref(), &mut v)?;
     let expected = v.check(Date::field("expected_date", input.expected_date.as_deref())).flatten();
     let mut lines: Vec<(i64, i64, Decimal)> = Vec::new();
     match input.lines.as_deref() {
