@@ -20,6 +20,9 @@ pub enum BenchCommand {
     Placement(PlacementArgs),
     /// Order list and detail reads over HTTP on a large synthetic history.
     Reads(ReadsArgs),
+    /// The floor: the rows a placement writes, issued directly through the storage layer
+    /// by N concurrent tasks in this process, without HTTP, validation, pricing or rules.
+    Floor(FloorArgs),
 }
 
 #[derive(clap::Args, Clone)]
@@ -92,6 +95,10 @@ pub async fn run(command: BenchCommand, database_url: Option<String>) -> Result<
         BenchCommand::Reads(mut args) => {
             args.bench_database_url = database_url.unwrap_or(args.bench_database_url);
             return reads(args).await;
+        }
+        BenchCommand::Floor(mut args) => {
+            args.bench_database_url = database_url.unwrap_or(args.bench_database_url);
+            return floor(args).await;
         }
     };
     let mut results = Vec::new();
@@ -565,4 +572,232 @@ async fn measure_reads(server: &Server, args: &ReadsArgs, orders: i64) -> Result
             "p50_ms": at(0.5), "p95_ms": at(0.95), "p99_ms": at(0.99)}));
     }
     Ok(results)
+}
+
+#[derive(clap::Args, Clone)]
+pub struct FloorArgs {
+    /// sqlite or postgres.
+    #[arg(long, default_value = "sqlite")]
+    engine: String,
+    #[arg(long = "bench-database-url", default_value = "postgres://postgres@127.0.0.1:5432/test")]
+    bench_database_url: String,
+    #[arg(long, default_value = "1,16,64", value_delimiter = ',')]
+    clients: Vec<usize>,
+    #[arg(long, default_value_t = 10)]
+    duration: u64,
+    #[arg(long)]
+    json: Option<PathBuf>,
+}
+
+/// What the floor writes for one order: the rows placement writes, nothing else.
+struct FloorIds {
+    products: Vec<i64>,
+    warehouse: i64,
+    customer: i64,
+}
+
+/// The writes of one placed 3-line order, issued directly through the storage layer: three
+/// conditional reservations, the order, its lines, an event, an audit entry, the number and
+/// three movements — no HTTP, JSON, validation, pricing reads, checks or rules.
+fn floor_order(tx: &mut dyn ordo_app::db::Tx, ids: &FloorIds, n: usize) -> Result<(), ordo_app::DbError> {
+    use ordo_app::params;
+    let now = ordo_domain::Timestamp::now().micros();
+    let lines: Vec<i64> = (0..3).map(|k| ids.products[(n * 3 + k * 11) % ids.products.len()]).collect();
+    for &product in &lines {
+        tx.execute(
+            "UPDATE stock_levels SET reserved = reserved + 1, updated_at = ? \
+             WHERE product_id = ? AND warehouse_id = ? AND on_hand - reserved >= 1",
+            params![now, product, ids.warehouse],
+        )?;
+    }
+    let provisional = format!("FLOOR-{}-{n}", rand_u32());
+    let order = tx.insert(
+        "INSERT INTO orders (number, customer_id, channel, currency, status, payment_status, fulfillment_status, subtotal_e4, \
+         tax_total_e4, total_e4, payment_terms, created_by, version, created_at, updated_at) \
+         VALUES (?, ?, 'api', 'CNY', 'confirmed', 'unpaid', 'unfulfilled', 297000, 38610, 335610, 'prepaid', 'bench', 1, ?, ?)",
+        params![provisional.as_str(), ids.customer, now, now],
+    )?;
+    let mut sql = String::from(
+        "INSERT INTO order_lines (order_id, line_no, product_id, sku, name, quantity, unit_price_e4, discount_percent_e4, \
+         tax_rate_e4, line_total_e4, tax_e4, warehouse_id) VALUES ",
+    );
+    let mut values: Vec<ordo_app::db::Value> = Vec::new();
+    for (i, &product) in lines.iter().enumerate() {
+        sql.push_str(if i == 0 {
+            "(?, ?, ?, 'SKU', 'name', 1, 99000, 0, 1300, 99000, 12870, ?)"
+        } else {
+            ", (?, ?, ?, 'SKU', 'name', 1, 99000, 0, 1300, 99000, 12870, ?)"
+        });
+        values.extend([order.into(), (i as i64 + 1).into(), product.into(), ids.warehouse.into()]);
+    }
+    tx.execute(&sql, &values)?;
+    tx.execute(
+        "INSERT INTO order_events (order_id, at, actor, action, details) VALUES (?, ?, 'bench', 'placed', '{}')",
+        params![order, now],
+    )?;
+    tx.execute(
+        "INSERT INTO audit_log (at, actor, source, area, action, target, summary) \
+         VALUES (?, 'bench', 'api', 'orders', 'order.placed', 'order', '3 lines')",
+        params![now],
+    )?;
+    let year = ordo_domain::Timestamp(now).year();
+    let sequence = ordo_app::orders::store::next_order_sequence(tx, year)?;
+    tx.execute(
+        "UPDATE orders SET number = ? WHERE id = ?",
+        params![format!("SO-{year}-{sequence:06}").as_str(), order],
+    )?;
+    let mut sql = String::from(
+        "INSERT INTO stock_movements (product_id, warehouse_id, kind, on_hand_delta, reserved_delta, reason, reference, actor, at) VALUES ",
+    );
+    let mut values: Vec<ordo_app::db::Value> = Vec::new();
+    for (i, &product) in lines.iter().enumerate() {
+        sql.push_str(if i == 0 {
+            "(?, ?, 'reservation', 0, 1, 'order placed', ?, 'bench', ?)"
+        } else {
+            ", (?, ?, 'reservation', 0, 1, 'order placed', ?, 'bench', ?)"
+        });
+        values.extend([product.into(), ids.warehouse.into(), provisional.as_str().into(), now.into()]);
+    }
+    tx.execute(&sql, &values)?;
+    Ok(())
+}
+
+async fn floor_seed(db: &ordo_app::Database) -> Result<FloorIds, BoxError> {
+    use ordo_app::{catalog, customers, inventory};
+    let ids = db
+        .write(|tx| {
+            let ctx = ordo_app::Ctx::new("bench", "cli");
+            let input = inventory::NewWarehouse {
+                code: Some("BENCH-W".into()),
+                name: Some("Bench".into()),
+                ..Default::default()
+            };
+            let warehouse =
+                inventory::create_warehouse(tx, &ctx, &input).map_err(|e| ordo_app::DbError::Other(e.to_string()))?.id;
+            let mut products = Vec::new();
+            for i in 0..SKUS {
+                let sku = format!("BENCH-{i:03}");
+                let input = catalog::NewProduct {
+                    sku: Some(sku.clone()),
+                    name: Some(sku.clone()),
+                    price: Some(ordo_app::common::AmountInput("9.90".into())),
+                    currency: Some("CNY".into()),
+                    ..Default::default()
+                };
+                products.push(
+                    catalog::create_product(tx, &ctx, &input).map_err(|e| ordo_app::DbError::Other(e.to_string()))?.id,
+                );
+                let stock = inventory::SetStock { on_hand: Some(1_000_000_000), reason: Some("bench".into()) };
+                inventory::set_stock(tx, &ctx, "BENCH-W", &sku, &stock)
+                    .map_err(|e| ordo_app::DbError::Other(e.to_string()))?;
+            }
+            let input = customers::NewCustomer {
+                code: Some("BENCH-C".into()),
+                name: Some("Bench".into()),
+                ..Default::default()
+            };
+            let customer =
+                customers::create_customer(tx, &ctx, &input).map_err(|e| ordo_app::DbError::Other(e.to_string()))?.id;
+            Ok::<_, ordo_app::DbError>(FloorIds { products, warehouse, customer })
+        })
+        .await?;
+    Ok(ids)
+}
+
+/// Own process CPU seconds.
+fn own_cpu_seconds() -> Option<f64> {
+    cpu_seconds(std::process::id())
+}
+
+pub async fn floor(args: FloorArgs) -> Result<(), BoxError> {
+    let mut results = Vec::new();
+    for &clients in &args.clients {
+        let (database_url, data_dir, cleanup) = prepare_database(&args.engine, &args.bench_database_url)?;
+        let db = open_database(database_url.as_deref(), &data_dir).await?;
+        let ids = std::sync::Arc::new(floor_seed(&db).await?);
+        let mut measured = (Vec::new(), 0usize, 0.0, None);
+        for (phase, length) in [("warm-up", Duration::from_secs(1)), ("run", Duration::from_secs(args.duration))] {
+            let cpu_before = own_cpu_seconds();
+            let started = Instant::now();
+            let deadline = started + length;
+            let mut tasks = Vec::new();
+            for c in 0..clients {
+                let (db, ids) = (db.clone(), ids.clone());
+                tasks.push(tokio::spawn(async move {
+                    let (mut latencies, mut errors, mut n) = (Vec::new(), 0usize, c * 7919);
+                    while Instant::now() < deadline {
+                        n += 1;
+                        let (ids, sent) = (ids.clone(), Instant::now());
+                        match db.write(move |tx| floor_order(tx, &ids, n)).await {
+                            Ok(()) => latencies.push(sent.elapsed()),
+                            Err(_) => errors += 1,
+                        }
+                    }
+                    (latencies, errors)
+                }));
+            }
+            let (mut latencies, mut errors) = (Vec::new(), 0);
+            for task in tasks {
+                let (l, e) = task.await?;
+                latencies.extend(l);
+                errors += e;
+            }
+            let elapsed = started.elapsed().as_secs_f64();
+            let cpu = match (cpu_before, own_cpu_seconds()) {
+                (Some(before), Some(after)) => Some(after - before),
+                _ => None,
+            };
+            if phase == "run" {
+                measured = (latencies, errors, elapsed, cpu);
+            }
+        }
+        drop(db);
+        match cleanup {
+            Cleanup::Dir(dir) => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Cleanup::Schema { url, schema } => {
+                let _ = run_sql(&url, &format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
+            }
+        }
+        let (mut latencies, errors, elapsed, cpu) = measured;
+        latencies.sort_unstable();
+        let percentile = |p: f64| -> f64 {
+            if latencies.is_empty() {
+                return 0.0;
+            }
+            let index = ((latencies.len() as f64 * p).ceil() as usize).clamp(1, latencies.len()) - 1;
+            latencies[index].as_secs_f64() * 1000.0
+        };
+        let orders = latencies.len();
+        let result = RunResult {
+            scenario: "floor",
+            engine: args.engine.clone(),
+            clients,
+            orders,
+            errors,
+            ops_per_s: orders as f64 / elapsed,
+            p50_ms: percentile(0.50),
+            p99_ms: percentile(0.99),
+            p999_ms: percentile(0.999),
+            cpu_us_per_op: cpu.filter(|_| orders > 0).map(|c| c * 1e6 / orders as f64),
+            peak_rss_mb: None,
+        };
+        eprintln!(
+            "floor      {:<8} clients={:<3} {:>9.0} orders/s  p50 {:>7.2} ms  p99 {:>7.2} ms  cpu/order {:>7}  errors {}",
+            result.engine,
+            result.clients,
+            result.ops_per_s,
+            result.p50_ms,
+            result.p99_ms,
+            result.cpu_us_per_op.map_or("-".into(), |c| format!("{c:.0} µs")),
+            result.errors
+        );
+        results.push(result);
+    }
+    println!("{}", serde_json::to_string_pretty(&results)?);
+    if let Some(path) = &args.json {
+        std::fs::write(path, serde_json::to_string_pretty(&results)?)?;
+    }
+    Ok(())
 }
