@@ -230,13 +230,43 @@ pub async fn load(db: &Database) -> Result<String, BoxError> {
                     shipping_address: Some(address.clone()),
                     billing_address: Some(address),
                     payment_terms: Some(if *group == "retail" { "prepaid" } else { "net30" }.into()),
-                    credit_limit: amount(if *group == "retail" { "5000" } else { "200000" }),
+                    // Retail customers pay up front; trade customers buy on credit.
+                    credit_limit: if *group == "retail" { None } else { amount("200000") },
                     // Every demo customer buys in CNY: the demo catalog is priced in CNY only.
                     currency: Some("CNY".into()),
                     price_list: None,
                     accepts_backorders: None,
                 };
                 customers::create_customer(tx, &ctx, &input).map_err(|e| e.to_string())?;
+            }
+            // Two rules of the kind a business starts with, so the demo shows orders waiting
+            // for a manager and fragile goods going to the packing queue.
+            for (name, condition, actions) in [
+                (
+                    "Large orders need a manager",
+                    r#"order.total > 3000 && customer.group != "vip""#,
+                    vec![ordo_domain::rules::RuleAction::RequireApproval {
+                        role: ordo_domain::auth::Role::Approver,
+                        step: None,
+                    }],
+                ),
+                (
+                    "Fragile goods to packing",
+                    r#""fragile" in order.product_tags"#,
+                    vec![
+                        ordo_domain::rules::RuleAction::Route { warehouse: None, department: Some("packing".into()) },
+                        ordo_domain::rules::RuleAction::Tag { tag: "fragile".into() },
+                    ],
+                ),
+            ] {
+                let input = ordo_app::rules::RuleInput {
+                    name: Some(name.into()),
+                    condition: Some(condition.into()),
+                    actions: Some(actions),
+                    priority: None,
+                    enabled: Some(true),
+                };
+                ordo_app::rules::create_rule(tx, &ctx, &input).map_err(|e| e.to_string())?;
             }
             Ok::<_, DemoError>(PRODUCTS.len())
         })
@@ -284,6 +314,13 @@ pub async fn load(db: &Database) -> Result<String, BoxError> {
                     let later = Ctx::at("demo", "demo", ctx.now.plus_seconds(3600));
                     let reason = CancelOrder { reason: Some("客户取消 customer changed their mind".into()) };
                     orders::cancel_order(tx, &later, order.id, None, &reason)?;
+                } else if order.status == ordo_domain::orders::OrderStatus::PendingApproval && minutes_ago > 5 * 24 * 60
+                {
+                    // The manager has long approved older orders; the last five days' still wait.
+                    let later = Ctx::at("demo-manager", "demo", ctx.now.plus_seconds(2 * 3600));
+                    let decision = ordo_app::orders::Decision { comment: Some("OK".into()), cancel: None };
+                    let roles = [ordo_domain::auth::Role::Approver];
+                    ordo_app::approvals::approve_order(tx, &later, &roles, order.id, None, &decision)?;
                 }
                 Ok::<_, OrderError>(())
             })
