@@ -112,18 +112,19 @@ fn holt_winters(history: &[f64], season: usize, days: usize) -> f64 {
     (1..=days).map(|h| (level + h as f64 * trend + seasonal[(n + h - 1) % season]).max(0.0)).sum()
 }
 
-/// How much to order: demand over the lead time plus safety stock, less what is available
-/// and already coming; rounded up to whole units and to the minimum order quantity.
+/// How much to order: enough for the demand over the lead time plus safety stock, and never
+/// less than what brings stock back to the reorder point; less what is available and
+/// already coming; rounded up to whole units and to the minimum order quantity.
 pub fn suggested_quantity(
     demand_over_lead_time: f64,
     safety_stock: i64,
+    reorder_point: i64,
     available: i64,
     incoming: i64,
     min_order: i64,
 ) -> i64 {
-    let need = Decimal::from_f64(demand_over_lead_time).unwrap_or_default().ceil().to_i64().unwrap_or(0) + safety_stock
-        - available
-        - incoming;
+    let demand = Decimal::from_f64(demand_over_lead_time).unwrap_or_default().ceil().to_i64().unwrap_or(0);
+    let need = (demand + safety_stock).max(reorder_point) - available - incoming;
     if need <= 0 { 0 } else { need.max(min_order.max(1)) }
 }
 
@@ -176,8 +177,9 @@ mod tests {
 
     #[test]
     fn the_suggestion_covers_lead_time_demand_and_safety_stock_less_what_is_there() {
-        assert_eq!(suggested_quantity(70.2, 10, 30, 20, 1), 31);
-        assert_eq!(suggested_quantity(70.0, 10, 100, 0, 50), 0);
-        assert_eq!(suggested_quantity(10.0, 0, 5, 0, 24), 24, "the minimum order quantity");
+        assert_eq!(suggested_quantity(70.2, 10, 0, 30, 20, 1), 31);
+        assert_eq!(suggested_quantity(70.0, 10, 0, 100, 0, 50), 0);
+        assert_eq!(suggested_quantity(10.0, 0, 0, 5, 0, 24), 24, "the minimum order quantity");
+        assert_eq!(suggested_quantity(0.0, 5, 20, 12, 0, 1), 8, "back up to the reorder point with no sales history");
     }
 }

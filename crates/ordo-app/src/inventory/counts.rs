@@ -275,7 +275,8 @@ pub fn get_count(tx: &mut dyn Tx, id: i64) -> Result<StockCount, InventoryError>
          FROM stock_count_lines l JOIN products p ON p.id = l.product_id WHERE l.count_id = ? ORDER BY p.sku",
         params![id],
     )?;
-    let mut total = Decimal::ZERO;
+    // Two places, like the money it sums, also when nothing differs.
+    let mut total = Decimal::new(0, 2);
     for row in rows {
         let (expected, counted) = (row.int(2)?, row.opt_int(3)?);
         let currency = crate::catalog::store::currency(&row.text(6)?)?;

@@ -323,7 +323,8 @@ fn suggestions_for(
         } else {
             supply::forecast(&history, lead_time as usize)
         };
-        let suggested = supply::suggested_quantity(forecast, safety_stock, available, incoming, min_order);
+        let suggested =
+            supply::suggested_quantity(forecast, safety_stock, reorder_point, available, incoming, min_order);
         let below = available < reorder_point;
         if include_all || suggested > 0 || below {
             items.push(Suggestion {

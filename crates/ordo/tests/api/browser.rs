@@ -327,3 +327,55 @@ async fn an_operator_writes_a_rule_tries_it_approves_releases_and_edits_in_a_rea
     assert_eq!(app.level("SH", "W-1").await["reserved"], 20 + 5 + 2);
     client.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn the_stock_pages_count_report_and_suggest_in_a_real_browser() {
+    let Some((_driver, client)) = browser().await else {
+        eprintln!("skipped: Chromium and chromedriver are not installed");
+        return;
+    };
+    let app = spawn_app().await;
+    app.post(
+        "/api/v1/products",
+        serde_json::json!({"sku": "TEA-1", "name": "龙井 Longjing", "price": "88", "currency": "CNY", "tags": ["tea"]}),
+    )
+    .await;
+    app.warehouse("SH").await;
+    app.stock("SH", "TEA-1", 12).await;
+    let supplier = app.post("/api/v1/suppliers", serde_json::json!({"code": "SUP", "name": "杭州茶厂"})).await.body;
+    app.put(
+        "/api/v1/replenishment/SH/TEA-1",
+        serde_json::json!({"reorder_point": 20, "safety_stock": 5, "supplier_id": supplier["id"]}),
+    )
+    .await;
+    let one_time =
+        ordo::create_user(&app.db, "wh@example.com", "warehouse,finance", Some("仓库"), "test").await.unwrap();
+    sign_in(&app, &client, "wh@example.com", &one_time).await;
+    fill(&client, "#password", "counting all the tea").await;
+    fill(&client, "#confirm", "counting all the tea").await;
+    click(&client, "main button[type=submit]").await;
+    client.wait().for_element(Locator::Css(".stat")).await.expect("dashboard");
+
+    client.goto(&format!("{}/stock/counts", app.base)).await.unwrap();
+    click(&client, "#start-count-button").await;
+    client.wait().for_element(Locator::Id("count-lines")).await.expect("count sheet");
+    fill(&client, "input[name='counted:TEA-1']", "10").await;
+    click(&client, "#save-counts").await;
+    client.wait().for_element(Locator::Css(".flash")).await.expect("saved");
+    let total = client.find(Locator::Id("variance-total")).await.unwrap().text().await.unwrap();
+    assert_eq!(total, "-176.00");
+    screenshot(&client, "stock-count").await;
+
+    client.goto(&format!("{}/stock/report", app.base)).await.unwrap();
+    client.wait().for_element(Locator::Id("report")).await.expect("report");
+    screenshot(&client, "inventory-report").await;
+    client.goto(&format!("{}/replenishment", app.base)).await.unwrap();
+    let row = client.wait().for_element(Locator::Id("suggestions")).await.unwrap().text().await.unwrap();
+    assert!(row.contains("TEA-1") && row.contains("Low"), "{row}");
+    // Nothing sold yet: the suggestion brings the 12 available back up to the reorder point of 20.
+    let suggested =
+        client.find(Locator::Css("#suggestions tbody tr td:last-child")).await.unwrap().text().await.unwrap();
+    assert_eq!(suggested, "8");
+    screenshot(&client, "replenishment").await;
+    client.close().await.unwrap();
+}
