@@ -29,6 +29,8 @@ pub fn router() -> Router<AppState> {
         .route("/stock/report", get(report_page))
         .route("/stock/report.csv", get(report_csv))
         .route("/replenishment", get(replenishment_page).post(order_suggestions))
+        .route("/stock/transfers", get(transfers_page).post(transfer_action))
+        .route("/purchase-orders", get(purchase_orders_page).post(purchase_action))
 }
 
 fn fields(body: &[u8]) -> Vec<(String, String)> {
@@ -361,5 +363,170 @@ mod tests {
             lines.into_iter().map(|l| (l.sku.unwrap_or_default(), l.counted.unwrap_or_default())).collect();
         assert_eq!(read, [("TEA-1".into(), 18), ("CUP-1".into(), 8), ("BOWL-2".into(), 0)]);
         assert_eq!(parse_csv("TEA-1,eighteen").unwrap_err(), "line 1: expected “SKU,counted”, got \"TEA-1,eighteen\"");
+    }
+}
+
+/// Lines typed one per row as `SKU quantity [unit cost]` (spaces, commas or tabs).
+fn typed_lines(text: &str) -> Vec<(String, Option<i64>, Option<String>)> {
+    text.lines()
+        .map(|row| row.split([' ', ',', '\t', ';']).filter(|c| !c.is_empty()).collect::<Vec<_>>())
+        .filter(|cells| !cells.is_empty())
+        .map(|cells| {
+            (cells[0].to_string(), cells.get(1).and_then(|q| q.parse().ok()), cells.get(2).map(|c| c.to_string()))
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "transfers.html")]
+struct TransfersPage {
+    page: Frame,
+    transfers: Vec<inventory::Transfer>,
+    warehouses: Vec<Warehouse>,
+    may_move: bool,
+}
+
+async fn transfers_page(State(state): State<AppState>, staff: Staff, headers: HeaderMap) -> Response {
+    let loaded = state
+        .db
+        .read(|tx| {
+            let list =
+                inventory::transfers::list_transfers(tx, None, PageRequest { limit: 50, before_id: None })?.items;
+            Ok::<_, inventory::InventoryError>((list, inventory::list_warehouses(tx)?))
+        })
+        .await;
+    match loaded {
+        Ok((transfers, warehouses)) => {
+            let may_move = staff.may(Permission::StockAdjust);
+            show(
+                &TransfersPage { page: Frame::new(&staff, "stock"), transfers, warehouses, may_move },
+                &staff,
+                &headers,
+            )
+        }
+        Err(error) => failed(&staff, error.into()),
+    }
+}
+
+/// Creates a transfer, ships it, or receives it: `action` says which.
+async fn transfer_action(State(state): State<AppState>, staff: Staff, headers: HeaderMap, body: Bytes) -> Response {
+    let ctx = match staff.require(Permission::StockAdjust) {
+        Ok(ctx) => ctx,
+        Err(page) => return page,
+    };
+    let form = fields(&body);
+    let id = field(&form, "id").and_then(|i| i.parse::<i64>().ok()).unwrap_or_default();
+    let action = field(&form, "action").unwrap_or("create").to_string();
+    let lines: Vec<inventory::TransferLineInput> = typed_lines(field(&form, "lines").unwrap_or(""))
+        .into_iter()
+        .map(|(sku, quantity, _)| inventory::TransferLineInput { sku: Some(sku), quantity })
+        .collect();
+    let input = inventory::NewTransfer {
+        from_warehouse: field(&form, "from").map(str::to_string),
+        to_warehouse: field(&form, "to").map(str::to_string),
+        lines: Some(lines.clone()),
+        note: None,
+    };
+    let receipt = inventory::ReceiveTransfer { lines: Some(lines), close: Some(field(&form, "close") == Some("on")) };
+    let result = state
+        .db
+        .write(move |tx| match action.as_str() {
+            "ship" => inventory::transfers::ship_transfer(tx, &ctx, id),
+            "receive" => inventory::transfers::receive_transfer(tx, &ctx, id, &receipt),
+            _ => inventory::transfers::create_transfer(tx, &ctx, &input),
+        })
+        .await;
+    match result {
+        Ok(transfer) => redirect_with_flash(
+            "/stock/transfers",
+            &staff
+                .i18n
+                .tf("transfers.saved_flash", &[("number", &transfer.number), ("status", transfer.status.as_str())]),
+            &headers,
+        ),
+        Err(error) => failed(&staff, error.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "purchase_orders.html")]
+struct PurchaseOrdersPage {
+    page: Frame,
+    orders: Vec<ordo_app::purchasing::PurchaseOrder>,
+    suppliers: Vec<ordo_app::purchasing::Supplier>,
+    warehouses: Vec<Warehouse>,
+    may_buy: bool,
+}
+
+async fn purchase_orders_page(State(state): State<AppState>, staff: Staff, headers: HeaderMap) -> Response {
+    let loaded = state
+        .db
+        .read(|tx| {
+            let orders =
+                ordo_app::purchasing::list_purchase_orders(tx, None, PageRequest { limit: 50, before_id: None })?.items;
+            let suppliers = ordo_app::purchasing::list_suppliers(tx)?.items;
+            let warehouses = inventory::store::list_warehouses(tx)?;
+            Ok::<_, ordo_app::purchasing::PurchasingError>((orders, suppliers, warehouses))
+        })
+        .await;
+    match loaded {
+        Ok((orders, suppliers, warehouses)) => {
+            let may_buy = staff.may(Permission::PurchasingManage);
+            let page = PurchaseOrdersPage { page: Frame::new(&staff, "stock"), orders, suppliers, warehouses, may_buy };
+            show(&page, &staff, &headers)
+        }
+        Err(error) => failed(&staff, error.into()),
+    }
+}
+
+/// Creates a purchase order, sends it, or receives goods: `action` says which.
+async fn purchase_action(State(state): State<AppState>, staff: Staff, headers: HeaderMap, body: Bytes) -> Response {
+    use ordo_app::purchasing::{self, NewPurchaseLine, NewPurchaseOrder, ReceivePurchase, ReceivedLine};
+    let ctx = match staff.require(Permission::PurchasingManage) {
+        Ok(ctx) => ctx,
+        Err(page) => return page,
+    };
+    let form = fields(&body);
+    let id = field(&form, "id").and_then(|i| i.parse::<i64>().ok()).unwrap_or_default();
+    let action = field(&form, "action").unwrap_or("create").to_string();
+    let typed = typed_lines(field(&form, "lines").unwrap_or(""));
+    let input = NewPurchaseOrder {
+        supplier_id: field(&form, "supplier").and_then(|s| s.parse().ok()),
+        warehouse: field(&form, "warehouse").map(str::to_string),
+        expected_date: field(&form, "expected_date").map(str::to_string),
+        lines: Some(
+            typed
+                .iter()
+                .map(|(sku, quantity, cost)| NewPurchaseLine {
+                    sku: Some(sku.clone()),
+                    quantity: *quantity,
+                    unit_cost: cost.clone().map(ordo_app::common::AmountInput),
+                })
+                .collect(),
+        ),
+    };
+    let receipt = ReceivePurchase {
+        lines: Some(
+            typed
+                .iter()
+                .map(|(sku, quantity, _)| ReceivedLine { sku: Some(sku.clone()), quantity: *quantity })
+                .collect(),
+        ),
+    };
+    let result = state
+        .db
+        .write(move |tx| match action.as_str() {
+            "send" => purchasing::send_purchase_order(tx, &ctx, id),
+            "receive" => purchasing::receive_purchase_order(tx, &ctx, id, &receipt),
+            _ => purchasing::create_purchase_order(tx, &ctx, &input),
+        })
+        .await;
+    match result {
+        Ok(po) => redirect_with_flash(
+            "/purchase-orders",
+            &staff.i18n.tf("purchasing.saved_flash", &[("number", &po.number), ("status", &po.status)]),
+            &headers,
+        ),
+        Err(error) => failed(&staff, error.into()),
     }
 }

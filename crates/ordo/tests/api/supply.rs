@@ -340,3 +340,44 @@ async fn a_notify_rule_puts_an_event_on_the_feed() {
         json!({"order_id": order["id"], "role": "finance", "rules": ["tell finance"]})
     );
 }
+
+#[tokio::test]
+async fn in_the_console_stock_moves_between_warehouses_and_goods_are_bought_and_received() {
+    let app = spawn_app().await;
+    app.product("TEA-1", "10").await;
+    app.warehouse("GZ").await;
+    app.warehouse("SH").await;
+    app.stock("GZ", "TEA-1", 20).await;
+    app.post("/api/v1/suppliers", json!({"code": "SUP-1", "name": "杭州茶厂"})).await;
+    let mut clerk = app.console_as("warehouse").await;
+
+    let (status, _) = clerk.post("/stock/transfers", &[("from", "GZ"), ("to", "SH"), ("lines", "TEA-1 8")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, page) = clerk.get("/stock/transfers").await;
+    assert!(page.contains("TR-000001 · GZ → SH") && page.contains("TEA-1: 8"), "{page}");
+    let transfer = app.get("/api/v1/stock/transfers").await.body["items"][0]["id"].to_string();
+    clerk.post("/stock/transfers", &[("id", &transfer), ("action", "ship")]).await;
+    let (status, _) = clerk
+        .post("/stock/transfers", &[("id", &transfer), ("action", "receive"), ("lines", "TEA-1 7"), ("close", "on")])
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        (app.level("GZ", "TEA-1").await["on_hand"].as_i64(), app.level("SH", "TEA-1").await["on_hand"].as_i64()),
+        (Some(12), Some(7))
+    );
+
+    let supplier = app.get("/api/v1/suppliers").await.body["items"][0]["id"].to_string();
+    let (status, _) = clerk
+        .post("/purchase-orders", &[("supplier", &supplier), ("warehouse", "SH"), ("lines", "TEA-1 30 6.50")])
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, page) = clerk.get("/purchase-orders").await;
+    assert!(page.contains("PO-000001") && page.contains("TEA-1: 0/30"), "{page}");
+    let po = app.get("/api/v1/purchase-orders").await.body["items"][0]["id"].to_string();
+    clerk.post("/purchase-orders", &[("id", &po), ("action", "send")]).await;
+    let (status, _) =
+        clerk.post("/purchase-orders", &[("id", &po), ("action", "receive"), ("lines", "TEA-1 30")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(app.level("SH", "TEA-1").await["on_hand"], 37);
+    assert_eq!(app.ledger_mismatches().await, 0);
+}
