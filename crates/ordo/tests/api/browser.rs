@@ -361,7 +361,11 @@ async fn the_stock_pages_count_report_and_suggest_in_a_real_browser() {
     client.wait().for_element(Locator::Id("count-lines")).await.expect("count sheet");
     fill(&client, "input[name='counted:TEA-1']", "10").await;
     click(&client, "#save-counts").await;
-    client.wait().for_element(Locator::Css(".flash")).await.expect("saved");
+    client
+        .wait()
+        .for_element(Locator::XPath("//div[contains(@class, 'flash') and contains(., 'saved')]"))
+        .await
+        .expect("saved");
     let total = client.find(Locator::Id("variance-total")).await.unwrap().text().await.unwrap();
     assert_eq!(total, "-176.00");
     screenshot(&client, "stock-count").await;
@@ -377,5 +381,21 @@ async fn the_stock_pages_count_report_and_suggest_in_a_real_browser() {
         client.find(Locator::Css("#suggestions tbody tr td:last-child")).await.unwrap().text().await.unwrap();
     assert_eq!(suggested, "8");
     screenshot(&client, "replenishment").await;
+    // Never bought before: no cost to price the order at, and the page says so.
+    click(&client, "#order-suggestions").await;
+    let refused = client.wait().for_element(Locator::Css("main")).await.unwrap().text().await.unwrap();
+    assert!(refused.contains("no purchase cost known for TEA-1"), "{refused}");
+    // Bought once by hand, then the suggestion becomes a purchase order in one click.
+    client.goto(&format!("{}/purchase-orders", app.base)).await.unwrap();
+    fill(&client, "#p-lines", "TEA-1 1 42.50").await;
+    click(&client, "#create-purchase-order").await;
+    client.wait().for_element(Locator::Id("po-PO-000001")).await.expect("first purchase");
+    client.goto(&format!("{}/replenishment", app.base)).await.unwrap();
+    click(&client, "#order-suggestions").await;
+    client.wait().for_element(Locator::Css(".flash")).await.expect("ordered");
+    client.goto(&format!("{}/purchase-orders", app.base)).await.unwrap();
+    let po = client.wait().for_element(Locator::Id("po-PO-000002")).await.unwrap().text().await.unwrap();
+    assert!(po.contains("TEA-1: 0/8"), "{po}");
+    screenshot(&client, "purchase-orders").await;
     client.close().await.unwrap();
 }
