@@ -144,6 +144,20 @@ enum Cleanup {
     Schema { url: String, schema: String },
 }
 
+impl Cleanup {
+    /// Removes the benchmark's database: best effort, the numbers are already taken.
+    fn run(self) {
+        match self {
+            Cleanup::Dir(dir) => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Cleanup::Schema { url, schema } => {
+                let _ = run_sql(&url, &format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
+            }
+        }
+    }
+}
+
 impl Server {
     async fn start(engine: &str, bench_database_url: &str) -> Result<Server, BoxError> {
         let (database_url, data_dir, cleanup) = prepare_database(engine, bench_database_url)?;
@@ -195,14 +209,7 @@ impl Server {
         if let Server::Own { mut child, cleanup, .. } = self {
             let _ = child.kill();
             let _ = child.wait();
-            match cleanup {
-                Cleanup::Dir(dir) => {
-                    let _ = std::fs::remove_dir_all(dir);
-                }
-                Cleanup::Schema { url, schema } => {
-                    let _ = run_sql(&url, &format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
-                }
-            }
+            cleanup.run();
         }
     }
 }
@@ -373,7 +380,18 @@ async fn placement(server: &Server, engine: &str, clients: usize, duration: Dura
             measured = (latencies, errors, elapsed, cpu);
         }
     }
-    let (mut latencies, errors, elapsed, cpu) = measured;
+    let mut result = summarize("placement", engine, clients, measured);
+    result.peak_rss_mb = server.pid().and_then(peak_rss_mb);
+    Ok(result)
+}
+
+/// One measurement's latencies, errors, seconds and CPU seconds, as a result row.
+fn summarize(
+    scenario: &'static str,
+    engine: &str,
+    clients: usize,
+    (mut latencies, errors, elapsed, cpu): (Vec<Duration>, usize, f64, Option<f64>),
+) -> RunResult {
     latencies.sort_unstable();
     let percentile = |p: f64| -> f64 {
         if latencies.is_empty() {
@@ -383,8 +401,8 @@ async fn placement(server: &Server, engine: &str, clients: usize, duration: Dura
         latencies[index].as_secs_f64() * 1000.0
     };
     let orders = latencies.len();
-    Ok(RunResult {
-        scenario: "placement",
+    RunResult {
+        scenario,
         engine: engine.to_string(),
         clients,
         orders,
@@ -394,8 +412,8 @@ async fn placement(server: &Server, engine: &str, clients: usize, duration: Dura
         p99_ms: percentile(0.99),
         p999_ms: percentile(0.999),
         cpu_us_per_op: cpu.filter(|_| orders > 0).map(|c| c * 1e6 / orders as f64),
-        peak_rss_mb: server.pid().and_then(peak_rss_mb),
-    })
+        peak_rss_mb: None,
+    }
 }
 
 /// Orders per generated batch (one statement, one transaction).
@@ -752,37 +770,8 @@ pub async fn floor(args: FloorArgs) -> Result<(), BoxError> {
             }
         }
         drop(db);
-        match cleanup {
-            Cleanup::Dir(dir) => {
-                let _ = std::fs::remove_dir_all(dir);
-            }
-            Cleanup::Schema { url, schema } => {
-                let _ = run_sql(&url, &format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
-            }
-        }
-        let (mut latencies, errors, elapsed, cpu) = measured;
-        latencies.sort_unstable();
-        let percentile = |p: f64| -> f64 {
-            if latencies.is_empty() {
-                return 0.0;
-            }
-            let index = ((latencies.len() as f64 * p).ceil() as usize).clamp(1, latencies.len()) - 1;
-            latencies[index].as_secs_f64() * 1000.0
-        };
-        let orders = latencies.len();
-        let result = RunResult {
-            scenario: "floor",
-            engine: args.engine.clone(),
-            clients,
-            orders,
-            errors,
-            ops_per_s: orders as f64 / elapsed,
-            p50_ms: percentile(0.50),
-            p99_ms: percentile(0.99),
-            p999_ms: percentile(0.999),
-            cpu_us_per_op: cpu.filter(|_| orders > 0).map(|c| c * 1e6 / orders as f64),
-            peak_rss_mb: None,
-        };
+        cleanup.run();
+        let result = summarize("floor", &args.engine, clients, measured);
         eprintln!(
             "floor      {:<8} clients={:<3} {:>9.0} orders/s  p50 {:>7.2} ms  p99 {:>7.2} ms  cpu/order {:>7}  errors {}",
             result.engine,
