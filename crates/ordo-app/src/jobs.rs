@@ -182,7 +182,16 @@ pub async fn run_forever(db: Database, interval: Duration) {
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
-        match run_once(&db, &holder).await {
+        let outcome = run_once(&db, &holder).await;
+        metrics::counter!("scheduler_runs_total", "result" => if outcome.is_ok() { "ok" } else { "error" })
+            .increment(1);
+        if let Ok(report) = &outcome {
+            metrics::counter!("orders_auto_cancelled_total").increment(report.cancelled as u64);
+            metrics::counter!("approvals_escalated_total").increment(report.escalated as u64);
+            metrics::counter!("held_orders_restocked_total").increment(report.restocked as u64);
+            metrics::counter!("stock_low_events_total").increment(report.low_stock as u64);
+        }
+        match outcome {
             Ok(report) if report != JobReport::default() => {
                 tracing::info!(
                     cancelled = report.cancelled,

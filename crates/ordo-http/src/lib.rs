@@ -8,6 +8,7 @@ mod customers;
 pub mod error;
 mod extract;
 mod inventory;
+mod observe;
 mod openapi;
 mod orders;
 mod purchasing;
@@ -24,6 +25,7 @@ use ordo_app::auth::Principal;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -39,6 +41,7 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(db: Database) -> AppState {
+        observe::recorder();
         AppState { db, tokens: Arc::new(Mutex::new(HashMap::new())) }
     }
 }
@@ -60,12 +63,20 @@ pub fn app(state: AppState) -> Router {
         .nest("/api/v1", api)
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(observe::metrics))
         .merge(console::router())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(extract::MAX_BODY_BYTES))
         // A client that has not sent its request within this time is cut off.
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
-        .layer(TraceLayer::new_for_http())
+        .route_layer(axum::middleware::from_fn(observe::track))
+        // Outermost first: the id is set before the log span opens and returned on the response.
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<axum::body::Body>| {
+            let id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::debug_span!("request", method = %request.method(), uri = %request.uri(), request_id = %id)
+        }))
+        .layer(SetRequestIdLayer::x_request_id(observe::HexRequestId))
         .with_state(state)
 }
 

@@ -84,13 +84,17 @@ pub async fn place_order(
     }
     let key = idempotency_key(&headers, &caller, "orders", &body.hash)?;
     let (input, work_ctx) = (body.value, ctx.clone());
-    post_once(&state, key, &ctx, move |tx| {
+    let response = post_once(&state, key, &ctx, move |tx| {
         orders::place_order(tx, &work_ctx, &input).map(|placed| match placed {
             Placed::Created(order) => (StatusCode::CREATED, order),
             Placed::Existing(order) => (StatusCode::OK, order),
         })
     })
-    .await
+    .await?;
+    if response.status() == StatusCode::CREATED && !response.headers().contains_key("idempotent-replayed") {
+        metrics::counter!("orders_placed_total").increment(1);
+    }
+    Ok(response)
 }
 
 #[utoipa::path(get, path = "/api/v1/orders", tag = "orders", params(OrderListQuery),

@@ -594,6 +594,9 @@ async fn place(State(state): State<AppState>, staff: Staff, headers: HeaderMap, 
             }
         }
     };
+    if matches!(result, Ok(Placed::Created(_))) {
+        metrics::counter!("orders_placed_total").increment(1);
+    }
     match result {
         Ok(Placed::Created(order) | Placed::Existing(order)) => redirect_with_flash(
             &format!("/orders/{}", order.id),

@@ -49,3 +49,25 @@ async fn unknown_routes_and_methods_answer_with_problems() {
     assert_eq!(missing.headers["content-type"], "application/problem+json");
     assert_eq!(wrong_method.status, StatusCode::METHOD_NOT_ALLOWED);
 }
+
+#[tokio::test]
+async fn every_response_carries_a_request_id_and_metrics_count_requests_by_route() {
+    let app = crate::helpers::spawn_app().await;
+    app.product("P-1", "10").await;
+    app.warehouse("SH").await;
+    app.stock("SH", "P-1", 10).await;
+    let customer = app.customer("C-1", "retail").await;
+    app.post("/api/v1/orders", serde_json::json!({"customer_id": customer, "lines": [{"sku": "P-1", "quantity": 1}]}))
+        .await;
+
+    let health = app.client.get(app.url("/healthz")).send().await.unwrap();
+    let id = health.headers()["x-request-id"].to_str().unwrap().to_string();
+    assert_eq!(id.len(), 16, "{id}");
+    let echoed = app.client.get(app.url("/healthz")).header("x-request-id", "from-the-proxy-1").send().await.unwrap();
+    assert_eq!(echoed.headers()["x-request-id"], "from-the-proxy-1");
+
+    let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("orders_placed_total"), "{metrics}");
+    assert!(metrics.contains(r#"http_requests_total{method="POST",route="/api/v1/orders",status="201"}"#), "{metrics}");
+    assert!(metrics.contains("http_request_duration_seconds_bucket"), "{metrics}");
+}
