@@ -22,7 +22,7 @@ pub enum BenchCommand {
     Reads(ReadsArgs),
     /// The floor: the rows a placement writes, issued directly through the storage layer
     /// by N concurrent tasks in this process, without HTTP, validation, pricing or rules.
-    Floor(FloorArgs),
+    Floor(RunArgs),
 }
 
 #[derive(clap::Args, Clone)]
@@ -43,8 +43,9 @@ pub struct ReadsArgs {
     json: Option<PathBuf>,
 }
 
+/// What every load run takes: where, how many clients, how long, where to write results.
 #[derive(clap::Args, Clone)]
-pub struct PlacementArgs {
+pub struct RunArgs {
     /// sqlite or postgres.
     #[arg(long, default_value = "sqlite")]
     engine: String,
@@ -60,6 +61,12 @@ pub struct PlacementArgs {
     /// Append the results as a JSON array to this file.
     #[arg(long)]
     json: Option<PathBuf>,
+}
+
+#[derive(clap::Args, Clone)]
+pub struct PlacementArgs {
+    #[command(flatten)]
+    run: RunArgs,
     /// Measure a running server instead of starting one (needs --token).
     #[arg(long)]
     target: Option<String>,
@@ -89,7 +96,7 @@ pub struct RunResult {
 pub async fn run(command: BenchCommand, database_url: Option<String>) -> Result<(), BoxError> {
     let args = match command {
         BenchCommand::Placement(mut args) => {
-            args.bench_database_url = database_url.unwrap_or(args.bench_database_url);
+            args.run.bench_database_url = database_url.unwrap_or(args.run.bench_database_url);
             args
         }
         BenchCommand::Reads(mut args) => {
@@ -102,15 +109,15 @@ pub async fn run(command: BenchCommand, database_url: Option<String>) -> Result<
         }
     };
     let mut results = Vec::new();
-    for &clients in &args.clients {
+    for &clients in &args.run.clients {
         let server = match &args.target {
             Some(target) => Server::External {
                 base: target.trim_end_matches('/').to_string(),
                 token: args.token.clone().ok_or("--target needs --token")?,
             },
-            None => Server::start(&args.engine, &args.bench_database_url).await?,
+            None => Server::start(&args.run.engine, &args.run.bench_database_url).await?,
         };
-        let result = placement(&server, &args.engine, clients, Duration::from_secs(args.duration)).await;
+        let result = placement(&server, &args.run.engine, clients, Duration::from_secs(args.run.duration)).await;
         server.stop();
         let result = result?;
         eprintln!(
@@ -128,7 +135,7 @@ pub async fn run(command: BenchCommand, database_url: Option<String>) -> Result<
         results.push(result);
     }
     println!("{}", serde_json::to_string_pretty(&results)?);
-    if let Some(path) = &args.json {
+    if let Some(path) = &args.run.json {
         std::fs::write(path, serde_json::to_string_pretty(&results)?)?;
     }
     Ok(())
@@ -592,21 +599,6 @@ async fn measure_reads(server: &Server, args: &ReadsArgs, orders: i64) -> Result
     Ok(results)
 }
 
-#[derive(clap::Args, Clone)]
-pub struct FloorArgs {
-    /// sqlite or postgres.
-    #[arg(long, default_value = "sqlite")]
-    engine: String,
-    #[arg(long = "bench-database-url", default_value = "postgres://postgres@127.0.0.1:5432/test")]
-    bench_database_url: String,
-    #[arg(long, default_value = "1,16,64", value_delimiter = ',')]
-    clients: Vec<usize>,
-    #[arg(long, default_value_t = 10)]
-    duration: u64,
-    #[arg(long)]
-    json: Option<PathBuf>,
-}
-
 /// What the floor writes for one order: the rows placement writes, nothing else.
 struct FloorIds {
     products: Vec<i64>,
@@ -727,7 +719,7 @@ fn own_cpu_seconds() -> Option<f64> {
     cpu_seconds(std::process::id())
 }
 
-pub async fn floor(args: FloorArgs) -> Result<(), BoxError> {
+pub async fn floor(args: RunArgs) -> Result<(), BoxError> {
     let mut results = Vec::new();
     for &clients in &args.clients {
         let (database_url, data_dir, cleanup) = prepare_database(&args.engine, &args.bench_database_url)?;
