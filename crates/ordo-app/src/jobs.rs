@@ -85,14 +85,7 @@ pub fn recheck_stock_hold(tx: &mut dyn Tx, ctx: &Ctx, id: i64) -> Result<bool, O
     if orders::reserve_again(tx, ctx, &mut order)?.is_err() {
         return Ok(false);
     }
-    orders::store::close_holds_of(tx, id, HoldCode::Stock, &ctx.actor, "stock arrived", ctx.now)?;
-    if orders::store::open_hold_count(tx, id)? == 0 {
-        let pending = crate::approvals::store::current_steps(tx, &[id])?.iter().any(|s| s.status == "pending");
-        let next = order.status.to(OrderAction::Release, OrderStatus::after_review(false, pending))?;
-        orders::store::set_status(tx, id, next, ctx.now)?;
-        let details = serde_json::json!({"reason": "stock arrived", "to": next});
-        orders::store::append_event(tx, id, &ctx.actor, "released", &details, ctx.now)?;
-    }
+    orders::lift_hold(tx, ctx, id, HoldCode::Stock, "stock arrived")?;
     Ok(true)
 }
 

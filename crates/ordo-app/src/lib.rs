@@ -13,6 +13,7 @@ pub mod idempotency;
 pub mod inventory;
 pub mod jobs;
 pub mod orders;
+pub mod payments;
 pub mod purchasing;
 pub mod reports;
 pub mod rules;

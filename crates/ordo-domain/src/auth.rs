@@ -34,6 +34,11 @@ crate::text_enum!(
         SettingsManage = "settings.manage",
         StockPostCounts = "stock.post_counts",
         PurchasingManage = "purchasing.manage",
+        PaymentsRecord = "payments.record",
+        PaymentsRefund = "payments.refund",
+        RefundsApprove = "refunds.approve",
+        InvoicesIssue = "invoices.issue",
+        FinanceManage = "finance.manage",
     }
 );
 
@@ -41,12 +46,26 @@ crate::text_enum!(
 const GRANTS: &[(Role, &[Permission])] = {
     use Permission::*;
     &[
-        (Role::Sales, &[OrdersCreate, OrdersCancel, OrdersEdit, CustomersManage]),
+        (Role::Sales, &[OrdersCreate, OrdersCancel, OrdersEdit, CustomersManage, PaymentsRecord, InvoicesIssue]),
         (Role::Approver, &[PricesOverride, OrdersApprove, OrdersRelease, OrdersEdit]),
         // Posting a count writes stock value off or on: finance signs it.
-        (Role::Finance, &[OrdersApprove, OrdersRelease, StockPostCounts, PurchasingManage]),
+        // Finance also moves money: refunds above the limit, write-offs, bank reconciliation.
+        (
+            Role::Finance,
+            &[
+                OrdersApprove,
+                OrdersRelease,
+                StockPostCounts,
+                PurchasingManage,
+                PaymentsRecord,
+                PaymentsRefund,
+                RefundsApprove,
+                InvoicesIssue,
+                FinanceManage,
+            ],
+        ),
         (Role::Warehouse, &[StockAdjust, WarehousesManage, PurchasingManage]),
-        (Role::Service, &[OrdersCancel, OrdersEdit, CustomersManage]),
+        (Role::Service, &[OrdersCancel, OrdersEdit, CustomersManage, PaymentsRefund]),
         (Role::Viewer, &[]),
     ]
 };

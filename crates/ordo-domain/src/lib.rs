@@ -38,10 +38,12 @@ macro_rules! text_enum {
 pub mod auth;
 pub mod catalog;
 pub mod checks;
+pub mod csv;
 pub mod customers;
 pub mod inventory;
 pub mod money;
 pub mod orders;
+pub mod payments;
 pub mod rules;
 pub mod supply;
 pub mod time;

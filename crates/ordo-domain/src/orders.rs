@@ -20,7 +20,15 @@ crate::text_enum!(
 );
 
 crate::text_enum!(
-    PaymentStatus { Unpaid = "unpaid", PartiallyPaid = "partially_paid", Paid = "paid", Refunded = "refunded" }
+    /// Derived from the order's payments (see `payments::OrderMoney::status`).
+    PaymentStatus {
+        Unpaid = "unpaid",
+        Authorized = "authorized",
+        PartiallyPaid = "partially_paid",
+        Paid = "paid",
+        PartiallyRefunded = "partially_refunded",
+        Refunded = "refunded",
+    }
 );
 
 crate::text_enum!(

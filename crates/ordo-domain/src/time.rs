@@ -135,6 +135,25 @@ impl Date {
         days_from_civil(self.year, self.month, self.day)
     }
 
+    pub fn from_days(days: i64) -> Date {
+        let (year, month, day) = civil_from_days(days);
+        Date { year, month, day }
+    }
+
+    pub fn plus_days(self, days: i64) -> Date {
+        Date::from_days(self.days_since_epoch() + days)
+    }
+
+    /// The UTC day a moment falls on.
+    pub fn of(at: Timestamp) -> Date {
+        Date::from_days(at.0.div_euclid(MICROS_PER_SECOND * SECONDS_PER_DAY))
+    }
+
+    /// Midnight UTC at the start of this day.
+    pub fn start(self) -> Timestamp {
+        Timestamp(self.days_since_epoch() * SECONDS_PER_DAY * MICROS_PER_SECOND)
+    }
+
     pub fn field(field: &str, value: Option<&str>) -> Result<Option<Date>, FieldError> {
         match value.map(str::trim) {
             None | Some("") => Ok(None),

@@ -10,6 +10,7 @@ use ordo_app::catalog::CatalogError;
 use ordo_app::customers::CustomerError;
 use ordo_app::inventory::InventoryError;
 use ordo_app::orders::{OrderError, ShortLine};
+use ordo_app::payments::PaymentError;
 use ordo_app::purchasing::PurchasingError;
 use ordo_app::rules::RuleError;
 use ordo_app::settings::SettingsError;
@@ -67,6 +68,8 @@ pub enum ApiError {
     Inventory(#[from] InventoryError),
     #[error(transparent)]
     Order(#[from] OrderError),
+    #[error(transparent)]
+    Payment(#[from] PaymentError),
     #[error(transparent)]
     Purchasing(#[from] PurchasingError),
     #[error(transparent)]
@@ -149,6 +152,21 @@ impl ApiError {
                 InventoryError::Db(e) => db_shape(e),
             },
             ApiError::Order(e) => order_shape(e),
+            ApiError::Payment(e) => match e {
+                PaymentError::Invalid(_) => invalid,
+                PaymentError::OrderNotFound(_)
+                | PaymentError::NotFound(_)
+                | PaymentError::RefundNotFound(_)
+                | PaymentError::InvoiceNotFound(_)
+                | PaymentError::CustomerNotFound(_)
+                | PaymentError::StatementNotFound(_)
+                | PaymentError::ProviderNotFound(_) => not_found,
+                PaymentError::BadSignature(_) => shape(S::UNAUTHORIZED, "bad-signature", "Callback not verified"),
+                PaymentError::Conflict(_) => conflict,
+                PaymentError::Order(e) => order_shape(e),
+                PaymentError::Unbalanced(_) => internal,
+                PaymentError::Db(e) => db_shape(e),
+            },
             ApiError::Purchasing(e) => match e {
                 PurchasingError::Invalid(_) => invalid,
                 PurchasingError::SupplierNotFound(_) | PurchasingError::NotFound(_) => not_found,
@@ -212,6 +230,8 @@ impl ApiError {
             | ApiError::Order(OrderError::Invalid(e))
             | ApiError::Rule(RuleError::Invalid(e))
             | ApiError::Purchasing(PurchasingError::Invalid(e))
+            | ApiError::Payment(PaymentError::Invalid(e))
+            | ApiError::Payment(PaymentError::Order(OrderError::Invalid(e)))
             | ApiError::Rule(RuleError::Order(OrderError::Invalid(e)))
             | ApiError::Settings(SettingsError::Invalid(e))
             | ApiError::Token(TokenError::Invalid(e))

@@ -11,6 +11,7 @@ mod inventory;
 mod observe;
 mod openapi;
 mod orders;
+mod payments;
 mod purchasing;
 mod rules;
 
@@ -54,6 +55,7 @@ pub fn app(state: AppState) -> Router {
         .merge(customers::router())
         .merge(inventory::router())
         .merge(orders::router())
+        .merge(payments::router())
         .merge(purchasing::router())
         .merge(rules::router())
         .route("/openapi.json", get(openapi_document))

@@ -1,7 +1,7 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations.
 
 use crate::error::{FieldErrorDoc, Problem};
-use crate::{audit, catalog, customers, inventory, orders, purchasing, rules};
+use crate::{audit, catalog, customers, inventory, orders, payments, purchasing, rules};
 use std::sync::OnceLock;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -30,6 +30,13 @@ use utoipa::{Modify, OpenApi};
         purchasing::create_supplier, purchasing::list_suppliers, purchasing::get_supplier,
         purchasing::create_purchase_order, purchasing::list_purchase_orders, purchasing::get_purchase_order,
         purchasing::send_purchase_order, purchasing::receive_purchase_order,
+        payments::get_settings, payments::put_settings, payments::order_methods, payments::create_payment,
+        payments::list_payments, payments::get_payment, payments::capture_payment, payments::void_payment,
+        payments::refund_payment, payments::list_refunds, payments::approve_refund, payments::reject_refund,
+        payments::provider_webhook, payments::sandbox_settings, payments::trial_balance, payments::ledger_check,
+        payments::create_invoice, payments::order_invoices, payments::list_invoices, payments::get_invoice,
+        payments::write_off, payments::customer_statement, payments::ar_aging, payments::import_statement,
+        payments::list_statements, payments::get_statement, payments::match_statement_line,
     ),
     components(schemas(Problem, FieldErrorDoc)),
     modifiers(&BearerAuth),
@@ -39,6 +46,7 @@ use utoipa::{Modify, OpenApi};
         (name = "inventory", description = "Warehouses, stock levels and the movement ledger"),
         (name = "orders", description = "Placing, finding, editing, holding, splitting, merging and cancelling orders"),
         (name = "approvals", description = "Approval steps asked for by rules, and each approver's inbox"),
+        (name = "payments", description = "Payment methods and providers, payments, refunds, the ledger, invoices, receivables and bank reconciliation"),
         (name = "purchasing", description = "Suppliers, purchase orders and receiving goods"),
         (name = "rules", description = "Order rules (CEL conditions and actions) and order-processing settings"),
         (name = "audit", description = "Who changed what, when and from where"),

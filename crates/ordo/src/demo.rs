@@ -302,6 +302,7 @@ pub async fn load(db: &Database) -> Result<String, BoxError> {
             shipping_address: None,
             notes: (dice.below(5) == 0).then(|| "请在工作日送货 Please deliver on a weekday".to_string()),
             requested_delivery_date: None,
+            payment_method: None,
         };
         let cancel = dice.below(100) < 12;
         let ctx = Ctx::at("demo", "demo", now);

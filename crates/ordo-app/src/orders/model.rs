@@ -3,6 +3,7 @@ use ordo_domain::auth::Role;
 use ordo_domain::checks::HoldReason;
 use ordo_domain::customers::{Address, AddressInput};
 use ordo_domain::orders::{Channel, FulfillmentStatus, IllegalTransition, OrderAction, OrderStatus, PaymentStatus};
+use ordo_domain::payments::OrderMoney;
 use ordo_domain::{Currency, Timestamp};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -27,6 +28,9 @@ pub struct NewOrder {
     pub notes: Option<String>,
     /// `YYYY-MM-DD`.
     pub requested_delivery_date: Option<String>,
+    /// A payment method code (see `/payment-methods`); default from the customer's terms
+    /// and the method rules.
+    pub payment_method: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
@@ -88,10 +92,53 @@ pub struct Order {
     /// Whether the lines' stock is reserved now. False only while an order waits for
     /// approval and the settings say not to hold stock for waiting orders.
     pub stock_reserved: bool,
+    /// The payment method chosen at placement (or by default from the customer's terms and
+    /// the method rules).
+    pub payment_method: Option<String>,
+    /// Paid, owed, refunded, credited and invoiced; `payment_status` follows from them.
+    pub amounts: OrderAmounts,
     pub created_by: String,
     pub version: i64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+}
+
+/// The money on an order, in its currency.
+#[derive(Debug, Clone, Copy, Default, Serialize, ToSchema)]
+pub struct OrderAmounts {
+    /// Captured and applied to the order, net of refunds.
+    #[schema(value_type = String, example = "113.00")]
+    pub paid: Decimal,
+    /// Still owed: total less credit notes, write-offs and payments.
+    #[schema(value_type = String, example = "0.00")]
+    pub due: Decimal,
+    /// Settled on net terms and still to be collected.
+    #[schema(value_type = String)]
+    pub on_account: Decimal,
+    /// Authorised at a provider, not yet captured.
+    #[schema(value_type = String)]
+    pub authorized: Decimal,
+    #[schema(value_type = String)]
+    pub refunded: Decimal,
+    /// Credit notes and write-offs.
+    #[schema(value_type = String)]
+    pub credited: Decimal,
+    #[schema(value_type = String)]
+    pub invoiced: Decimal,
+}
+
+impl Order {
+    pub fn money(&self) -> OrderMoney {
+        let a = &self.amounts;
+        OrderMoney {
+            total: self.total,
+            credited: a.credited,
+            paid: a.paid,
+            on_account: a.on_account,
+            authorized: a.authorized,
+            refunded: a.refunded,
+        }
+    }
 }
 
 /// One approval an order waits for, or got.

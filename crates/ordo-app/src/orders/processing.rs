@@ -82,6 +82,37 @@ pub fn hold_order(
     get_order(tx, id)
 }
 
+/// Puts a locked order on hold for a reason found by the system (a failed payment…), or
+/// adds the reason if it is already on hold. Orders that cannot be held are left alone.
+pub fn hold_with(tx: &mut dyn Tx, ctx: &Ctx, order: &Order, hold: HoldReason) -> Result<bool, OrderError> {
+    if order.status.check(OrderAction::Hold).is_err() {
+        return Ok(false);
+    }
+    let next = order.status.to(OrderAction::Hold, OrderStatus::OnHold)?;
+    store::insert_holds(tx, order.id, std::slice::from_ref(&hold), &ctx.actor, ctx.now)?;
+    store::set_status(tx, order.id, next, ctx.now)?;
+    store::append_event(tx, order.id, &ctx.actor, "on_hold", &json!({"holds": [hold]}), ctx.now)?;
+    Ok(true)
+}
+
+/// Closes the holds of one kind once their cause is gone (stock arrived, payment came in);
+/// with no other hold left the order goes on: to approval if a step is pending, else
+/// confirmed. True if the order was released.
+pub fn lift_hold(tx: &mut dyn Tx, ctx: &Ctx, id: i64, code: HoldCode, why: &str) -> Result<bool, OrderError> {
+    if store::close_holds_of(tx, id, code, &ctx.actor, why, ctx.now)? == 0 || store::open_hold_count(tx, id)? > 0 {
+        return Ok(false);
+    }
+    let order = lock_order(tx, id, None)?;
+    if order.status != OrderStatus::OnHold {
+        return Ok(false);
+    }
+    let pending = crate::approvals::store::current_steps(tx, &[id])?.iter().any(|s| s.status == "pending");
+    let next = order.status.to(OrderAction::Release, OrderStatus::after_review(false, pending))?;
+    store::set_status(tx, id, next, ctx.now)?;
+    store::append_event(tx, id, &ctx.actor, "released", &json!({"reason": why, "to": next}), ctx.now)?;
+    Ok(true)
+}
+
 /// Lifts every hold (fixing the cause, or overriding it), with the reason recorded. The
 /// order then waits for any approval still pending, or is confirmed.
 pub fn release_order(

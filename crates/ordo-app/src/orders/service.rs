@@ -31,6 +31,7 @@ struct ValidOrder {
     shipping_address: Option<Address>,
     notes: Option<String>,
     requested_delivery_date: Option<Date>,
+    payment_method: Option<String>,
 }
 
 struct ValidLine {
@@ -126,6 +127,7 @@ fn validate(input: &NewOrder) -> Result<ValidOrder, ordo_domain::Invalid> {
             shipping_address,
             notes,
             requested_delivery_date,
+            payment_method: input.payment_method.clone(),
         }),
         _ => unreachable!("every field was checked above"),
     }
@@ -314,6 +316,8 @@ pub fn place_order(tx: &mut dyn Tx, ctx: &Ctx, input: &NewOrder) -> Result<Place
         split_from: None,
         merged_into: None,
         stock_reserved: true,
+        payment_method: None,
+        amounts: OrderAmounts { due: totals.total, ..OrderAmounts::default() },
         created_by: ctx.actor.clone(),
         version: 1,
         created_at: ctx.now,
@@ -325,6 +329,10 @@ pub fn place_order(tx: &mut dyn Tx, ctx: &Ctx, input: &NewOrder) -> Result<Place
     let fingerprint = review::fingerprint(&placed.lines);
     let context = store::placement_context(tx, customer.customer.id, &fingerprint)?;
     let policy = crate::settings::parse_policy(context.policy.as_deref());
+    let methods = crate::payments::methods::parse_settings(context.payment_methods.as_deref()).methods;
+    let facts = crate::payments::methods::facts_for(&placed, &customer.customer, Decimal::ZERO);
+    placed.payment_method = crate::payments::methods::choose(&methods, order.payment_method.as_deref(), &facts)
+        .map_err(|e| ordo_domain::Invalid(vec![e]))?;
     let enabled = crate::rules::compile_rules(
         context
             .rules

@@ -1,4 +1,4 @@
-use super::model::{Order, OrderEvent, OrderLine};
+use super::model::{Order, OrderAmounts, OrderEvent, OrderLine};
 use crate::catalog::store::{contains_pattern, currency};
 use crate::common::{from_json_text, to_json_text};
 
@@ -8,11 +8,13 @@ use ordo_domain::Timestamp;
 use ordo_domain::checks::{HoldCode, HoldReason};
 use ordo_domain::money::{from_e4, from_e4_in, to_e4};
 use ordo_domain::orders::{Channel, FulfillmentStatus, OrderStatus, PaymentStatus};
+use ordo_domain::payments::OrderMoney;
 
 const HEADER_COLUMNS: &str = "o.id, o.number, o.customer_id, c.name, o.channel, o.external_ref, o.currency, o.status, \
     o.payment_status, o.fulfillment_status, o.subtotal_e4, o.tax_total_e4, o.total_e4, o.payment_terms, o.shipping_address, \
     o.billing_address, o.notes, o.requested_delivery_date, o.created_by, o.version, o.created_at, o.updated_at, \
-    o.tags, o.department, o.split_from, o.merged_into, o.stock_reserved, o.priority";
+    o.tags, o.department, o.split_from, o.merged_into, o.stock_reserved, o.priority, \
+    o.paid_e4, o.on_account_e4, o.authorized_e4, o.refunded_e4, o.credited_e4, o.invoiced_e4, o.payment_method";
 const HEADER_FROM: &str = "orders o JOIN customers c ON c.id = o.customer_id";
 
 fn decode<T>(value: Option<T>, what: &str) -> Result<T, DbError> {
@@ -52,9 +54,32 @@ fn header(row: &Row) -> Result<Order, DbError> {
         merged_into: row.opt_int(25)?,
         stock_reserved: row.int(26)? != 0,
         priority: row.int(27)?,
+        amounts: amounts(row, currency)?,
+        payment_method: row.opt_text(34)?,
         hold_reasons: Vec::new(),
         approvals: Vec::new(),
         lines: Vec::new(),
+    })
+}
+
+fn amounts(row: &Row, currency: ordo_domain::Currency) -> Result<OrderAmounts, DbError> {
+    let at = |i: usize| row.int(i).map(|v| from_e4_in(v, currency));
+    let money = OrderMoney {
+        total: at(12)?,
+        paid: at(28)?,
+        on_account: at(29)?,
+        authorized: at(30)?,
+        refunded: at(31)?,
+        credited: at(32)?,
+    };
+    Ok(OrderAmounts {
+        paid: money.paid,
+        due: currency.round(money.due()),
+        on_account: money.on_account,
+        authorized: money.authorized,
+        refunded: money.refunded,
+        credited: money.credited,
+        invoiced: at(33)?,
     })
 }
 
@@ -107,14 +132,14 @@ pub fn insert_order(tx: &mut dyn Tx, row: &OrderRow) -> Result<i64, DbError> {
     tx.insert(
         "INSERT INTO orders (number, customer_id, channel, external_ref, currency, status, payment_status, fulfillment_status, \
          subtotal_e4, tax_total_e4, total_e4, payment_terms, shipping_address, billing_address, notes, requested_delivery_date, \
-         created_by, version, created_at, updated_at, tags, department, fingerprint, split_from, priority) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?)",
+         created_by, version, created_at, updated_at, tags, department, fingerprint, split_from, priority, payment_method) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?)",
         params![
             row.number, o.customer_id, o.channel.as_str(), o.external_ref.clone(), o.currency.code(), o.status.as_str(),
             o.payment_status.as_str(), o.fulfillment_status.as_str(), to_e4(o.subtotal), to_e4(o.tax_total), to_e4(o.total),
             o.payment_terms.as_str(), to_json_text(&o.shipping_address), to_json_text(&o.billing_address), o.notes.clone(),
             o.requested_delivery_date.clone(), o.created_by.as_str(), o.created_at.micros(), o.updated_at.micros(),
-            tags_text(&o.tags), o.department.clone(), row.fingerprint, o.split_from, o.priority
+            tags_text(&o.tags), o.department.clone(), row.fingerprint, o.split_from, o.priority, o.payment_method.clone()
         ],
     )
 }
@@ -441,11 +466,12 @@ pub fn set_merged_into(tx: &mut dyn Tx, id: i64, target: i64, now: Timestamp) ->
     Ok(())
 }
 
-/// What the customer owes on open orders in this currency (×10^4), other than `except`.
+/// What the customer owes or will owe in this currency (×10^4): open receivables and open
+/// orders not yet paid, other than `except`.
 pub fn exposure(tx: &mut dyn Tx, customer_id: i64, currency: &str, except: i64) -> Result<i64, DbError> {
     tx.query_one(
-        "SELECT CAST(COALESCE(SUM(total_e4), 0) AS BIGINT) FROM orders WHERE customer_id = ? AND currency = ? AND id <> ? \
-         AND status IN ('draft', 'pending_approval', 'on_hold', 'confirmed') AND payment_status IN ('unpaid', 'partially_paid')",
+        "SELECT CAST(COALESCE(SUM(total_e4 - credited_e4 - paid_e4), 0) AS BIGINT) FROM orders \
+         WHERE customer_id = ? AND currency = ? AND id <> ? AND status <> 'cancelled' AND total_e4 > credited_e4 + paid_e4",
         params![customer_id, currency, except],
     )?
     .int(0)
@@ -455,6 +481,8 @@ pub fn exposure(tx: &mut dyn Tx, customer_id: i64, currency: &str, except: i64) 
 pub struct PlacementContext {
     /// The stored order policy (JSON), if one was saved.
     pub policy: Option<String>,
+    /// The stored payment methods (JSON), if configured.
+    pub payment_methods: Option<String>,
     /// (id, name, condition, actions JSON, priority) of each enabled rule.
     pub rules: Vec<(i64, String, String, String, i64)>,
     /// The newest live order with the same customer and lines: (number, placed at).
@@ -464,18 +492,20 @@ pub struct PlacementContext {
 pub fn placement_context(tx: &mut dyn Tx, customer_id: i64, fingerprint: &str) -> Result<PlacementContext, DbError> {
     let rows = tx.query(
         "SELECT 'rule', id, name, condition_text, actions, priority FROM rules WHERE deleted_at IS NULL AND enabled = 1 \
-         UNION ALL SELECT 'policy', CAST(NULL AS BIGINT), value, CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS BIGINT) \
-         FROM settings WHERE name = 'order_policy' \
+         UNION ALL SELECT name, CAST(NULL AS BIGINT), value, CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS BIGINT) \
+         FROM settings WHERE name IN ('order_policy', 'payment_methods') \
          UNION ALL SELECT 'same_lines', created_at, number, CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS BIGINT) \
          FROM (SELECT created_at, number FROM orders WHERE customer_id = ? AND fingerprint = ? AND status <> 'cancelled' \
          ORDER BY created_at DESC LIMIT 1) d",
         params![customer_id, fingerprint],
     )?;
-    let mut context = PlacementContext { policy: None, rules: Vec::new(), newest_same_lines: None };
+    let mut context =
+        PlacementContext { policy: None, payment_methods: None, rules: Vec::new(), newest_same_lines: None };
     for row in rows {
         match row.text(0)?.as_str() {
             "rule" => context.rules.push((row.int(1)?, row.text(2)?, row.text(3)?, row.text(4)?, row.int(5)?)),
-            "policy" => context.policy = Some(row.text(2)?),
+            "order_policy" => context.policy = Some(row.text(2)?),
+            "payment_methods" => context.payment_methods = Some(row.text(2)?),
             _ => context.newest_same_lines = Some((row.text(2)?, Timestamp(row.int(1)?))),
         }
     }

@@ -183,16 +183,27 @@ pub fn update_order_policy(tx: &mut dyn Tx, ctx: &Ctx, input: &OrderPolicyInput)
     }
     v.into_result()?;
     let value = serde_json::to_string(&policy).map_err(|e| DbError::Other(e.to_string()))?;
+    store_document(tx, ctx, ORDER_POLICY, &value)?;
+    Ok(policy)
+}
+
+/// Saves one settings document and records who changed it.
+pub fn store_document(tx: &mut dyn Tx, ctx: &Ctx, name: &str, value: &str) -> Result<(), DbError> {
     if tx.execute(
         "UPDATE settings SET value = ?, updated_by = ?, updated_at = ? WHERE name = ?",
-        params![value.as_str(), ctx.actor.as_str(), ctx.now.micros(), ORDER_POLICY],
+        params![value, ctx.actor.as_str(), ctx.now.micros(), name],
     )? == 0
     {
         tx.execute(
             "INSERT INTO settings (name, value, updated_by, updated_at) VALUES (?, ?, ?, ?)",
-            params![ORDER_POLICY, value.as_str(), ctx.actor.as_str(), ctx.now.micros()],
+            params![name, value, ctx.actor.as_str(), ctx.now.micros()],
         )?;
     }
-    crate::audit::record(tx, ctx, "settings", "settings.order_policy", ORDER_POLICY, &value)?;
-    Ok(policy)
+    crate::audit::record(tx, ctx, "settings", &format!("settings.{name}"), name, value)?;
+    Ok(())
+}
+
+/// One settings document as stored, if it was ever saved.
+pub fn document(tx: &mut dyn Tx, name: &str) -> Result<Option<String>, DbError> {
+    tx.query_opt("SELECT value FROM settings WHERE name = ?", params![name])?.map(|r| r.text(0)).transpose()
 }

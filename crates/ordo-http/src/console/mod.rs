@@ -13,6 +13,7 @@ mod dashboard;
 pub mod i18n;
 mod orders;
 mod processing;
+pub mod sandbox;
 pub mod session;
 mod stock;
 mod supply;
@@ -48,6 +49,8 @@ pub fn router() -> Router<AppState> {
         .merge(processing::router())
         .merge(supply::router())
         .layer(middleware::from_fn(session::csrf_guard))
+        // The sandbox provider's own page stands outside the console, as a provider's would.
+        .route("/sandbox/pay/{reference}", get(sandbox::pay_page).post(sandbox::pay))
         .route("/assets/htmx.min.js", get(|| asset("text/javascript", include_str!("../../assets/htmx.min.js"))))
         .route("/assets/ordo.css", get(|| asset("text/css", include_str!("../../assets/ordo.css"))))
 }

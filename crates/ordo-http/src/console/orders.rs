@@ -332,6 +332,7 @@ pub struct Draft {
     pub external_ref: String,
     pub notes: String,
     pub requested_delivery_date: String,
+    pub payment_method: String,
     pub lines: Vec<DraftLine>,
 }
 
@@ -348,6 +349,7 @@ impl Draft {
                 "notes" => draft.notes = value,
                 "requested_delivery_date" => draft.requested_delivery_date = value,
                 "sku" => skus.push(value),
+                "payment_method" => draft.payment_method = value,
                 "quantity" => quantities.push(value),
                 "unit_price" => prices.push(value),
                 _ => {}
@@ -395,6 +397,7 @@ impl Draft {
             shipping_address: None,
             notes: text(&self.notes),
             requested_delivery_date: text(&self.requested_delivery_date),
+            payment_method: text(&self.payment_method),
         })
     }
 }

@@ -15,6 +15,7 @@ mod customers;
 mod idempotency;
 mod openapi;
 mod orders;
+mod payments;
 mod processing;
 mod purchasing;
 mod roles;
