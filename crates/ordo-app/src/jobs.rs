@@ -12,6 +12,7 @@ use crate::settings::{self, OrderPolicy};
 use ordo_domain::Timestamp;
 use ordo_domain::checks::HoldCode;
 use ordo_domain::orders::{Channel, OrderAction, OrderStatus, PaymentStatus};
+use ordo_domain::payments::MethodConfig;
 use std::time::Duration;
 
 /// What one run did.
@@ -43,9 +44,31 @@ pub fn claim(tx: &mut dyn Tx, name: &str, holder: &str, now: Timestamp, seconds:
     Ok(true)
 }
 
-/// Unpaid open orders older than their channel's limit, oldest first.
+/// Minutes after which an unpaid order is cancelled: its payment method's limit, else its
+/// channel's.
+fn unpaid_limit(methods: &[MethodConfig], policy: &OrderPolicy, order: &orders::Order) -> Option<i64> {
+    let by_method = order
+        .payment_method
+        .as_deref()
+        .and_then(|code| methods.iter().find(|m| m.code == code))
+        .and_then(|m| m.auto_cancel_minutes);
+    by_method.or_else(|| policy.auto_cancel_after(order.channel))
+}
+
+/// Unpaid open orders older than their payment method's or channel's limit, oldest first.
 pub fn unpaid_due(tx: &mut dyn Tx, policy: &OrderPolicy, now: Timestamp) -> Result<Vec<i64>, DbError> {
     let mut due = Vec::new();
+    for method in crate::payments::payment_settings(tx)?.methods {
+        let Some(minutes) = method.auto_cancel_minutes else { continue };
+        let cutoff = now.plus_seconds(-60 * minutes);
+        for row in tx.query(
+            "SELECT id FROM orders WHERE payment_method = ? AND payment_status = 'unpaid' AND created_at <= ? \
+             AND status IN ('draft', 'pending_approval', 'on_hold', 'confirmed') ORDER BY created_at LIMIT 200",
+            params![method.code.as_str(), cutoff.micros()],
+        )? {
+            due.push(row.int(0)?);
+        }
+    }
     for channel in Channel::ALL {
         let Some(minutes) = policy.auto_cancel_after(*channel) else { continue };
         let cutoff = now.plus_seconds(-60 * minutes);
@@ -57,6 +80,8 @@ pub fn unpaid_due(tx: &mut dyn Tx, policy: &OrderPolicy, now: Timestamp) -> Resu
             due.push(row.int(0)?);
         }
     }
+    let mut seen = std::collections::HashSet::new();
+    due.retain(|id| seen.insert(*id));
     Ok(due)
 }
 
@@ -64,8 +89,9 @@ pub fn unpaid_due(tx: &mut dyn Tx, policy: &OrderPolicy, now: Timestamp) -> Resu
 /// (another worker got there first, or it was paid meanwhile).
 pub fn cancel_if_unpaid(tx: &mut dyn Tx, ctx: &Ctx, id: i64) -> Result<bool, OrderError> {
     let policy = settings::order_policy(tx)?;
+    let methods = crate::payments::payment_settings(tx)?.methods;
     let order = orders::lock_order(tx, id, None)?;
-    let Some(minutes) = policy.auto_cancel_after(order.channel) else { return Ok(false) };
+    let Some(minutes) = unpaid_limit(&methods, &policy, &order) else { return Ok(false) };
     let due = order.created_at <= ctx.now.plus_seconds(-60 * minutes);
     if !due || order.payment_status != PaymentStatus::Unpaid || order.status == OrderStatus::Cancelled {
         return Ok(false);

@@ -87,7 +87,8 @@ pub struct MethodFacts<'a> {
 impl MethodConfig {
     /// Why this method cannot be offered, or `None` when it can.
     pub fn unavailable_because(&self, facts: &MethodFacts) -> Option<String> {
-        let listed = |list: &[String], value: &str| list.is_empty() || list.iter().any(|v| v.eq_ignore_ascii_case(value));
+        let listed =
+            |list: &[String], value: &str| list.is_empty() || list.iter().any(|v| v.eq_ignore_ascii_case(value));
         if !self.enabled {
             return Some("switched off".into());
         }
@@ -141,7 +142,10 @@ pub fn starter_methods() -> Vec<MethodConfig> {
         auto_cancel_minutes: None,
     };
     vec![
-        MethodConfig { provider: Some("sandbox".into()), ..method("sandbox", "Card / wallet (sandbox)", MethodKind::Online) },
+        MethodConfig {
+            provider: Some("sandbox".into()),
+            ..method("sandbox", "Card / wallet (sandbox)", MethodKind::Online)
+        },
         method("bank_transfer", "Bank transfer", MethodKind::BankTransfer),
         MethodConfig { max_amount: Some(Decimal::from(5000)), ..method("cod", "Cash on delivery", MethodKind::Cod) },
         method("cash", "Cash", MethodKind::Cash),
@@ -411,7 +415,8 @@ pub fn match_receipt(receipt: &Receipt, open: &[OpenInvoice]) -> MatchOutcome {
             } else {
                 "no open invoice of this customer for exactly this amount".into()
             };
-            let candidates = if from_customer.is_empty() { same_amount } else { from_customer.iter().map(|i| i.id).collect() };
+            let candidates =
+                if from_customer.is_empty() { same_amount } else { from_customer.iter().map(|i| i.id).collect() };
             MatchOutcome::Unmatched { candidates, why }
         }
         several => MatchOutcome::Unmatched {
@@ -474,11 +479,8 @@ mod tests {
 
     #[test]
     fn cod_is_offered_below_its_limit_and_in_its_regions() {
-        let cod = MethodConfig {
-            max_amount: Some(d("2000")),
-            regions: vec!["CN".into()],
-            ..starter_methods().remove(2)
-        };
+        let cod =
+            MethodConfig { max_amount: Some(d("2000")), regions: vec!["CN".into()], ..starter_methods().remove(2) };
         let mut facts = MethodFacts {
             channel: "web",
             customer_group: "retail",
@@ -497,7 +499,8 @@ mod tests {
     #[test]
     fn terms_customers_default_to_their_account() {
         let methods = starter_methods();
-        let mut facts = MethodFacts { channel: "web", customer_group: "wholesale", amount: d("100"), ..Default::default() };
+        let mut facts =
+            MethodFacts { channel: "web", customer_group: "wholesale", amount: d("100"), ..Default::default() };
         assert_eq!(default_method(&methods, &facts).map(|m| m.code.as_str()), Some("sandbox"));
         facts.has_terms = true;
         assert_eq!(default_method(&methods, &facts).map(|m| m.code.as_str()), Some("credit"));
@@ -541,7 +544,9 @@ mod tests {
         let by_payer = Receipt { amount: d("50.00"), reference: "thanks", counterparty: "BETA Trading Ltd" };
         assert_eq!(match_receipt(&by_payer, &open), MatchOutcome::Matched { invoice_id: 3, by: "customer and amount" });
         let twins = Receipt { amount: d("113.00"), reference: "", counterparty: "acme trading" };
-        assert!(matches!(match_receipt(&twins, &open), MatchOutcome::Unmatched { candidates, .. } if candidates == [1, 2]));
+        assert!(
+            matches!(match_receipt(&twins, &open), MatchOutcome::Unmatched { candidates, .. } if candidates == [1, 2])
+        );
         let too_much = Receipt { amount: d("60.00"), reference: "INV-2026-000003", counterparty: "" };
         assert!(matches!(match_receipt(&too_much, &open), MatchOutcome::Unmatched { .. }));
     }

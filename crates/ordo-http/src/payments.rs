@@ -11,9 +11,9 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use ordo_app::Ctx;
 use ordo_app::payments::{
-    self, AgingReport, BankStatement, BankStatementList, CallbackResult, Invoice, InvoiceList, LedgerCheck, ManualMatch,
-    NewBankStatement, NewInvoice, NewPayment, NewRefund, OrderMethods, Payment, PaymentList, PaymentSettings,
-    PaymentSettingsInput, Refund, RefundList, Statement, TrialBalance, WriteOff,
+    self, AgingReport, BankStatement, BankStatementList, CallbackResult, Invoice, InvoiceList, LedgerCheck,
+    ManualMatch, NewBankStatement, NewInvoice, NewPayment, NewRefund, OrderMethods, Payment, PaymentList,
+    PaymentSettings, PaymentSettingsInput, Refund, RefundList, Statement, TrialBalance, WriteOff,
 };
 use ordo_domain::auth::Permission;
 use ordo_domain::time::Date;
@@ -167,9 +167,16 @@ pub async fn capture_payment(
 ) -> Result<Response, ApiError> {
     let ctx = caller.require(Permission::PaymentsRecord, "capture payments")?;
     let id = path_id(&id, "payment")?;
-    payment_command(&state, &caller, &headers, format!("payments/{id}/capture"), "", ctx, StatusCode::OK, move |tx, ctx| {
-        payments::capture_payment(tx, ctx, id)
-    })
+    payment_command(
+        &state,
+        &caller,
+        &headers,
+        format!("payments/{id}/capture"),
+        "",
+        ctx,
+        StatusCode::OK,
+        move |tx, ctx| payments::capture_payment(tx, ctx, id),
+    )
     .await
 }
 
@@ -185,9 +192,16 @@ pub async fn void_payment(
 ) -> Result<Response, ApiError> {
     let ctx = caller.require(Permission::PaymentsRecord, "void payments")?;
     let id = path_id(&id, "payment")?;
-    payment_command(&state, &caller, &headers, format!("payments/{id}/void"), "", ctx, StatusCode::OK, move |tx, ctx| {
-        payments::void_payment(tx, ctx, id)
-    })
+    payment_command(
+        &state,
+        &caller,
+        &headers,
+        format!("payments/{id}/void"),
+        "",
+        ctx,
+        StatusCode::OK,
+        move |tx, ctx| payments::void_payment(tx, ctx, id),
+    )
     .await
 }
 
@@ -206,9 +220,16 @@ pub async fn refund_payment(
     let ctx = caller.require(Permission::PaymentsRefund, "refund payments")?;
     let id = path_id(&id, "payment")?;
     let input = body.value;
-    payment_command(&state, &caller, &headers, format!("payments/{id}/refund"), &body.hash, ctx, StatusCode::CREATED, move |tx, ctx| {
-        payments::refund_payment(tx, ctx, id, &input)
-    })
+    payment_command(
+        &state,
+        &caller,
+        &headers,
+        format!("payments/{id}/refund"),
+        &body.hash,
+        ctx,
+        StatusCode::CREATED,
+        move |tx, ctx| payments::refund_payment(tx, ctx, id, &input),
+    )
     .await
 }
 
@@ -241,9 +262,16 @@ pub async fn approve_refund(
 ) -> Result<Response, ApiError> {
     let ctx = caller.require(Permission::RefundsApprove, "approve refunds")?;
     let id = path_id(&id, "refund")?;
-    payment_command(&state, &caller, &headers, format!("refunds/{id}/approve"), "", ctx, StatusCode::OK, move |tx, ctx| {
-        payments::approve_refund(tx, ctx, id)
-    })
+    payment_command(
+        &state,
+        &caller,
+        &headers,
+        format!("refunds/{id}/approve"),
+        "",
+        ctx,
+        StatusCode::OK,
+        move |tx, ctx| payments::approve_refund(tx, ctx, id),
+    )
     .await
 }
 
@@ -259,9 +287,16 @@ pub async fn reject_refund(
 ) -> Result<Response, ApiError> {
     let ctx = caller.require(Permission::RefundsApprove, "reject refunds")?;
     let id = path_id(&id, "refund")?;
-    payment_command(&state, &caller, &headers, format!("refunds/{id}/reject"), "", ctx, StatusCode::OK, move |tx, ctx| {
-        payments::reject_refund(tx, ctx, id)
-    })
+    payment_command(
+        &state,
+        &caller,
+        &headers,
+        format!("refunds/{id}/reject"),
+        "",
+        ctx,
+        StatusCode::OK,
+        move |tx, ctx| payments::reject_refund(tx, ctx, id),
+    )
     .await
 }
 
@@ -280,10 +315,8 @@ pub async fn provider_webhook(
 ) -> Result<Json<CallbackResult>, ApiError> {
     let signature = headers.get("ordo-signature").and_then(|v| v.to_str().ok()).map(str::to_string);
     let ctx = Ctx::new(format!("provider:{provider}"), "api");
-    let result = state
-        .db
-        .write(move |tx| payments::handle_callback(tx, &ctx, &provider, signature.as_deref(), &body))
-        .await?;
+    let result =
+        state.db.write(move |tx| payments::handle_callback(tx, &ctx, &provider, signature.as_deref(), &body)).await?;
     Ok(Json(result))
 }
 
@@ -296,7 +329,10 @@ pub struct SandboxSettings {
 
 #[utoipa::path(get, path = "/api/v1/payment-providers/sandbox", tag = "payments",
     responses((status = 200, body = SandboxSettings), (status = 403, body = Problem)), security(("bearer" = [])))]
-pub async fn sandbox_settings(State(state): State<AppState>, caller: Caller) -> Result<Json<SandboxSettings>, ApiError> {
+pub async fn sandbox_settings(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<SandboxSettings>, ApiError> {
     caller.require(Permission::SettingsManage, "see provider secrets")?;
     let secret = state.db.write(|tx| payments::provider::sandbox_secret(tx)).await?;
     Ok(Json(SandboxSettings { webhook_secret: secret, pay_page: "/sandbox/pay/{provider_ref}".into() }))
@@ -348,9 +384,16 @@ pub async fn create_invoice(
     let ctx = caller.require(Permission::InvoicesIssue, "issue invoices")?;
     let id = path_id(&id, "order")?;
     let input = body.value;
-    payment_command(&state, &caller, &headers, format!("orders/{id}/invoices"), &body.hash, ctx, StatusCode::CREATED, move |tx, ctx| {
-        payments::issue_invoice(tx, ctx, id, &input)
-    })
+    payment_command(
+        &state,
+        &caller,
+        &headers,
+        format!("orders/{id}/invoices"),
+        &body.hash,
+        ctx,
+        StatusCode::CREATED,
+        move |tx, ctx| payments::issue_invoice(tx, ctx, id, &input),
+    )
     .await
 }
 
@@ -392,7 +435,11 @@ pub async fn list_invoices(
     responses((status = 200, body = Invoice, description = "JSON; `.pdf` gives application/pdf, `.xml` UBL 2.1"),
         (status = 404, body = Problem)),
     security(("bearer" = [])))]
-pub async fn get_invoice(State(state): State<AppState>, caller: Caller, Path(raw): Path<String>) -> Result<Response, ApiError> {
+pub async fn get_invoice(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(raw): Path<String>,
+) -> Result<Response, ApiError> {
     caller.require(Permission::Read, "read")?;
     let (id, format) = raw.split_once('.').map_or((raw.as_str(), ""), |(id, ext)| (id, ext));
     if !matches!(format, "" | "pdf" | "xml") {
@@ -401,7 +448,9 @@ pub async fn get_invoice(State(state): State<AppState>, caller: Caller, Path(raw
     let id = path_id(id, "invoice")?;
     let (invoice, seller) = state
         .db
-        .read(move |tx| Ok::<_, payments::PaymentError>((payments::get_invoice(tx, id)?, payments::documents::company(tx)?)))
+        .read(move |tx| {
+            Ok::<_, payments::PaymentError>((payments::get_invoice(tx, id)?, payments::documents::company(tx)?))
+        })
         .await?;
     let disposition = |ext: &str| {
         HeaderValue::from_str(&format!("inline; filename=\"{}.{ext}\"", invoice.number))
@@ -409,12 +458,18 @@ pub async fn get_invoice(State(state): State<AppState>, caller: Caller, Path(raw
     };
     Ok(match format {
         "pdf" => (
-            [(header::CONTENT_TYPE, HeaderValue::from_static("application/pdf")), (header::CONTENT_DISPOSITION, disposition("pdf"))],
+            [
+                (header::CONTENT_TYPE, HeaderValue::from_static("application/pdf")),
+                (header::CONTENT_DISPOSITION, disposition("pdf")),
+            ],
             payments::documents::invoice_pdf(&invoice, &seller),
         )
             .into_response(),
         "xml" => (
-            [(header::CONTENT_TYPE, HeaderValue::from_static("application/xml")), (header::CONTENT_DISPOSITION, disposition("xml"))],
+            [
+                (header::CONTENT_TYPE, HeaderValue::from_static("application/xml")),
+                (header::CONTENT_DISPOSITION, disposition("xml")),
+            ],
             payments::documents::invoice_ubl(&invoice, &seller),
         )
             .into_response(),
@@ -437,9 +492,16 @@ pub async fn write_off(
     let ctx = caller.require(Permission::FinanceManage, "write off debts")?;
     let id = path_id(&id, "invoice")?;
     let input = body.value;
-    payment_command(&state, &caller, &headers, format!("invoices/{id}/write-off"), &body.hash, ctx, StatusCode::CREATED, move |tx, ctx| {
-        payments::write_off(tx, ctx, id, &input)
-    })
+    payment_command(
+        &state,
+        &caller,
+        &headers,
+        format!("invoices/{id}/write-off"),
+        &body.hash,
+        ctx,
+        StatusCode::CREATED,
+        move |tx, ctx| payments::write_off(tx, ctx, id, &input),
+    )
     .await
 }
 
@@ -507,15 +569,25 @@ pub async fn import_statement(
 ) -> Result<Response, ApiError> {
     let ctx = caller.require(Permission::FinanceManage, "import bank statements")?;
     let input = body.value;
-    payment_command(&state, &caller, &headers, "bank-statements".into(), &body.hash, ctx, StatusCode::CREATED, move |tx, ctx| {
-        payments::import_statement(tx, ctx, &input)
-    })
+    payment_command(
+        &state,
+        &caller,
+        &headers,
+        "bank-statements".into(),
+        &body.hash,
+        ctx,
+        StatusCode::CREATED,
+        move |tx, ctx| payments::import_statement(tx, ctx, &input),
+    )
     .await
 }
 
 #[utoipa::path(get, path = "/api/v1/bank-statements", tag = "payments",
     responses((status = 200, body = BankStatementList)), security(("bearer" = [])))]
-pub async fn list_statements(State(state): State<AppState>, caller: Caller) -> Result<Json<BankStatementList>, ApiError> {
+pub async fn list_statements(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<BankStatementList>, ApiError> {
     caller.require(Permission::Read, "read")?;
     Ok(Json(state.db.read(|tx| payments::list_statements(tx)).await?))
 }
@@ -547,8 +619,15 @@ pub async fn match_statement_line(
     let ctx = caller.require(Permission::FinanceManage, "match bank lines")?;
     let id = path_id(&id, "bank statement")?;
     let input = body.value;
-    payment_command(&state, &caller, &headers, format!("bank-statements/{id}/match"), &body.hash, ctx, StatusCode::OK, move |tx, ctx| {
-        payments::match_line(tx, ctx, id, &input)
-    })
+    payment_command(
+        &state,
+        &caller,
+        &headers,
+        format!("bank-statements/{id}/match"),
+        &body.hash,
+        ctx,
+        StatusCode::OK,
+        move |tx, ctx| payments::match_line(tx, ctx, id, &input),
+    )
     .await
 }

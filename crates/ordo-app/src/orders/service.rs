@@ -11,7 +11,7 @@ use crate::inventory::store::{self as stock, NewMovement};
 use ordo_domain::checks::{HoldCode, HoldReason};
 use ordo_domain::customers::Address;
 use ordo_domain::inventory::MovementKind;
-use ordo_domain::money::MAX_LINE_QUANTITY;
+use ordo_domain::money::{MAX_LINE_QUANTITY, from_e4_in};
 use ordo_domain::orders::{
     self as rules, Channel, FulfillmentStatus, LinePricing, OrderAction, OrderStatus, PaymentStatus,
 };
@@ -317,7 +317,18 @@ pub fn place_order(tx: &mut dyn Tx, ctx: &Ctx, input: &NewOrder) -> Result<Place
         merged_into: None,
         stock_reserved: true,
         payment_method: None,
-        amounts: OrderAmounts { due: totals.total, ..OrderAmounts::default() },
+        amounts: {
+            let zero = from_e4_in(0, currency);
+            OrderAmounts {
+                paid: zero,
+                due: totals.total,
+                on_account: zero,
+                authorized: zero,
+                refunded: zero,
+                credited: zero,
+                invoiced: zero,
+            }
+        },
         created_by: ctx.actor.clone(),
         version: 1,
         created_at: ctx.now,

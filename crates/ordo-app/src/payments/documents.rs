@@ -37,9 +37,46 @@ fn pdf_text(text: &str) -> String {
     out
 }
 
-/// Width in points at `size`: Latin glyphs of the font are half an em, CJK a whole one.
+/// Width in points at `size`: Helvetica's widths for Latin text (digits are 0.556 em), a
+/// whole em for CJK.
 fn text_width(text: &str, size: f32) -> f32 {
-    text.chars().map(|c| if c.is_ascii() { 0.5 } else { 1.0 }).sum::<f32>() * size
+    text.chars()
+        .map(|c| match c {
+            '0'..='9' => 0.556,
+            '.' | ',' | ' ' | ':' | '/' | '(' | ')' | 'i' | 'l' | 'I' | 'j' | 't' | 'f' => 0.278,
+            '-' => 0.333,
+            'm' | 'w' | 'M' | 'W' => 0.833,
+            c if c.is_ascii_uppercase() => 0.667,
+            c if c.is_ascii() => 0.5,
+            _ => 1.0,
+        })
+        .sum::<f32>()
+        * size
+}
+
+/// Latin text in Helvetica, everything else in the CJK font, one run each.
+fn runs(text: &str) -> Vec<(bool, String)> {
+    let mut out: Vec<(bool, String)> = Vec::new();
+    for c in text.chars() {
+        let latin = c.is_ascii() && !c.is_ascii_control();
+        match out.last_mut() {
+            Some((l, run)) if *l == latin => run.push(c),
+            _ => out.push((latin, c.to_string())),
+        }
+    }
+    out
+}
+
+fn latin_literal(text: &str) -> String {
+    let mut out = String::from("(");
+    for c in text.chars() {
+        if matches!(c, '(' | ')' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push(')');
+    out
 }
 
 struct Page {
@@ -48,7 +85,12 @@ struct Page {
 
 impl Page {
     fn text(&mut self, x: f32, y: f32, size: f32, text: &str) {
-        let _ = writeln!(self.ops, "BT /F1 {size} Tf {x:.1} {y:.1} Td {} Tj ET", pdf_text(text));
+        let _ = write!(self.ops, "BT {x:.1} {y:.1} Td");
+        for (latin, run) in runs(text) {
+            let (font, shown) = if latin { ("F2", latin_literal(&run)) } else { ("F1", pdf_text(&run)) };
+            let _ = write!(self.ops, " /{font} {size} Tf {shown} Tj");
+        }
+        let _ = writeln!(self.ops, " ET");
     }
 
     fn right(&mut self, x_right: f32, y: f32, size: f32, text: &str) {
@@ -154,13 +196,16 @@ pub fn invoice_pdf(invoice: &Invoice, seller: &Party) -> Vec<u8> {
 
 /// Writes the objects, the cross-reference table and the trailer around the page streams.
 fn assemble(pages: &[String]) -> Vec<u8> {
-    // 1 catalog, 2 pages, 3 font, 4 CID font, 5 descriptor, then a page and its content each.
+    // 1 catalog, 2 pages, 3 font, 4 CID font, 5 descriptor, then a page and its content
+    // each, then Helvetica for Latin text.
     let first_page = 6;
+    let helvetica = first_page + 2 * pages.len();
     let kids: Vec<String> = (0..pages.len()).map(|i| format!("{} 0 R", first_page + 2 * i)).collect();
     let mut objects: Vec<String> = vec![
         "<< /Type /Catalog /Pages 2 0 R >>".into(),
         format!("<< /Type /Pages /Kids [{}] /Count {} >>", kids.join(" "), pages.len()),
-        "<< /Type /Font /Subtype /Type0 /BaseFont /STSong-Light /Encoding /UniGB-UTF16-H /DescendantFonts [4 0 R] >>".into(),
+        "<< /Type /Font /Subtype /Type0 /BaseFont /STSong-Light /Encoding /UniGB-UTF16-H /DescendantFonts [4 0 R] >>"
+            .into(),
         "<< /Type /Font /Subtype /CIDFontType0 /BaseFont /STSong-Light \
          /CIDSystemInfo << /Registry (Adobe) /Ordering (GB1) /Supplement 4 >> /FontDescriptor 5 0 R \
          /DW 1000 /W [1 95 500] >>"
@@ -171,11 +216,13 @@ fn assemble(pages: &[String]) -> Vec<u8> {
     ];
     for (i, ops) in pages.iter().enumerate() {
         objects.push(format!(
-            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >> /Contents {} 0 R >>",
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R /F2 {} 0 R >> >> /Contents {} 0 R >>",
+            helvetica,
             first_page + 2 * i + 1
         ));
         objects.push(format!("<< /Length {} >>\nstream\n{ops}endstream", ops.len()));
     }
+    objects.push("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>".into());
     let mut out = String::from("%PDF-1.7\n");
     let mut offsets = Vec::with_capacity(objects.len());
     for (i, object) in objects.iter().enumerate() {
@@ -209,10 +256,15 @@ fn xml_escape(text: &str) -> String {
 
 fn party_xml(out: &mut String, role: &str, party: &Party) {
     let _ = write!(out, "<cac:{role}><cac:Party>");
-    let _ = write!(out, "<cac:PartyIdentification><cbc:ID>{}</cbc:ID></cac:PartyIdentification>", xml_escape(&party.code));
+    let _ =
+        write!(out, "<cac:PartyIdentification><cbc:ID>{}</cbc:ID></cac:PartyIdentification>", xml_escape(&party.code));
     let _ = write!(out, "<cac:PartyName><cbc:Name>{}</cbc:Name></cac:PartyName>", xml_escape(&party.name));
     if let Some(address) = &party.address {
-        let _ = write!(out, "<cac:PostalAddress><cbc:StreetName>{}</cbc:StreetName></cac:PostalAddress>", xml_escape(address));
+        let _ = write!(
+            out,
+            "<cac:PostalAddress><cbc:StreetName>{}</cbc:StreetName></cac:PostalAddress>",
+            xml_escape(address)
+        );
     }
     if let Some(tax_id) = &party.tax_id {
         let _ = write!(
@@ -251,7 +303,8 @@ pub fn invoice_ubl(invoice: &Invoice, seller: &Party) -> String {
         let _ = write!(out, "<cbc:Note>{}</cbc:Note>", xml_escape(reason));
     }
     let _ = write!(out, "<cbc:DocumentCurrencyCode>{cur}</cbc:DocumentCurrencyCode>");
-    let _ = write!(out, "<cac:OrderReference><cbc:ID>{}</cbc:ID></cac:OrderReference>", xml_escape(&invoice.order_number));
+    let _ =
+        write!(out, "<cac:OrderReference><cbc:ID>{}</cbc:ID></cac:OrderReference>", xml_escape(&invoice.order_number));
     if let Some(corrects) = &invoice.corrects {
         let _ = write!(
             out,

@@ -32,12 +32,19 @@ fn bill_to(tx: &mut dyn Tx, order: &Order) -> Result<Party, PaymentError> {
         .ok_or(PaymentError::CustomerNotFound(order.customer_id))?;
     let customer = record.customer;
     let address = customer.billing_address.as_ref().or(order.shipping_address.as_ref()).map(|a| {
-        [Some(a.line1.as_str()), a.line2.as_deref(), Some(a.city.as_str()), a.region.as_deref(), a.postal_code.as_deref(), Some(a.country.as_str())]
-            .into_iter()
-            .flatten()
-            .filter(|p| !p.is_empty())
-            .collect::<Vec<_>>()
-            .join(", ")
+        [
+            Some(a.line1.as_str()),
+            a.line2.as_deref(),
+            Some(a.city.as_str()),
+            a.region.as_deref(),
+            a.postal_code.as_deref(),
+            Some(a.country.as_str()),
+        ]
+        .into_iter()
+        .flatten()
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join(", ")
     });
     Ok(Party { name: customer.name, code: customer.code, address, tax_id: None })
 }
@@ -51,7 +58,11 @@ struct NewDocument<'a> {
     reason: Option<String>,
 }
 
-fn insert_document(tx: &mut dyn Tx, ctx: &Ctx, doc: NewDocument) -> Result<(i64, String, Decimal, Decimal), PaymentError> {
+fn insert_document(
+    tx: &mut dyn Tx,
+    ctx: &Ctx,
+    doc: NewDocument,
+) -> Result<(i64, String, Decimal, Decimal), PaymentError> {
     let order = doc.order;
     let subtotal: Decimal = doc.lines.iter().map(|l| l.line_total).sum();
     let tax: Decimal = doc.lines.iter().map(|l| l.tax).sum();
@@ -72,8 +83,16 @@ fn insert_document(tx: &mut dyn Tx, ctx: &Ctx, doc: NewDocument) -> Result<(i64,
             "INSERT INTO invoice_lines (invoice_id, line_no, sku, name, quantity, unit_price_e4, discount_percent_e4, \
              tax_rate_e4, line_total_e4, tax_e4) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             params![
-                id, line.line_no, line.sku.as_str(), line.name.as_str(), line.quantity, to_e4(line.unit_price),
-                to_e4(line.discount_percent), to_e4(line.tax_rate), to_e4(line.line_total), to_e4(line.tax)
+                id,
+                line.line_no,
+                line.sku.as_str(),
+                line.name.as_str(),
+                line.quantity,
+                to_e4(line.unit_price),
+                to_e4(line.discount_percent),
+                to_e4(line.tax_rate),
+                to_e4(line.line_total),
+                to_e4(line.tax)
             ],
         )?;
     }
@@ -111,7 +130,10 @@ pub fn issue_invoice(tx: &mut dyn Tx, ctx: &Ctx, order_id: i64, input: &NewInvoi
                 let left = order.lines[i].quantity - invoiced.get(i).copied().unwrap_or(0);
                 match asked.quantity {
                     Some(q) if (1..=MAX_LINE_QUANTITY).contains(&q) && q <= left => wanted.push((i, q)),
-                    _ => v.push(FieldError::new(format!("lines[{n}].quantity"), format!("must be between 1 and {left} (not yet invoiced)"))),
+                    _ => v.push(FieldError::new(
+                        format!("lines[{n}].quantity"),
+                        format!("must be between 1 and {left} (not yet invoiced)"),
+                    )),
                 }
             }
         }
@@ -124,7 +146,12 @@ pub fn issue_invoice(tx: &mut dyn Tx, ctx: &Ctx, order_id: i64, input: &NewInvoi
         .iter()
         .map(|&(i, quantity)| {
             let line = &order.lines[i];
-            LinePricing { quantity, unit_price: line.unit_price, discount_percent: line.discount_percent, tax_rate: line.tax_rate }
+            LinePricing {
+                quantity,
+                unit_price: line.unit_price,
+                discount_percent: line.discount_percent,
+                tax_rate: line.tax_rate,
+            }
         })
         .collect();
     let (priced, _) = price_lines(order.currency, &pricing);
@@ -161,15 +188,34 @@ pub fn issue_invoice(tx: &mut dyn Tx, ctx: &Ctx, order_id: i64, input: &NewInvoi
         .credit(Account::Revenue, subtotal)
         .credit(Account::TaxPayable, tax);
     post(tx, ctx, &order, "invoice", &number, journal)?;
-    money_store::change_order_money(tx, order_id, MoneyDelta { invoiced: to_e4(total), ..Default::default() }, ctx.now)?;
-    orders::store::append_event(tx, order_id, &ctx.actor, "invoiced", &json!({"invoice": number, "total": total}), ctx.now)?;
+    money_store::change_order_money(
+        tx,
+        order_id,
+        MoneyDelta { invoiced: to_e4(total), ..Default::default() },
+        ctx.now,
+    )?;
+    orders::store::append_event(
+        tx,
+        order_id,
+        &ctx.actor,
+        "invoiced",
+        &json!({"invoice": number, "total": total}),
+        ctx.now,
+    )?;
     let data = json!({"invoice_id": id, "number": number, "order_id": order_id, "order_number": order.number,
         "total": total, "currency": order.currency.code()});
     crate::events::record(tx, "invoice.issued", ("order", order_id), &data, ctx.now)?;
     get_invoice(tx, id)
 }
 
-fn post(tx: &mut dyn Tx, ctx: &Ctx, order: &Order, kind: &str, number: &str, journal: Journal) -> Result<(), PaymentError> {
+fn post(
+    tx: &mut dyn Tx,
+    ctx: &Ctx,
+    order: &Order,
+    kind: &str,
+    number: &str,
+    journal: Journal,
+) -> Result<(), PaymentError> {
     let memo = format!("{kind} {number} for {}", order.number);
     let of = EntryOf {
         kind,
@@ -262,14 +308,27 @@ fn credit_note(
         .debit(Account::TaxPayable, tax)
         .credit(Account::Receivables, net + tax);
     post(tx, ctx, order, "credit_note", &number, journal)?;
-    money_store::change_order_money(tx, order.id, MoneyDelta { credited: to_e4(net + tax), ..Default::default() }, ctx.now)?;
-    orders::store::append_event(tx, order.id, &ctx.actor, "credited", &json!({"credit_note": number, "total": net + tax}), ctx.now)?;
+    money_store::change_order_money(
+        tx,
+        order.id,
+        MoneyDelta { credited: to_e4(net + tax), ..Default::default() },
+        ctx.now,
+    )?;
+    orders::store::append_event(
+        tx,
+        order.id,
+        &ctx.actor,
+        "credited",
+        &json!({"credit_note": number, "total": net + tax}),
+        ctx.now,
+    )?;
     Ok(id)
 }
 
 /// Writes off what is still open on an invoice as bad debt.
 pub fn write_off(tx: &mut dyn Tx, ctx: &Ctx, invoice_id: i64, input: &WriteOff) -> Result<Invoice, PaymentError> {
-    let reason = ordo_domain::validation::required_text("reason", input.reason.as_deref(), 500).map_err(|e| Invalid(vec![e]))?;
+    let reason =
+        ordo_domain::validation::required_text("reason", input.reason.as_deref(), 500).map_err(|e| Invalid(vec![e]))?;
     let invoice = get_invoice(tx, invoice_id)?;
     let order = orders::lock_order(tx, invoice.order_id, None)?;
     let invoice = get_invoice(tx, invoice_id)?;
@@ -297,9 +356,28 @@ pub fn write_off(tx: &mut dyn Tx, ctx: &Ctx, invoice_id: i64, input: &WriteOff) 
         reason: Some(reason),
     };
     let (id, number, total, _) = insert_document(tx, ctx, doc)?;
-    post(tx, ctx, &order, "write_off", &number, Journal::new().debit(Account::BadDebt, total).credit(Account::Receivables, total))?;
-    money_store::change_order_money(tx, order.id, MoneyDelta { credited: to_e4(total), ..Default::default() }, ctx.now)?;
-    orders::store::append_event(tx, order.id, &ctx.actor, "written_off", &json!({"document": number, "total": total}), ctx.now)?;
+    post(
+        tx,
+        ctx,
+        &order,
+        "write_off",
+        &number,
+        Journal::new().debit(Account::BadDebt, total).credit(Account::Receivables, total),
+    )?;
+    money_store::change_order_money(
+        tx,
+        order.id,
+        MoneyDelta { credited: to_e4(total), ..Default::default() },
+        ctx.now,
+    )?;
+    orders::store::append_event(
+        tx,
+        order.id,
+        &ctx.actor,
+        "written_off",
+        &json!({"document": number, "total": total}),
+        ctx.now,
+    )?;
     get_invoice(tx, id)
 }
 
@@ -334,7 +412,12 @@ fn invoice_row(row: &Row) -> Result<Invoice, DbError> {
 
 pub fn get_invoice(tx: &mut dyn Tx, id: i64) -> Result<Invoice, PaymentError> {
     let sql = format!("SELECT {INVOICE_COLUMNS} FROM invoices i JOIN orders o ON o.id = i.order_id WHERE i.id = ?");
-    let mut invoice = tx.query_opt(&sql, params![id])?.as_ref().map(invoice_row).transpose()?.ok_or(PaymentError::InvoiceNotFound(id))?;
+    let mut invoice = tx
+        .query_opt(&sql, params![id])?
+        .as_ref()
+        .map(invoice_row)
+        .transpose()?
+        .ok_or(PaymentError::InvoiceNotFound(id))?;
     let currency = invoice.currency;
     invoice.lines = tx
         .query(
@@ -349,7 +432,7 @@ pub fn get_invoice(tx: &mut dyn Tx, id: i64) -> Result<Invoice, PaymentError> {
                 sku: r.text(1)?,
                 name: r.text(2)?,
                 quantity: r.int(3)?,
-                unit_price: from_e4(r.int(4)?),
+                unit_price: currency.show(from_e4(r.int(4)?)),
                 discount_percent: from_e4(r.int(5)?).normalize(),
                 tax_rate: from_e4(r.int(6)?).normalize(),
                 line_total: from_e4_in(r.int(7)?, currency),
@@ -359,7 +442,8 @@ pub fn get_invoice(tx: &mut dyn Tx, id: i64) -> Result<Invoice, PaymentError> {
         .collect::<Result<_, DbError>>()?;
     invoice.tax_lines = tax_lines(&invoice.lines);
     if invoice.kind == "invoice" {
-        let order = orders::store::header_by_id(tx, invoice.order_id)?.ok_or(PaymentError::OrderNotFound(invoice.order_id))?;
+        let order =
+            orders::store::header_by_id(tx, invoice.order_id)?.ok_or(PaymentError::OrderNotFound(invoice.order_id))?;
         let open = open_amounts(tx, &order)?;
         invoice.open = Some(open.iter().find(|(i, _)| *i == id).map(|(_, o)| *o).unwrap_or_default());
     }

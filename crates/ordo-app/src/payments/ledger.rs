@@ -32,14 +32,29 @@ pub fn post(tx: &mut dyn Tx, ctx: &Ctx, of: &EntryOf, journal: Journal) -> Resul
     let entry = tx.insert(
         "INSERT INTO ledger_entries (at, kind, source, memo, currency, customer_id, order_id, actor) \
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        params![ctx.now.micros(), of.kind, of.source, of.memo, of.currency.code(), of.customer_id, of.order_id, ctx.actor.as_str()],
+        params![
+            ctx.now.micros(),
+            of.kind,
+            of.source,
+            of.memo,
+            of.currency.code(),
+            of.customer_id,
+            of.order_id,
+            ctx.actor.as_str()
+        ],
     )?;
     for p in postings {
         tx.execute(
             "INSERT INTO ledger_lines (entry_id, account, currency, customer_id, order_id, debit_e4, credit_e4, at) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             params![
-                entry, p.account.as_str(), of.currency.code(), of.customer_id, of.order_id, to_e4(p.debit), to_e4(p.credit),
+                entry,
+                p.account.as_str(),
+                of.currency.code(),
+                of.customer_id,
+                of.order_id,
+                to_e4(p.debit),
+                to_e4(p.credit),
                 ctx.now.micros()
             ],
         )?;

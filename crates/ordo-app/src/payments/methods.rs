@@ -63,11 +63,8 @@ pub fn update_payment_settings(
     let mut settings = payment_settings(tx)?;
     let mut v = Violations::new();
     if let Some(raw) = &input.refund_approval_above {
-        settings.refund_approval_above = if raw.0.trim().is_empty() {
-            None
-        } else {
-            v.check(raw.parse("refund_approval_above", false))
-        };
+        settings.refund_approval_above =
+            if raw.0.trim().is_empty() { None } else { v.check(raw.parse("refund_approval_above", false)) };
     }
     if let Some(methods) = &input.methods {
         let mut parsed: Vec<MethodConfig> = Vec::new();
@@ -104,7 +101,12 @@ pub fn update_payment_settings(
                     v.add(f("code"), format!("{code} is listed twice"));
                 }
                 let list = |l: &Option<Vec<String>>| {
-                    l.clone().unwrap_or_default().into_iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
+                    l.clone()
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|s| s.trim().to_string())
+                        .filter(|s| !s.is_empty())
+                        .collect()
                 };
                 parsed.push(MethodConfig {
                     code,
@@ -150,7 +152,11 @@ pub fn facts_for<'a>(order: &'a Order, customer: &'a Customer, store_credit: Dec
 
 /// The method an order is placed with: the one asked for, if it may be offered, or the
 /// default from the rules and the customer's terms.
-pub fn choose(methods: &[MethodConfig], requested: Option<&str>, facts: &MethodFacts) -> Result<Option<String>, FieldError> {
+pub fn choose(
+    methods: &[MethodConfig],
+    requested: Option<&str>,
+    facts: &MethodFacts,
+) -> Result<Option<String>, FieldError> {
     match requested.map(str::trim).filter(|r| !r.is_empty()) {
         None => Ok(default_method(methods, facts).map(|m| m.code.clone())),
         Some(code) => {
@@ -180,7 +186,13 @@ pub fn order_methods(tx: &mut dyn Tx, order_id: i64) -> Result<OrderMethods, Pay
         .iter()
         .map(|m| {
             let reason = m.unavailable_because(&facts);
-            MethodChoice { code: m.code.clone(), name: m.name.clone(), kind: m.kind, available: reason.is_none(), reason }
+            MethodChoice {
+                code: m.code.clone(),
+                name: m.name.clone(),
+                kind: m.kind,
+                available: reason.is_none(),
+                reason,
+            }
         })
         .collect();
     Ok(OrderMethods { default: default_method(&settings.methods, &facts).map(|m| m.code.clone()), methods })

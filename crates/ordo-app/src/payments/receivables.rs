@@ -188,12 +188,19 @@ pub fn import_statement(tx: &mut dyn Tx, ctx: &Ctx, input: &NewBankStatement) ->
         let line = n + 1;
         let date = Date::parse(cell(date_col));
         if date.is_none() {
-            v.push(FieldError::new(format!("csv.line[{line}].{}", header[date_col]), "must be a date such as 2026-11-02"));
+            v.push(FieldError::new(
+                format!("csv.line[{line}].{}", header[date_col]),
+                "must be a date such as 2026-11-02",
+            ));
         }
         let raw_amount = cell(amount_col).replace([',', ' '], "");
         let amount = AmountInput(raw_amount).parse(&format!("csv.line[{line}].{}", header[amount_col]), true);
         let amount = v.check(amount.and_then(|a| {
-            if currency.round(a) == a { Ok(a) } else { Err(FieldError::new(format!("csv.line[{line}]"), "too many decimals")) }
+            if currency.round(a) == a {
+                Ok(a)
+            } else {
+                Err(FieldError::new(format!("csv.line[{line}]"), "too many decimals"))
+            }
         }));
         let reference = reference_col.map(cell).unwrap_or("").chars().take(500).collect::<String>();
         let payer = payer_col.map(cell).unwrap_or("").chars().take(200).collect::<String>();
@@ -220,7 +227,9 @@ pub fn import_statement(tx: &mut dyn Tx, ctx: &Ctx, input: &NewBankStatement) ->
         let receipt = Receipt { amount: *amount, reference, counterparty: payer };
         let (status, invoice_id, note, candidates) = match match_receipt(&receipt, &open) {
             _ if *amount <= Decimal::ZERO => ("ignored", None, Some("not a receipt".to_string()), Vec::new()),
-            MatchOutcome::Matched { invoice_id, by } => ("matched", Some(invoice_id), Some(format!("by {by}")), Vec::new()),
+            MatchOutcome::Matched { invoice_id, by } => {
+                ("matched", Some(invoice_id), Some(format!("by {by}")), Vec::new())
+            }
             MatchOutcome::Unmatched { candidates, why } => ("unmatched", None, Some(why), candidates),
         };
         tx.execute(
@@ -249,7 +258,14 @@ pub fn import_statement(tx: &mut dyn Tx, ctx: &Ctx, input: &NewBankStatement) ->
 }
 
 /// Books a statement line as a bank transfer paying an invoice's order.
-fn settle_line(tx: &mut dyn Tx, ctx: &Ctx, statement_id: i64, line_no: i64, invoice_id: i64, note: &str) -> Result<(), PaymentError> {
+fn settle_line(
+    tx: &mut dyn Tx,
+    ctx: &Ctx,
+    statement_id: i64,
+    line_no: i64,
+    invoice_id: i64,
+    note: &str,
+) -> Result<(), PaymentError> {
     let line = tx
         .query_opt(
             "SELECT amount_e4, reference, status FROM bank_statement_lines WHERE statement_id = ? AND line_no = ?",
@@ -287,7 +303,12 @@ fn bank_method(tx: &mut dyn Tx) -> Result<String, DbError> {
 }
 
 /// Matches a line by hand to an invoice (核销).
-pub fn match_line(tx: &mut dyn Tx, ctx: &Ctx, statement_id: i64, input: &ManualMatch) -> Result<BankStatement, PaymentError> {
+pub fn match_line(
+    tx: &mut dyn Tx,
+    ctx: &Ctx,
+    statement_id: i64,
+    input: &ManualMatch,
+) -> Result<BankStatement, PaymentError> {
     let mut v = Violations::new();
     if input.line_no.is_none() {
         v.add("line_no", "is required");

@@ -29,7 +29,10 @@ fn amount_field(field: &str, raw: Option<&AmountInput>, currency: Currency) -> R
         return Err(FieldError::new(field, "must be more than 0"));
     }
     if currency.round(amount) != amount {
-        return Err(FieldError::new(field, format!("{} has {} decimal places", currency.code(), currency.minor_units())));
+        return Err(FieldError::new(
+            field,
+            format!("{} has {} decimal places", currency.code(), currency.minor_units()),
+        ));
     }
     if amount > Decimal::from(MAX_AMOUNT) {
         return Err(FieldError::new(field, "is too large"));
@@ -97,7 +100,12 @@ pub fn record_payment(tx: &mut dyn Tx, ctx: &Ctx, order_id: i64, input: &NewPaym
             }
             payment.status = PaymentState::OnAccount;
             payment.id = store::insert_payment(tx, &payment)?;
-            store::change_order_money(tx, order_id, MoneyDelta { on_account: to_e4(amount), ..Default::default() }, ctx.now)?;
+            store::change_order_money(
+                tx,
+                order_id,
+                MoneyDelta { on_account: to_e4(amount), ..Default::default() },
+                ctx.now,
+            )?;
             received(tx, ctx, &order, &payment, "settled on account")?;
         }
         MethodKind::StoreCredit => {
@@ -170,7 +178,8 @@ fn capture(tx: &mut dyn Tx, ctx: &Ctx, order: &Order, payment: &mut Payment) -> 
     store::set_payment(tx, payment.id, PaymentState::Captured, applied, None, ctx.now)?;
     payment.status = PaymentState::Captured;
     payment.applied = applied;
-    let note = if excess > Decimal::ZERO { format!("{excess} more than due: kept as store credit") } else { String::new() };
+    let note =
+        if excess > Decimal::ZERO { format!("{excess} more than due: kept as store credit") } else { String::new() };
     received(tx, ctx, &order, payment, &note)?;
     orders::lift_hold(tx, ctx, order.id, HoldCode::PaymentFailed, "payment received")?;
     Ok(())
@@ -207,7 +216,10 @@ fn locked_payment(tx: &mut dyn Tx, id: i64) -> Result<Payment, PaymentError> {
 pub fn capture_payment(tx: &mut dyn Tx, ctx: &Ctx, id: i64) -> Result<Payment, PaymentError> {
     let mut payment = locked_payment(tx, id)?;
     if payment.status != PaymentState::Authorized {
-        return Err(PaymentError::Conflict(format!("payment {id} is {}: only an authorised one is captured", payment.status)));
+        return Err(PaymentError::Conflict(format!(
+            "payment {id} is {}: only an authorised one is captured",
+            payment.status
+        )));
     }
     if let (Some(code), Some(reference)) = (payment.provider.clone(), payment.provider_ref.clone()) {
         let adapter = provider::provider(tx, &code)?.ok_or(PaymentError::ProviderNotFound(code))?;
@@ -222,7 +234,10 @@ pub fn capture_payment(tx: &mut dyn Tx, ctx: &Ctx, id: i64) -> Result<Payment, P
 pub fn void_payment(tx: &mut dyn Tx, ctx: &Ctx, id: i64) -> Result<Payment, PaymentError> {
     let payment = locked_payment(tx, id)?;
     if !matches!(payment.status, PaymentState::Authorized | PaymentState::Pending) {
-        return Err(PaymentError::Conflict(format!("payment {id} is {}: only a pending or authorised one is voided", payment.status)));
+        return Err(PaymentError::Conflict(format!(
+            "payment {id} is {}: only a pending or authorised one is voided",
+            payment.status
+        )));
     }
     if let (Some(code), Some(reference)) = (payment.provider.clone(), payment.provider_ref.clone()) {
         let adapter = provider::provider(tx, &code)?.ok_or(PaymentError::ProviderNotFound(code))?;
@@ -303,7 +318,10 @@ pub fn refund_payment(tx: &mut dyn Tx, ctx: &Ctx, payment_id: i64, input: &NewRe
     v.into_result()?;
     let (Some(amount), Some(reason)) = (amount, reason) else { unreachable!("checked above") };
     if payment.status != PaymentState::Captured {
-        return Err(PaymentError::Conflict(format!("payment {payment_id} is {}: only captured money is refunded", payment.status)));
+        return Err(PaymentError::Conflict(format!(
+            "payment {payment_id} is {}: only captured money is refunded",
+            payment.status
+        )));
     }
     let pending: Decimal = store::refunds(tx, Some(RefundState::PendingApproval), Some(payment.order_id))?
         .iter()
@@ -360,7 +378,8 @@ fn pay_back(tx: &mut dyn Tx, ctx: &Ctx, payment: &Payment, refund: &Refund) -> R
     }
     if refund.to_store_credit && payment.kind != MethodKind::StoreCredit {
         // Only the part that settled the order becomes new credit; the rest is credit already.
-        let journal = Journal::new().debit(Account::Receivables, from_order).credit(Account::CustomerCredit, from_order);
+        let journal =
+            Journal::new().debit(Account::Receivables, from_order).credit(Account::CustomerCredit, from_order);
         post_refund(tx, ctx, &order, payment, journal)?;
     } else if let Some(adapter_code) = payment.provider.clone() {
         let adapter = provider::provider(tx, &adapter_code)?.ok_or(PaymentError::ProviderNotFound(adapter_code))?;
@@ -386,7 +405,13 @@ fn refund_journal(payment: &Payment, from_order: Decimal, from_credit: Decimal, 
         .credit(Account::for_method(payment.kind), amount)
 }
 
-fn post_refund(tx: &mut dyn Tx, ctx: &Ctx, order: &Order, payment: &Payment, journal: Journal) -> Result<(), PaymentError> {
+fn post_refund(
+    tx: &mut dyn Tx,
+    ctx: &Ctx,
+    order: &Order,
+    payment: &Payment,
+    journal: Journal,
+) -> Result<(), PaymentError> {
     let source = format!("refund:payment:{}", payment.id);
     let memo = format!("refund of {} payment on {}", payment.method, order.number);
     let of = EntryOf {
@@ -432,9 +457,10 @@ pub fn reject_refund(tx: &mut dyn Tx, ctx: &Ctx, id: i64) -> Result<Refund, Paym
 pub fn list_refunds(tx: &mut dyn Tx, status: Option<&str>) -> Result<RefundList, PaymentError> {
     let status = match status.map(str::trim).filter(|s| !s.is_empty()) {
         None => None,
-        Some(text) => Some(RefundState::parse(text).ok_or_else(|| {
-            Invalid::field("status", format!("must be one of {}", RefundState::choices()))
-        })?),
+        Some(text) => Some(
+            RefundState::parse(text)
+                .ok_or_else(|| Invalid::field("status", format!("must be one of {}", RefundState::choices())))?,
+        ),
     };
     Ok(RefundList { items: store::refunds(tx, status, None)? })
 }

@@ -75,8 +75,9 @@ pub fn payment_by_provider_ref(tx: &mut dyn Tx, provider: &str, provider_ref: &s
 }
 
 pub fn order_payments(tx: &mut dyn Tx, order_id: i64) -> Result<Vec<Payment>, DbError> {
-    let sql =
-        format!("SELECT {PAYMENT_COLUMNS} FROM payments p JOIN orders o ON o.id = p.order_id WHERE p.order_id = ? ORDER BY p.id");
+    let sql = format!(
+        "SELECT {PAYMENT_COLUMNS} FROM payments p JOIN orders o ON o.id = p.order_id WHERE p.order_id = ? ORDER BY p.id"
+    );
     tx.query(&sql, params![order_id])?.iter().map(payment).collect()
 }
 
@@ -105,7 +106,10 @@ pub fn add_refunded(tx: &mut dyn Tx, id: i64, amount: Decimal, now: Timestamp) -
 
 /// Remembers a provider event; false when it was seen before (a replay or a retry).
 pub fn first_sight_of_event(tx: &mut dyn Tx, provider: &str, event_id: &str, now: Timestamp) -> Result<bool, DbError> {
-    if tx.query_opt("SELECT 1 FROM provider_events WHERE provider = ? AND event_id = ?", params![provider, event_id])?.is_some() {
+    if tx
+        .query_opt("SELECT 1 FROM provider_events WHERE provider = ? AND event_id = ?", params![provider, event_id])?
+        .is_some()
+    {
         return Ok(false);
     }
     tx.execute(
@@ -134,7 +138,8 @@ pub fn change_order_money(tx: &mut dyn Tx, order_id: i64, d: MoneyDelta, now: Ti
          version = version + 1, updated_at = ? WHERE id = ?",
         params![d.paid, d.on_account, d.authorized, d.refunded, d.credited, d.invoiced, now.micros(), order_id],
     )?;
-    let order = crate::orders::store::header_by_id(tx, order_id)?.ok_or_else(|| DbError::Decode("order vanished".into()))?;
+    let order =
+        crate::orders::store::header_by_id(tx, order_id)?.ok_or_else(|| DbError::Decode("order vanished".into()))?;
     let status = order.money().status();
     if status != order.payment_status {
         tx.execute("UPDATE orders SET payment_status = ? WHERE id = ?", params![status.as_str(), order_id])?;
@@ -169,8 +174,16 @@ pub fn insert_refund(tx: &mut dyn Tx, r: &Refund) -> Result<i64, DbError> {
         "INSERT INTO refunds (payment_id, order_id, amount_e4, reason, to_store_credit, status, credit_note_id, \
          requested_by, requested_at, decided_by, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         params![
-            r.payment_id, r.order_id, to_e4(r.amount), r.reason.as_str(), r.to_store_credit, r.status.as_str(),
-            r.credit_note_id, r.requested_by.as_str(), r.requested_at.micros(), r.decided_by.clone(),
+            r.payment_id,
+            r.order_id,
+            to_e4(r.amount),
+            r.reason.as_str(),
+            r.to_store_credit,
+            r.status.as_str(),
+            r.credit_note_id,
+            r.requested_by.as_str(),
+            r.requested_at.micros(),
+            r.decided_by.clone(),
             r.decided_at.map(|t| t.micros())
         ],
     )

@@ -32,10 +32,7 @@ async fn shop(app: &TestApp, customer: &str, terms: &str) -> i64 {
 
 async fn order(app: &TestApp, customer: i64, quantity: i64) -> Value {
     let reply = app
-        .post(
-            "/api/v1/orders",
-            json!({"customer_id": customer, "lines": [{"sku": "TEA-1", "quantity": quantity}]}),
-        )
+        .post("/api/v1/orders", json!({"customer_id": customer, "lines": [{"sku": "TEA-1", "quantity": quantity}]}))
         .await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
     reply.body
@@ -46,7 +43,8 @@ fn id(v: &Value) -> i64 {
 }
 
 async fn pay(app: &TestApp, order_id: i64, method: &str, amount: &str) -> Value {
-    let reply = app.post(&format!("/api/v1/orders/{order_id}/payments"), json!({"method": method, "amount": amount})).await;
+    let reply =
+        app.post(&format!("/api/v1/orders/{order_id}/payments"), json!({"method": method, "amount": amount})).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
     reply.body
 }
@@ -67,9 +65,12 @@ async fn assert_ledger_balances(app: &TestApp) {
 }
 
 fn account(trial: &Value, code: &str) -> String {
-    trial["accounts"].as_array().unwrap().iter().find(|a| a["code"] == code).map_or("0".into(), |a| {
-        a["balance"].as_str().unwrap().to_string()
-    })
+    trial["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["code"] == code)
+        .map_or("0".into(), |a| a["balance"].as_str().unwrap().to_string())
 }
 
 async fn signed(app: &TestApp, body: &Value, at: Timestamp, secret: &str) -> reqwest::RequestBuilder {
@@ -93,7 +94,8 @@ async fn a_sandbox_payment_is_confirmed_by_a_signed_callback_and_forgeries_and_r
     assert_eq!(payment["status"], "pending");
     let reference = payment["provider_ref"].as_str().unwrap().to_string();
     assert_eq!(payment["redirect_url"], format!("/sandbox/pay/{reference}"));
-    let secret = app.get("/api/v1/payment-providers/sandbox").await.body["webhook_secret"].as_str().unwrap().to_string();
+    let secret =
+        app.get("/api/v1/payment-providers/sandbox").await.body["webhook_secret"].as_str().unwrap().to_string();
     let event = json!({"event_id": "evt_1", "provider_ref": reference, "outcome": "captured", "amount": "113.00"});
 
     let forged = app.send(signed(&app, &event, Timestamp::now(), "whsec_guess").await).await;
@@ -104,7 +106,12 @@ async fn a_sandbox_payment_is_confirmed_by_a_signed_callback_and_forgeries_and_r
 
     let now = Timestamp::now();
     let genuine = app.send(signed(&app, &event, now, &secret).await).await;
-    assert_eq!((genuine.status, genuine.body["result"].as_str()), (StatusCode::OK, Some("processed")), "{}", genuine.body);
+    assert_eq!(
+        (genuine.status, genuine.body["result"].as_str()),
+        (StatusCode::OK, Some("processed")),
+        "{}",
+        genuine.body
+    );
     let replayed = app.send(signed(&app, &event, now, &secret).await).await;
     assert_eq!(replayed.body["result"], "duplicate");
     let again = json!({"event_id": "evt_2", "provider_ref": reference, "outcome": "captured", "amount": "113.00"});
@@ -130,7 +137,8 @@ async fn a_declined_payment_holds_the_order_and_a_retry_on_the_pay_page_releases
     let page = client.get(&pay_page).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("226.00") && page.contains("<svg"), "the pay page shows the amount and a QR code");
     let form = crate::helpers::form_body(&[("outcome", "fail"), ("reason", "insufficient funds")]);
-    let sent = client.post(&pay_page).header("Content-Type", "application/x-www-form-urlencoded").body(form).send().await;
+    let sent =
+        client.post(&pay_page).header("Content-Type", "application/x-www-form-urlencoded").body(form).send().await;
     assert_eq!(sent.unwrap().status(), StatusCode::OK, "redirected back to the pay page");
 
     let held = app.get(&format!("/api/v1/orders/{}", id(&placed))).await.body;
@@ -138,12 +146,21 @@ async fn a_declined_payment_holds_the_order_and_a_retry_on_the_pay_page_releases
     assert_eq!(held["hold_reasons"][0]["code"], "payment_failed");
     assert!(held["hold_reasons"][0]["message"].as_str().unwrap().contains("insufficient funds"));
     let failed = app.get(&format!("/api/v1/payments/{}", id(&first))).await.body;
-    assert_eq!((failed["status"].as_str(), failed["failure_reason"].as_str()), (Some("failed"), Some("insufficient funds")));
+    assert_eq!(
+        (failed["status"].as_str(), failed["failure_reason"].as_str()),
+        (Some("failed"), Some("insufficient funds"))
+    );
 
     let retry = pay(&app, id(&placed), "sandbox", "226.00").await;
     let retry_page = app.url(retry["redirect_url"].as_str().unwrap());
     let form = crate::helpers::form_body(&[("outcome", "pay")]);
-    client.post(&retry_page).header("Content-Type", "application/x-www-form-urlencoded").body(form).send().await.unwrap();
+    client
+        .post(&retry_page)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(form)
+        .send()
+        .await
+        .unwrap();
     let released = app.get(&format!("/api/v1/orders/{}", id(&placed))).await.body;
     assert_eq!((released["status"].as_str(), released["payment_status"].as_str()), (Some("confirmed"), Some("paid")));
     let events = app.get("/api/v1/events?type=payment.failed").await.body;
@@ -162,12 +179,18 @@ async fn partial_payments_an_invoice_and_a_refund_with_its_credit_note() {
     let cash = pay(&app, order_id, "cash", "100.00").await;
     assert_eq!((cash["status"].as_str(), cash["amount"].as_str()), (Some("captured"), Some("100.00")));
     let part = app.get(&format!("/api/v1/orders/{order_id}")).await.body;
-    assert_eq!((part["payment_status"].as_str(), part["amounts"]["due"].as_str()), (Some("partially_paid"), Some("126.00")));
+    assert_eq!(
+        (part["payment_status"].as_str(), part["amounts"]["due"].as_str()),
+        (Some("partially_paid"), Some("126.00"))
+    );
 
     let inv = invoice(&app, order_id).await;
     let year = Date::of(Timestamp::now()).year;
     assert_eq!(inv["number"], format!("INV-{year}-000001"));
-    assert_eq!((inv["subtotal"].as_str(), inv["tax_total"].as_str(), inv["total"].as_str()), (Some("200.00"), Some("26.00"), Some("226.00")));
+    assert_eq!(
+        (inv["subtotal"].as_str(), inv["tax_total"].as_str(), inv["total"].as_str()),
+        (Some("200.00"), Some("26.00"), Some("226.00"))
+    );
     assert_eq!(inv["tax_lines"][0]["rate"], "0.13");
     assert_eq!(inv["open"], "126.00");
     let again = app.post(&format!("/api/v1/orders/{order_id}/invoices"), json!({})).await;
@@ -177,25 +200,42 @@ async fn partial_payments_an_invoice_and_a_refund_with_its_credit_note() {
     assert_eq!(app.get(&format!("/api/v1/orders/{order_id}")).await.body["payment_status"], "paid");
     assert_eq!(app.get(&format!("/api/v1/invoices/{}", id(&inv))).await.body["open"], "0.00");
 
-    let too_much = app.post(&format!("/api/v1/payments/{}/refund", id(&bank)), json!({"amount": "126.01", "reason": "x"})).await;
+    let too_much =
+        app.post(&format!("/api/v1/payments/{}/refund", id(&bank)), json!({"amount": "126.01", "reason": "x"})).await;
     assert_eq!(too_much.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(too_much.error_fields(), ["amount"]);
     let refund = app
-        .post(&format!("/api/v1/payments/{}/refund", id(&bank)), json!({"amount": "56.50", "reason": "one tin damaged"}))
+        .post(
+            &format!("/api/v1/payments/{}/refund", id(&bank)),
+            json!({"amount": "56.50", "reason": "one tin damaged"}),
+        )
         .await;
-    assert_eq!((refund.status, refund.body["status"].as_str()), (StatusCode::CREATED, Some("completed")), "{}", refund.body);
+    assert_eq!(
+        (refund.status, refund.body["status"].as_str()),
+        (StatusCode::CREATED, Some("completed")),
+        "{}",
+        refund.body
+    );
     let credit_note = app.get(&format!("/api/v1/invoices/{}", refund.body["credit_note_id"])).await.body;
     assert_eq!(credit_note["number"], format!("CN-{year}-000001"));
     assert_eq!((credit_note["subtotal"].as_str(), credit_note["tax_total"].as_str()), (Some("50.00"), Some("6.50")));
     assert_eq!(credit_note["corrects"], inv["number"]);
     let refunded = app.get(&format!("/api/v1/orders/{order_id}")).await.body;
     assert_eq!(refunded["payment_status"], "partially_refunded");
-    assert_eq!((refunded["amounts"]["paid"].as_str(), refunded["amounts"]["due"].as_str()), (Some("169.50"), Some("0.00")));
+    assert_eq!(
+        (refunded["amounts"]["paid"].as_str(), refunded["amounts"]["due"].as_str()),
+        (Some("169.50"), Some("0.00"))
+    );
 
     let trial = app.get("/api/v1/ledger/trial-balance").await.body;
-    for (code, balance) in
-        [("1000", "100.00"), ("1010", "69.50"), ("1100", "0.00"), ("2200", "19.50"), ("4000", "200.00"), ("4100", "50.00")]
-    {
+    for (code, balance) in [
+        ("1000", "100.00"),
+        ("1010", "69.50"),
+        ("1100", "0.00"),
+        ("2200", "19.50"),
+        ("4000", "200.00"),
+        ("4100", "50.00"),
+    ] {
         assert_eq!(account(&trial, code), balance, "account {code}: {trial}");
     }
     assert_ledger_balances(&app).await;
@@ -213,7 +253,9 @@ async fn an_overpayment_becomes_store_credit_that_pays_the_next_order() {
     assert_eq!(store_credit["available"], true, "{methods}");
 
     let second = order(&app, customer, 1).await;
-    let too_much = app.post(&format!("/api/v1/orders/{}/payments", id(&second)), json!({"method": "store_credit", "amount": "40.00"})).await;
+    let too_much = app
+        .post(&format!("/api/v1/orders/{}/payments", id(&second)), json!({"method": "store_credit", "amount": "40.00"}))
+        .await;
     assert_eq!(too_much.status, StatusCode::UNPROCESSABLE_ENTITY, "only 37.00 of credit: {}", too_much.body);
     pay(&app, id(&second), "store_credit", "37.00").await;
     let statement = app.get(&format!("/api/v1/customers/{customer}/statement")).await.body;
@@ -233,10 +275,18 @@ async fn a_large_refund_waits_for_finance() {
 
     let service = app.token_for("service").await;
     let refund = app
-        .post_as(&service, &format!("/api/v1/payments/{}/refund", id(&payment)), json!({"amount": "150.00", "reason": "goodwill"}))
+        .post_as(
+            &service,
+            &format!("/api/v1/payments/{}/refund", id(&payment)),
+            json!({"amount": "150.00", "reason": "goodwill"}),
+        )
         .await;
     assert_eq!(refund.body["status"], "pending_approval", "{}", refund.body);
-    assert_eq!(app.get(&format!("/api/v1/orders/{}", id(&placed))).await.body["payment_status"], "paid", "no money moved yet");
+    assert_eq!(
+        app.get(&format!("/api/v1/orders/{}", id(&placed))).await.body["payment_status"],
+        "paid",
+        "no money moved yet"
+    );
     let path = format!("/api/v1/refunds/{}/approve", id(&refund.body));
     assert_eq!(app.post_as(&service, &path, json!({})).await.status, StatusCode::FORBIDDEN);
     let finance = app.token_for("finance").await;
@@ -256,8 +306,11 @@ async fn invoice_and_credit_note_numbers_have_no_gaps_when_issued_at_once() {
         orders.push(id(&order(&app, customer, 1).await));
     }
     let issue = orders.iter().map(|order_id| {
-        let (client, url, token) = (app.client.clone(), app.url(&format!("/api/v1/orders/{order_id}/invoices")), app.token.clone());
-        tokio::spawn(async move { client.post(url).bearer_auth(token).json(&json!({})).send().await.unwrap().json::<Value>().await.unwrap() })
+        let (client, url, token) =
+            (app.client.clone(), app.url(&format!("/api/v1/orders/{order_id}/invoices")), app.token.clone());
+        tokio::spawn(async move {
+            client.post(url).bearer_auth(token).json(&json!({})).send().await.unwrap().json::<Value>().await.unwrap()
+        })
     });
     let mut numbers: Vec<String> = Vec::new();
     for task in issue.collect::<Vec<_>>() {
@@ -273,16 +326,31 @@ async fn invoice_and_credit_note_numbers_have_no_gaps_when_issued_at_once() {
         payments.push(id(&pay(&app, *order_id, "bank_transfer", "113.00").await));
     }
     let refunds = payments.iter().map(|payment| {
-        let (client, url, token) = (app.client.clone(), app.url(&format!("/api/v1/payments/{payment}/refund")), app.token.clone());
+        let (client, url, token) =
+            (app.client.clone(), app.url(&format!("/api/v1/payments/{payment}/refund")), app.token.clone());
         tokio::spawn(async move {
-            client.post(url).bearer_auth(token).json(&json!({"amount": "11.30", "reason": "late"})).send().await.unwrap().json::<Value>().await.unwrap()
+            client
+                .post(url)
+                .bearer_auth(token)
+                .json(&json!({"amount": "11.30", "reason": "late"}))
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
         })
     });
     let mut credit_notes = Vec::new();
     for task in refunds.collect::<Vec<_>>() {
         let refund = task.await.unwrap();
         assert_eq!(refund["status"], "completed", "{refund}");
-        credit_notes.push(app.get(&format!("/api/v1/invoices/{}", refund["credit_note_id"])).await.body["number"].as_str().unwrap().to_string());
+        credit_notes.push(
+            app.get(&format!("/api/v1/invoices/{}", refund["credit_note_id"])).await.body["number"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
     }
     credit_notes.sort();
     assert_eq!(credit_notes, (1..=8).map(|n| format!("CN-{year}-{n:06}")).collect::<Vec<_>>());
@@ -300,7 +368,12 @@ async fn receivables_age_by_due_date_and_a_statement_runs_the_balance() {
     assert_eq!(settled["status"], "on_account");
     let after = app.get(&format!("/api/v1/orders/{}", id(&first))).await.body;
     assert_eq!((after["payment_status"].as_str(), after["amounts"]["due"].as_str()), (Some("paid"), Some("113.00")));
-    let rejected = app.post(&format!("/api/v1/orders/{}/payments", id(&order(&app, prepaid, 1).await)), json!({"method": "credit", "amount": "1.00"})).await;
+    let rejected = app
+        .post(
+            &format!("/api/v1/orders/{}/payments", id(&order(&app, prepaid, 1).await)),
+            json!({"method": "credit", "amount": "1.00"}),
+        )
+        .await;
     assert_eq!(rejected.error_fields(), ["method"], "a prepaying customer has no account");
 
     invoice(&app, id(&first)).await;
@@ -310,7 +383,10 @@ async fn receivables_age_by_due_date_and_a_statement_runs_the_balance() {
 
     let today = Date::of(Timestamp::now());
     let now_aging = app.get(&format!("/api/v1/reports/ar-aging?as_of={today}")).await.body;
-    assert_eq!((now_aging["totals"]["current"].as_str(), now_aging["totals"]["total"].as_str()), (Some("326.00"), Some("326.00")));
+    assert_eq!(
+        (now_aging["totals"]["current"].as_str(), now_aging["totals"]["total"].as_str()),
+        (Some("326.00"), Some("326.00"))
+    );
     let later = app.get(&format!("/api/v1/reports/ar-aging?as_of={}", today.plus_days(40))).await.body;
     assert_eq!(later["totals"]["1_30"], "100.00", "net30: ten days late: {later}");
     assert_eq!(later["totals"]["31_60"], "226.00", "prepaid, due at once: forty days late");
@@ -322,9 +398,18 @@ async fn receivables_age_by_due_date_and_a_statement_runs_the_balance() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|l| (l["kind"].as_str().unwrap().into(), l["debit"].as_str().unwrap().into(), l["balance"].as_str().unwrap().into()))
+        .map(|l| {
+            (
+                l["kind"].as_str().unwrap().into(),
+                l["debit"].as_str().unwrap().into(),
+                l["balance"].as_str().unwrap().into(),
+            )
+        })
         .collect();
-    assert_eq!(lines, [("invoice".into(), "113.00".into(), "113.00".into()), ("payment".into(), "0.00".into(), "100.00".into())]);
+    assert_eq!(
+        lines,
+        [("invoice".into(), "113.00".into(), "113.00".into()), ("payment".into(), "0.00".into(), "100.00".into())]
+    );
     assert_eq!(statement["closing_balance"], "100.00");
     assert_ledger_balances(&app).await;
 }
@@ -355,7 +440,8 @@ async fn a_bank_statement_matches_what_is_unambiguous_and_leaves_the_rest_for_a_
         )
         .await;
     assert_eq!(imported.status, StatusCode::CREATED, "{}", imported.body);
-    let statuses: Vec<&str> = imported.body["lines"].as_array().unwrap().iter().map(|l| l["status"].as_str().unwrap()).collect();
+    let statuses: Vec<&str> =
+        imported.body["lines"].as_array().unwrap().iter().map(|l| l["status"].as_str().unwrap()).collect();
     assert_eq!(statuses, ["matched", "unmatched", "ignored", "unmatched"]);
     assert_eq!(imported.body["lines"][0]["invoice_number"], inv_x["number"]);
     assert_eq!(imported.body["lines"][1]["candidates"], json!([id(&inv_y1), id(&inv_y2)]), "two invoices of 226.00");
@@ -363,13 +449,21 @@ async fn a_bank_statement_matches_what_is_unambiguous_and_leaves_the_rest_for_a_
 
     let statement_id = id(&imported.body);
     let matched = app
-        .post_as(&finance, &format!("/api/v1/bank-statements/{statement_id}/match"), json!({"line_no": 2, "invoice_id": id(&inv_y2)}))
+        .post_as(
+            &finance,
+            &format!("/api/v1/bank-statements/{statement_id}/match"),
+            json!({"line_no": 2, "invoice_id": id(&inv_y2)}),
+        )
         .await;
     assert_eq!(matched.body["lines"][1]["status"], "matched", "{}", matched.body);
     assert_eq!(app.get(&format!("/api/v1/invoices/{}", id(&inv_y2))).await.body["open"], "0.00");
     assert_eq!(app.get(&format!("/api/v1/invoices/{}", id(&inv_y1))).await.body["open"], "226.00");
     let twice = app
-        .post_as(&finance, &format!("/api/v1/bank-statements/{statement_id}/match"), json!({"line_no": 2, "invoice_id": id(&inv_y1)}))
+        .post_as(
+            &finance,
+            &format!("/api/v1/bank-statements/{statement_id}/match"),
+            json!({"line_no": 2, "invoice_id": id(&inv_y1)}),
+        )
         .await;
     assert_eq!(twice.status, StatusCode::CONFLICT);
     let bad = app.post_as(&finance, "/api/v1/bank-statements", json!({"csv": "Date,Amount\nyesterday,12"})).await;
@@ -395,19 +489,28 @@ async fn method_rules_decide_what_an_order_may_use() {
     assert_eq!(settings.status, StatusCode::OK, "{}", settings.body);
     let placed = order(&app, customer, 2).await;
     let methods = app.get(&format!("/api/v1/orders/{}/payment-methods", id(&placed))).await.body;
-    let reason = |code: &str| methods["methods"].as_array().unwrap().iter().find(|m| m["code"] == code).unwrap()["reason"].clone();
+    let reason = |code: &str| {
+        methods["methods"].as_array().unwrap().iter().find(|m| m["code"] == code).unwrap()["reason"].clone()
+    };
     assert_eq!(reason("cod"), "only up to 200");
     assert_eq!(reason("bank_transfer"), "not offered on the api channel");
     assert_eq!(methods["default"], "sandbox");
     let refused = app
-        .post("/api/v1/orders", json!({"customer_id": customer, "payment_method": "cod", "lines": [{"sku": "TEA-1", "quantity": 2}]}))
+        .post(
+            "/api/v1/orders",
+            json!({"customer_id": customer, "payment_method": "cod", "lines": [{"sku": "TEA-1", "quantity": 2}]}),
+        )
         .await;
     assert_eq!(refused.error_fields(), ["payment_method"], "{}", refused.body);
     let small = app
-        .post("/api/v1/orders", json!({"customer_id": customer, "payment_method": "cod", "lines": [{"sku": "TEA-1", "quantity": 1}]}))
+        .post(
+            "/api/v1/orders",
+            json!({"customer_id": customer, "payment_method": "cod", "lines": [{"sku": "TEA-1", "quantity": 1}]}),
+        )
         .await;
     assert_eq!(small.body["payment_method"], "cod");
-    let bad = app.put("/api/v1/settings/payments", json!({"methods": [{"code": "x", "name": "X", "kind": "online"}]})).await;
+    let bad =
+        app.put("/api/v1/settings/payments", json!({"methods": [{"code": "x", "name": "X", "kind": "online"}]})).await;
     assert_eq!(bad.error_fields(), ["methods[0].provider"]);
 }
 
@@ -416,7 +519,13 @@ async fn an_invoice_downloads_as_pdf_and_ubl() {
     let app = spawn_app().await;
     let customer = shop(&app, "ACME", "net30").await;
     let inv = invoice(&app, id(&order(&app, customer, 3).await)).await;
-    let pdf = app.client.get(app.url(&format!("/api/v1/invoices/{}.pdf", id(&inv)))).bearer_auth(&app.token).send().await.unwrap();
+    let pdf = app
+        .client
+        .get(app.url(&format!("/api/v1/invoices/{}.pdf", id(&inv))))
+        .bearer_auth(&app.token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(pdf.headers()["content-type"], "application/pdf");
     let bytes = pdf.bytes().await.unwrap();
     assert!(bytes.starts_with(b"%PDF-1.7") && bytes.ends_with(b"%%EOF\n"));
@@ -424,10 +533,55 @@ async fn an_invoice_downloads_as_pdf_and_ubl() {
     if let Ok(dir) = std::env::var("ORDO_TEST_ARTIFACTS") {
         let _ = std::fs::write(std::path::Path::new(&dir).join("invoice.pdf"), &bytes);
     }
-    let xml = app.client.get(app.url(&format!("/api/v1/invoices/{}.xml", id(&inv)))).bearer_auth(&app.token).send().await.unwrap();
+    let xml = app
+        .client
+        .get(app.url(&format!("/api/v1/invoices/{}.xml", id(&inv))))
+        .bearer_auth(&app.token)
+        .send()
+        .await
+        .unwrap();
     let text = xml.text().await.unwrap();
     assert!(text.contains("<cbc:UBLVersionID>2.1</cbc:UBLVersionID>"));
     assert!(text.contains(&format!("<cbc:ID>{}</cbc:ID>", inv["number"].as_str().unwrap())));
     assert!(text.contains("<cbc:PayableAmount currencyID=\"CNY\">339.00</cbc:PayableAmount>"), "{text}");
     assert_eq!(app.get(&format!("/api/v1/invoices/{}.doc", id(&inv))).await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn unpaid_orders_are_cancelled_by_their_payment_methods_time_limit() {
+    let app = spawn_app().await;
+    let customer = shop(&app, "WEB", "prepaid").await;
+    let settings = app
+        .put(
+            "/api/v1/settings/payments",
+            json!({"methods": [
+                {"code": "sandbox", "name": "Card", "kind": "online", "provider": "sandbox", "auto_cancel_minutes": 30},
+                {"code": "bank_transfer", "name": "Bank", "kind": "bank_transfer"}
+            ]}),
+        )
+        .await;
+    assert_eq!(settings.status, StatusCode::OK, "{}", settings.body);
+    let by_card = id(&order(&app, customer, 3).await);
+    let by_bank = app
+        .post("/api/v1/orders", json!({"customer_id": customer, "payment_method": "bank_transfer", "lines": [{"sku": "TEA-1", "quantity": 2}]}))
+        .await;
+    let by_bank = id(&by_bank.body);
+    assert_eq!(app.level("SH", "TEA-1").await["reserved"], 5);
+
+    let later = Timestamp::now().plus_seconds(31 * 60);
+    let due = app
+        .db
+        .write(move |tx| {
+            let policy = ordo_app::settings::order_policy(tx)?;
+            ordo_app::jobs::unpaid_due(tx, &policy, later)
+        })
+        .await
+        .expect("due");
+    assert_eq!(due, [by_card], "the card order's 30 minutes are up; bank transfers wait");
+    let ctx = ordo_app::Ctx::at("scheduler", "cli", later);
+    let cancelled = app.db.write(move |tx| ordo_app::jobs::cancel_if_unpaid(tx, &ctx, by_card)).await.expect("cancel");
+    assert!(cancelled);
+    assert_eq!(app.get(&format!("/api/v1/orders/{by_card}")).await.body["status"], "cancelled");
+    assert_eq!(app.get(&format!("/api/v1/orders/{by_bank}")).await.body["status"], "confirmed");
+    assert_eq!(app.level("SH", "TEA-1").await["reserved"], 2, "the card order's stock is released");
 }
