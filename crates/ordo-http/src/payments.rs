@@ -136,6 +136,7 @@ pub async fn get_payment(
 }
 
 /// Runs a payment command once per idempotency key.
+#[allow(clippy::too_many_arguments)] // each argument is one part of the request, passed through
 async fn payment_command<T, F>(
     state: &AppState,
     caller: &Caller,

@@ -232,7 +232,7 @@ fn assemble(pages: &[String]) -> Vec<u8> {
     let xref = out.len();
     let _ = write!(out, "xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1);
     for offset in offsets {
-        let _ = write!(out, "{offset:010} 00000 n \n");
+        let _ = writeln!(out, "{offset:010} 00000 n ");
     }
     let _ = write!(out, "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1);
     out.into_bytes()
@@ -349,7 +349,7 @@ pub fn invoice_ubl(invoice: &Invoice, seller: &Party) -> String {
             amount("PriceAmount", line.unit_price),
         );
     }
-    let _ = write!(out, "</{root}>\n");
+    let _ = writeln!(out, "</{root}>");
     out
 }
 

@@ -461,7 +461,7 @@ fn tax_lines(lines: &[InvoiceLine]) -> Vec<TaxLine> {
             None => out.push(TaxLine { rate: line.tax_rate, taxable: line.line_total, tax: line.tax }),
         }
     }
-    out.sort_by(|a, b| b.rate.cmp(&a.rate));
+    out.sort_by_key(|t| std::cmp::Reverse(t.rate));
     out
 }
 

@@ -80,7 +80,7 @@ pub fn update_payment_settings(
                 None => v.check(Err(FieldError::new(f("kind"), format!("must be one of {}", MethodKind::choices())))),
             };
             let provider = m.provider.clone().filter(|p| !p.trim().is_empty());
-            if kind == Some(MethodKind::Online) && !provider.as_deref().is_some_and(|p| super::provider::known(p)) {
+            if kind == Some(MethodKind::Online) && !provider.as_deref().is_some_and(super::provider::known) {
                 v.add(f("provider"), "an online method needs a provider: sandbox");
             }
             let amount = |v: &mut Violations, name: &str, raw: &Option<AmountInput>| {

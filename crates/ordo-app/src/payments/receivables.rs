@@ -88,7 +88,7 @@ pub fn aging(tx: &mut dyn Tx, currency: Currency, as_of: Date) -> Result<AgingRe
         add(&mut customers[index], bucket, invoice.open);
         add(&mut totals, bucket, invoice.open);
     }
-    customers.sort_by(|a, b| b.total.cmp(&a.total));
+    customers.sort_by_key(|c| std::cmp::Reverse(c.total));
     Ok(AgingReport { currency, as_of: as_of.to_string(), customers, totals })
 }
 

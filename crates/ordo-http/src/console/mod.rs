@@ -11,6 +11,7 @@ mod catalog;
 mod customers;
 mod dashboard;
 pub mod i18n;
+mod invoices;
 mod orders;
 mod processing;
 pub mod sandbox;
@@ -48,6 +49,7 @@ pub fn router() -> Router<AppState> {
         .merge(audit::router())
         .merge(processing::router())
         .merge(supply::router())
+        .merge(invoices::router())
         .layer(middleware::from_fn(session::csrf_guard))
         // The sandbox provider's own page stands outside the console, as a provider's would.
         .route("/sandbox/pay/{reference}", get(sandbox::pay_page).post(sandbox::pay))

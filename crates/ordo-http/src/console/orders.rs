@@ -31,6 +31,8 @@ pub fn router() -> Router<AppState> {
         .route("/orders/new/skus", get(suggest_skus))
         .route("/orders/{id}", get(detail))
         .route("/orders/{id}/cancel", post(cancel))
+        .route("/orders/{id}/payments", post(record_payment))
+        .route("/orders/{id}/invoices", post(issue_invoice))
 }
 
 #[derive(Debug, Default, Deserialize, Clone)]
@@ -228,6 +230,11 @@ struct DetailPage {
     may_edit: bool,
     may_hold: bool,
     may_submit: bool,
+    may_pay: bool,
+    may_invoice: bool,
+    payments: Vec<ordo_app::payments::Payment>,
+    invoices: Vec<ordo_app::payments::Invoice>,
+    methods: Vec<String>,
 }
 
 impl DetailPage {
@@ -263,10 +270,20 @@ async fn detail(State(state): State<AppState>, staff: Staff, headers: HeaderMap,
     let Ok(id) = id.parse::<i64>() else { return not_found(&staff) };
     let loaded = state
         .db
-        .read(move |tx| Ok::<_, orders::OrderError>((orders::get_order(tx, id)?, orders::order_events(tx, id)?)))
+        .read(move |tx| {
+            let order = orders::get_order(tx, id)?;
+            let events = orders::order_events(tx, id)?;
+            let payments =
+                ordo_app::payments::order_payments(tx, id).map_err(|e| orders::OrderError::Conflict(e.to_string()))?;
+            let invoices =
+                ordo_app::payments::order_invoices(tx, id).map_err(|e| orders::OrderError::Conflict(e.to_string()))?;
+            let settings = ordo_app::payments::payment_settings(tx)?;
+            let methods = settings.methods.into_iter().filter(|m| m.enabled).map(|m| m.code).collect::<Vec<_>>();
+            Ok::<_, orders::OrderError>((order, events, payments.items, invoices.items, methods))
+        })
         .await;
     match loaded {
-        Ok((order, events)) => {
+        Ok((order, events, payments, invoices, methods)) => {
             use ordo_domain::orders::OrderAction as A;
             let can =
                 |permission: Permission, action: A| staff.may(permission) && order.allowed_actions.contains(&action);
@@ -278,6 +295,11 @@ async fn detail(State(state): State<AppState>, staff: Staff, headers: HeaderMap,
                 may_edit: can(Permission::OrdersEdit, A::Edit),
                 may_hold: can(Permission::OrdersEdit, A::Hold),
                 may_submit: can(Permission::OrdersCreate, A::Submit),
+                may_pay: staff.may(Permission::PaymentsRecord),
+                may_invoice: staff.may(Permission::InvoicesIssue),
+                payments,
+                invoices,
+                methods,
                 order,
                 events: events.items,
             };
@@ -310,6 +332,62 @@ async fn cancel(
         Ok(order) => redirect_with_flash(
             &format!("/orders/{id}"),
             &staff.i18n.tf("orders.cancelled_flash", &[("number", &order.number)]),
+            &headers,
+        ),
+        Err(error) => failed(&staff, error.into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct PaymentForm {
+    method: String,
+    amount: String,
+}
+
+/// The same use case as `POST /api/v1/orders/{id}/payments`.
+async fn record_payment(
+    State(state): State<AppState>,
+    staff: Staff,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<PaymentForm>,
+) -> Response {
+    let ctx = match staff.require(Permission::PaymentsRecord) {
+        Ok(ctx) => ctx,
+        Err(page) => return page,
+    };
+    let Ok(id) = id.parse::<i64>() else { return not_found(&staff) };
+    let input = ordo_app::payments::NewPayment {
+        method: Some(form.method),
+        amount: Some(ordo_app::common::AmountInput(form.amount)),
+        reference: None,
+    };
+    match state.db.write(move |tx| ordo_app::payments::record_payment(tx, &ctx, id, &input)).await {
+        Ok(payment) => match payment.redirect_url {
+            // An online payment: on to the provider's page, as the customer would go.
+            Some(url) => axum::response::Redirect::to(&url).into_response(),
+            None => redirect_with_flash(&format!("/orders/{id}"), staff.i18n.t("payments.recorded_flash"), &headers),
+        },
+        Err(error) => failed(&staff, error.into()),
+    }
+}
+
+async fn issue_invoice(
+    State(state): State<AppState>,
+    staff: Staff,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let ctx = match staff.require(Permission::InvoicesIssue) {
+        Ok(ctx) => ctx,
+        Err(page) => return page,
+    };
+    let Ok(id) = id.parse::<i64>() else { return not_found(&staff) };
+    let input = ordo_app::payments::NewInvoice::default();
+    match state.db.write(move |tx| ordo_app::payments::issue_invoice(tx, &ctx, id, &input)).await {
+        Ok(invoice) => redirect_with_flash(
+            &format!("/orders/{id}"),
+            &staff.i18n.tf("payments.invoiced_flash", &[("number", &invoice.number)]),
             &headers,
         ),
         Err(error) => failed(&staff, error.into()),

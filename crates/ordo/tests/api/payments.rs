@@ -585,3 +585,33 @@ async fn unpaid_orders_are_cancelled_by_their_payment_methods_time_limit() {
     assert_eq!(app.get(&format!("/api/v1/orders/{by_bank}")).await.body["status"], "confirmed");
     assert_eq!(app.level("SH", "TEA-1").await["reserved"], 2, "the card order's stock is released");
 }
+
+#[tokio::test]
+async fn finance_records_a_payment_and_prints_the_invoice_from_the_console() {
+    let app = spawn_app().await;
+    let customer = shop(&app, "ACME", "net30").await;
+    let order_id = id(&order(&app, customer, 1).await);
+    let mut finance = app.console_as("finance").await;
+
+    let (status, _) =
+        finance.post(&format!("/orders/{order_id}/payments"), &[("method", "cash"), ("amount", "13.00")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (status, _) = finance.post(&format!("/orders/{order_id}/invoices"), &[]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, page) = finance.get(&format!("/orders/{order_id}")).await;
+    assert!(page.contains("id=\"amount-due\">¥100.00"), "due after 13.00 of 113.00");
+    let number = format!("INV-{}-000001", Date::of(Timestamp::now()).year);
+    assert!(page.contains(&number));
+    let invoice_id =
+        app.get(&format!("/api/v1/orders/{order_id}/invoices")).await.body["items"][0]["id"].as_i64().unwrap();
+    let (status, print) = finance.get(&format!("/invoices/{invoice_id}/print")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(print.contains(&number) && print.contains("@media print") && print.contains("id=\"invoice-total\">113.00"));
+    let (status, pdf) = finance.get(&format!("/invoices/{invoice_id}/pdf")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(pdf.starts_with("%PDF"));
+    let (status, _) =
+        finance.post(&format!("/orders/{order_id}/payments"), &[("method", "cash"), ("amount", "-1")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a bad amount is refused and changes nothing");
+    assert_ledger_balances(&app).await;
+}
