@@ -173,6 +173,8 @@ payment.unpaid = Unpaid
 payment.partially_paid = Partly paid
 payment.paid = Paid
 payment.refunded = Refunded
+payment.authorized = Authorised
+payment.partially_refunded = Partly refunded
 
 fulfillment.unfulfilled = Not shipped
 fulfillment.partially_shipped = Partly shipped

@@ -173,6 +173,8 @@ payment.unpaid = 未付款
 payment.partially_paid = 部分付款
 payment.paid = 已付款
 payment.refunded = 已退款
+payment.authorized = 已授權
+payment.partially_refunded = 部分退款
 
 fulfillment.unfulfilled = 未發貨
 fulfillment.partially_shipped = 部分發貨

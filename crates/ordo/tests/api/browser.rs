@@ -187,6 +187,9 @@ async fn a_sales_person_works_an_order_from_sign_in_to_cancel_in_a_real_browser(
     assert_eq!(total, "¥37.29");
     let number = client.find(Locator::Css("h1")).await.unwrap().text().await.unwrap().replace("Order ", "");
     screenshot(&client, "order-detail").await;
+    client.wait().for_element(Locator::Id("amount-due")).await.expect("the payments panel");
+    let _ = client.execute("document.getElementById('payments').scrollIntoView()", vec![]).await;
+    screenshot(&client, "order-payments").await;
 
     // Find it in the list by its number, open it, cancel it (accepting the confirmation).
     client.goto(&format!("{}/orders", app.base)).await.unwrap();
