@@ -9,13 +9,13 @@ use crate::common::Ctx;
 use crate::db::{DbError, Row, Tx};
 use crate::orders::{self, Order};
 use crate::params;
+use ordo_domain::Invalid;
 use ordo_domain::Timestamp;
 use ordo_domain::money::{MAX_LINE_QUANTITY, from_e4, from_e4_in, to_e4};
 use ordo_domain::orders::{LinePricing, OrderStatus, price_lines};
 use ordo_domain::payments::{Account, Journal, split_tax, terms_days};
 use ordo_domain::time::Date;
 use ordo_domain::validation::{FieldError, Violations};
-use ordo_domain::{Currency, Invalid};
 use rust_decimal::Decimal;
 use serde_json::json;
 
@@ -499,9 +499,4 @@ pub fn list_invoices(tx: &mut dyn Tx, customer_id: Option<i64>, limit: i64) -> R
         limit.clamp(1, 500)
     );
     Ok(tx.query(&sql, &filter.params)?.iter().map(invoice_row).collect::<Result<_, _>>()?)
-}
-
-/// The currency of a stored document, for callers that only have its id.
-pub fn invoice_currency(tx: &mut dyn Tx, id: i64) -> Result<Option<Currency>, DbError> {
-    tx.query_opt("SELECT currency FROM invoices WHERE id = ?", params![id])?.map(|r| currency(&r.text(0)?)).transpose()
 }
