@@ -39,6 +39,10 @@ crate::text_enum!(
         RefundsApprove = "refunds.approve",
         InvoicesIssue = "invoices.issue",
         FinanceManage = "finance.manage",
+        FulfillmentShip = "fulfillment.ship",
+        FulfillmentAllocate = "fulfillment.allocate",
+        FulfillmentTrack = "fulfillment.track",
+        CarriersManage = "carriers.manage",
     }
 );
 
@@ -64,8 +68,20 @@ const GRANTS: &[(Role, &[Permission])] = {
                 FinanceManage,
             ],
         ),
-        (Role::Warehouse, &[StockAdjust, WarehousesManage, PurchasingManage]),
-        (Role::Service, &[OrdersCancel, OrdersEdit, CustomersManage, PaymentsRefund]),
+        (
+            Role::Warehouse,
+            &[
+                StockAdjust,
+                WarehousesManage,
+                PurchasingManage,
+                FulfillmentShip,
+                FulfillmentAllocate,
+                FulfillmentTrack,
+                CarriersManage,
+            ],
+        ),
+        // Service follows parcels for customers: tracking updates and carrier claims.
+        (Role::Service, &[OrdersCancel, OrdersEdit, CustomersManage, PaymentsRefund, FulfillmentTrack]),
         (Role::Viewer, &[]),
     ]
 };

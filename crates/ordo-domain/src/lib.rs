@@ -40,6 +40,7 @@ pub mod catalog;
 pub mod checks;
 pub mod csv;
 pub mod customers;
+pub mod fulfillment;
 pub mod inventory;
 pub mod money;
 pub mod orders;

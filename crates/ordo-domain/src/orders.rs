@@ -15,6 +15,10 @@ crate::text_enum!(
         PendingApproval = "pending_approval",
         OnHold = "on_hold",
         Confirmed = "confirmed",
+        PartiallyShipped = "partially_shipped",
+        Shipped = "shipped",
+        Delivered = "delivered",
+        Completed = "completed",
         Cancelled = "cancelled",
     }
 );
@@ -32,7 +36,8 @@ crate::text_enum!(
 );
 
 crate::text_enum!(
-    FulfillmentStatus { Unfulfilled = "unfulfilled", PartiallyShipped = "partially_shipped", Shipped = "shipped", Delivered = "delivered" }
+    /// How much of the order has left the warehouse.
+    FulfillmentStatus { Unfulfilled = "unfulfilled", PartiallyFulfilled = "partially_fulfilled", Fulfilled = "fulfilled" }
 );
 
 crate::text_enum!(
@@ -47,6 +52,9 @@ crate::text_enum!(
         Split = "split",
         Merge = "merge",
         Cancel = "cancel",
+        Ship = "ship",
+        Deliver = "deliver",
+        Complete = "complete",
     }
 );
 
@@ -88,6 +96,12 @@ const TRANSITIONS: &[(OrderStatus, OrderAction, OrderStatus)] = {
         (Confirmed, Merge, PendingApproval),
         (Confirmed, Merge, Confirmed),
         (Confirmed, Cancel, Cancelled),
+        (Confirmed, Ship, PartiallyShipped),
+        (Confirmed, Ship, Shipped),
+        (PartiallyShipped, Ship, PartiallyShipped),
+        (PartiallyShipped, Ship, Shipped),
+        (Shipped, Deliver, Delivered),
+        (Delivered, Complete, Completed),
     ]
 };
 
@@ -181,7 +195,7 @@ pub fn state_diagram() -> String {
     for (from, to, actions) in edges {
         out.push_str(&format!("    {from} --> {to}: {}\n", actions.join(", ")));
     }
-    out.push_str("    cancelled --> [*]\n");
+    out.push_str("    cancelled --> [*]\n    completed --> [*]\n");
     out
 }
 
@@ -273,7 +287,14 @@ mod tests {
         let actions = OrderStatus::Confirmed.allowed_actions();
         assert_eq!(
             actions,
-            [OrderAction::Hold, OrderAction::Edit, OrderAction::Split, OrderAction::Merge, OrderAction::Cancel]
+            [
+                OrderAction::Hold,
+                OrderAction::Edit,
+                OrderAction::Split,
+                OrderAction::Merge,
+                OrderAction::Cancel,
+                OrderAction::Ship
+            ]
         );
     }
 

@@ -46,6 +46,12 @@ pub enum RuleAction {
     Notify {
         role: Role,
     },
+    /// Ship by this carrier (and service, when given) whenever it can take the parcel.
+    Ship {
+        carrier: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        service: Option<String>,
+    },
     /// Serve the order before others when stock is short: backorders are filled by
     /// priority (higher first), then by age.
     Priority {
@@ -473,6 +479,8 @@ pub struct Outcome {
     /// The first rule to route decides.
     pub warehouse: Option<String>,
     pub department: Option<String>,
+    /// The first rule to name a carrier decides: `CARRIER` or `CARRIER/SERVICE`.
+    pub carrier: Option<String>,
     pub notify: Vec<Role>,
     /// The highest priority any rule gave.
     pub priority: Option<i64>,
@@ -518,6 +526,14 @@ pub fn decide(rules: &[Rule], facts: &Facts) -> Outcome {
                         outcome.department = department.clone();
                     }
                 }
+                RuleAction::Ship { carrier, service } => {
+                    if outcome.carrier.is_none() {
+                        outcome.carrier = Some(match service {
+                            Some(service) => format!("{carrier}/{service}"),
+                            None => carrier.clone(),
+                        });
+                    }
+                }
                 RuleAction::Notify { role } => {
                     if !outcome.notify.contains(role) {
                         outcome.notify.push(*role)
@@ -557,6 +573,14 @@ pub fn validate_actions(actions: &[RuleAction]) -> Vec<FieldError> {
             }
             RuleAction::Priority { level } if !(-100..=100).contains(level) => {
                 errors.push(FieldError::new(at("level"), "must be between -100 and 100"))
+            }
+            RuleAction::Ship { carrier, service } => {
+                if !text_ok(carrier, 32) {
+                    errors.push(FieldError::new(at("carrier"), "is required, at most 32 characters"));
+                }
+                if service.as_deref().is_some_and(|s| !text_ok(s, 32)) {
+                    errors.push(FieldError::new(at("service"), "must be 1–32 characters"));
+                }
             }
             RuleAction::Route { warehouse, department } => {
                 if warehouse.is_none() && department.is_none() {
