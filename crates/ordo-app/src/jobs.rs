@@ -6,6 +6,7 @@
 
 use crate::common::Ctx;
 use crate::db::{Database, DbError, Tx};
+use crate::fulfillment::{self, FulfillmentError};
 use crate::orders::{self, OrderError};
 use crate::params;
 use crate::settings::{self, OrderPolicy};
@@ -24,6 +25,10 @@ pub struct JobReport {
     pub restocked: usize,
     /// `stock.low` events sent.
     pub low_stock: usize,
+    /// Shipments found late and put in exception.
+    pub delayed: usize,
+    /// Delivered orders completed after the window without a dispute.
+    pub completed: usize,
 }
 
 /// Takes the named lease until `now + seconds` unless another holder has it. The update
@@ -155,6 +160,16 @@ pub fn low_stock_alerts(tx: &mut dyn Tx, now: Timestamp) -> Result<usize, DbErro
     Ok(sent)
 }
 
+/// The scheduler reports in the orders' error type; a fulfillment error that is not a
+/// database one is a conflict there (the next run looks again).
+fn job_error(e: FulfillmentError) -> OrderError {
+    match e {
+        FulfillmentError::Db(e) => OrderError::Db(e),
+        FulfillmentError::Order(e) => e,
+        other => OrderError::Conflict(other.to_string()),
+    }
+}
+
 /// One pass of every job, each order in its own transaction.
 pub async fn run_once(db: &Database, holder: &str) -> Result<JobReport, OrderError> {
     let mut report = JobReport::default();
@@ -182,6 +197,24 @@ pub async fn run_once(db: &Database, holder: &str) -> Result<JobReport, OrderErr
         }
     }
     report.low_stock = db.write(|tx| low_stock_alerts(tx, Timestamp::now()).map_err(OrderError::from)).await?;
+    for id in db.read(|tx| fulfillment::overdue_shipments(tx, Timestamp::now()).map_err(OrderError::from)).await? {
+        let ctx = Ctx::new("system:tracking", "scheduler");
+        if db.write(move |tx| fulfillment::flag_if_delayed(tx, &ctx, id).map_err(job_error)).await? {
+            report.delayed += 1;
+        }
+    }
+    let due = db
+        .read(|tx| {
+            let days = fulfillment::fulfillment_settings(tx)?.complete_after_days;
+            fulfillment::due_for_completion(tx, days, Timestamp::now()).map_err(OrderError::from)
+        })
+        .await?;
+    for id in due {
+        let ctx = Ctx::new("system:auto-complete", "scheduler");
+        if db.write(move |tx| fulfillment::complete_if_due(tx, &ctx, id).map_err(job_error)).await? {
+            report.completed += 1;
+        }
+    }
     let ctx = Ctx::new("system:escalation", "scheduler");
     report.escalated = db
         .write(move |tx| {
@@ -209,6 +242,8 @@ pub async fn run_forever(db: Database, interval: Duration) {
             metrics::counter!("approvals_escalated_total").increment(report.escalated as u64);
             metrics::counter!("held_orders_restocked_total").increment(report.restocked as u64);
             metrics::counter!("stock_low_events_total").increment(report.low_stock as u64);
+            metrics::counter!("shipments_delayed_total").increment(report.delayed as u64);
+            metrics::counter!("orders_auto_completed_total").increment(report.completed as u64);
         }
         match outcome {
             Ok(report) if report != JobReport::default() => {
@@ -217,6 +252,8 @@ pub async fn run_forever(db: Database, interval: Duration) {
                     escalated = report.escalated,
                     restocked = report.restocked,
                     low_stock = report.low_stock,
+                    delayed = report.delayed,
+                    completed = report.completed,
                     "scheduled jobs ran"
                 )
             }

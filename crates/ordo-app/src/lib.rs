@@ -9,6 +9,7 @@ pub mod common;
 pub mod customers;
 pub mod db;
 pub mod events;
+pub mod fulfillment;
 pub mod idempotency;
 pub mod inventory;
 pub mod jobs;
@@ -18,6 +19,7 @@ pub mod purchasing;
 pub mod reports;
 pub mod rules;
 pub mod settings;
+pub mod signing;
 pub mod users;
 
 pub use common::{Ctx, Page, PageRequest};

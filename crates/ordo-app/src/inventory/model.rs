@@ -12,6 +12,22 @@ pub struct NewWarehouse {
     pub name: Option<String>,
     pub region: Option<String>,
     pub address: Option<AddressInput>,
+    /// Higher is preferred by the `priority` sourcing strategy (and breaks ties otherwise).
+    pub priority: Option<i64>,
+    /// Cost of handling one shipment here (`lowest_cost` sourcing adds it to shipping).
+    pub handling_fee: Option<crate::common::AmountInput>,
+    /// Customers may collect orders here (self-pickup, 自提).
+    pub pickup: Option<bool>,
+}
+
+/// Changes to a warehouse; absent fields stay as they are.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct WarehousePatch {
+    pub name: Option<String>,
+    pub region: Option<String>,
+    pub priority: Option<i64>,
+    pub handling_fee: Option<crate::common::AmountInput>,
+    pub pickup: Option<bool>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -21,13 +37,20 @@ pub struct Warehouse {
     pub name: String,
     pub region: Option<String>,
     pub address: Option<Address>,
+    pub priority: i64,
+    #[schema(value_type = String, example = "3.00")]
+    pub handling_fee: rust_decimal::Decimal,
+    pub pickup: bool,
     pub created_at: Timestamp,
 }
 
 /// Sets the counted quantity on hand; the difference is recorded as an adjustment.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 pub struct SetStock {
+    /// Required unless only `bin` is set.
     pub on_hand: Option<i64>,
+    /// Where the product sits in this warehouse (pick lists walk by it), e.g. `A-03-2`.
+    pub bin: Option<String>,
     /// Why the level changed (stock count, damage, initial load…).
     pub reason: Option<String>,
 }
@@ -42,6 +65,7 @@ pub struct StockLevel {
     pub available: i64,
     /// Shipped to this warehouse by transfers and not yet received.
     pub in_transit: i64,
+    pub bin: Option<String>,
     pub updated_at: Timestamp,
 }
 

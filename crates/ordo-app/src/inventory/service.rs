@@ -27,7 +27,53 @@ pub fn create_warehouse(tx: &mut dyn Tx, ctx: &Ctx, input: &NewWarehouse) -> Res
     }
     let id = store::insert_warehouse(tx, &warehouse_code, &name, region.as_deref(), &address, ctx.now)?;
     crate::audit::record(tx, ctx, "inventory", "warehouse.created", &warehouse_code, &name)?;
+    let patch = WarehousePatch {
+        priority: input.priority,
+        handling_fee: input.handling_fee.clone(),
+        pickup: input.pickup,
+        ..Default::default()
+    };
+    if patch.priority.is_some() || patch.handling_fee.is_some() || patch.pickup.is_some() {
+        return update_warehouse(tx, ctx, &warehouse_code, &patch);
+    }
     store::warehouse_by_id(tx, id)?.ok_or(InventoryError::WarehouseNotFound(warehouse_code))
+}
+
+/// Changes a warehouse's name, region or what sourcing weighs (priority, handling fee,
+/// pickup point).
+pub fn update_warehouse(
+    tx: &mut dyn Tx,
+    ctx: &Ctx,
+    warehouse_code: &str,
+    patch: &WarehousePatch,
+) -> Result<Warehouse, InventoryError> {
+    let mut w = store::warehouse_by_code(tx, warehouse_code)?
+        .ok_or_else(|| InventoryError::WarehouseNotFound(warehouse_code.into()))?;
+    let mut v = Violations::new();
+    if let Some(name) = v.check(optional_text("name", patch.name.as_deref(), 200)).flatten() {
+        w.name = name;
+    }
+    if patch.region.is_some() {
+        w.region = v.check(optional_text("region", patch.region.as_deref(), 100)).flatten();
+    }
+    match patch.priority {
+        Some(p) if !(-100..=100).contains(&p) => v.add("priority", "must be between -100 and 100"),
+        Some(p) => w.priority = p,
+        None => {}
+    }
+    if let Some(fee) =
+        v.check(patch.handling_fee.as_ref().map(|f| f.parse("handling_fee", false)).transpose()).flatten()
+    {
+        w.handling_fee = fee;
+    }
+    if let Some(pickup) = patch.pickup {
+        w.pickup = pickup;
+    }
+    v.into_result()?;
+    store::set_warehouse_terms(tx, &w)?;
+    let summary = format!("priority {}, handling fee {}, pickup {}", w.priority, w.handling_fee, w.pickup);
+    crate::audit::record(tx, ctx, "inventory", "warehouse.updated", warehouse_code, &summary)?;
+    store::warehouse_by_id(tx, w.id)?.ok_or_else(|| InventoryError::WarehouseNotFound(warehouse_code.into()))
 }
 
 pub fn list_warehouses(tx: &mut dyn Tx) -> Result<Vec<Warehouse>, InventoryError> {
@@ -43,20 +89,25 @@ pub fn set_stock(
     input: &SetStock,
 ) -> Result<StockLevel, InventoryError> {
     let mut v = Violations::new();
+    let bin = v.check(optional_text("bin", input.bin.as_deref(), 32)).flatten();
     match input.on_hand {
+        None if input.bin.is_some() => {}
         None => v.add("on_hand", "is required"),
         Some(n) if !(0..=MAX_ON_HAND).contains(&n) => v.add("on_hand", format!("must be between 0 and {MAX_ON_HAND}")),
         Some(_) => {}
     }
     let reason = v.check(optional_text("reason", input.reason.as_deref(), 500)).flatten();
     v.into_result()?;
-    let on_hand = input.on_hand.unwrap_or_default();
     let warehouse = store::warehouse_by_code(tx, warehouse_code)?
         .ok_or_else(|| InventoryError::WarehouseNotFound(warehouse_code.into()))?;
     let product = crate::catalog::store::products_by_skus(tx, &[sku])?
         .pop()
         .ok_or_else(|| InventoryError::ProductNotFound(sku.into()))?;
     let (current, reserved) = store::lock_level(tx, product.id, warehouse.id, ctx.now)?;
+    if input.bin.is_some() {
+        store::set_bin(tx, product.id, warehouse.id, bin.as_deref())?;
+    }
+    let on_hand = input.on_hand.unwrap_or(current);
     if on_hand < reserved {
         return Err(InventoryError::BelowReserved { on_hand, reserved });
     }

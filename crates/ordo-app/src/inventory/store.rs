@@ -6,6 +6,8 @@ use ordo_domain::Timestamp;
 use ordo_domain::customers::Address;
 use ordo_domain::inventory::MovementKind;
 
+const WAREHOUSE_COLUMNS: &str = "id, code, name, region, address, created_at, priority, handling_fee_e4, pickup";
+
 fn warehouse(row: &Row) -> Result<Warehouse, DbError> {
     Ok(Warehouse {
         id: row.int(0)?,
@@ -14,7 +16,34 @@ fn warehouse(row: &Row) -> Result<Warehouse, DbError> {
         region: row.opt_text(3)?,
         address: from_json_text(row.opt_text(4)?),
         created_at: Timestamp(row.int(5)?),
+        priority: row.int(6)?,
+        handling_fee: ordo_domain::money::from_e4(row.int(7)?),
+        pickup: row.int(8)? != 0,
     })
+}
+
+/// Sets what sourcing weighs: priority, handling fee, and whether customers collect there.
+pub fn set_warehouse_terms(tx: &mut dyn Tx, w: &Warehouse) -> Result<(), DbError> {
+    tx.execute(
+        "UPDATE warehouses SET name = ?, region = ?, priority = ?, handling_fee_e4 = ?, pickup = ? WHERE id = ?",
+        params![
+            w.name.as_str(),
+            w.region.clone(),
+            w.priority,
+            ordo_domain::money::to_e4(w.handling_fee),
+            w.pickup,
+            w.id
+        ],
+    )?;
+    Ok(())
+}
+
+pub fn set_bin(tx: &mut dyn Tx, product_id: i64, warehouse_id: i64, bin: Option<&str>) -> Result<(), DbError> {
+    tx.execute(
+        "UPDATE stock_levels SET bin = ? WHERE product_id = ? AND warehouse_id = ?",
+        params![bin, product_id, warehouse_id],
+    )?;
+    Ok(())
 }
 
 pub fn insert_warehouse(
@@ -32,7 +61,7 @@ pub fn insert_warehouse(
 }
 
 pub fn warehouse_by_code(tx: &mut dyn Tx, code: &str) -> Result<Option<Warehouse>, DbError> {
-    tx.query_opt("SELECT id, code, name, region, address, created_at FROM warehouses WHERE code = ?", params![code])?
+    tx.query_opt(&format!("SELECT {WAREHOUSE_COLUMNS} FROM warehouses WHERE code = ?"), params![code])?
         .as_ref()
         .map(warehouse)
         .transpose()
@@ -61,17 +90,14 @@ pub fn warehouse_field(
 }
 
 pub fn warehouse_by_id(tx: &mut dyn Tx, id: i64) -> Result<Option<Warehouse>, DbError> {
-    tx.query_opt("SELECT id, code, name, region, address, created_at FROM warehouses WHERE id = ?", params![id])?
+    tx.query_opt(&format!("SELECT {WAREHOUSE_COLUMNS} FROM warehouses WHERE id = ?"), params![id])?
         .as_ref()
         .map(warehouse)
         .transpose()
 }
 
 pub fn list_warehouses(tx: &mut dyn Tx) -> Result<Vec<Warehouse>, DbError> {
-    tx.query("SELECT id, code, name, region, address, created_at FROM warehouses ORDER BY code", &[])?
-        .iter()
-        .map(warehouse)
-        .collect()
+    tx.query(&format!("SELECT {WAREHOUSE_COLUMNS} FROM warehouses ORDER BY code"), &[])?.iter().map(warehouse).collect()
 }
 
 /// Locks the level row (creating it empty if missing) and returns (on_hand, reserved).
@@ -222,7 +248,7 @@ pub fn levels(tx: &mut dyn Tx, sku: Option<&str>, warehouse: Option<&str>) -> Re
         "SELECT p.sku, w.code, s.on_hand, s.reserved, s.updated_at, CAST(COALESCE(( \
              SELECT SUM(l.quantity - l.received - l.lost) FROM transfer_lines l JOIN transfers t ON t.id = l.transfer_id \
              WHERE l.product_id = s.product_id AND t.to_warehouse_id = s.warehouse_id \
-             AND t.status IN ('shipped', 'partially_received')), 0) AS BIGINT) \
+             AND t.status IN ('shipped', 'partially_received')), 0) AS BIGINT), s.bin \
          FROM stock_levels s \
          JOIN products p ON p.id = s.product_id JOIN warehouses w ON w.id = s.warehouse_id{} ORDER BY p.sku, w.code LIMIT 5000",
         filter.sql()
@@ -238,6 +264,7 @@ pub fn levels(tx: &mut dyn Tx, sku: Option<&str>, warehouse: Option<&str>) -> Re
                 reserved,
                 available: on_hand - reserved,
                 in_transit: r.int(5)?,
+                bin: r.opt_text(6)?,
                 updated_at: Timestamp(r.int(4)?),
             })
         })

@@ -31,6 +31,9 @@ pub struct NewOrder {
     /// A payment method code (see `/payment-methods`); default from the customer's terms
     /// and the method rules.
     pub payment_method: Option<String>,
+    /// `CARRIER` or `CARRIER/SERVICE` to ship by (when it can take the parcel), or
+    /// `pickup` for self-pickup (自提); default: the carrier policy chooses.
+    pub shipping_service: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
@@ -95,6 +98,12 @@ pub struct Order {
     /// The payment method chosen at placement (or by default from the customer's terms and
     /// the method rules).
     pub payment_method: Option<String>,
+    /// `CARRIER` or `CARRIER/SERVICE` the order (or a rule) asked for, or `pickup` to
+    /// collect at a pickup point (自提).
+    pub shipping_service: Option<String>,
+    /// Why the order ships from more than one warehouse.
+    pub split_reason: Option<String>,
+    pub delivered_at: Option<Timestamp>,
     /// Paid, owed, refunded, credited and invoiced; `payment_status` follows from them.
     pub amounts: OrderAmounts,
     pub created_by: String,
@@ -230,8 +239,12 @@ pub struct OrderLine {
     pub tax: Decimal,
     /// Code of the warehouse holding the reservation.
     pub warehouse: String,
-    /// Units waiting for supply (not reserved); only for backorderable products.
+    /// Units waiting for supply (not reserved): backorderable products, or short picks.
     pub backordered_quantity: i64,
+    /// Units taken from the shelf (by pick lists or at shipment), shipped ones included.
+    pub picked_quantity: i64,
+    /// Units that left the warehouse.
+    pub shipped_quantity: i64,
     /// When the backordered units are promised (`YYYY-MM-DD`); absent when no supply is
     /// planned for them yet. Moves as purchase orders come and go.
     pub promise_date: Option<String>,
@@ -240,7 +253,7 @@ pub struct OrderLine {
 impl OrderLine {
     /// Units reserved for this line now.
     pub fn reserved_quantity(&self) -> i64 {
-        self.quantity - self.backordered_quantity
+        self.quantity - self.backordered_quantity - self.shipped_quantity
     }
 }
 

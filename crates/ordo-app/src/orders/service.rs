@@ -10,6 +10,7 @@ use crate::db::Tx;
 use crate::inventory::store::{self as stock, NewMovement};
 use ordo_domain::checks::{HoldCode, HoldReason};
 use ordo_domain::customers::Address;
+use ordo_domain::fulfillment::Need;
 use ordo_domain::inventory::MovementKind;
 use ordo_domain::money::{MAX_LINE_QUANTITY, from_e4_in};
 use ordo_domain::orders::{
@@ -32,6 +33,7 @@ struct ValidOrder {
     notes: Option<String>,
     requested_delivery_date: Option<Date>,
     payment_method: Option<String>,
+    shipping_service: Option<String>,
 }
 
 struct ValidLine {
@@ -108,6 +110,16 @@ fn validate(input: &NewOrder) -> Result<ValidOrder, ordo_domain::Invalid> {
     let notes = v.check(optional_text("notes", input.notes.as_deref(), 2000));
     let requested_delivery_date =
         v.check(Date::field("requested_delivery_date", input.requested_delivery_date.as_deref()));
+    if let Some(named) = input.shipping_service.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let well_formed = named.len() <= 65
+            && named.split('/').count() <= 2
+            && named
+                .split('/')
+                .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)));
+        if !well_formed {
+            v.add("shipping_service", "must be CARRIER, CARRIER/SERVICE (codes) or pickup");
+        }
+    }
     v.into_result()?;
     match (customer_id, channel, external_ref, currency, shipping_address, notes, requested_delivery_date) {
         (
@@ -128,6 +140,12 @@ fn validate(input: &NewOrder) -> Result<ValidOrder, ordo_domain::Invalid> {
             notes,
             requested_delivery_date,
             payment_method: input.payment_method.clone(),
+            shipping_service: input
+                .shipping_service
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string),
         }),
         _ => unreachable!("every field was checked above"),
     }
@@ -215,6 +233,8 @@ fn order_lines(p: &Prepared) -> Vec<OrderLine> {
             warehouse: String::new(),
             backordered_quantity: 0,
             promise_date: None,
+            picked_quantity: 0,
+            shipped_quantity: 0,
         })
         .collect()
 }
@@ -317,6 +337,9 @@ pub fn place_order(tx: &mut dyn Tx, ctx: &Ctx, input: &NewOrder) -> Result<Place
         merged_into: None,
         stock_reserved: true,
         payment_method: None,
+        shipping_service: None,
+        split_reason: None,
+        delivered_at: None,
         amounts: {
             let zero = from_e4_in(0, currency);
             OrderAmounts {
@@ -370,6 +393,22 @@ pub fn place_order(tx: &mut dyn Tx, ctx: &Ctx, input: &NewOrder) -> Result<Place
         Some(code) => stock::warehouse_by_code(tx, code)?.map(|w| w.id),
         None => None,
     };
+    // Sourcing plans where each line is reserved; a rule's route goes first.
+    let sourcing = crate::fulfillment::parse_settings(context.fulfillment.as_deref()).sourcing_strategy;
+    let needs: Vec<Need> = order
+        .lines
+        .iter()
+        .enumerate()
+        .map(|(i, line)| Need { product_id: line_products[i].id, sku: line.sku.clone(), quantity: line.quantity })
+        .collect();
+    let weight: Decimal = order
+        .lines
+        .iter()
+        .enumerate()
+        .map(|(i, line)| line_products[i].weight_kg.unwrap_or_default() * Decimal::from(line.quantity))
+        .sum();
+    let destination = placed.shipping_address.as_ref().and_then(|a| a.region.clone());
+    let plan = crate::fulfillment::sourcing::plan(tx, &needs, destination.as_deref(), sourcing, weight, ctx.now)?;
     let wants: Vec<Want> = order
         .lines
         .iter()
@@ -378,7 +417,7 @@ pub fn place_order(tx: &mut dyn Tx, ctx: &Ctx, input: &NewOrder) -> Result<Place
             product_id: line_products[i].id,
             quantity: line.quantity,
             sku: &line.sku,
-            prefer: preferred,
+            prefer: preferred.or(plan.warehouses[i]),
             backorderable: line_products[i].backorderable && customer.customer.accepts_backorders,
         })
         .collect();
@@ -402,6 +441,11 @@ pub fn place_order(tx: &mut dyn Tx, ctx: &Ctx, input: &NewOrder) -> Result<Place
     placed.tags = found.outcome.tags.clone();
     placed.department = found.outcome.department.clone();
     placed.priority = found.outcome.priority.unwrap_or(0);
+    placed.shipping_service = order.shipping_service.clone().or(found.outcome.carrier.clone());
+    let mut used = warehouses.clone();
+    used.sort_unstable();
+    used.dedup();
+    placed.split_reason = if used.len() > 1 { plan.split_reason.clone() } else { None };
 
     // Everything is written under a provisional number first; the real number is taken
     // at the very end, because the yearly counter row stays locked until commit and every

@@ -14,7 +14,8 @@ const HEADER_COLUMNS: &str = "o.id, o.number, o.customer_id, c.name, o.channel, 
     o.payment_status, o.fulfillment_status, o.subtotal_e4, o.tax_total_e4, o.total_e4, o.payment_terms, o.shipping_address, \
     o.billing_address, o.notes, o.requested_delivery_date, o.created_by, o.version, o.created_at, o.updated_at, \
     o.tags, o.department, o.split_from, o.merged_into, o.stock_reserved, o.priority, \
-    o.paid_e4, o.on_account_e4, o.authorized_e4, o.refunded_e4, o.credited_e4, o.invoiced_e4, o.payment_method";
+    o.paid_e4, o.on_account_e4, o.authorized_e4, o.refunded_e4, o.credited_e4, o.invoiced_e4, o.payment_method, \
+    o.shipping_service, o.split_reason, o.delivered_at";
 const HEADER_FROM: &str = "orders o JOIN customers c ON c.id = o.customer_id";
 
 fn decode<T>(value: Option<T>, what: &str) -> Result<T, DbError> {
@@ -56,6 +57,9 @@ fn header(row: &Row) -> Result<Order, DbError> {
         priority: row.int(27)?,
         amounts: amounts(row, currency)?,
         payment_method: row.opt_text(34)?,
+        shipping_service: row.opt_text(35)?,
+        split_reason: row.opt_text(36)?,
+        delivered_at: row.opt_int(37)?.map(Timestamp),
         hold_reasons: Vec::new(),
         approvals: Vec::new(),
         lines: Vec::new(),
@@ -132,14 +136,16 @@ pub fn insert_order(tx: &mut dyn Tx, row: &OrderRow) -> Result<i64, DbError> {
     tx.insert(
         "INSERT INTO orders (number, customer_id, channel, external_ref, currency, status, payment_status, fulfillment_status, \
          subtotal_e4, tax_total_e4, total_e4, payment_terms, shipping_address, billing_address, notes, requested_delivery_date, \
-         created_by, version, created_at, updated_at, tags, department, fingerprint, split_from, priority, payment_method) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?)",
+         created_by, version, created_at, updated_at, tags, department, fingerprint, split_from, priority, payment_method, \
+         shipping_service, split_reason) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         params![
             row.number, o.customer_id, o.channel.as_str(), o.external_ref.clone(), o.currency.code(), o.status.as_str(),
             o.payment_status.as_str(), o.fulfillment_status.as_str(), to_e4(o.subtotal), to_e4(o.tax_total), to_e4(o.total),
             o.payment_terms.as_str(), to_json_text(&o.shipping_address), to_json_text(&o.billing_address), o.notes.clone(),
             o.requested_delivery_date.clone(), o.created_by.as_str(), o.created_at.micros(), o.updated_at.micros(),
-            tags_text(&o.tags), o.department.clone(), row.fingerprint, o.split_from, o.priority, o.payment_method.clone()
+            tags_text(&o.tags), o.department.clone(), row.fingerprint, o.split_from, o.priority, o.payment_method.clone(),
+            o.shipping_service.clone(), o.split_reason.clone()
         ],
     )
 }
@@ -237,8 +243,8 @@ pub fn waiting_for_stock(tx: &mut dyn Tx, limit: i64) -> Result<Vec<i64>, DbErro
 /// (product_id, warehouse_id, quantity) of each line: what a cancellation releases.
 pub fn reservations(tx: &mut dyn Tx, order_id: i64) -> Result<Vec<(i64, i64, i64)>, DbError> {
     tx.query(
-        "SELECT product_id, warehouse_id, quantity - backordered FROM order_lines \
-         WHERE order_id = ? AND quantity > backordered ORDER BY product_id, line_no",
+        "SELECT product_id, warehouse_id, quantity - backordered - shipped FROM order_lines \
+         WHERE order_id = ? AND quantity > backordered + shipped ORDER BY product_id, line_no",
         params![order_id],
     )?
     .iter()
@@ -254,7 +260,7 @@ pub fn attach_lines(tx: &mut dyn Tx, orders: &mut [Order]) -> Result<(), DbError
     let marks = vec!["?"; orders.len()].join(", ");
     let sql = format!(
         "SELECT l.order_id, l.line_no, l.sku, l.name, l.quantity, l.unit_price_e4, l.discount_percent_e4, l.tax_rate_e4, \
-         l.line_total_e4, l.tax_e4, w.code, l.backordered, l.promise_date FROM order_lines l \
+         l.line_total_e4, l.tax_e4, w.code, l.backordered, l.promise_date, l.picked, l.shipped FROM order_lines l \
          JOIN warehouses w ON w.id = l.warehouse_id \
          WHERE l.order_id IN ({marks}) ORDER BY l.order_id, l.line_no"
     );
@@ -278,6 +284,8 @@ pub fn attach_lines(tx: &mut dyn Tx, orders: &mut [Order]) -> Result<(), DbError
             warehouse: row.text(10)?,
             backordered_quantity: row.int(11)?,
             promise_date: row.opt_text(12)?,
+            picked_quantity: row.int(13)?,
+            shipped_quantity: row.int(14)?,
         });
     }
     Ok(())
@@ -483,6 +491,8 @@ pub struct PlacementContext {
     pub policy: Option<String>,
     /// The stored payment methods (JSON), if configured.
     pub payment_methods: Option<String>,
+    /// The stored fulfillment settings (JSON): the sourcing strategy.
+    pub fulfillment: Option<String>,
     /// (id, name, condition, actions JSON, priority) of each enabled rule.
     pub rules: Vec<(i64, String, String, String, i64)>,
     /// The newest live order with the same customer and lines: (number, placed at).
@@ -493,19 +503,25 @@ pub fn placement_context(tx: &mut dyn Tx, customer_id: i64, fingerprint: &str) -
     let rows = tx.query(
         "SELECT 'rule', id, name, condition_text, actions, priority FROM rules WHERE deleted_at IS NULL AND enabled = 1 \
          UNION ALL SELECT name, CAST(NULL AS BIGINT), value, CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS BIGINT) \
-         FROM settings WHERE name IN ('order_policy', 'payment_methods') \
+         FROM settings WHERE name IN ('order_policy', 'payment_methods', 'fulfillment') \
          UNION ALL SELECT 'same_lines', created_at, number, CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS BIGINT) \
          FROM (SELECT created_at, number FROM orders WHERE customer_id = ? AND fingerprint = ? AND status <> 'cancelled' \
          ORDER BY created_at DESC LIMIT 1) d",
         params![customer_id, fingerprint],
     )?;
-    let mut context =
-        PlacementContext { policy: None, payment_methods: None, rules: Vec::new(), newest_same_lines: None };
+    let mut context = PlacementContext {
+        policy: None,
+        payment_methods: None,
+        fulfillment: None,
+        rules: Vec::new(),
+        newest_same_lines: None,
+    };
     for row in rows {
         match row.text(0)?.as_str() {
             "rule" => context.rules.push((row.int(1)?, row.text(2)?, row.text(3)?, row.text(4)?, row.int(5)?)),
             "order_policy" => context.policy = Some(row.text(2)?),
             "payment_methods" => context.payment_methods = Some(row.text(2)?),
+            "fulfillment" => context.fulfillment = Some(row.text(2)?),
             _ => context.newest_same_lines = Some((row.text(2)?, Timestamp(row.int(1)?))),
         }
     }
@@ -632,7 +648,7 @@ pub fn backorders(tx: &mut dyn Tx, product_id: i64) -> Result<Vec<Backorder>, Db
     tx.query(
         "SELECT o.id, o.number, l.line_no, l.warehouse_id, l.quantity, l.backordered FROM order_lines l \
          JOIN orders o ON o.id = l.order_id WHERE l.product_id = ? AND l.backordered > 0 \
-         AND o.status IN ('pending_approval', 'on_hold', 'confirmed', 'draft') \
+         AND o.status IN ('pending_approval', 'on_hold', 'confirmed', 'draft', 'partially_shipped') \
          ORDER BY o.priority DESC, o.created_at, o.id, l.line_no",
         params![product_id],
     )?

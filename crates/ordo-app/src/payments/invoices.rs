@@ -102,9 +102,17 @@ fn insert_document(
 /// Invoices an order: the quantities asked for, or everything not invoiced yet.
 pub fn issue_invoice(tx: &mut dyn Tx, ctx: &Ctx, order_id: i64, input: &NewInvoice) -> Result<Invoice, PaymentError> {
     let order = orders::lock_order(tx, order_id, None).map_err(|_| PaymentError::OrderNotFound(order_id))?;
-    if order.status != OrderStatus::Confirmed {
+    let invoiceable = matches!(
+        order.status,
+        OrderStatus::Confirmed
+            | OrderStatus::PartiallyShipped
+            | OrderStatus::Shipped
+            | OrderStatus::Delivered
+            | OrderStatus::Completed
+    );
+    if !invoiceable {
         return Err(PaymentError::Conflict(format!(
-            "{} is {}: only a confirmed order is invoiced",
+            "{} is {}: only a confirmed (or shipped) order is invoiced",
             order.number, order.status
         )));
     }

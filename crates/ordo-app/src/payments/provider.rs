@@ -4,11 +4,9 @@
 //! tried end to end; Alipay, WeChat Pay or Stripe would be further adapters.
 
 use crate::db::{DbError, Tx};
-use hmac::{Hmac, KeyInit, Mac};
 use ordo_domain::{Currency, Timestamp};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
 
 /// What a provider needs to open a payment session.
 pub struct SessionRequest<'a> {
@@ -47,7 +45,7 @@ pub struct Callback {
 }
 
 /// Callbacks older than this are refused, so a captured one cannot be replayed later.
-pub const CALLBACK_TOLERANCE_SECONDS: i64 = 300;
+pub const CALLBACK_TOLERANCE_SECONDS: i64 = crate::signing::TOLERANCE_SECONDS;
 
 pub trait PaymentProvider {
     fn code(&self) -> &'static str;
@@ -76,13 +74,7 @@ const SANDBOX_SECRET: &str = "sandbox_secret";
 
 /// The sandbox's signing secret, made on first use and kept in the settings.
 pub fn sandbox_secret(tx: &mut dyn Tx) -> Result<String, DbError> {
-    if let Some(secret) = crate::settings::document(tx, SANDBOX_SECRET)? {
-        return Ok(secret);
-    }
-    let secret = format!("whsec_{}", random_hex(24).map_err(DbError::Other)?);
-    let ctx = crate::common::Ctx::new("system", "system");
-    crate::settings::store_document(tx, &ctx, SANDBOX_SECRET, &secret)?;
-    Ok(secret)
+    crate::signing::secret(tx, SANDBOX_SECRET, "whsec_")
 }
 
 pub fn random_hex(bytes: usize) -> Result<String, String> {
@@ -98,27 +90,10 @@ pub struct Sandbox {
 }
 
 impl Sandbox {
-    fn mac(&self, timestamp: i64, body: &[u8]) -> Option<Hmac<Sha256>> {
-        let mut mac = Hmac::<Sha256>::new_from_slice(self.secret.as_bytes()).ok()?;
-        mac.update(timestamp.to_string().as_bytes());
-        mac.update(b".");
-        mac.update(body);
-        Some(mac)
-    }
-
     /// The signature header for a callback body sent at `now`.
     pub fn sign(&self, body: &[u8], now: Timestamp) -> String {
-        let t = now.micros() / 1_000_000;
-        let digest = self.mac(t, body).map(|m| m.finalize().into_bytes().to_vec()).unwrap_or_default();
-        format!("t={t},v1={}", digest.iter().map(|b| format!("{b:02x}")).collect::<String>())
+        crate::signing::sign(&self.secret, body, now)
     }
-}
-
-fn unhex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect()
 }
 
 impl PaymentProvider for Sandbox {
@@ -132,26 +107,7 @@ impl PaymentProvider for Sandbox {
     }
 
     fn verify_callback(&self, signature: Option<&str>, body: &[u8], now: Timestamp) -> Result<Callback, String> {
-        let header = signature.ok_or("no Ordo-Signature header")?;
-        let mut timestamp = None;
-        let mut digest = None;
-        for part in header.split(',') {
-            match part.trim().split_once('=') {
-                Some(("t", t)) => timestamp = t.parse::<i64>().ok(),
-                Some(("v1", v)) => digest = unhex(v),
-                _ => {}
-            }
-        }
-        let (Some(timestamp), Some(digest)) = (timestamp, digest) else {
-            return Err("the signature header must be t=…,v1=…".into());
-        };
-        let age = now.micros() / 1_000_000 - timestamp;
-        if !(-CALLBACK_TOLERANCE_SECONDS..=CALLBACK_TOLERANCE_SECONDS).contains(&age) {
-            return Err(format!("the callback is {age} s old; at most {CALLBACK_TOLERANCE_SECONDS} s are accepted"));
-        }
-        let mac = self.mac(timestamp, body).ok_or("no signing key")?;
-        // Constant-time comparison, so the signature cannot be guessed byte by byte.
-        mac.verify_slice(&digest).map_err(|_| "the signature does not match".to_string())?;
+        crate::signing::verify(&self.secret, signature, body, now)?;
         serde_json::from_slice(body).map_err(|e| format!("unreadable callback: {e}"))
     }
 
