@@ -8,6 +8,7 @@ use ordo_app::audit::AuditError;
 use ordo_app::auth::TokenError;
 use ordo_app::catalog::CatalogError;
 use ordo_app::customers::CustomerError;
+use ordo_app::fulfillment::FulfillmentError;
 use ordo_app::inventory::InventoryError;
 use ordo_app::orders::{OrderError, ShortLine};
 use ordo_app::payments::PaymentError;
@@ -70,6 +71,8 @@ pub enum ApiError {
     Order(#[from] OrderError),
     #[error(transparent)]
     Payment(#[from] PaymentError),
+    #[error(transparent)]
+    Fulfillment(#[from] FulfillmentError),
     #[error(transparent)]
     Purchasing(#[from] PurchasingError),
     #[error(transparent)]
@@ -167,6 +170,21 @@ impl ApiError {
                 PaymentError::Unbalanced(_) => internal,
                 PaymentError::Db(e) => db_shape(e),
             },
+            ApiError::Fulfillment(e) => match e {
+                FulfillmentError::Invalid(_) => invalid,
+                FulfillmentError::OrderNotFound(_)
+                | FulfillmentError::ShipmentNotFound(_)
+                | FulfillmentError::TrackingNotFound(_)
+                | FulfillmentError::PickListNotFound(_)
+                | FulfillmentError::CarrierNotFound(_)
+                | FulfillmentError::ClaimNotFound(_)
+                | FulfillmentError::WarehouseNotFound(_) => not_found,
+                FulfillmentError::CarrierCodeTaken(_) | FulfillmentError::Conflict(_) => conflict,
+                FulfillmentError::BadSignature(_) => shape(S::UNAUTHORIZED, "bad-signature", "Callback not verified"),
+                FulfillmentError::VersionMismatch { .. } => precondition,
+                FulfillmentError::Order(e) => order_shape(e),
+                FulfillmentError::Db(e) => db_shape(e),
+            },
             ApiError::Purchasing(e) => match e {
                 PurchasingError::Invalid(_) => invalid,
                 PurchasingError::SupplierNotFound(_) | PurchasingError::NotFound(_) => not_found,
@@ -232,6 +250,8 @@ impl ApiError {
             | ApiError::Purchasing(PurchasingError::Invalid(e))
             | ApiError::Payment(PaymentError::Invalid(e))
             | ApiError::Payment(PaymentError::Order(OrderError::Invalid(e)))
+            | ApiError::Fulfillment(FulfillmentError::Invalid(e))
+            | ApiError::Fulfillment(FulfillmentError::Order(OrderError::Invalid(e)))
             | ApiError::Rule(RuleError::Order(OrderError::Invalid(e)))
             | ApiError::Settings(SettingsError::Invalid(e))
             | ApiError::Token(TokenError::Invalid(e))
@@ -305,6 +325,7 @@ impl IntoResponse for ApiError {
                 problem.short = Some(short.clone())
             }
             ApiError::Order(OrderError::IllegalTransition(t))
+            | ApiError::Fulfillment(FulfillmentError::Order(OrderError::IllegalTransition(t)))
             | ApiError::Rule(RuleError::Order(OrderError::IllegalTransition(t))) => {
                 problem.current_status = Some(t.from);
                 problem.allowed_actions = Some(t.allowed.clone());
@@ -313,7 +334,10 @@ impl IntoResponse for ApiError {
             | ApiError::Order(OrderError::VersionMismatch { current })
             | ApiError::Catalog(CatalogError::VersionMismatch { current })
             | ApiError::Customer(CustomerError::VersionMismatch { current })
-            | ApiError::Rule(RuleError::VersionMismatch { current }) => problem.current_version = Some(*current),
+            | ApiError::Rule(RuleError::VersionMismatch { current })
+            | ApiError::Fulfillment(FulfillmentError::VersionMismatch { current }) => {
+                problem.current_version = Some(*current)
+            }
             _ => {}
         }
         let body = serde_json::to_vec(&problem).unwrap_or_default();

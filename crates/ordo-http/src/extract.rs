@@ -265,3 +265,26 @@ where
 pub fn path_id(raw: &str, what: &str) -> Result<i64, ApiError> {
     raw.parse::<i64>().map_err(|_| ApiError::NotFound(format!("no {what} with id {raw:?}")))
 }
+
+/// Runs a command (a POST with a use case of one area) once per idempotency key.
+#[allow(clippy::too_many_arguments)] // each argument is one part of the request, passed through
+pub async fn command<T, E, F>(
+    state: &AppState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    scope: String,
+    hash: &str,
+    ctx: Ctx,
+    status: StatusCode,
+    work: F,
+) -> Result<Response, ApiError>
+where
+    T: Serialize,
+    E: StoreError,
+    ApiError: From<E>,
+    F: Fn(&mut dyn Tx, &Ctx) -> Result<T, E> + Send + 'static,
+{
+    let key = idempotency_key(headers, caller, &scope, hash)?;
+    let work_ctx = ctx.clone();
+    post_once(state, key, &ctx, move |tx| work(tx, &work_ctx).map(|value| (status, value))).await
+}

@@ -24,6 +24,7 @@ use serde::Deserialize;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/warehouses", get(list_warehouses).post(create_warehouse))
+        .route("/warehouses/{code}", axum::routing::patch(update_warehouse))
         .route("/stock", get(stock_levels))
         .route("/stock/movements", get(stock_movements))
         .route("/stock/{warehouse}/{sku}", put(set_stock))
@@ -312,6 +313,21 @@ pub async fn create_warehouse(
         inventory::create_warehouse(tx, &work_ctx, &input).map(|w| (StatusCode::CREATED, w))
     })
     .await
+}
+
+#[utoipa::path(patch, path = "/api/v1/warehouses/{code}", tag = "inventory", request_body = inventory::WarehousePatch,
+    params(("code" = String, Path, description = "Warehouse code")),
+    responses((status = 200, body = Warehouse), (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn update_warehouse(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+    body: JsonBody<inventory::WarehousePatch>,
+) -> Result<Json<Warehouse>, ApiError> {
+    let ctx = caller.require(Permission::WarehousesManage, "manage warehouses")?;
+    let patch = body.value;
+    Ok(Json(state.db.write(move |tx| inventory::update_warehouse(tx, &ctx, &code, &patch)).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/warehouses", tag = "inventory",

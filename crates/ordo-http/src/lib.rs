@@ -7,6 +7,7 @@ pub mod console;
 mod customers;
 pub mod error;
 mod extract;
+mod fulfillment;
 mod inventory;
 mod observe;
 mod openapi;
@@ -56,6 +57,7 @@ pub fn app(state: AppState) -> Router {
         .merge(inventory::router())
         .merge(orders::router())
         .merge(payments::router())
+        .merge(fulfillment::router())
         .merge(purchasing::router())
         .merge(rules::router())
         .route("/openapi.json", get(openapi_document))

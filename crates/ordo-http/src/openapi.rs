@@ -1,7 +1,7 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations.
 
 use crate::error::{FieldErrorDoc, Problem};
-use crate::{audit, catalog, customers, inventory, orders, payments, purchasing, rules};
+use crate::{audit, catalog, customers, fulfillment, inventory, orders, payments, purchasing, rules};
 use std::sync::OnceLock;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -16,7 +16,7 @@ use utoipa::{Modify, OpenApi};
         catalog::create_price_list, catalog::list_price_lists, catalog::set_list_price,
         customers::create_customer, customers::list_customers, customers::get_customer, customers::update_customer,
         customers::customer_orders,
-        inventory::create_warehouse, inventory::list_warehouses, inventory::set_stock, inventory::stock_levels,
+        inventory::create_warehouse, inventory::list_warehouses, inventory::update_warehouse, inventory::set_stock, inventory::stock_levels,
         inventory::stock_movements, inventory::create_transfer, inventory::list_transfers, inventory::get_transfer,
         inventory::ship_transfer, inventory::receive_transfer, inventory::start_count, inventory::list_counts,
         inventory::get_count, inventory::enter_counts, inventory::post_count, inventory::available_to_promise,
@@ -37,6 +37,15 @@ use utoipa::{Modify, OpenApi};
         payments::create_invoice, payments::order_invoices, payments::list_invoices, payments::get_invoice,
         payments::write_off, payments::customer_statement, payments::ar_aging, payments::import_statement,
         payments::list_statements, payments::get_statement, payments::match_statement_line,
+        fulfillment::get_settings, fulfillment::put_settings, fulfillment::allocate_order, fulfillment::order_allocation,
+        fulfillment::shipping_options, fulfillment::create_shipment, fulfillment::order_shipments,
+        fulfillment::complete_order, fulfillment::list_shipments, fulfillment::get_shipment, fulfillment::add_tracking,
+        fulfillment::mark_delivered, fulfillment::list_pick_lists, fulfillment::create_pick_list,
+        fulfillment::get_pick_list, fulfillment::confirm_pick_list, fulfillment::list_carriers,
+        fulfillment::create_carrier, fulfillment::get_carrier, fulfillment::update_carrier, fulfillment::get_rates,
+        fulfillment::set_rates, fulfillment::tracking_webhook, fulfillment::tracking_secret,
+        fulfillment::import_tracking, fulfillment::list_claims, fulfillment::update_claim, fulfillment::work_queue,
+        fulfillment::logistics,
     ),
     components(schemas(Problem, FieldErrorDoc)),
     modifiers(&BearerAuth),
@@ -47,6 +56,7 @@ use utoipa::{Modify, OpenApi};
         (name = "orders", description = "Placing, finding, editing, holding, splitting, merging and cancelling orders"),
         (name = "approvals", description = "Approval steps asked for by rules, and each approver's inbox"),
         (name = "payments", description = "Payment methods and providers, payments, refunds, the ledger, invoices, receivables and bank reconciliation"),
+        (name = "fulfillment", description = "Sourcing, pick lists, shipments, carriers and rate shopping, tracking, claims and logistics KPIs"),
         (name = "purchasing", description = "Suppliers, purchase orders and receiving goods"),
         (name = "rules", description = "Order rules (CEL conditions and actions) and order-processing settings"),
         (name = "audit", description = "Who changed what, when and from where"),
@@ -124,6 +134,9 @@ fn document_errors(doc: &mut serde_json::Value) {
             }
             if path.contains('{') {
                 add("404", "No such resource");
+            } else if has_body {
+                // A body can name a record (a warehouse, a customer, an order) that is not there.
+                add("404", "A record the body names does not exist");
             }
         }
     }

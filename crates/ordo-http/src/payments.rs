@@ -2,7 +2,7 @@
 
 use crate::AppState;
 use crate::error::{ApiError, Problem};
-use crate::extract::{Caller, JsonBody, OptionalJsonBody, QueryParams, idempotency_key, path_id, post_once};
+use crate::extract::{Caller, JsonBody, OptionalJsonBody, QueryParams, command, idempotency_key, path_id, post_once};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -135,27 +135,6 @@ pub async fn get_payment(
     Ok(Json(state.db.read(move |tx| payments::get_payment(tx, id)).await?))
 }
 
-/// Runs a payment command once per idempotency key.
-#[allow(clippy::too_many_arguments)] // each argument is one part of the request, passed through
-async fn payment_command<T, F>(
-    state: &AppState,
-    caller: &Caller,
-    headers: &HeaderMap,
-    scope: String,
-    hash: &str,
-    ctx: Ctx,
-    status: StatusCode,
-    work: F,
-) -> Result<Response, ApiError>
-where
-    T: serde::Serialize,
-    F: Fn(&mut dyn ordo_app::db::Tx, &Ctx) -> Result<T, payments::PaymentError> + Send + 'static,
-{
-    let key = idempotency_key(headers, caller, &scope, hash)?;
-    let work_ctx = ctx.clone();
-    post_once(state, key, &ctx, move |tx| work(tx, &work_ctx).map(|value| (status, value))).await
-}
-
 #[utoipa::path(post, path = "/api/v1/payments/{id}/capture", tag = "payments",
     params(("id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)),
     responses((status = 200, body = Payment), (status = 404, body = Problem), (status = 409, body = Problem)),
@@ -168,16 +147,9 @@ pub async fn capture_payment(
 ) -> Result<Response, ApiError> {
     let ctx = caller.require(Permission::PaymentsRecord, "capture payments")?;
     let id = path_id(&id, "payment")?;
-    payment_command(
-        &state,
-        &caller,
-        &headers,
-        format!("payments/{id}/capture"),
-        "",
-        ctx,
-        StatusCode::OK,
-        move |tx, ctx| payments::capture_payment(tx, ctx, id),
-    )
+    command(&state, &caller, &headers, format!("payments/{id}/capture"), "", ctx, StatusCode::OK, move |tx, ctx| {
+        payments::capture_payment(tx, ctx, id)
+    })
     .await
 }
 
@@ -193,16 +165,9 @@ pub async fn void_payment(
 ) -> Result<Response, ApiError> {
     let ctx = caller.require(Permission::PaymentsRecord, "void payments")?;
     let id = path_id(&id, "payment")?;
-    payment_command(
-        &state,
-        &caller,
-        &headers,
-        format!("payments/{id}/void"),
-        "",
-        ctx,
-        StatusCode::OK,
-        move |tx, ctx| payments::void_payment(tx, ctx, id),
-    )
+    command(&state, &caller, &headers, format!("payments/{id}/void"), "", ctx, StatusCode::OK, move |tx, ctx| {
+        payments::void_payment(tx, ctx, id)
+    })
     .await
 }
 
@@ -221,7 +186,7 @@ pub async fn refund_payment(
     let ctx = caller.require(Permission::PaymentsRefund, "refund payments")?;
     let id = path_id(&id, "payment")?;
     let input = body.value;
-    payment_command(
+    command(
         &state,
         &caller,
         &headers,
@@ -263,16 +228,9 @@ pub async fn approve_refund(
 ) -> Result<Response, ApiError> {
     let ctx = caller.require(Permission::RefundsApprove, "approve refunds")?;
     let id = path_id(&id, "refund")?;
-    payment_command(
-        &state,
-        &caller,
-        &headers,
-        format!("refunds/{id}/approve"),
-        "",
-        ctx,
-        StatusCode::OK,
-        move |tx, ctx| payments::approve_refund(tx, ctx, id),
-    )
+    command(&state, &caller, &headers, format!("refunds/{id}/approve"), "", ctx, StatusCode::OK, move |tx, ctx| {
+        payments::approve_refund(tx, ctx, id)
+    })
     .await
 }
 
@@ -288,16 +246,9 @@ pub async fn reject_refund(
 ) -> Result<Response, ApiError> {
     let ctx = caller.require(Permission::RefundsApprove, "reject refunds")?;
     let id = path_id(&id, "refund")?;
-    payment_command(
-        &state,
-        &caller,
-        &headers,
-        format!("refunds/{id}/reject"),
-        "",
-        ctx,
-        StatusCode::OK,
-        move |tx, ctx| payments::reject_refund(tx, ctx, id),
-    )
+    command(&state, &caller, &headers, format!("refunds/{id}/reject"), "", ctx, StatusCode::OK, move |tx, ctx| {
+        payments::reject_refund(tx, ctx, id)
+    })
     .await
 }
 
@@ -385,7 +336,7 @@ pub async fn create_invoice(
     let ctx = caller.require(Permission::InvoicesIssue, "issue invoices")?;
     let id = path_id(&id, "order")?;
     let input = body.value;
-    payment_command(
+    command(
         &state,
         &caller,
         &headers,
@@ -493,7 +444,7 @@ pub async fn write_off(
     let ctx = caller.require(Permission::FinanceManage, "write off debts")?;
     let id = path_id(&id, "invoice")?;
     let input = body.value;
-    payment_command(
+    command(
         &state,
         &caller,
         &headers,
@@ -570,7 +521,7 @@ pub async fn import_statement(
 ) -> Result<Response, ApiError> {
     let ctx = caller.require(Permission::FinanceManage, "import bank statements")?;
     let input = body.value;
-    payment_command(
+    command(
         &state,
         &caller,
         &headers,
@@ -620,7 +571,7 @@ pub async fn match_statement_line(
     let ctx = caller.require(Permission::FinanceManage, "match bank lines")?;
     let id = path_id(&id, "bank statement")?;
     let input = body.value;
-    payment_command(
+    command(
         &state,
         &caller,
         &headers,
