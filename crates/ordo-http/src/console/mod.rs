@@ -10,6 +10,7 @@ mod audit;
 mod catalog;
 mod customers;
 mod dashboard;
+mod fulfillment;
 pub mod i18n;
 mod invoices;
 mod orders;
@@ -50,11 +51,22 @@ pub fn router() -> Router<AppState> {
         .merge(processing::router())
         .merge(supply::router())
         .merge(invoices::router())
+        .merge(fulfillment::router())
         .layer(middleware::from_fn(session::csrf_guard))
         // The sandbox provider's own page stands outside the console, as a provider's would.
         .route("/sandbox/pay/{reference}", get(sandbox::pay_page).post(sandbox::pay))
         .route("/assets/htmx.min.js", get(|| asset("text/javascript", include_str!("../../assets/htmx.min.js"))))
         .route("/assets/ordo.css", get(|| asset("text/css", include_str!("../../assets/ordo.css"))))
+}
+
+/// A urlencoded form's fields, in order (a name may repeat).
+pub(crate) fn form_fields(body: &[u8]) -> Vec<(String, String)> {
+    form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
+}
+
+/// One form field, trimmed; absent when missing or blank.
+pub(crate) fn form_field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim()).filter(|v| !v.is_empty())
 }
 
 async fn asset(content_type: &'static str, body: &'static str) -> Response {

@@ -235,6 +235,12 @@ struct DetailPage {
     payments: Vec<ordo_app::payments::Payment>,
     invoices: Vec<ordo_app::payments::Invoice>,
     methods: Vec<String>,
+    shipments: Vec<ordo_app::fulfillment::Shipment>,
+    /// Rate-shopped services for the next shipment (when the order may ship).
+    ship_options: Vec<ordo_app::fulfillment::ShippingOption>,
+    /// Warehouses holding reserved units not yet shipped.
+    ship_from: Vec<String>,
+    may_ship: bool,
 }
 
 impl DetailPage {
@@ -279,11 +285,33 @@ async fn detail(State(state): State<AppState>, staff: Staff, headers: HeaderMap,
                 ordo_app::payments::order_invoices(tx, id).map_err(|e| orders::OrderError::Conflict(e.to_string()))?;
             let settings = ordo_app::payments::payment_settings(tx)?;
             let methods = settings.methods.into_iter().filter(|m| m.enabled).map(|m| m.code).collect::<Vec<_>>();
-            Ok::<_, orders::OrderError>((order, events, payments.items, invoices.items, methods))
+            let fulfillment_error =
+                |e: ordo_app::fulfillment::FulfillmentError| orders::OrderError::Conflict(e.to_string());
+            let shipments = ordo_app::fulfillment::order_shipments(tx, id).map_err(fulfillment_error)?.items;
+            let mut ship_from: Vec<String> = Vec::new();
+            for line in order.lines.iter().filter(|l| l.reserved_quantity() > 0) {
+                if !ship_from.contains(&line.warehouse) {
+                    ship_from.push(line.warehouse.clone());
+                }
+            }
+            let ship_options =
+                if order.allowed_actions.contains(&ordo_domain::orders::OrderAction::Ship) && !ship_from.is_empty() {
+                    ordo_app::fulfillment::shipping_options(
+                        tx,
+                        id,
+                        ship_from.first().map(String::as_str),
+                        ordo_domain::Timestamp::now(),
+                    )
+                    .map_err(fulfillment_error)?
+                } else {
+                    Vec::new()
+                };
+            let shipping = (shipments, ship_options, ship_from);
+            Ok::<_, orders::OrderError>((order, events, payments.items, invoices.items, methods, shipping))
         })
         .await;
     match loaded {
-        Ok((order, events, payments, invoices, methods)) => {
+        Ok((order, events, payments, invoices, methods, (shipments, ship_options, ship_from))) => {
             use ordo_domain::orders::OrderAction as A;
             let can =
                 |permission: Permission, action: A| staff.may(permission) && order.allowed_actions.contains(&action);
@@ -297,6 +325,10 @@ async fn detail(State(state): State<AppState>, staff: Staff, headers: HeaderMap,
                 may_submit: can(Permission::OrdersCreate, A::Submit),
                 may_pay: staff.may(Permission::PaymentsRecord),
                 may_invoice: staff.may(Permission::InvoicesIssue),
+                may_ship: can(Permission::FulfillmentShip, A::Ship) && !ship_from.is_empty(),
+                shipments,
+                ship_options,
+                ship_from,
                 payments,
                 invoices,
                 methods,
@@ -411,6 +443,7 @@ pub struct Draft {
     pub notes: String,
     pub requested_delivery_date: String,
     pub payment_method: String,
+    pub shipping_service: String,
     pub lines: Vec<DraftLine>,
 }
 
@@ -428,6 +461,7 @@ impl Draft {
                 "requested_delivery_date" => draft.requested_delivery_date = value,
                 "sku" => skus.push(value),
                 "payment_method" => draft.payment_method = value,
+                "shipping_service" => draft.shipping_service = value,
                 "quantity" => quantities.push(value),
                 "unit_price" => prices.push(value),
                 _ => {}
@@ -476,6 +510,7 @@ impl Draft {
             notes: text(&self.notes),
             requested_delivery_date: text(&self.requested_delivery_date),
             payment_method: text(&self.payment_method),
+            shipping_service: text(&self.shipping_service),
         })
     }
 }

@@ -42,9 +42,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The form's fields, in order, repeated names kept.
-fn fields(body: &[u8]) -> Vec<(String, String)> {
-    form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
-}
+use super::form_fields as fields;
 
 fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
     fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
@@ -212,15 +210,29 @@ struct ExceptionsPage {
     page: Frame,
     orders: Vec<Order>,
     may_release: bool,
+    /// Parcels lost, damaged or late, with their open claims.
+    claims: Vec<ordo_app::fulfillment::Claim>,
 }
 
 async fn exceptions(State(state): State<AppState>, staff: Staff, headers: HeaderMap) -> Response {
     let filter = OrderFilter { status: Some("on_hold".into()), sort: Some("oldest".into()), ..Default::default() };
-    match state.db.read(move |tx| orders::list_orders(tx, &filter, PageRequest { limit: 200, before_id: None })).await {
-        Ok(page) => {
+    let found = state
+        .db
+        .read(move |tx| {
+            let page = orders::list_orders(tx, &filter, PageRequest { limit: 200, before_id: None })?;
+            let claims = ordo_app::fulfillment::list_claims(tx, None).map_err(|e| match e {
+                ordo_app::fulfillment::FulfillmentError::Db(e) => orders::OrderError::Db(e),
+                other => orders::OrderError::Conflict(other.to_string()),
+            })?;
+            Ok::<_, orders::OrderError>((page, claims.items))
+        })
+        .await;
+    match found {
+        Ok((page, claims)) => {
             let may_release = staff.may(Permission::OrdersRelease);
+            let claims = claims.into_iter().filter(|c| c.status == "open" || c.status == "filed").collect();
             show(
-                &ExceptionsPage { page: Frame::new(&staff, "exceptions"), orders: page.items, may_release },
+                &ExceptionsPage { page: Frame::new(&staff, "exceptions"), orders: page.items, may_release, claims },
                 &staff,
                 &headers,
             )
@@ -264,6 +276,14 @@ impl ActionRow {
             RuleAction::Priority { level } => {
                 ActionRow { kind: "priority".into(), text: level.to_string(), ..Default::default() }
             }
+            RuleAction::Ship { carrier, service } => ActionRow {
+                kind: "ship".into(),
+                text: match service {
+                    Some(service) => format!("{carrier}/{service}"),
+                    None => carrier.clone(),
+                },
+                ..Default::default()
+            },
         }
     }
 
@@ -288,6 +308,13 @@ impl ActionRow {
                 .and_then(|t| t.parse::<i64>().ok())
                 .map(|level| RuleAction::Priority { level })
                 .ok_or_else(|| "a priority needs a whole number, -100 to 100".to_string()),
+            "ship" => match text.as_deref().map(|t| t.split_once('/')) {
+                Some(Some((carrier, service))) => {
+                    Ok(RuleAction::Ship { carrier: carrier.trim().into(), service: Some(service.trim().into()) })
+                }
+                Some(None) => Ok(RuleAction::Ship { carrier: text.unwrap_or_default(), service: None }),
+                None => Err("name a carrier, or CARRIER/SERVICE".to_string()),
+            },
             other => Err(format!("unknown action {other}")),
         })
     }

@@ -121,7 +121,7 @@ async fn adjust(
             Err(response) => response,
         };
     }
-    let input = SetStock { on_hand: form.on_hand.trim().parse().ok(), reason: Some(form.reason.clone()) };
+    let input = SetStock { on_hand: form.on_hand.trim().parse().ok(), reason: Some(form.reason.clone()), bin: None };
     let (warehouse, sku) = (form.warehouse.clone(), form.sku.trim().to_string());
     match state.db.write(move |tx| inventory::set_stock(tx, &ctx, &warehouse, &sku, &input)).await {
         Ok(level) => redirect_with_flash(

@@ -33,13 +33,7 @@ pub fn router() -> Router<AppState> {
         .route("/purchase-orders", get(purchase_orders_page).post(purchase_action))
 }
 
-fn fields(body: &[u8]) -> Vec<(String, String)> {
-    form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
-}
-
-fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim()).filter(|v| !v.is_empty())
-}
+use super::{form_field as field, form_fields as fields};
 
 #[derive(Template)]
 #[template(path = "counts.html")]
