@@ -23,6 +23,9 @@ pub enum BenchCommand {
     /// The floor: the rows a placement writes, issued directly through the storage layer
     /// by N concurrent tasks in this process, without HTTP, validation, pricing or rules.
     Floor(RunArgs),
+    /// 1,000 orders sourced across 5 warehouses and 10 carriers (placement with sourcing,
+    /// then rate shopping alone), and a check that nothing was over-allocated.
+    Sourcing(crate::bench_sourcing::SourcingArgs),
 }
 
 #[derive(clap::Args, Clone)]
@@ -107,6 +110,7 @@ pub async fn run(command: BenchCommand, database_url: Option<String>) -> Result<
             args.bench_database_url = database_url.unwrap_or(args.bench_database_url);
             return floor(args).await;
         }
+        BenchCommand::Sourcing(args) => return crate::bench_sourcing::sourcing(args).await,
     };
     let mut results = Vec::new();
     for &clients in &args.run.clients {
@@ -146,14 +150,14 @@ enum Server {
     Own { base: String, token: String, child: Child, cleanup: Cleanup },
 }
 
-enum Cleanup {
+pub(crate) enum Cleanup {
     Dir(PathBuf),
     Schema { url: String, schema: String },
 }
 
 impl Cleanup {
     /// Removes the benchmark's database: best effort, the numbers are already taken.
-    fn run(self) {
+    pub(crate) fn run(self) {
         match self {
             Cleanup::Dir(dir) => {
                 let _ = std::fs::remove_dir_all(dir);
@@ -222,7 +226,10 @@ impl Server {
 }
 
 /// A fresh database for a benchmark: a temporary SQLite folder, or a new schema.
-fn prepare_database(engine: &str, bench_database_url: &str) -> Result<(Option<String>, PathBuf, Cleanup), BoxError> {
+pub(crate) fn prepare_database(
+    engine: &str,
+    bench_database_url: &str,
+) -> Result<(Option<String>, PathBuf, Cleanup), BoxError> {
     let tag = format!("{}_{}", std::process::id(), Instant::now().elapsed().as_nanos() ^ u128::from(rand_u32()));
     Ok(match engine {
         "sqlite" => {
@@ -697,7 +704,8 @@ async fn floor_seed(db: &ordo_app::Database) -> Result<FloorIds, BoxError> {
                 products.push(
                     catalog::create_product(tx, &ctx, &input).map_err(|e| ordo_app::DbError::Other(e.to_string()))?.id,
                 );
-                let stock = inventory::SetStock { on_hand: Some(1_000_000_000), reason: Some("bench".into()) };
+                let stock =
+                    inventory::SetStock { on_hand: Some(1_000_000_000), reason: Some("bench".into()), bin: None };
                 inventory::set_stock(tx, &ctx, "BENCH-W", &sku, &stock)
                     .map_err(|e| ordo_app::DbError::Other(e.to_string()))?;
             }
@@ -715,7 +723,7 @@ async fn floor_seed(db: &ordo_app::Database) -> Result<FloorIds, BoxError> {
 }
 
 /// Own process CPU seconds.
-fn own_cpu_seconds() -> Option<f64> {
+pub(crate) fn own_cpu_seconds() -> Option<f64> {
     cpu_seconds(std::process::id())
 }
 

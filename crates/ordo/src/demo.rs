@@ -155,6 +155,7 @@ pub async fn load(db: &Database) -> Result<String, BoxError> {
                         country: Some("CN".into()),
                         ..Default::default()
                     }),
+                    ..Default::default()
                 };
                 inventory::create_warehouse(tx, &ctx, &input).map_err(|e| e.to_string())?;
             }
@@ -184,7 +185,12 @@ pub async fn load(db: &Database) -> Result<String, BoxError> {
                 let product = catalog::create_product(tx, &ctx, &input).map_err(|e| e.to_string())?;
                 for (w, (code, ..)) in WAREHOUSES.iter().enumerate() {
                     let on_hand = 300 + ((i * 37 + w * 101) % 500) as i64;
-                    let input = SetStock { on_hand: Some(on_hand), reason: Some("opening stock".into()) };
+                    let input = SetStock {
+                        on_hand: Some(on_hand),
+                        reason: Some("opening stock".into()),
+                        // Aisle by product family, shelf by number: pick lists walk in this order.
+                        bin: Some(format!("{}-{:02}-{}", family, i % 20 + 1, w + 1)),
+                    };
                     inventory::set_stock(tx, &ctx, code, &product.sku, &input).map_err(|e| e.to_string())?;
                 }
             }
@@ -303,6 +309,7 @@ pub async fn load(db: &Database) -> Result<String, BoxError> {
             notes: (dice.below(5) == 0).then(|| "请在工作日送货 Please deliver on a weekday".to_string()),
             requested_delivery_date: None,
             payment_method: None,
+            shipping_service: None,
         };
         let cancel = dice.below(100) < 12;
         let ctx = Ctx::at("demo", "demo", now);

@@ -1,6 +1,7 @@
 //! The `ordo` program: the server application and the commands around it.
 
 pub mod bench;
+pub mod bench_sourcing;
 pub mod demo;
 
 use ordo_app::{Database, DbConfig};

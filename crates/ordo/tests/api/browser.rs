@@ -406,3 +406,66 @@ async fn the_stock_pages_count_report_and_suggest_in_a_real_browser() {
     screenshot(&client, "purchase-orders").await;
     client.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn the_warehouse_picks_and_ships_an_order_in_a_real_browser() {
+    let Some((_driver, client)) = browser().await else {
+        eprintln!("skipped: Chromium and chromedriver are not installed");
+        return;
+    };
+    let app = spawn_app().await;
+    app.post("/api/v1/warehouses", serde_json::json!({"code": "SH", "name": "上海仓", "region": "Shanghai"})).await;
+    app.post("/api/v1/products", serde_json::json!({"sku": "TEA-1", "name": "龙井 Longjing", "price": "88", "currency": "CNY", "weight_kg": "0.5"}))
+        .await;
+    app.stock("SH", "TEA-1", 20).await;
+    app.put("/api/v1/stock/SH/TEA-1", serde_json::json!({"bin": "A-03-2"})).await;
+    let carrier = app
+        .post("/api/v1/carriers", serde_json::json!({"code": "SF", "name": "顺丰速运", "tracking_url_template": "https://sf.example/t?n={tracking}",
+            "services": [{"code": "standard", "name": "标快", "transit_days": 2}]}))
+        .await
+        .body;
+    app.put(
+        &format!("/api/v1/carriers/{}/rates", carrier["id"]),
+        serde_json::json!({"rates": [{"service": "standard", "region": "Beijing", "max_weight_kg": "5", "price": "12.00", "currency": "CNY"}]}),
+    )
+    .await;
+    let customer = app
+        .post("/api/v1/customers", serde_json::json!({"code": "BJ", "name": "北京茶庄", "group": "wholesale", "currency": "CNY", "payment_terms": "net30",
+            "shipping_address": {"line1": "长安街 1 号", "city": "北京", "region": "Beijing", "country": "CN"}}))
+        .await
+        .body;
+    let order = app
+        .post(
+            "/api/v1/orders",
+            serde_json::json!({"customer_id": customer["id"], "lines": [{"sku": "TEA-1", "quantity": 4}]}),
+        )
+        .await
+        .body;
+    let one_time = ordo::create_user(&app.db, "wh@example.com", "warehouse", Some("仓库"), "test").await.unwrap();
+    sign_in(&app, &client, "wh@example.com", &one_time).await;
+    fill(&client, "#password", "picking all the tea").await;
+    fill(&client, "#confirm", "picking all the tea").await;
+    click(&client, "main button[type=submit]").await;
+    client.wait().for_element(Locator::Css(".stat")).await.expect("dashboard");
+
+    client.goto(&format!("{}/fulfillment", app.base)).await.unwrap();
+    screenshot(&client, "fulfillment-queue").await;
+    click(&client, "#create-pick-list").await;
+    client.wait().for_element(Locator::Id("pick-lines")).await.expect("pick list");
+    assert!(page_text(&client).await.contains("A-03-2"));
+    screenshot(&client, "pick-list").await;
+    click(&client, "#confirm-picks").await;
+    client.wait().for_element(Locator::Css(".flash")).await.expect("confirmed");
+
+    client.goto(&format!("{}/orders/{}", app.base, order["id"])).await.unwrap();
+    client.wait().for_element(Locator::Id("ship-form")).await.expect("ship form");
+    fill(&client, "#ship-tracking", "SF100200300").await;
+    screenshot(&client, "order-shipping").await;
+    click(&client, "#ship-button").await;
+    client.wait().for_element(Locator::Id("tracking")).await.expect("shipment page");
+    assert!(page_text(&client).await.contains("SF100200300"));
+    screenshot(&client, "shipment").await;
+    client.goto(&format!("{}/carriers/{}", app.base, carrier["id"])).await.unwrap();
+    screenshot(&client, "carrier-rates").await;
+    assert_eq!(app.get(&format!("/api/v1/orders/{}", order["id"])).await.body["status"], "shipped");
+}

@@ -12,6 +12,7 @@ mod concurrency;
 mod console;
 mod crash;
 mod customers;
+mod fulfillment;
 mod idempotency;
 mod openapi;
 mod orders;
