@@ -1,6 +1,7 @@
 //! Ordo's use cases and storage. Every business area has its model (inputs and views),
 //! service (one function per command, run inside one transaction) and store (SQL).
 
+pub mod aftersales;
 pub mod approvals;
 pub mod audit;
 pub mod auth;

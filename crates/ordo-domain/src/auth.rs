@@ -43,6 +43,9 @@ crate::text_enum!(
         FulfillmentAllocate = "fulfillment.allocate",
         FulfillmentTrack = "fulfillment.track",
         CarriersManage = "carriers.manage",
+        ReturnsManage = "returns.manage",
+        ReturnsReceive = "returns.receive",
+        TicketsManage = "tickets.manage",
     }
 );
 
@@ -50,7 +53,19 @@ crate::text_enum!(
 const GRANTS: &[(Role, &[Permission])] = {
     use Permission::*;
     &[
-        (Role::Sales, &[OrdersCreate, OrdersCancel, OrdersEdit, CustomersManage, PaymentsRecord, InvoicesIssue]),
+        (
+            Role::Sales,
+            &[
+                OrdersCreate,
+                OrdersCancel,
+                OrdersEdit,
+                CustomersManage,
+                PaymentsRecord,
+                InvoicesIssue,
+                ReturnsManage,
+                TicketsManage,
+            ],
+        ),
         (Role::Approver, &[PricesOverride, OrdersApprove, OrdersRelease, OrdersEdit]),
         // Posting a count writes stock value off or on: finance signs it.
         // Finance also moves money: refunds above the limit, write-offs, bank reconciliation.
@@ -78,10 +93,23 @@ const GRANTS: &[(Role, &[Permission])] = {
                 FulfillmentAllocate,
                 FulfillmentTrack,
                 CarriersManage,
+                ReturnsReceive,
             ],
         ),
-        // Service follows parcels for customers: tracking updates and carrier claims.
-        (Role::Service, &[OrdersCancel, OrdersEdit, CustomersManage, PaymentsRefund, FulfillmentTrack]),
+        // Service follows parcels for customers (tracking, carrier claims), decides returns
+        // and exchanges, pays them back and answers tickets.
+        (
+            Role::Service,
+            &[
+                OrdersCancel,
+                OrdersEdit,
+                CustomersManage,
+                PaymentsRefund,
+                FulfillmentTrack,
+                ReturnsManage,
+                TicketsManage,
+            ],
+        ),
         (Role::Viewer, &[]),
     ]
 };

@@ -6,7 +6,8 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 crate::text_enum!(
-    /// Why an order is on hold.
+    /// Why an order is on hold (`awaiting_return`: an exchange's replacement waits for the
+    /// returned goods).
     HoldCode {
         PriceDeviation = "price_deviation",
         CreditLimit = "credit_limit",
@@ -16,6 +17,7 @@ crate::text_enum!(
         Stock = "stock",
         Rule = "rule",
         Manual = "manual",
+        AwaitingReturn = "awaiting_return",
     }
 );
 
@@ -23,7 +25,7 @@ impl HoldCode {
     /// Checks re-run on every edit; their holds clear themselves once the cause is fixed.
     /// Holds put by a person stay until a person releases them.
     pub fn is_automatic(self) -> bool {
-        !matches!(self, HoldCode::Manual)
+        !matches!(self, HoldCode::Manual | HoldCode::AwaitingReturn)
     }
 }
 

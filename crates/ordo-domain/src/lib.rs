@@ -35,6 +35,7 @@ macro_rules! text_enum {
     };
 }
 
+pub mod aftersales;
 pub mod auth;
 pub mod catalog;
 pub mod checks;

@@ -351,8 +351,10 @@ rules.auto_cancel = Cancel unpaid orders after (minutes, empty = never)
 rules.credit_check = Hold orders over the customer's credit limit
 rules.settings_saved = Settings saved.
 rules.reserve_while_waiting = Keep stock reserved while an order waits for approval
+hold.awaiting_return = Waiting for the returned goods
 hold.stock = Stock gone before approval
 products.tags = Tags (comma-separated, for rules)
+products.category = Category
 products.backorderable = Orders may take more than is in stock (backorders)
 counts.title = Stock counts
 counts.count = Count

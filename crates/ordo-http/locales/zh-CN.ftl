@@ -351,8 +351,10 @@ rules.auto_cancel = 未付款自动取消（分钟，留空 = 从不）
 rules.credit_check = 超出客户信用额度时挂起订单
 rules.settings_saved = 设置已保存。
 rules.reserve_while_waiting = 订单等待审批期间保留库存
+hold.awaiting_return = 等待退回商品
 hold.stock = 审批前库存已被占用
 products.tags = 标签（逗号分隔，供规则使用）
+products.category = 品类
 products.backorderable = 允许缺货下单（预订）
 counts.title = 盘点
 counts.count = 盘点单

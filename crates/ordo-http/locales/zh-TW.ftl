@@ -351,8 +351,10 @@ rules.auto_cancel = 未付款自動取消（分鐘，留空 = 從不）
 rules.credit_check = 超出客戶信用額度時掛起訂單
 rules.settings_saved = 設定已儲存。
 rules.reserve_while_waiting = 訂單等待審批期間保留庫存
+hold.awaiting_return = 等待退回商品
 hold.stock = 審批前庫存已被佔用
 products.tags = 標籤（逗號分隔，供規則使用）
+products.category = 品類
 products.backorderable = 允許缺貨下單（預訂）
 counts.title = 盤點
 counts.count = 盤點單

@@ -4,6 +4,7 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use ordo_app::DbError;
+use ordo_app::aftersales::AfterSalesError;
 use ordo_app::audit::AuditError;
 use ordo_app::auth::TokenError;
 use ordo_app::catalog::CatalogError;
@@ -73,6 +74,8 @@ pub enum ApiError {
     Payment(#[from] PaymentError),
     #[error(transparent)]
     Fulfillment(#[from] FulfillmentError),
+    #[error(transparent)]
+    AfterSales(#[from] AfterSalesError),
     #[error(transparent)]
     Purchasing(#[from] PurchasingError),
     #[error(transparent)]
@@ -155,21 +158,7 @@ impl ApiError {
                 InventoryError::Db(e) => db_shape(e),
             },
             ApiError::Order(e) => order_shape(e),
-            ApiError::Payment(e) => match e {
-                PaymentError::Invalid(_) => invalid,
-                PaymentError::OrderNotFound(_)
-                | PaymentError::NotFound(_)
-                | PaymentError::RefundNotFound(_)
-                | PaymentError::InvoiceNotFound(_)
-                | PaymentError::CustomerNotFound(_)
-                | PaymentError::StatementNotFound(_)
-                | PaymentError::ProviderNotFound(_) => not_found,
-                PaymentError::BadSignature(_) => shape(S::UNAUTHORIZED, "bad-signature", "Callback not verified"),
-                PaymentError::Conflict(_) => conflict,
-                PaymentError::Order(e) => order_shape(e),
-                PaymentError::Unbalanced(_) => internal,
-                PaymentError::Db(e) => db_shape(e),
-            },
+            ApiError::Payment(e) => payment_shape(e),
             ApiError::Fulfillment(e) => match e {
                 FulfillmentError::Invalid(_) => invalid,
                 FulfillmentError::OrderNotFound(_)
@@ -184,6 +173,20 @@ impl ApiError {
                 FulfillmentError::VersionMismatch { .. } => precondition,
                 FulfillmentError::Order(e) => order_shape(e),
                 FulfillmentError::Db(e) => db_shape(e),
+            },
+            ApiError::AfterSales(e) => match e {
+                AfterSalesError::Invalid(_) => invalid,
+                AfterSalesError::OrderNotFound(_)
+                | AfterSalesError::ReturnNotFound(_)
+                | AfterSalesError::TicketNotFound(_)
+                | AfterSalesError::CustomerNotFound(_)
+                | AfterSalesError::ShipmentNotFound(_)
+                | AfterSalesError::ClaimNotFound(_) => not_found,
+                AfterSalesError::VersionMismatch { .. } => precondition,
+                AfterSalesError::Conflict(_) => conflict,
+                AfterSalesError::Order(e) => order_shape(e),
+                AfterSalesError::Payment(e) => payment_shape(e),
+                AfterSalesError::Db(e) => db_shape(e),
             },
             ApiError::Purchasing(e) => match e {
                 PurchasingError::Invalid(_) => invalid,
@@ -252,6 +255,9 @@ impl ApiError {
             | ApiError::Payment(PaymentError::Order(OrderError::Invalid(e)))
             | ApiError::Fulfillment(FulfillmentError::Invalid(e))
             | ApiError::Fulfillment(FulfillmentError::Order(OrderError::Invalid(e)))
+            | ApiError::AfterSales(AfterSalesError::Invalid(e))
+            | ApiError::AfterSales(AfterSalesError::Order(OrderError::Invalid(e)))
+            | ApiError::AfterSales(AfterSalesError::Payment(PaymentError::Invalid(e)))
             | ApiError::Rule(RuleError::Order(OrderError::Invalid(e)))
             | ApiError::Settings(SettingsError::Invalid(e))
             | ApiError::Token(TokenError::Invalid(e))
@@ -260,6 +266,31 @@ impl ApiError {
             _ => return None,
         };
         Some(&invalid.0)
+    }
+}
+
+fn payment_shape(error: &PaymentError) -> Shape {
+    use StatusCode as S;
+    let (invalid, not_found, conflict, internal) = (
+        shape(S::UNPROCESSABLE_ENTITY, "validation", "Invalid request"),
+        shape(S::NOT_FOUND, "not-found", "Not found"),
+        shape(S::CONFLICT, "conflict", "Conflict"),
+        shape(S::INTERNAL_SERVER_ERROR, "internal", "Internal error"),
+    );
+    match error {
+        PaymentError::Invalid(_) => invalid,
+        PaymentError::OrderNotFound(_)
+        | PaymentError::NotFound(_)
+        | PaymentError::RefundNotFound(_)
+        | PaymentError::InvoiceNotFound(_)
+        | PaymentError::CustomerNotFound(_)
+        | PaymentError::StatementNotFound(_)
+        | PaymentError::ProviderNotFound(_) => not_found,
+        PaymentError::BadSignature(_) => shape(S::UNAUTHORIZED, "bad-signature", "Callback not verified"),
+        PaymentError::Conflict(_) => conflict,
+        PaymentError::Order(e) => order_shape(e),
+        PaymentError::Unbalanced(_) => internal,
+        PaymentError::Db(e) => db_shape(e),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Ordo's HTTP edge: the REST API under `/api/v1`, its OpenAPI document, health checks.
 //! Handlers only parse, authorise and call the service layer; no business logic here.
 
+mod aftersales;
 mod audit;
 mod catalog;
 pub mod console;
@@ -58,6 +59,7 @@ pub fn app(state: AppState) -> Router {
         .merge(orders::router())
         .merge(payments::router())
         .merge(fulfillment::router())
+        .merge(aftersales::router())
         .merge(purchasing::router())
         .merge(rules::router())
         .route("/openapi.json", get(openapi_document))

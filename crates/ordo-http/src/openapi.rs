@@ -1,7 +1,7 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations.
 
 use crate::error::{FieldErrorDoc, Problem};
-use crate::{audit, catalog, customers, fulfillment, inventory, orders, payments, purchasing, rules};
+use crate::{aftersales, audit, catalog, customers, fulfillment, inventory, orders, payments, purchasing, rules};
 use std::sync::OnceLock;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -46,6 +46,12 @@ use utoipa::{Modify, OpenApi};
         fulfillment::set_rates, fulfillment::tracking_webhook, fulfillment::tracking_secret,
         fulfillment::import_tracking, fulfillment::list_claims, fulfillment::update_claim, fulfillment::work_queue,
         fulfillment::logistics,
+        aftersales::get_settings, aftersales::put_settings, aftersales::request_return, aftersales::request_exchange,
+        aftersales::list_returns, aftersales::get_return, aftersales::approve_return, aftersales::reject_return,
+        aftersales::receive_return, aftersales::refund_return, aftersales::open_claim, aftersales::resolve_claim,
+        aftersales::get_feedback, aftersales::leave_feedback, aftersales::create_ticket, aftersales::list_tickets,
+        aftersales::get_ticket, aftersales::update_ticket, aftersales::reply, aftersales::customer_360,
+        aftersales::add_note, aftersales::service_queue, aftersales::analytics,
     ),
     components(schemas(Problem, FieldErrorDoc)),
     modifiers(&BearerAuth),
@@ -57,6 +63,7 @@ use utoipa::{Modify, OpenApi};
         (name = "approvals", description = "Approval steps asked for by rules, and each approver's inbox"),
         (name = "payments", description = "Payment methods and providers, payments, refunds, the ledger, invoices, receivables and bank reconciliation"),
         (name = "fulfillment", description = "Sourcing, pick lists, shipments, carriers and rate shopping, tracking, claims and logistics KPIs"),
+        (name = "after-sales", description = "Returns (RMA) and exchanges by policy, claim remedies, feedback, service tickets with SLAs, the service desk and its analytics"),
         (name = "purchasing", description = "Suppliers, purchase orders and receiving goods"),
         (name = "rules", description = "Order rules (CEL conditions and actions) and order-processing settings"),
         (name = "audit", description = "Who changed what, when and from where"),

@@ -181,6 +181,17 @@ pub async fn load(db: &Database) -> Result<String, BoxError> {
                     }),
                     // Tea is made to order by the growers: it may be backordered.
                     backorderable: Some(*family == "TEA"),
+                    category: Some(
+                        match *family {
+                            "CER" => "ceramics",
+                            "ELE" => "electronics",
+                            "FOD" => "food",
+                            "TEA" => "tea",
+                            "SLK" => "silk",
+                            _ => "home",
+                        }
+                        .into(),
+                    ),
                 };
                 let product = catalog::create_product(tx, &ctx, &input).map_err(|e| e.to_string())?;
                 for (w, (code, ..)) in WAREHOUSES.iter().enumerate() {

@@ -28,6 +28,8 @@ pub struct NewProduct {
     pub tags: Option<Vec<String>>,
     /// Orders may take more than is in stock; the rest waits for supply. Default false.
     pub backorderable: Option<bool>,
+    /// The product's category (return policies and reports group by it), e.g. `tea`.
+    pub category: Option<String>,
 }
 
 /// Fields to change; absent fields stay as they are.
@@ -43,6 +45,8 @@ pub struct ProductPatch {
     pub active: Option<bool>,
     pub tags: Option<Vec<String>>,
     pub backorderable: Option<bool>,
+    /// Empty to clear.
+    pub category: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -62,6 +66,7 @@ pub struct Product {
     pub active: bool,
     pub tags: Vec<String>,
     pub backorderable: bool,
+    pub category: Option<String>,
     pub version: i64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,

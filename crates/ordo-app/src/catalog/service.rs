@@ -27,6 +27,7 @@ pub fn create_product(tx: &mut dyn Tx, ctx: &Ctx, input: &NewProduct) -> Result<
     let unit = v.check(optional_text("unit", input.unit.as_deref(), 16));
     let weight_g = v.check(input.weight_kg.as_ref().map(|w| parse_weight_grams("weight_kg", &w.0)).transpose());
     let tags = v.check(ordo_domain::catalog::parse_tags("tags", input.tags.as_deref().unwrap_or_default()));
+    let category = v.check(optional_text("category", input.category.as_deref(), 100)).flatten();
     v.into_result()?;
     let tags = tags.unwrap_or_default();
     let (
@@ -57,6 +58,7 @@ pub fn create_product(tx: &mut dyn Tx, ctx: &Ctx, input: &NewProduct) -> Result<
         active: input.active.unwrap_or(true),
         tags: &tags,
         backorderable: input.backorderable.unwrap_or(false),
+        category: category.as_deref(),
     };
     let id = store::insert_product(tx, &row, ctx.now)?;
     crate::audit::record(tx, ctx, "catalog", "product.created", &sku, &format!("{name}, {price} {currency}"))?;
@@ -114,7 +116,12 @@ pub fn update_product(
         Some(tags) => v.check(ordo_domain::catalog::parse_tags("tags", tags)),
         None => Some(current.tags.clone()),
     };
+    let category = match &patch.category {
+        Some(text) => v.check(optional_text("category", Some(text), 100)),
+        None => Some(current.category.clone()),
+    };
     v.into_result()?;
+    let category = category.flatten();
     let tags = tags.unwrap_or_default();
     let (Some(name), Some(description), Some(price), Some(currency), Some(tax_rate), Some(unit), Some(weight_g)) =
         (name, description, price, currency, tax_rate, unit, weight_g)
@@ -133,6 +140,7 @@ pub fn update_product(
         active: patch.active.unwrap_or(current.active),
         tags: &tags,
         backorderable: patch.backorderable.unwrap_or(current.backorderable),
+        category: category.as_deref(),
     };
     if !store::update_product(tx, id, current.version, &row, ctx.now)? {
         let now_at = get_product(tx, id)?.version;

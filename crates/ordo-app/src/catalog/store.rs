@@ -5,7 +5,7 @@ use ordo_domain::money::{from_e4, from_e4_in, to_e4};
 use ordo_domain::{Currency, Timestamp};
 
 const PRODUCT_COLUMNS: &str = "id, sku, name, description, unit, price_e4, currency, tax_rate_e4, weight_g, active, version, \
-     created_at, updated_at, tags, backorderable";
+     created_at, updated_at, tags, backorderable, category";
 
 fn product(row: &Row) -> Result<Product, DbError> {
     let currency = currency(&row.text(6)?)?;
@@ -25,6 +25,7 @@ fn product(row: &Row) -> Result<Product, DbError> {
         updated_at: Timestamp(row.int(12)?),
         tags: row.opt_text(13)?.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default(),
         backorderable: row.bool(14)?,
+        category: row.opt_text(15)?,
     })
 }
 
@@ -45,6 +46,7 @@ pub struct ProductRow<'a> {
     pub active: bool,
     pub tags: &'a [String],
     pub backorderable: bool,
+    pub category: Option<&'a str>,
 }
 
 fn tags_text(tags: &[String]) -> Option<String> {
@@ -54,10 +56,10 @@ fn tags_text(tags: &[String]) -> Option<String> {
 pub fn insert_product(tx: &mut dyn Tx, p: &ProductRow, now: Timestamp) -> Result<i64, DbError> {
     tx.insert(
         "INSERT INTO products (sku, name, description, unit, price_e4, currency, tax_rate_e4, weight_g, active, version, \
-         created_at, updated_at, tags, backorderable) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)",
+         created_at, updated_at, tags, backorderable, category) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)",
         params![
             p.sku, p.name, p.description, p.unit, to_e4(p.price), p.currency.code(), to_e4(p.tax_rate), p.weight_g, p.active,
-            now.micros(), now.micros(), tags_text(p.tags), p.backorderable
+            now.micros(), now.micros(), tags_text(p.tags), p.backorderable, p.category
         ],
     )
 }
@@ -66,10 +68,10 @@ pub fn insert_product(tx: &mut dyn Tx, p: &ProductRow, now: Timestamp) -> Result
 pub fn update_product(tx: &mut dyn Tx, id: i64, version: i64, p: &ProductRow, now: Timestamp) -> Result<bool, DbError> {
     let changed = tx.execute(
         "UPDATE products SET name = ?, description = ?, unit = ?, price_e4 = ?, currency = ?, tax_rate_e4 = ?, weight_g = ?, \
-         active = ?, tags = ?, backorderable = ?, version = version + 1, updated_at = ? WHERE id = ? AND version = ?",
+         active = ?, tags = ?, backorderable = ?, category = ?, version = version + 1, updated_at = ? WHERE id = ? AND version = ?",
         params![
             p.name, p.description, p.unit, to_e4(p.price), p.currency.code(), to_e4(p.tax_rate), p.weight_g, p.active,
-            tags_text(p.tags), p.backorderable, now.micros(), id, version
+            tags_text(p.tags), p.backorderable, p.category, now.micros(), id, version
         ],
     )?;
     Ok(changed == 1)

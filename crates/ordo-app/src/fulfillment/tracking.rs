@@ -206,7 +206,32 @@ fn open_claim(tx: &mut dyn Tx, ctx: &Ctx, h: &Head, kind: ClaimKind, u: &Update)
     let details = json!({"shipment": h.number, "claim": number, "kind": kind, "detail": u.detail, "notify": ["service", "warehouse"]});
     orders::store::append_event(tx, h.order_id, &ctx.actor, "delivery_exception", &details, ctx.now)?;
     crate::audit::record(tx, ctx, "fulfillment", "claim.opened", &number, &format!("{kind} on {}", h.number))?;
+    let subject = format!("Delivery exception ({kind}) on {}", h.number);
+    crate::aftersales::tickets::on_delivery_exception(tx, ctx, h.order_id, subject, u.detail.clone()).map_err(|e| {
+        match e {
+            crate::aftersales::AfterSalesError::Db(d) => FulfillmentError::Db(d),
+            other => FulfillmentError::Conflict(other.to_string()),
+        }
+    })?;
     Ok(())
+}
+
+/// Staff open a claim themselves (the customer called: the parcel is lost or broken).
+/// A shipment has one claim open at a time; asking again returns it.
+pub fn report_claim(
+    tx: &mut dyn Tx,
+    ctx: &Ctx,
+    shipment_id: i64,
+    kind: ClaimKind,
+    detail: Option<String>,
+) -> Result<Claim, FulfillmentError> {
+    let h = head(tx, shipment_id)?;
+    let update =
+        Update { status: TrackingStatus::Exception, raw: kind.as_str().into(), at: ctx.now, location: None, detail };
+    open_claim(tx, ctx, &h, kind, &update)?;
+    claims_where(tx, "cl.shipment_id = ? AND cl.status IN ('open', 'filed')", params![shipment_id])?
+        .pop()
+        .ok_or_else(|| FulfillmentError::Conflict(format!("no open claim on {}", h.number)))
 }
 
 /// A typed-in update on one shipment.

@@ -66,6 +66,8 @@ pub struct StockLevel {
     /// Shipped to this warehouse by transfers and not yet received.
     pub in_transit: i64,
     pub bin: Option<String>,
+    /// Returned units kept apart as damaged: not on hand, never sold.
+    pub damaged: i64,
     pub updated_at: Timestamp,
 }
 

@@ -248,7 +248,7 @@ pub fn levels(tx: &mut dyn Tx, sku: Option<&str>, warehouse: Option<&str>) -> Re
         "SELECT p.sku, w.code, s.on_hand, s.reserved, s.updated_at, CAST(COALESCE(( \
              SELECT SUM(l.quantity - l.received - l.lost) FROM transfer_lines l JOIN transfers t ON t.id = l.transfer_id \
              WHERE l.product_id = s.product_id AND t.to_warehouse_id = s.warehouse_id \
-             AND t.status IN ('shipped', 'partially_received')), 0) AS BIGINT), s.bin \
+             AND t.status IN ('shipped', 'partially_received')), 0) AS BIGINT), s.bin, s.damaged \
          FROM stock_levels s \
          JOIN products p ON p.id = s.product_id JOIN warehouses w ON w.id = s.warehouse_id{} ORDER BY p.sku, w.code LIMIT 5000",
         filter.sql()
@@ -265,6 +265,7 @@ pub fn levels(tx: &mut dyn Tx, sku: Option<&str>, warehouse: Option<&str>) -> Re
                 available: on_hand - reserved,
                 in_transit: r.int(5)?,
                 bin: r.opt_text(6)?,
+                damaged: r.int(7)?,
                 updated_at: Timestamp(r.int(4)?),
             })
         })
@@ -337,14 +338,16 @@ pub struct LedgerMismatch {
 pub fn ledger_mismatches(tx: &mut dyn Tx) -> Result<Vec<LedgerMismatch>, DbError> {
     let rows = tx.query(
         "SELECT p.sku, w.code, COALESCE(s.on_hand, 0), COALESCE(s.reserved, 0), \
-                CAST(COALESCE(m.on_hand, 0) AS BIGINT), CAST(COALESCE(m.reserved, 0) AS BIGINT) \
+                CAST(COALESCE(m.on_hand, 0) AS BIGINT), CAST(COALESCE(m.reserved, 0) AS BIGINT), \
+                COALESCE(s.damaged, 0), CAST(COALESCE(m.damaged, 0) AS BIGINT) \
          FROM (SELECT product_id, warehouse_id FROM stock_levels UNION SELECT product_id, warehouse_id FROM stock_movements) k \
          JOIN products p ON p.id = k.product_id JOIN warehouses w ON w.id = k.warehouse_id \
          LEFT JOIN stock_levels s ON s.product_id = k.product_id AND s.warehouse_id = k.warehouse_id \
-         LEFT JOIN (SELECT product_id, warehouse_id, SUM(on_hand_delta) AS on_hand, SUM(reserved_delta) AS reserved \
-                    FROM stock_movements GROUP BY product_id, warehouse_id) m \
+         LEFT JOIN (SELECT product_id, warehouse_id, SUM(on_hand_delta) AS on_hand, SUM(reserved_delta) AS reserved, \
+                           SUM(damaged_delta) AS damaged FROM stock_movements GROUP BY product_id, warehouse_id) m \
                 ON m.product_id = k.product_id AND m.warehouse_id = k.warehouse_id \
          WHERE COALESCE(s.on_hand, 0) <> COALESCE(m.on_hand, 0) OR COALESCE(s.reserved, 0) <> COALESCE(m.reserved, 0) \
+            OR COALESCE(s.damaged, 0) <> COALESCE(m.damaged, 0) \
          ORDER BY p.sku, w.code",
         &[],
     )?;
@@ -370,4 +373,29 @@ pub fn availability(tx: &mut dyn Tx, product_id: i64) -> Result<Vec<(String, i64
     .iter()
     .map(|r| Ok((r.text(0)?, r.int(1)?)))
     .collect()
+}
+
+/// Puts units into the warehouse's damaged stock: counted, never sold. One movement with
+/// only its damaged delta, so the ledger check covers damaged stock as well.
+#[allow(clippy::too_many_arguments)]
+pub fn add_damaged(
+    tx: &mut dyn Tx,
+    product_id: i64,
+    warehouse_id: i64,
+    quantity: i64,
+    reason: &str,
+    reference: &str,
+    actor: &str,
+    now: Timestamp,
+) -> Result<(), DbError> {
+    tx.execute(
+        "UPDATE stock_levels SET damaged = damaged + ?, updated_at = ? WHERE product_id = ? AND warehouse_id = ?",
+        params![quantity, now.micros(), product_id, warehouse_id],
+    )?;
+    tx.execute(
+        "INSERT INTO stock_movements (product_id, warehouse_id, kind, on_hand_delta, reserved_delta, damaged_delta, \
+         reason, reference, actor, at) VALUES (?, ?, 'return', 0, 0, ?, ?, ?, ?, ?)",
+        params![product_id, warehouse_id, quantity, reason, reference, actor, now.micros()],
+    )?;
+    Ok(())
 }

@@ -77,6 +77,8 @@ pub struct ProductForm {
     /// Comma-separated.
     tags: String,
     backorderable: Option<String>,
+    #[serde(default)]
+    category: String,
 }
 
 fn tag_list(text: &str) -> Vec<String> {
@@ -134,6 +136,7 @@ async fn create(
         active: Some(form.active.is_some()),
         tags: Some(tag_list(&form.tags)),
         backorderable: Some(form.backorderable.is_some()),
+        category: Some(form.category.clone()),
     };
     match state.db.write(move |tx| catalog::create_product(tx, &ctx, &input)).await {
         Ok(product) => {
@@ -170,6 +173,7 @@ async fn edit_form(State(state): State<AppState>, staff: Staff, Path(id): Path<S
                 weight_kg: p.weight_kg.map(|w| w.to_string()).unwrap_or_default(),
                 active: p.active.then(|| "on".to_string()),
                 tags: p.tags.join(", "),
+                category: p.category.clone().unwrap_or_default(),
                 backorderable: p.backorderable.then(|| "on".to_string()),
             };
             render(&FormPage { page: Frame::new(&staff, "products"), id: Some(id), form, errors: Vec::new() })
@@ -202,6 +206,7 @@ async fn update(
         active: Some(form.active.is_some()),
         tags: Some(tag_list(&form.tags)),
         backorderable: Some(form.backorderable.is_some()),
+        category: Some(form.category.clone()),
     };
     match state.db.write(move |tx| catalog::update_product(tx, &ctx, id, None, &patch)).await {
         Ok(product) => {

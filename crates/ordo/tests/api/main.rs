@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod aftersales;
 mod audit;
 mod auth;
 mod browser;
