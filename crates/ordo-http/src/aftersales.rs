@@ -48,7 +48,7 @@ pub fn router() -> Router<AppState> {
     responses((status = 200, body = ServiceSettings)), security(("bearer" = [])))]
 pub async fn get_settings(State(state): State<AppState>, caller: Caller) -> Result<Json<ServiceSettings>, ApiError> {
     caller.require(Permission::Read, "read")?;
-    Ok(Json(state.db.read(|tx| Ok::<_, ordo_app::DbError>(aftersales::service_settings(tx)?)).await?))
+    Ok(Json(state.db.read(aftersales::service_settings).await?))
 }
 
 #[utoipa::path(put, path = "/api/v1/settings/service", tag = "after-sales", request_body = ServiceSettings,

@@ -559,8 +559,11 @@ fn after_rejection(tx: &mut dyn Tx, ctx: &Ctx, ret: &Return, reason: &str) -> Re
     Ok(())
 }
 
-/// (category, tags) of each product on the order, by SKU.
-fn product_facts(tx: &mut dyn Tx, order_id: i64) -> Result<HashMap<String, (Option<String>, Vec<String>)>, DbError> {
+/// A product's category and tags: what return policies look at.
+type ProductFacts = (Option<String>, Vec<String>);
+
+/// The facts of each product on the order, by SKU.
+fn product_facts(tx: &mut dyn Tx, order_id: i64) -> Result<HashMap<String, ProductFacts>, DbError> {
     let mut out = HashMap::new();
     for r in tx.query(
         "SELECT p.sku, p.category, p.tags FROM order_lines l JOIN products p ON p.id = l.product_id WHERE l.order_id = ?",

@@ -16,6 +16,7 @@ mod invoices;
 mod orders;
 mod processing;
 pub mod sandbox;
+mod service;
 pub mod session;
 mod stock;
 mod supply;
@@ -52,6 +53,7 @@ pub fn router() -> Router<AppState> {
         .merge(supply::router())
         .merge(invoices::router())
         .merge(fulfillment::router())
+        .merge(service::router())
         .layer(middleware::from_fn(session::csrf_guard))
         // The sandbox provider's own page stands outside the console, as a provider's would.
         .route("/sandbox/pay/{reference}", get(sandbox::pay_page).post(sandbox::pay))

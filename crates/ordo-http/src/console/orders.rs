@@ -241,6 +241,11 @@ struct DetailPage {
     /// Warehouses holding reserved units not yet shipped.
     ship_from: Vec<String>,
     may_ship: bool,
+    returns: Vec<ordo_app::aftersales::Return>,
+    /// Shipped units can be returned, and the user may ask for it.
+    may_return: bool,
+    return_reasons: &'static [ordo_domain::aftersales::ReturnReason],
+    feedback: Option<ordo_app::aftersales::Feedback>,
 }
 
 impl DetailPage {
@@ -306,12 +311,16 @@ async fn detail(State(state): State<AppState>, staff: Staff, headers: HeaderMap,
                 } else {
                     Vec::new()
                 };
-            let shipping = (shipments, ship_options, ship_from);
+            let after_sales = |e: ordo_app::aftersales::AfterSalesError| orders::OrderError::Conflict(e.to_string());
+            let query = ordo_app::aftersales::ReturnQuery { order_id: Some(id), ..Default::default() };
+            let returns = ordo_app::aftersales::list_returns(tx, &query).map_err(after_sales)?.items;
+            let feedback = ordo_app::aftersales::get_feedback(tx, id).map_err(after_sales)?;
+            let shipping = (shipments, ship_options, ship_from, returns, feedback);
             Ok::<_, orders::OrderError>((order, events, payments.items, invoices.items, methods, shipping))
         })
         .await;
     match loaded {
-        Ok((order, events, payments, invoices, methods, (shipments, ship_options, ship_from))) => {
+        Ok((order, events, payments, invoices, methods, (shipments, ship_options, ship_from, returns, feedback))) => {
             use ordo_domain::orders::OrderAction as A;
             let can =
                 |permission: Permission, action: A| staff.may(permission) && order.allowed_actions.contains(&action);
@@ -326,6 +335,10 @@ async fn detail(State(state): State<AppState>, staff: Staff, headers: HeaderMap,
                 may_pay: staff.may(Permission::PaymentsRecord),
                 may_invoice: staff.may(Permission::InvoicesIssue),
                 may_ship: can(Permission::FulfillmentShip, A::Ship) && !ship_from.is_empty(),
+                may_return: staff.may(Permission::ReturnsManage) && order.lines.iter().any(|l| l.shipped_quantity > 0),
+                return_reasons: ordo_domain::aftersales::ReturnReason::ALL,
+                returns,
+                feedback,
                 shipments,
                 ship_options,
                 ship_from,

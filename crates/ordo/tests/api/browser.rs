@@ -469,3 +469,109 @@ async fn the_warehouse_picks_and_ships_an_order_in_a_real_browser() {
     screenshot(&client, "carrier-rates").await;
     assert_eq!(app.get(&format!("/api/v1/orders/{}", order["id"])).await.body["status"], "shipped");
 }
+
+#[tokio::test]
+async fn the_service_desk_takes_a_return_refunds_it_and_answers_a_complaint_in_a_real_browser() {
+    let Some((_driver, client)) = browser().await else {
+        eprintln!("skipped: Chromium and chromedriver are not installed");
+        return;
+    };
+    use serde_json::json;
+    let app = spawn_app().await;
+    app.post("/api/v1/warehouses", json!({"code": "SH", "name": "上海仓", "region": "Shanghai"})).await;
+    app.post("/api/v1/products", json!({"sku": "TEA-1", "name": "龙井 Longjing", "price": "100", "currency": "CNY", "tax_rate": "0.13", "category": "tea"}))
+        .await;
+    app.stock("SH", "TEA-1", 20).await;
+    let carrier = app
+        .post(
+            "/api/v1/carriers",
+            json!({"code": "SF", "name": "顺丰速运", "services": [{"code": "standard", "transit_days": 2}]}),
+        )
+        .await
+        .body;
+    let rates = json!({"rates": [{"service": "standard", "region": "Shanghai", "max_weight_kg": "30", "price": "12.00", "currency": "CNY"}]});
+    app.put(&format!("/api/v1/carriers/{}/rates", carrier["id"]), rates).await;
+    let customer = app
+        .post(
+            "/api/v1/customers",
+            json!({"code": "SH-TEA", "name": "上海茶馆", "group": "retail", "currency": "CNY",
+            "shipping_address": {"line1": "南京路 1 号", "city": "上海", "region": "Shanghai", "country": "CN"}}),
+        )
+        .await
+        .body;
+    let order = app
+        .post("/api/v1/orders", json!({"customer_id": customer["id"], "lines": [{"sku": "TEA-1", "quantity": 2}]}))
+        .await
+        .body;
+    let order_id = order["id"].as_i64().unwrap();
+    app.post(&format!("/api/v1/orders/{order_id}/payments"), json!({"method": "cash", "amount": "226.00"})).await;
+    let shipment = app
+        .post(
+            &format!("/api/v1/orders/{order_id}/shipments"),
+            json!({"warehouse": "SH", "packages": [{"lines": [{"sku": "TEA-1", "quantity": 2}]}]}),
+        )
+        .await
+        .body;
+    app.post(&format!("/api/v1/shipments/{}/delivered", shipment["id"]), json!({})).await;
+    let rated = app
+        .post(&format!("/api/v1/orders/{order_id}/feedback"), json!({"rating": 2, "comment": "茶叶受潮了"}))
+        .await
+        .body;
+    let ticket_id = rated["ticket_id"].as_i64().expect("a complaint ticket");
+
+    let one_time = ordo::create_user(&app.db, "kefu@example.com", "service", Some("客服"), "test").await.unwrap();
+    sign_in(&app, &client, "kefu@example.com", &one_time).await;
+    fill(&client, "#password", "returns handled kindly").await;
+    fill(&client, "#confirm", "returns handled kindly").await;
+    click(&client, "main button[type=submit]").await;
+    client.wait().for_element(Locator::Css(".stat")).await.expect("dashboard");
+
+    // The customer calls: one box of tea back, they changed their mind.
+    client.goto(&format!("{}/orders/{order_id}", app.base)).await.unwrap();
+    client.wait().for_element(Locator::Id("return-form")).await.expect("return form");
+    fill(&client, "#ret-quantity", "1").await;
+    click(&client, "#request-return").await;
+    let status = client.wait().for_element(Locator::Id("return-status")).await.expect("return page");
+    assert_eq!(status.text().await.unwrap(), "Approved");
+    let return_id: i64 = client.current_url().await.unwrap().path().rsplit('/').next().unwrap().parse().unwrap();
+    assert!(page_text(&client).await.contains("RMA-"));
+
+    // The warehouse receives it; service pays it back from the return's page.
+    let warehouse = app.token_for("warehouse").await;
+    let received = app
+        .post_as(
+            &warehouse,
+            &format!("/api/v1/returns/{return_id}/receive"),
+            json!({"lines": [{"sku": "TEA-1", "quantity": 1, "disposition": "restock"}]}),
+        )
+        .await;
+    assert_eq!(received.status, reqwest::StatusCode::OK, "{}", received.body);
+    client.goto(&format!("{}/returns/{return_id}", app.base)).await.unwrap();
+    client.wait().for_element(Locator::Id("refund-return")).await.expect("refund button");
+    screenshot(&client, "return").await;
+    click(&client, "#refund-return").await;
+    client.wait().for_element(Locator::Css(".flash")).await.expect("refunded");
+    assert_eq!(client.find(Locator::Id("return-status")).await.unwrap().text().await.unwrap(), "Refunded");
+
+    // The low rating's complaint is in the queue; answer it.
+    client.goto(&format!("{}/service", app.base)).await.unwrap();
+    client.wait().for_element(Locator::Id("tickets")).await.expect("service desk");
+    assert!(page_text(&client).await.contains("Rated 2/5"));
+    screenshot(&client, "service-desk").await;
+    client.goto(&format!("{}/tickets/{ticket_id}", app.base)).await.unwrap();
+    fill(&client, "#reply-body", "We are sending a fresh box today.").await;
+    click(&client, "#send-reply").await;
+    client.wait().for_element(Locator::Css(".flash")).await.expect("replied");
+    assert!(page_text(&client).await.contains("We are sending a fresh box today."));
+    screenshot(&client, "ticket").await;
+
+    // Everything about the customer on one page, with a note for the next colleague.
+    client.goto(&format!("{}/customers/{}/360", app.base, customer["id"])).await.unwrap();
+    fill(&client, "#customer-notes input[name=body]", "Prefers a call after 14:00").await;
+    click(&client, "#add-note").await;
+    client.wait().for_element(Locator::Css(".flash")).await.expect("note saved");
+    let text = page_text(&client).await;
+    assert!(text.contains("Prefers a call after 14:00") && text.contains("RMA-"), "{text}");
+    screenshot(&client, "customer-360").await;
+    assert_eq!(app.get(&format!("/api/v1/returns/{return_id}")).await.body["refunded"], "113.00");
+}

@@ -14,7 +14,7 @@ async fn setting_stock_records_the_difference_as_a_movement() {
 
     assert_eq!(
         level,
-        json!({"sku": "P-1", "warehouse": "SH", "on_hand": 35, "reserved": 0, "available": 35, "in_transit": 0, "bin": null, "updated_at": level["updated_at"]})
+        json!({"sku": "P-1", "warehouse": "SH", "on_hand": 35, "reserved": 0, "available": 35, "in_transit": 0, "bin": null, "damaged": 0, "updated_at": level["updated_at"]})
     );
     let deltas: Vec<i64> =
         movements.body["items"].as_array().unwrap().iter().map(|m| m["on_hand_delta"].as_i64().unwrap()).collect();
