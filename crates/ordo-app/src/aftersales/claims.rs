@@ -115,7 +115,7 @@ pub fn resolve_claim(
         resolution.replacement_order_id = Some(reship.id);
     } else {
         let reason = format!("claim {} ({})", claim.number, claim.shipment_number);
-        resolution.refund_ids = give_back(tx, ctx, order.id, value, &reason, false)?.refund_ids;
+        resolution.refund_ids = give_back(tx, ctx, order.id, value, &goods, &reason, false)?.refund_ids;
     }
     tx.execute(
         "UPDATE claims SET remedy = ?, remedy_order_id = ?, claimed_e4 = ?, updated_at = ? WHERE id = ?",

@@ -218,7 +218,9 @@ pub fn refund_return(tx: &mut dyn Tx, ctx: &Ctx, id: i64, input: &RefundReturn) 
         )));
     }
     let reason = format!("return {}", ret.number);
-    let given = give_back(tx, ctx, ret.order_id, ret.refund_amount, &reason, input.to_store_credit.unwrap_or(false))?;
+    let goods = received_goods(&ret);
+    let to_store_credit = input.to_store_credit.unwrap_or(false);
+    let given = give_back(tx, ctx, ret.order_id, ret.refund_amount, &goods, &reason, to_store_credit)?;
     record_refunds(tx, id, &given.refund_ids, ret.refund_amount)?;
     mark_refunded(tx, ctx, id)?;
     timeline(tx, ctx, &ret, "return_refunded", json!({"amount": ret.refund_amount, "refunds": given.refund_ids}))?;
@@ -260,16 +262,21 @@ pub(crate) struct GivenBack {
     pub to_store_credit: Decimal,
 }
 
-/// Pays `amount` of an order back: refunds its captured payments, newest first; what no
-/// payment covers (goods on terms, not paid yet) is a credit note against its invoices.
+/// Pays `amount` of an order back for `goods` (sku, units) that came back or never
+/// arrived: refunds its captured payments, newest first; what no payment covers (goods on
+/// terms, not paid yet) is a credit note against its invoices. Goods not invoiced yet are
+/// invoiced first, so the refund lowers what the order owes (through a credit note)
+/// instead of leaving the returned value due.
 pub(crate) fn give_back(
     tx: &mut dyn Tx,
     ctx: &Ctx,
     order_id: i64,
     amount: Decimal,
+    goods: &[(String, i64)],
     reason: &str,
     to_store_credit: bool,
 ) -> Result<GivenBack, AfterSalesError> {
+    invoice_goods(tx, ctx, order_id, goods)?;
     let mut given = GivenBack { refund_ids: Vec::new(), to_store_credit: Decimal::ZERO };
     let mut left = amount;
     let pending = payments::store::refunds(tx, Some(RefundState::PendingApproval), Some(order_id))?;
@@ -309,6 +316,39 @@ pub(crate) fn give_back(
         }
     }
     Ok(given)
+}
+
+/// Invoices the units of `goods` that are not invoiced yet (up to what each line has left).
+fn invoice_goods(tx: &mut dyn Tx, ctx: &Ctx, order_id: i64, goods: &[(String, i64)]) -> Result<(), AfterSalesError> {
+    let order = orders::get_order(tx, order_id)?;
+    let invoiced: HashMap<i64, i64> = tx
+        .query("SELECT line_no, invoiced FROM order_lines WHERE order_id = ?", params![order_id])?
+        .iter()
+        .map(|r| Ok((r.int(0)?, r.int(1)?)))
+        .collect::<Result<_, DbError>>()?;
+    let mut left: HashMap<&str, i64> = HashMap::new();
+    for line in &order.lines {
+        *left.entry(line.sku.as_str()).or_default() +=
+            line.quantity - invoiced.get(&line.line_no).copied().unwrap_or(0);
+    }
+    let mut wanted: HashMap<&str, i64> = HashMap::new();
+    for (sku, quantity) in goods {
+        let open = left.get(sku.as_str()).copied().unwrap_or(0) - wanted.get(sku.as_str()).copied().unwrap_or(0);
+        let take = (*quantity).min(open);
+        if take > 0 {
+            *wanted.entry(sku.as_str()).or_default() += take;
+        }
+    }
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    let mut lines: Vec<_> = wanted
+        .into_iter()
+        .map(|(sku, quantity)| payments::InvoiceLineInput { sku: Some(sku.to_string()), quantity: Some(quantity) })
+        .collect();
+    lines.sort_by(|a, b| a.sku.cmp(&b.sku));
+    payments::invoices::issue_invoice(tx, ctx, order_id, &payments::NewInvoice { lines: Some(lines) })?;
+    Ok(())
 }
 
 fn locked_order(tx: &mut dyn Tx, order_id: i64) -> Result<Order, AfterSalesError> {
@@ -714,6 +754,10 @@ fn replacement_error(error: orders::OrderError) -> AfterSalesError {
     }
 }
 
+fn received_goods(ret: &Return) -> Vec<(String, i64)> {
+    ret.lines.iter().filter(|l| l.received_quantity > 0).map(|l| (l.sku.clone(), l.received_quantity)).collect()
+}
+
 /// The returned value (less any fee) pays for the replacement as store credit; what the
 /// replacement does not use goes back by the original method; what it costs beyond is
 /// left due on it.
@@ -721,11 +765,12 @@ fn settle_exchange(tx: &mut dyn Tx, ctx: &Ctx, ret: &Return, value: Decimal) -> 
     let Some(replacement_id) = ret.replacement_order_id else { return Ok(()) };
     let replacement = orders::get_order(tx, replacement_id)?;
     let reason = format!("exchange {}", ret.number);
+    let goods = received_goods(ret);
     let towards_replacement = value.min(replacement.total);
     let back = value - towards_replacement;
     let mut refund_ids = Vec::new();
     if towards_replacement > Decimal::ZERO {
-        let given = give_back(tx, ctx, ret.order_id, towards_replacement, &reason, true)?;
+        let given = give_back(tx, ctx, ret.order_id, towards_replacement, &goods, &reason, true)?;
         refund_ids.extend(given.refund_ids);
         let method = payments::payment_settings(tx)?
             .methods
@@ -742,7 +787,7 @@ fn settle_exchange(tx: &mut dyn Tx, ctx: &Ctx, ret: &Return, value: Decimal) -> 
         }
     }
     if back > Decimal::ZERO {
-        refund_ids.extend(give_back(tx, ctx, ret.order_id, back, &reason, false)?.refund_ids);
+        refund_ids.extend(give_back(tx, ctx, ret.order_id, back, &goods, &reason, false)?.refund_ids);
     }
     record_refunds(tx, ret.id, &refund_ids, value)?;
     tx.execute("UPDATE returns SET settled = 1 WHERE id = ?", params![ret.id])?;

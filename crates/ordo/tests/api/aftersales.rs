@@ -55,6 +55,10 @@ async fn tea_policy(app: &TestApp) {
 
 /// Places, pays (cash), invoices, ships everything and marks it delivered.
 async fn delivered_order(app: &TestApp, customer: i64, lines: Value) -> Value {
+    delivered_order_invoiced(app, customer, lines, true).await
+}
+
+async fn delivered_order_invoiced(app: &TestApp, customer: i64, lines: Value, invoice: bool) -> Value {
     let order = app.post("/api/v1/orders", json!({"customer_id": customer, "lines": lines})).await;
     assert_eq!(order.status, StatusCode::CREATED, "{}", order.body);
     let order_id = id(&order.body);
@@ -62,8 +66,10 @@ async fn delivered_order(app: &TestApp, customer: i64, lines: Value) -> Value {
     let paid =
         app.post(&format!("/api/v1/orders/{order_id}/payments"), json!({"method": "cash", "amount": total})).await;
     assert_eq!(paid.status, StatusCode::CREATED, "{}", paid.body);
-    let invoice = app.post(&format!("/api/v1/orders/{order_id}/invoices"), json!({})).await;
-    assert_eq!(invoice.status, StatusCode::CREATED, "{}", invoice.body);
+    if invoice {
+        let invoice = app.post(&format!("/api/v1/orders/{order_id}/invoices"), json!({})).await;
+        assert_eq!(invoice.status, StatusCode::CREATED, "{}", invoice.body);
+    }
     let packages: Vec<Value> = order.body["lines"]
         .as_array()
         .unwrap()
@@ -375,4 +381,42 @@ async fn a_low_rating_opens_a_ticket_and_a_ticket_past_its_sla_is_overdue() {
     assert_eq!(analytics["tickets_resolved"], 1, "{analytics}");
     assert_eq!(analytics["sla_compliance"], "0.0", "resolved late");
     assert_eq!(analytics["average_rating"], "1.0");
+}
+
+#[tokio::test]
+async fn refunding_a_return_on_a_paid_order_never_invoiced_leaves_nothing_due() {
+    let app = spawn_app().await;
+    let customer = shop(&app).await;
+    let order = delivered_order_invoiced(&app, customer, json!([{"sku": "TEA", "quantity": 2}]), false).await;
+    let order_id = id(&order);
+    assert_eq!(order["amounts"]["due"], "0.00");
+
+    let ret = app
+        .post(
+            &format!("/api/v1/orders/{order_id}/returns"),
+            json!({"lines": [{"sku": "TEA", "quantity": 1, "reason": "defective"}]}),
+        )
+        .await;
+    assert_eq!(ret.status, StatusCode::CREATED, "{}", ret.body);
+    let ret_id = id(&ret.body);
+    let received = app
+        .post(
+            &format!("/api/v1/returns/{ret_id}/receive"),
+            json!({"lines": [{"sku": "TEA", "quantity": 1, "disposition": "restock"}]}),
+        )
+        .await;
+    assert_eq!(received.status, StatusCode::OK, "{}", received.body);
+    let refunded = app.post(&format!("/api/v1/returns/{ret_id}/refund"), json!({})).await;
+    assert_eq!(refunded.status, StatusCode::OK, "{}", refunded.body);
+
+    // The returned tea was billed and credited, so the order owes nothing and shows the refund.
+    let order = app.get(&format!("/api/v1/orders/{order_id}")).await.body;
+    assert_eq!(order["amounts"]["due"], "0.00", "{}", order["amounts"]);
+    assert_eq!(order["amounts"]["refunded"], "113.00", "{}", order["amounts"]);
+    assert_eq!(order["amounts"]["credited"], "113.00", "{}", order["amounts"]);
+    assert_eq!(order["payment_status"], "partially_refunded");
+    let invoices = app.get(&format!("/api/v1/orders/{order_id}/invoices")).await.body;
+    let kinds: Vec<&str> = invoices["items"].as_array().unwrap().iter().map(|i| i["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["invoice", "credit_note"], "{invoices}");
+    assert_ledger_balances(&app).await;
 }
