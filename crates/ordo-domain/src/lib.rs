@@ -41,6 +41,7 @@ pub mod catalog;
 pub mod checks;
 pub mod csv;
 pub mod customers;
+pub mod events;
 pub mod fulfillment;
 pub mod inventory;
 pub mod money;
