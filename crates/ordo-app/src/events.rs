@@ -76,3 +76,57 @@ pub fn feed(tx: &mut dyn Tx, query: &EventQuery) -> Result<EventFeed, DbError> {
     let last_id = items.last().map(|e| e.id);
     Ok(EventFeed { items, last_id })
 }
+
+/// Records order events with the order's standing facts (number, customer, status, total)
+/// and the timeline entry's reason, read in the same transaction.
+pub fn announce_order(
+    tx: &mut dyn Tx,
+    order_id: i64,
+    kinds: &[&str],
+    actor: &str,
+    details: &serde_json::Value,
+    at: Timestamp,
+) -> Result<(), DbError> {
+    let row = tx.query_one(
+        "SELECT number, customer_id, status, total_e4, currency FROM orders WHERE id = ?",
+        params![order_id],
+    )?;
+    let currency = row.text(4)?;
+    let total_e4 = row.int(3)?;
+    let total = ordo_domain::Currency::parse(&currency)
+        .map(|c| ordo_domain::money::from_e4_in(total_e4, c).to_string())
+        .unwrap_or_default();
+    let facts = OrderFacts {
+        id: order_id,
+        number: &row.text(0)?,
+        customer_id: row.int(1)?,
+        status: &row.text(2)?,
+        total: &total,
+        currency: &currency,
+    };
+    let mut data = facts.data(actor);
+    if let (Some(map), Some(reason)) = (data.as_object_mut(), details.get("reason")) {
+        map.insert("reason".into(), reason.clone());
+    }
+    for kind in kinds {
+        record(tx, kind, ("order", order_id), &data, at)?;
+    }
+    Ok(())
+}
+
+/// What every order event carries.
+pub struct OrderFacts<'a> {
+    pub id: i64,
+    pub number: &'a str,
+    pub customer_id: i64,
+    pub status: &'a str,
+    pub total: &'a str,
+    pub currency: &'a str,
+}
+
+impl OrderFacts<'_> {
+    pub fn data(&self, actor: &str) -> serde_json::Value {
+        serde_json::json!({"order_id": self.id, "order": self.number, "customer_id": self.customer_id,
+            "status": self.status, "total": self.total, "currency": self.currency, "actor": actor})
+    }
+}

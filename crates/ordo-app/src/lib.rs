@@ -12,6 +12,7 @@ pub mod db;
 pub mod events;
 pub mod fulfillment;
 pub mod idempotency;
+pub mod integrations;
 pub mod inventory;
 pub mod jobs;
 pub mod orders;

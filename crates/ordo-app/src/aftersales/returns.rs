@@ -824,7 +824,26 @@ fn timeline(tx: &mut dyn Tx, ctx: &Ctx, ret: &Return, kind: &str, details: serde
     if let Some(map) = details.as_object_mut() {
         map.insert("return".into(), json!(ret.number));
     }
-    orders::store::append_event(tx, ret.order_id, &ctx.actor, kind, &details, ctx.now)
+    orders::store::append_event(tx, ret.order_id, &ctx.actor, kind, &details, ctx.now)?;
+    // Approved, rejected, received and refunded returns are told to the customer and to
+    // subscribers; a request has its own event with the lines.
+    let event = match kind {
+        "return_approved" => "return.approved",
+        "return_rejected" => "return.rejected",
+        "return_received" => "return.received",
+        "return_refunded" => "return.refunded",
+        _ => return Ok(()),
+    };
+    let mut data = json!({"return_id": ret.id, "number": ret.number, "order_id": ret.order_id,
+        "order_number": ret.order_number, "customer_id": ret.customer_id});
+    if let (Some(map), Some(extra)) = (data.as_object_mut(), details.as_object()) {
+        for key in ["reason", "amount"] {
+            if let Some(value) = extra.get(key) {
+                map.insert(key.into(), value.clone());
+            }
+        }
+    }
+    crate::events::record(tx, event, ("order", ret.order_id), &data, ctx.now)
 }
 
 const RETURN_COLUMNS: &str = "r.id, r.number, r.kind, r.status, r.decision_reason, r.order_id, o.number, r.customer_id, \

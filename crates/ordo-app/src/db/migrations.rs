@@ -868,6 +868,94 @@ pub const MIGRATIONS: &[Migration] = &[
             "CREATE INDEX customer_notes_customer ON customer_notes (customer_id, id)",
         ],
     },
+    Migration {
+        version: 10,
+        name: "integrations: outbox, webhooks, deliveries, notifications, mail templates, external ids",
+        statements: &[
+            // Events not yet fanned out to their subscribers: the outbox.
+            "ALTER TABLE events ADD COLUMN dispatched BIGINT NOT NULL DEFAULT 0",
+            "CREATE INDEX events_undispatched ON events (id) WHERE dispatched = 0",
+            "CREATE INDEX events_aggregate ON events (aggregate, aggregate_id, id)",
+            "CREATE TABLE webhooks (
+                id {id},
+                url VARCHAR(500) NOT NULL,
+                events TEXT NOT NULL,
+                secret VARCHAR(200) NOT NULL,
+                description VARCHAR(200),
+                active BIGINT NOT NULL,
+                consecutive_failures BIGINT NOT NULL,
+                disabled_reason TEXT,
+                version BIGINT NOT NULL,
+                created_by VARCHAR(200) NOT NULL,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL
+            )",
+            // One row per (event, destination): a webhook call, an e-mail or a bus message.
+            "CREATE TABLE deliveries (
+                id {id},
+                channel VARCHAR(16) NOT NULL,
+                target_id BIGINT NOT NULL,
+                event_id BIGINT NOT NULL REFERENCES events (id),
+                event_type VARCHAR(64) NOT NULL,
+                aggregate VARCHAR(64) NOT NULL,
+                recipient VARCHAR(500),
+                subject TEXT,
+                body TEXT,
+                status VARCHAR(16) NOT NULL,
+                attempts BIGINT NOT NULL,
+                next_attempt_at BIGINT NOT NULL,
+                claimed_by VARCHAR(64),
+                claimed_until BIGINT,
+                last_status BIGINT,
+                last_error TEXT,
+                delivered_at BIGINT,
+                created_at BIGINT NOT NULL
+            )",
+            "CREATE INDEX deliveries_due ON deliveries (next_attempt_at, id) WHERE status = 'pending'",
+            "CREATE INDEX deliveries_stream ON deliveries (channel, target_id, aggregate, id) WHERE status = 'pending'",
+            "CREATE INDEX deliveries_target ON deliveries (channel, target_id, id)",
+            "CREATE INDEX deliveries_claim ON deliveries (claimed_by) WHERE status = 'pending'",
+            "CREATE INDEX deliveries_failed ON deliveries (id) WHERE status = 'failed'",
+            "CREATE INDEX deliveries_done ON deliveries (delivered_at) WHERE status = 'delivered'",
+            "CREATE TABLE delivery_attempts (
+                id {id},
+                delivery_id BIGINT NOT NULL REFERENCES deliveries (id),
+                attempt BIGINT NOT NULL,
+                at BIGINT NOT NULL,
+                status_code BIGINT,
+                error TEXT,
+                duration_ms BIGINT NOT NULL
+            )",
+            "CREATE INDEX delivery_attempts_delivery ON delivery_attempts (delivery_id, id)",
+            "CREATE TABLE notifications (
+                id {id},
+                user_id BIGINT NOT NULL REFERENCES users (id),
+                event_id BIGINT NOT NULL,
+                event_type VARCHAR(64) NOT NULL,
+                title TEXT NOT NULL,
+                link VARCHAR(300),
+                read_at BIGINT,
+                created_at BIGINT NOT NULL
+            )",
+            "CREATE INDEX notifications_user ON notifications (user_id, id)",
+            "CREATE TABLE mail_templates (
+                event_type VARCHAR(64) NOT NULL,
+                language VARCHAR(10) NOT NULL,
+                subject TEXT NOT NULL,
+                body TEXT NOT NULL,
+                updated_by VARCHAR(200) NOT NULL,
+                updated_at BIGINT NOT NULL,
+                PRIMARY KEY (event_type, language)
+            )",
+            // Keys an ERP or CRM uses for the records it is master of.
+            "ALTER TABLE customers ADD COLUMN external_id VARCHAR(100)",
+            "CREATE UNIQUE INDEX customers_external_id ON customers (external_id)",
+            "ALTER TABLE products ADD COLUMN external_id VARCHAR(100)",
+            "CREATE UNIQUE INDEX products_external_id ON products (external_id)",
+            // The language a customer's messages are written in.
+            "ALTER TABLE customers ADD COLUMN language VARCHAR(10)",
+        ],
+    },
 ];
 
 fn render(sql: &str, dialect: Dialect) -> String {

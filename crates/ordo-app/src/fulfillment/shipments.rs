@@ -489,7 +489,7 @@ pub fn create_shipment(
         tx,
         "shipment.shipped",
         ("shipment", id),
-        &json!({"shipment": number, "order": order.number,
+        &json!({"shipment": number, "order_id": order_id, "order": order.number,
         "carrier": carrier_code, "service": service_code, "tracking_number": tracking_number, "order_status": next}),
         ctx.now,
     )?;

@@ -154,7 +154,7 @@ fn delivered(tx: &mut dyn Tx, ctx: &Ctx, h: &Head, at: Timestamp) -> Result<(), 
         tx,
         "shipment.delivered",
         ("shipment", h.id),
-        &json!({"shipment": h.number, "at": at}),
+        &json!({"shipment": h.number, "order_id": h.order_id, "at": at}),
         ctx.now,
     )?;
     let order = orders::lock_order(tx, h.order_id, None)?;
@@ -201,7 +201,7 @@ fn open_claim(tx: &mut dyn Tx, ctx: &Ctx, h: &Head, kind: ClaimKind, u: &Update)
         ],
     )?;
     tx.execute("UPDATE shipments SET claim_status = 'open' WHERE id = ?", params![h.id])?;
-    let data = json!({"shipment": h.number, "claim": number, "kind": kind, "detail": u.detail, "raw_status": u.raw});
+    let data = json!({"shipment": h.number, "order_id": h.order_id, "claim": number, "kind": kind, "detail": u.detail, "raw_status": u.raw});
     crate::events::record(tx, "shipment.exception", ("shipment", h.id), &data, ctx.now)?;
     let details = json!({"shipment": h.number, "claim": number, "kind": kind, "detail": u.detail, "notify": ["service", "warehouse"]});
     orders::store::append_event(tx, h.order_id, &ctx.actor, "delivery_exception", &details, ctx.now)?;
@@ -373,13 +373,6 @@ pub fn complete_order(tx: &mut dyn Tx, ctx: &Ctx, order_id: i64, why: &str) -> R
         &ctx.actor,
         "completed",
         &json!({"from": order.status, "to": next, "reason": why}),
-        ctx.now,
-    )?;
-    crate::events::record(
-        tx,
-        "order.completed",
-        ("order", order_id),
-        &json!({"order": order.number, "reason": why}),
         ctx.now,
     )?;
     Ok(orders::get_order(tx, order_id)?)

@@ -482,6 +482,7 @@ pub fn place_order(tx: &mut dyn Tx, ctx: &Ctx, input: &NewOrder) -> Result<Place
     let sequence = store::next_order_sequence(tx, ctx.now.year())?;
     placed.number = rules::order_number(ctx.now.year(), sequence);
     store::set_number(tx, placed.id, &placed.number)?;
+    announce_placed(tx, ctx, &placed)?;
     let movements: Vec<NewMovement> = line_rows
         .iter()
         .filter(|row| row.line.reserved_quantity() > 0)
@@ -501,6 +502,26 @@ pub fn place_order(tx: &mut dyn Tx, ctx: &Ctx, input: &NewOrder) -> Result<Place
         placed.approvals = crate::approvals::store::current_steps(tx, &[placed.id])?;
     }
     Ok(Placed::Created(placed))
+}
+
+/// `order.placed`, and the status the order landed in (confirmed, waiting for approval,
+/// on hold), from what placement already knows.
+fn announce_placed(tx: &mut dyn Tx, ctx: &Ctx, placed: &Order) -> Result<(), crate::db::DbError> {
+    let total = placed.total.to_string();
+    let facts = crate::events::OrderFacts {
+        id: placed.id,
+        number: &placed.number,
+        customer_id: placed.customer_id,
+        status: placed.status.as_str(),
+        total: &total,
+        currency: placed.currency.code(),
+    };
+    let data = facts.data(&ctx.actor);
+    crate::events::record(tx, "order.placed", ("order", placed.id), &data, ctx.now)?;
+    if let Some(kind) = ordo_domain::events::status_event(placed.status.as_str()) {
+        crate::events::record(tx, kind, ("order", placed.id), &data, ctx.now)?;
+    }
+    Ok(())
 }
 
 /// One line's claim on stock.

@@ -391,6 +391,11 @@ pub fn append_event(
         "INSERT INTO order_events (order_id, at, actor, action, details) VALUES (?, ?, ?, ?, ?)",
         params![order_id, at.micros(), actor, action, details.to_string()],
     )?;
+    // The timeline is where every status change passes: the domain events go out from here.
+    let kinds = ordo_domain::events::order_events(action, details.get("to").and_then(|t| t.as_str()));
+    if !kinds.is_empty() {
+        crate::events::announce_order(tx, order_id, &kinds, actor, details, at)?;
+    }
     Ok(())
 }
 

@@ -193,7 +193,7 @@ fn received(tx: &mut dyn Tx, ctx: &Ctx, order: &Order, payment: &Payment, note: 
     orders::store::append_event(tx, order.id, &ctx.actor, "payment_received", &details, ctx.now)?;
     let data = json!({
         "payment_id": payment.id, "order_id": order.id, "order_number": order.number, "method": payment.method,
-        "amount": payment.amount, "currency": order.currency.code(), "status": payment.status,
+        "amount": order.currency.show(payment.amount), "currency": order.currency.code(), "status": payment.status,
     });
     crate::events::record(tx, "payment.received", ("order", order.id), &data, ctx.now)?;
     Ok(())
@@ -393,7 +393,7 @@ fn pay_back(tx: &mut dyn Tx, ctx: &Ctx, payment: &Payment, refund: &Refund) -> R
     store::change_order_money(tx, order.id, delta, ctx.now)?;
     let credit_note = super::invoices::credit_for_refund(tx, ctx, &order, from_order, &refund.reason)?;
     let data = json!({"payment_id": payment.id, "order_id": order.id, "order_number": order.number,
-        "amount": refund.amount, "currency": order.currency.code(), "to_store_credit": refund.to_store_credit});
+        "amount": order.currency.show(refund.amount), "currency": order.currency.code(), "to_store_credit": refund.to_store_credit});
     crate::events::record(tx, "refund.issued", ("order", order.id), &data, ctx.now)?;
     Ok(credit_note)
 }
