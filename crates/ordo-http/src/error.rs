@@ -10,6 +10,7 @@ use ordo_app::auth::TokenError;
 use ordo_app::catalog::CatalogError;
 use ordo_app::customers::CustomerError;
 use ordo_app::fulfillment::FulfillmentError;
+use ordo_app::integrations::IntegrationError;
 use ordo_app::inventory::InventoryError;
 use ordo_app::orders::{OrderError, ShortLine};
 use ordo_app::payments::PaymentError;
@@ -77,6 +78,8 @@ pub enum ApiError {
     #[error(transparent)]
     AfterSales(#[from] AfterSalesError),
     #[error(transparent)]
+    Integration(#[from] IntegrationError),
+    #[error(transparent)]
     Purchasing(#[from] PurchasingError),
     #[error(transparent)]
     Rule(#[from] RuleError),
@@ -123,6 +126,36 @@ const fn shape(status: StatusCode, kind: &'static str, title: &'static str) -> S
 }
 
 impl ApiError {
+    fn catalog_shape(e: &CatalogError) -> Shape {
+        use StatusCode as S;
+        match e {
+            CatalogError::Invalid(_) => shape(S::UNPROCESSABLE_ENTITY, "validation", "Invalid request"),
+            CatalogError::ProductNotFound(_) | CatalogError::PriceListNotFound(_) => {
+                shape(S::NOT_FOUND, "not-found", "Not found")
+            }
+            CatalogError::SkuTaken(_) | CatalogError::PriceListCodeTaken(_) => {
+                shape(S::CONFLICT, "conflict", "Conflict")
+            }
+            CatalogError::VersionMismatch { .. } => {
+                shape(S::PRECONDITION_FAILED, "precondition-failed", "Precondition failed")
+            }
+            CatalogError::Db(e) => db_shape(e),
+        }
+    }
+
+    fn customer_shape(e: &CustomerError) -> Shape {
+        use StatusCode as S;
+        match e {
+            CustomerError::Invalid(_) => shape(S::UNPROCESSABLE_ENTITY, "validation", "Invalid request"),
+            CustomerError::NotFound(_) => shape(S::NOT_FOUND, "not-found", "Not found"),
+            CustomerError::CodeTaken(_) => shape(S::CONFLICT, "conflict", "Conflict"),
+            CustomerError::VersionMismatch { .. } => {
+                shape(S::PRECONDITION_FAILED, "precondition-failed", "Precondition failed")
+            }
+            CustomerError::Db(e) => db_shape(e),
+        }
+    }
+
     fn shape(&self) -> Shape {
         use StatusCode as S;
         let invalid = shape(S::UNPROCESSABLE_ENTITY, "validation", "Invalid request");
@@ -131,20 +164,8 @@ impl ApiError {
         let precondition = shape(S::PRECONDITION_FAILED, "precondition-failed", "Precondition failed");
         let internal = shape(S::INTERNAL_SERVER_ERROR, "internal", "Internal error");
         match self {
-            ApiError::Catalog(e) => match e {
-                CatalogError::Invalid(_) => invalid,
-                CatalogError::ProductNotFound(_) | CatalogError::PriceListNotFound(_) => not_found,
-                CatalogError::SkuTaken(_) | CatalogError::PriceListCodeTaken(_) => conflict,
-                CatalogError::VersionMismatch { .. } => precondition,
-                CatalogError::Db(e) => db_shape(e),
-            },
-            ApiError::Customer(e) => match e {
-                CustomerError::Invalid(_) => invalid,
-                CustomerError::NotFound(_) => not_found,
-                CustomerError::CodeTaken(_) => conflict,
-                CustomerError::VersionMismatch { .. } => precondition,
-                CustomerError::Db(e) => db_shape(e),
-            },
+            ApiError::Catalog(e) => ApiError::catalog_shape(e),
+            ApiError::Customer(e) => ApiError::customer_shape(e),
             ApiError::Inventory(e) => match e {
                 InventoryError::Invalid(_) => invalid,
                 InventoryError::WarehouseNotFound(_)
@@ -159,6 +180,16 @@ impl ApiError {
             },
             ApiError::Order(e) => order_shape(e),
             ApiError::Payment(e) => payment_shape(e),
+            ApiError::Integration(e) => match e {
+                IntegrationError::Invalid(_) => invalid,
+                IntegrationError::WebhookNotFound(_)
+                | IntegrationError::DeliveryNotFound(_)
+                | IntegrationError::NotificationNotFound(_) => not_found,
+                IntegrationError::VersionMismatch { .. } => precondition,
+                IntegrationError::Catalog(e) => ApiError::catalog_shape(e),
+                IntegrationError::Customer(e) => ApiError::customer_shape(e),
+                IntegrationError::Db(e) => db_shape(e),
+            },
             ApiError::Fulfillment(e) => match e {
                 FulfillmentError::Invalid(_) => invalid,
                 FulfillmentError::OrderNotFound(_)
@@ -255,6 +286,9 @@ impl ApiError {
             | ApiError::Payment(PaymentError::Order(OrderError::Invalid(e)))
             | ApiError::Fulfillment(FulfillmentError::Invalid(e))
             | ApiError::Fulfillment(FulfillmentError::Order(OrderError::Invalid(e)))
+            | ApiError::Integration(IntegrationError::Invalid(e))
+            | ApiError::Integration(IntegrationError::Customer(CustomerError::Invalid(e)))
+            | ApiError::Integration(IntegrationError::Catalog(CatalogError::Invalid(e)))
             | ApiError::AfterSales(AfterSalesError::Invalid(e))
             | ApiError::AfterSales(AfterSalesError::Order(OrderError::Invalid(e)))
             | ApiError::AfterSales(AfterSalesError::Payment(PaymentError::Invalid(e)))

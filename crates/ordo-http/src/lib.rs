@@ -9,6 +9,7 @@ mod customers;
 pub mod error;
 mod extract;
 mod fulfillment;
+mod integrations;
 mod inventory;
 mod observe;
 mod openapi;
@@ -60,6 +61,7 @@ pub fn app(state: AppState) -> Router {
         .merge(payments::router())
         .merge(fulfillment::router())
         .merge(aftersales::router())
+        .merge(integrations::router())
         .merge(purchasing::router())
         .merge(rules::router())
         .route("/openapi.json", get(openapi_document))

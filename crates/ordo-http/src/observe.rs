@@ -32,7 +32,15 @@ pub fn recorder() -> Option<&'static PrometheusHandle> {
 }
 
 /// `GET /metrics` in the Prometheus text format.
-pub async fn metrics() -> Response {
+pub async fn metrics(axum::extract::State(state): axum::extract::State<crate::AppState>) -> Response {
+    // The outbox's backlog is read at scrape time, so every process reports the shared truth.
+    let now = ordo_domain::Timestamp::now();
+    if let Ok(status) = state.db.read(move |tx| ordo_app::integrations::outbox_status(tx, now)).await {
+        metrics::gauge!("outbox_undispatched_events").set(status.undispatched_events as f64);
+        metrics::gauge!("outbox_pending_deliveries").set(status.pending_deliveries as f64);
+        metrics::gauge!("outbox_failed_deliveries").set(status.failed_deliveries as f64);
+        metrics::gauge!("outbox_oldest_due_seconds").set(status.oldest_due_seconds as f64);
+    }
     let body = recorder().map(|h| h.render()).unwrap_or_default();
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }

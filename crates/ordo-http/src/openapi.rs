@@ -1,7 +1,9 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations.
 
 use crate::error::{FieldErrorDoc, Problem};
-use crate::{aftersales, audit, catalog, customers, fulfillment, inventory, orders, payments, purchasing, rules};
+use crate::{
+    aftersales, audit, catalog, customers, fulfillment, integrations, inventory, orders, payments, purchasing, rules,
+};
 use std::sync::OnceLock;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -52,6 +54,11 @@ use utoipa::{Modify, OpenApi};
         aftersales::get_feedback, aftersales::leave_feedback, aftersales::create_ticket, aftersales::list_tickets,
         aftersales::get_ticket, aftersales::update_ticket, aftersales::reply, aftersales::customer_360,
         aftersales::add_note, aftersales::service_queue, aftersales::analytics,
+        integrations::catalogue, integrations::list_webhooks, integrations::create_webhook, integrations::get_webhook,
+        integrations::update_webhook, integrations::delete_webhook, integrations::deliveries, integrations::replay,
+        integrations::get_settings, integrations::put_settings, integrations::get_mail, integrations::put_mail,
+        integrations::list_templates, integrations::get_template, integrations::put_template, integrations::outbox,
+        integrations::upsert_customer, integrations::upsert_product, integrations::bulk,
     ),
     components(schemas(Problem, FieldErrorDoc)),
     modifiers(&BearerAuth),
@@ -64,6 +71,13 @@ use utoipa::{Modify, OpenApi};
         (name = "payments", description = "Payment methods and providers, payments, refunds, the ledger, invoices, receivables and bank reconciliation"),
         (name = "fulfillment", description = "Sourcing, pick lists, shipments, carriers and rate shopping, tracking, claims and logistics KPIs"),
         (name = "after-sales", description = "Returns (RMA) and exchanges by policy, claim remedies, feedback, service tickets with SLAs, the service desk and its analytics"),
+        (name = "integrations", description = "Events, webhooks, e-mail, the message bus and ERP/CRM sync. \
+            Every event (see `GET /api/v1/events/catalogue`) is written to an outbox in the transaction of its change \
+            and delivered at least once, in order per aggregate; receivers deduplicate by event id. \
+            Webhook deliveries are `POST`s of `{id, type, created_at, data}` with `Ordo-Event-Id: <id>` and \
+            `Ordo-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, \"<t>.<raw body>\")>`: recompute the HMAC \
+            over the raw body, compare in constant time and refuse timestamps more than 5 minutes away. \
+            Any 2xx answer counts as delivered; anything else is retried with exponential backoff and jitter."),
         (name = "purchasing", description = "Suppliers, purchase orders and receiving goods"),
         (name = "rules", description = "Order rules (CEL conditions and actions) and order-processing settings"),
         (name = "audit", description = "Who changed what, when and from where"),

@@ -12,6 +12,7 @@ mod customers;
 mod dashboard;
 mod fulfillment;
 pub mod i18n;
+mod integrations;
 mod invoices;
 mod orders;
 mod processing;
@@ -54,6 +55,7 @@ pub fn router() -> Router<AppState> {
         .merge(invoices::router())
         .merge(fulfillment::router())
         .merge(service::router())
+        .merge(integrations::router())
         .layer(middleware::from_fn(session::csrf_guard))
         // The sandbox provider's own page stands outside the console, as a provider's would.
         .route("/sandbox/pay/{reference}", get(sandbox::pay_page).post(sandbox::pay))
@@ -84,8 +86,11 @@ pub struct Frame {
     pub may_audit: bool,
     pub may_manage_users: bool,
     pub may_manage_rules: bool,
+    pub may_manage_settings: bool,
     pub flash: Option<String>,
     pub queues: ordo_app::orders::QueueCounts,
+    /// Unread notifications of the signed-in user.
+    pub unread: i64,
 }
 
 impl Frame {
@@ -98,8 +103,11 @@ impl Frame {
             may_audit: staff.may(Permission::AuditRead),
             may_manage_users: staff.may(Permission::UsersManage),
             may_manage_rules: staff.may(Permission::RulesManage),
-            flash: staff.flash.clone(),
+            may_manage_settings: staff.may(Permission::SettingsManage),
+            // A secret shown once travels in the flash; it is not a message.
+            flash: staff.flash.clone().filter(|f| !f.starts_with("secret:") && !f.is_empty()),
             queues: staff.queues,
+            unread: staff.unread,
         }
     }
 }

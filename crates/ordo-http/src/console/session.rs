@@ -103,6 +103,7 @@ pub struct Staff {
     pub flash: Option<String>,
     /// Work waiting in the queues, shown in the navigation.
     pub queues: ordo_app::orders::QueueCounts,
+    pub unread: i64,
 }
 
 impl Staff {
@@ -140,18 +141,19 @@ impl FromRequestParts<AppState> for Staff {
                 };
                 let queues = ordo_app::orders::queue_counts(tx, &user.roles)
                     .map_err(|e| ordo_app::users::UserError::Db(ordo_app::DbError::Other(e.to_string())))?;
-                Ok::<_, ordo_app::users::UserError>(Some((user, queues)))
+                let unread = ordo_app::integrations::unread_count(tx, user.id)?;
+                Ok::<_, ordo_app::users::UserError>(Some((user, queues, unread)))
             })
             .await
             .map_err(|e| crate::error::ApiError::from(e).into_response())?;
-        let Some((user, queues)) = found else { return Err(to_login(&path)) };
+        let Some((user, queues, unread)) = found else { return Err(to_login(&path)) };
         if user.must_change_password && path != "/password" {
             return Err(Redirect::to("/password").into_response());
         }
         let locale = Locale::parse(&user.locale).unwrap_or_else(|| Locale::from_accept_language(&parts.headers));
         let csrf = parts.extensions.get::<CsrfToken>().map(|t| t.0.clone()).unwrap_or_default();
         let flash = cookie(&parts.headers, FLASH_COOKIE).map(|f| percent_decode(&f));
-        Ok(Staff { user, i18n: I18n::new(locale), csrf, ip: crate::extract::client_ip(parts), flash, queues })
+        Ok(Staff { user, i18n: I18n::new(locale), csrf, ip: crate::extract::client_ip(parts), flash, queues, unread })
     }
 }
 
