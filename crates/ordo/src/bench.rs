@@ -26,6 +26,8 @@ pub enum BenchCommand {
     /// 1,000 orders sourced across 5 warehouses and 10 carriers (placement with sourcing,
     /// then rate shopping alone), and a check that nothing was over-allocated.
     Sourcing(crate::bench_sourcing::SourcingArgs),
+    /// Webhook delivery: N events fanned out and POSTed (signed) to a local receiver.
+    Events(crate::bench_events::EventsArgs),
 }
 
 #[derive(clap::Args, Clone)]
@@ -111,6 +113,10 @@ pub async fn run(command: BenchCommand, database_url: Option<String>) -> Result<
             return floor(args).await;
         }
         BenchCommand::Sourcing(args) => return crate::bench_sourcing::sourcing(args).await,
+        BenchCommand::Events(mut args) => {
+            args.bench_database_url = database_url.unwrap_or(args.bench_database_url);
+            return crate::bench_events::events(args).await;
+        }
     };
     let mut results = Vec::new();
     for &clients in &args.run.clients {
@@ -145,7 +151,7 @@ pub async fn run(command: BenchCommand, database_url: Option<String>) -> Result<
     Ok(())
 }
 
-enum Server {
+pub(crate) enum Server {
     External { base: String, token: String },
     Own { base: String, token: String, child: Child, cleanup: Cleanup },
 }
@@ -175,7 +181,11 @@ impl Server {
         Server::start_on(database_url, data_dir, cleanup).await
     }
 
-    async fn start_on(database_url: Option<String>, data_dir: PathBuf, cleanup: Cleanup) -> Result<Server, BoxError> {
+    pub(crate) async fn start_on(
+        database_url: Option<String>,
+        data_dir: PathBuf,
+        cleanup: Cleanup,
+    ) -> Result<Server, BoxError> {
         let token = {
             let db = open_database(database_url.as_deref(), &data_dir).await?;
             create_token(&db, "admin", "bench").await?
@@ -209,14 +219,14 @@ impl Server {
         }
     }
 
-    fn pid(&self) -> Option<u32> {
+    pub(crate) fn pid(&self) -> Option<u32> {
         match self {
             Server::Own { child, .. } => Some(child.id()),
             Server::External { .. } => None,
         }
     }
 
-    fn stop(self) {
+    pub(crate) fn stop(self) {
         if let Server::Own { mut child, cleanup, .. } = self {
             let _ = child.kill();
             let _ = child.wait();
@@ -323,7 +333,7 @@ async fn seed(client: &reqwest::Client, base: &str, token: &str) -> Result<i64, 
 }
 
 /// CPU seconds (user + system) a process has used so far.
-fn cpu_seconds(pid: u32) -> Option<f64> {
+pub(crate) fn cpu_seconds(pid: u32) -> Option<f64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let after_name = stat.rsplit_once(')')?.1;
     let fields: Vec<&str> = after_name.split_whitespace().collect();

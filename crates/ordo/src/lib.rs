@@ -1,6 +1,7 @@
 //! The `ordo` program: the server application and the commands around it.
 
 pub mod bench;
+pub mod bench_events;
 pub mod bench_sourcing;
 pub mod demo;
 
@@ -18,10 +19,17 @@ pub async fn open_database(database_url: Option<&str>, data_dir: &Path) -> Resul
     Ok(Database::open(&config).await?)
 }
 
+/// Makes ring the TLS provider of every HTTP, SMTP and NATS client in the process. Call it
+/// before building any client; repeated calls do nothing.
+pub fn install_tls() {
+    ordo_connect::install_tls();
+}
+
 /// A bound, ready server. Binding to port 0 picks a free port: tests use that.
 pub struct Application {
     listener: TcpListener,
     state: ordo_http::AppState,
+    outbox: ordo_connect::Options,
 }
 
 impl Application {
@@ -30,7 +38,32 @@ impl Application {
         if let Err(error) = ordo_app::idempotency::purge_expired(&db).await {
             tracing::warn!(%error, "could not purge expired idempotency keys");
         }
-        Ok(Application { listener, state: ordo_http::AppState::new(db) })
+        ordo_connect::install_tls();
+        let mut outbox = ordo_connect::Options::default();
+        if let Some(idle) = std::env::var("ORDO_OUTBOX_IDLE_MS").ok().and_then(|ms| ms.parse::<u64>().ok()) {
+            outbox.idle = std::time::Duration::from_millis(idle);
+        }
+        if let Some(batch) = std::env::var("ORDO_OUTBOX_BATCH").ok().and_then(|n| n.parse::<i64>().ok()) {
+            outbox.batch = batch.clamp(1, 1000);
+        }
+        Ok(Application { listener, state: ordo_http::AppState::new(db), outbox })
+    }
+
+    /// Publishes events to NATS JetStream at `url` as well (and turns publishing on in
+    /// the settings, so events are queued for the bus from now on).
+    pub async fn with_bus(mut self, url: &str) -> Result<Application, BoxError> {
+        let ctx = ordo_app::Ctx::new("system", "cli");
+        let installation = self
+            .state
+            .db
+            .write(move |tx| {
+                ordo_app::integrations::enable_bus(tx, &ctx)?;
+                Ok::<_, ordo_app::integrations::IntegrationError>(ordo_app::signing::secret(tx, "installation_id", "")?)
+            })
+            .await?;
+        let publisher = ordo_connect::NatsPublisher::connect(url, &installation[..16]).await?;
+        self.outbox.bus = Some(std::sync::Arc::new(publisher));
+        Ok(self)
     }
 
     pub fn port(&self) -> u16 {
@@ -46,9 +79,16 @@ impl Application {
             .map(std::time::Duration::from_millis)
             .unwrap_or(std::time::Duration::from_secs(10));
         let jobs = tokio::spawn(ordo_app::jobs::run_forever(self.state.db.clone(), interval));
+        // ORDO_DELIVERIES=off leaves delivery to the other processes on the database.
+        let deliver = std::env::var("ORDO_DELIVERIES").map_or(true, |v| v != "off");
+        let outbox =
+            deliver.then(|| tokio::spawn(ordo_connect::run_forever(self.state.db.clone(), self.outbox.clone())));
         let app = ordo_http::app(self.state).into_make_service_with_connect_info::<std::net::SocketAddr>();
         let served = axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await;
         jobs.abort();
+        if let Some(outbox) = outbox {
+            outbox.abort();
+        }
         served
     }
 }

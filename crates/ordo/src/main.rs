@@ -32,6 +32,9 @@ enum Command {
         /// Load demo data into an empty database and print an admin token for it.
         #[arg(long)]
         demo: bool,
+        /// Publish every event to this NATS server's JetStream (stream ORDO, subjects ordo.<type>).
+        #[arg(long, env = "ORDO_NATS_URL")]
+        nats_url: Option<String>,
     },
     /// Bring the database schema up to date, then exit.
     Migrate,
@@ -109,6 +112,7 @@ fn init_logging() {
 
 fn main() -> ExitCode {
     init_logging();
+    ordo::install_tls();
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
@@ -129,8 +133,8 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> Result<(), BoxError> {
     let db_args = cli.db.clone();
     let open = || open_database(db_args.database_url.as_deref(), &db_args.data_dir);
-    match cli.command.unwrap_or(Command::Serve { listen: "127.0.0.1:8080".into(), demo: false }) {
-        Command::Serve { listen, demo } => {
+    match cli.command.unwrap_or(Command::Serve { listen: "127.0.0.1:8080".into(), demo: false, nats_url: None }) {
+        Command::Serve { listen, demo, nats_url } => {
             let db = open().await?;
             if demo {
                 if ordo::demo::is_empty(&db).await? {
@@ -150,7 +154,11 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
                     ordo::FIRST_ADMIN
                 );
             }
-            let app = Application::build(db, &listen).await?;
+            let mut app = Application::build(db, &listen).await?;
+            if let Some(url) = nats_url {
+                app = app.with_bus(&url).await?;
+                tracing::info!(%url, "publishing events to NATS JetStream");
+            }
             tracing::info!(%listen, port = app.port(), "Ordo is serving the API under /api/v1");
             app.run_until(shutdown_signal()).await?;
             Ok(())
