@@ -25,15 +25,7 @@ async fn shop(app: &TestApp) -> i64 {
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
         app.stock("SH", sku, 10).await;
     }
-    let carrier = app
-        .post(
-            "/api/v1/carriers",
-            json!({"code": "SF", "name": "SF Express", "services": [{"code": "std", "transit_days": 2}]}),
-        )
-        .await;
-    assert_eq!(carrier.status, StatusCode::CREATED, "{}", carrier.body);
-    let rates = json!({"rates": [{"service": "std", "region": "Shanghai", "max_weight_kg": "30", "price": "12.00", "currency": "CNY"}]});
-    app.put(&format!("/api/v1/carriers/{}/rates", id(&carrier.body)), rates).await;
+    app.carrier_to("SF", "Shanghai").await;
     let customer = app
         .post(
             "/api/v1/customers",

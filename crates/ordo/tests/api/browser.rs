@@ -575,3 +575,59 @@ async fn the_service_desk_takes_a_return_refunds_it_and_answers_a_complaint_in_a
     screenshot(&client, "customer-360").await;
     assert_eq!(app.get(&format!("/api/v1/returns/{return_id}")).await.body["refunded"], "113.00");
 }
+
+#[tokio::test]
+async fn an_admin_subscribes_a_webhook_and_reads_notifications_in_a_real_browser() {
+    let Some((_driver, client)) = browser().await else {
+        eprintln!("skipped: Chromium and chromedriver are not installed");
+        return;
+    };
+    use serde_json::json;
+    let app = spawn_app().await;
+    // A receiver for the webhook: any 2xx is a delivery.
+    let receiver = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook_url = format!("http://{}/hook", receiver.local_addr().unwrap());
+    let router = axum::Router::new().route("/hook", axum::routing::post(|| async { "ok" }));
+    tokio::spawn(async move { axum::serve(receiver, router).await });
+    let one_time = ordo::create_user(&app.db, "ops@example.com", "admin,finance", Some("Ops"), "test").await.unwrap();
+    sign_in(&app, &client, "ops@example.com", &one_time).await;
+    fill(&client, "#password", "a long new password").await;
+    fill(&client, "#confirm", "a long new password").await;
+    click(&client, "main button[type=submit]").await;
+    client.wait().for_element(Locator::Css(".stat")).await.expect("dashboard");
+
+    client.goto(&format!("{}/integrations", app.base)).await.unwrap();
+    fill(&client, "#webhooks input[name=url]", &hook_url).await;
+    fill(&client, "#webhooks input[name=events]", "order.*, payment.received").await;
+    click(&client, "#webhooks button[type=submit]").await;
+    client.wait().for_element(Locator::Id("new-secret")).await.expect("the secret, shown once");
+    screenshot(&client, "integrations").await;
+
+    app.post("/api/v1/warehouses", json!({"code": "SH", "name": "上海仓"})).await;
+    app.product("TEA-1", "100").await;
+    app.stock("SH", "TEA-1", 5).await;
+    let customer = app.customer("SH-TEA", "retail").await;
+    let order =
+        app.post("/api/v1/orders", json!({"customer_id": customer, "lines": [{"sku": "TEA-1", "quantity": 1}]})).await;
+    let total = order.body["total"].as_str().unwrap().to_string();
+    app.post(&format!("/api/v1/orders/{}/payments", order.body["id"]), json!({"method": "cash", "amount": total}))
+        .await;
+
+    // The webhook's log fills; finance (this user) is told about the payment.
+    let hook = app.get("/api/v1/webhooks").await.body[0]["id"].as_i64().unwrap();
+    for _ in 0..100 {
+        let log = app.get(&format!("/api/v1/webhooks/{hook}/deliveries")).await.body;
+        if log["items"].as_array().is_some_and(|i| i.len() >= 3 && i.iter().all(|d| d["status"] == "delivered")) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    client.goto(&format!("{}/integrations/webhooks/{hook}", app.base)).await.unwrap();
+    client.wait().for_element(Locator::Id("deliveries")).await.expect("delivery log");
+    assert!(page_text(&client).await.contains("payment.received"));
+    screenshot(&client, "webhook-deliveries").await;
+    client.goto(&format!("{}/notifications", app.base)).await.unwrap();
+    client.wait().for_element(Locator::Id("unread-count")).await.expect("an unread notification");
+    assert!(page_text(&client).await.contains("Payment received for"));
+    screenshot(&client, "notifications").await;
+}

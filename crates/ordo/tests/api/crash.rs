@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 const ROUNDS: usize = 3;
 const CLIENTS: usize = 12;
 
-struct Server(Child);
+pub(crate) struct Server(Child);
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -23,7 +23,7 @@ impl Drop for Server {
     }
 }
 
-fn start(app: &TestApp, port: u16) -> Server {
+pub(crate) fn start(app: &TestApp, port: u16) -> Server {
     let mut command = Command::new(env!("CARGO_BIN_EXE_ordo"));
     command
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
@@ -36,7 +36,7 @@ fn start(app: &TestApp, port: u16) -> Server {
     Server(command.spawn().expect("start ordo serve"))
 }
 
-async fn wait_ready(client: &reqwest::Client, base: &str) {
+pub(crate) async fn wait_ready(client: &reqwest::Client, base: &str) {
     for _ in 0..200 {
         if client.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status() == StatusCode::OK) {
             return;

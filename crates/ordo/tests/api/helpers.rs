@@ -21,6 +21,8 @@ pub enum TestDb {
 
 impl TestDb {
     pub fn new() -> TestDb {
+        // Every test starts here, before it builds an HTTP client.
+        ordo::install_tls();
         match std::env::var("ORDO_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
             Some(base_url) => {
                 let schema = unique("t");
@@ -199,6 +201,22 @@ impl TestApp {
             .await;
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
         reply.body["id"].as_i64().expect("customer id")
+    }
+
+    /// A carrier with one service, `std` (2 days), priced for one region.
+    pub async fn carrier_to(&self, code: &str, region: &str) -> i64 {
+        let carrier = self
+            .post(
+                "/api/v1/carriers",
+                json!({"code": code, "name": format!("Carrier {code}"), "services": [{"code": "std", "transit_days": 2}]}),
+            )
+            .await;
+        assert_eq!(carrier.status, StatusCode::CREATED, "{}", carrier.body);
+        let id = carrier.body["id"].as_i64().expect("carrier id");
+        let rates = json!({"rates": [{"service": "std", "region": region, "max_weight_kg": "30", "price": "12.00", "currency": "CNY"}]});
+        let reply = self.put(&format!("/api/v1/carriers/{id}/rates"), rates).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        id
     }
 
     pub async fn level(&self, warehouse: &str, sku: &str) -> Value {

@@ -15,6 +15,7 @@ mod crash;
 mod customers;
 mod fulfillment;
 mod idempotency;
+mod integrations;
 mod openapi;
 mod orders;
 mod payments;
