@@ -85,6 +85,9 @@ impl AddressInput {
     }
 }
 
+/// The languages a customer's messages can be written in.
+pub const LANGUAGES: &[&str] = &["en", "zh-CN", "zh-TW"];
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,10 +10,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use ordo_app::catalog::{NewProduct, Product};
-use ordo_app::customers::Customer;
+use ordo_app::customers::{Customer, NewCustomer};
 use ordo_app::integrations::{
-    self, BulkResult, BulkSync, Delivery, DeliveryPage, DeliveryQuery, ExternalCustomer, IntegrationSettings,
-    MailSettings, MailTemplate, NewWebhook, OutboxStatus, TemplateInput, Webhook, WebhookChange,
+    self, BulkResult, BulkSync, Delivery, DeliveryPage, DeliveryQuery, IntegrationSettings, MailSettings, MailTemplate,
+    NewWebhook, OutboxStatus, TemplateInput, Webhook, WebhookChange,
 };
 use ordo_domain::Timestamp;
 use ordo_domain::auth::Permission;
@@ -244,14 +244,14 @@ fn upserted<T: serde::Serialize>(outcome: &str, record: &T) -> Response {
 }
 
 #[utoipa::path(put, path = "/api/v1/customers/by-external-id/{external_id}", tag = "integrations",
-    request_body = ExternalCustomer, params(("external_id" = String, Path)),
+    request_body = NewCustomer, params(("external_id" = String, Path)),
     responses((status = 200, body = Customer, description = "Updated"), (status = 201, body = Customer, description = "Created")),
     security(("bearer" = [])))]
 pub async fn upsert_customer(
     State(state): State<AppState>,
     caller: Caller,
     Path(external_id): Path<String>,
-    body: JsonBody<ExternalCustomer>,
+    body: JsonBody<NewCustomer>,
 ) -> Result<Response, ApiError> {
     let ctx = caller.require(Permission::CustomersManage, "manage customers")?;
     let input = body.value;

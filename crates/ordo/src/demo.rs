@@ -253,6 +253,8 @@ pub async fn load(db: &Database) -> Result<String, BoxError> {
                     currency: Some("CNY".into()),
                     price_list: None,
                     accepts_backorders: None,
+                    // Trade customers in the demo read their mail in Chinese.
+                    language: Some(if *group == "retail" { "en" } else { "zh-CN" }.into()),
                 };
                 customers::create_customer(tx, &ctx, &input).map_err(|e| e.to_string())?;
             }

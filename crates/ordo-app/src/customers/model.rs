@@ -28,6 +28,8 @@ pub struct NewCustomer {
     pub price_list: Option<String>,
     /// Whether this customer takes partial deliveries with backorders; default true.
     pub accepts_backorders: Option<bool>,
+    /// en, zh-CN or zh-TW: the language of the customer's e-mails (empty to clear).
+    pub language: Option<String>,
 }
 
 pub type CustomerPatch = NewCustomer;
@@ -53,6 +55,8 @@ pub struct Customer {
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub accepts_backorders: bool,
+    /// The language of the customer's e-mails; the mail settings' default when absent.
+    pub language: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -130,6 +130,16 @@ fn parse_fields(
             None => v.check(Err(FieldError::new("price_list", format!("no price list has code {:?}", list.trim())))),
         },
     };
+    let language = match (&input.language, old) {
+        (None, Some(old)) => Some(old.language.clone()),
+        (None, None) => Some(None),
+        (Some(l), _) if l.trim().is_empty() => Some(None),
+        (Some(l), _) if ordo_domain::customers::LANGUAGES.contains(&l.trim()) => Some(Some(l.trim().to_string())),
+        (Some(_), _) => {
+            v.add("language", format!("must be one of {}", ordo_domain::customers::LANGUAGES.join(", ")));
+            None
+        }
+    };
     Ok((|| {
         Some(CustomerRow {
             code: String::new(),
@@ -146,6 +156,7 @@ fn parse_fields(
             currency: currency?,
             price_list_id: price_list_id?,
             accepts_backorders: input.accepts_backorders.or(old.map(|c| c.accepts_backorders)).unwrap_or(true),
+            language: language?,
         })
     })())
 }

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// The languages messages are written in.
-pub const LANGUAGES: &[&str] = &["en", "zh-CN", "zh-TW"];
+pub use ordo_domain::customers::LANGUAGES;
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(default)]

@@ -13,14 +13,6 @@ use ordo_domain::validation::Violations;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-pub struct ExternalCustomer {
-    #[serde(flatten)]
-    pub customer: NewCustomer,
-    /// en, zh-CN or zh-TW: the language of the customer's e-mails.
-    pub language: Option<String>,
-}
-
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Upserted<T> {
     /// created or updated.
@@ -36,31 +28,19 @@ fn check_external_id(external_id: &str) -> Result<String, IntegrationError> {
     Ok(id.to_string())
 }
 
-fn check_language(language: Option<&str>) -> Result<Option<String>, IntegrationError> {
-    match language.map(str::trim).filter(|l| !l.is_empty()) {
-        Some(l) if !super::mail::LANGUAGES.contains(&l) => Err(ordo_domain::Invalid::field(
-            "language",
-            format!("must be one of {}", super::mail::LANGUAGES.join(", ")),
-        )
-        .into()),
-        other => Ok(other.map(String::from)),
-    }
-}
-
 /// Creates or updates the customer known to the external system as `external_id`. A
 /// customer with the same code but no external id yet is adopted.
 pub fn upsert_customer(
     tx: &mut dyn Tx,
     ctx: &Ctx,
     external_id: &str,
-    input: &ExternalCustomer,
+    input: &NewCustomer,
 ) -> Result<Upserted<customers::Customer>, IntegrationError> {
     let external_id = check_external_id(external_id)?;
-    let language = check_language(input.language.as_deref())?;
     let existing =
         match tx.query_opt("SELECT id FROM customers WHERE external_id = ?", params![external_id.as_str()])? {
             Some(r) => Some(r.int(0)?),
-            None => match input.customer.code.as_deref().map(str::trim) {
+            None => match input.code.as_deref().map(str::trim) {
                 Some(code) => tx
                     .query_opt("SELECT id FROM customers WHERE code = ? AND external_id IS NULL", params![code])?
                     .map(|r| r.int(0))
@@ -69,13 +49,10 @@ pub fn upsert_customer(
             },
         };
     let (outcome, customer) = match existing {
-        Some(id) => ("updated", customers::update_customer(tx, ctx, id, None, &input.customer)?),
-        None => ("created", customers::create_customer(tx, ctx, &input.customer)?),
+        Some(id) => ("updated", customers::update_customer(tx, ctx, id, None, input)?),
+        None => ("created", customers::create_customer(tx, ctx, input)?),
     };
-    tx.execute(
-        "UPDATE customers SET external_id = ?, language = COALESCE(?, language) WHERE id = ?",
-        params![external_id.as_str(), language, customer.id],
-    )?;
+    tx.execute("UPDATE customers SET external_id = ? WHERE id = ?", params![external_id.as_str(), customer.id])?;
     Ok(Upserted { outcome, record: customer })
 }
 
@@ -177,7 +154,7 @@ pub struct ExternalProduct {
 pub struct ExternalCustomerItem {
     pub external_id: Option<String>,
     #[serde(flatten)]
-    pub customer: ExternalCustomer,
+    pub customer: NewCustomer,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]

@@ -138,6 +138,7 @@ pub struct CustomerForm {
     payment_terms: String,
     credit_limit: String,
     currency: String,
+    language: String,
 }
 
 impl CustomerForm {
@@ -168,6 +169,7 @@ impl CustomerForm {
             currency: some(&self.currency),
             price_list: None,
             accepts_backorders: None,
+            language: some(&self.language),
         }
     }
 }

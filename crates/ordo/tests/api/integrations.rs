@@ -618,3 +618,19 @@ async fn an_admin_creates_a_webhook_in_the_console_and_replays_a_delivery() {
     let (status, page) = app.console_as("sales").await.get("/integrations").await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{page}");
 }
+
+#[tokio::test]
+async fn staff_set_the_language_a_customer_is_written_to_in() {
+    let app = spawn_app().await;
+    let refused = app.post("/api/v1/customers", json!({"code": "C1", "name": "Li", "language": "fr"})).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.error_fields(), ["language"]);
+    let created = app.post("/api/v1/customers", json!({"code": "C1", "name": "Li", "language": "zh-TW"})).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(created.body["language"], "zh-TW");
+    let id = created.body["id"].as_i64().unwrap();
+    let changed = app.patch(&format!("/api/v1/customers/{id}"), json!({"language": "en"}), None).await;
+    assert_eq!(changed.body["language"], "en", "{}", changed.body);
+    let kept = app.patch(&format!("/api/v1/customers/{id}"), json!({"phone": "13800000000"}), None).await;
+    assert_eq!(kept.body["language"], "en", "a change of something else keeps it");
+}
