@@ -471,8 +471,7 @@ pub(crate) fn messages_for(
     }
     if ordo_domain::events::subscribed(&settings.staff_events, &event.kind) {
         for member in staff {
-            let language = if LANGUAGES.contains(&member.locale.as_str()) { member.locale.as_str() } else { "en" };
-            let t = template(tx, &event.kind, language)?;
+            let t = template(tx, &event.kind, member.language())?;
             let extra = [("customer_name", member.name.clone())];
             out.push(Message {
                 to: member.email.clone(),

@@ -19,6 +19,13 @@ pub struct StaffMember {
     pub locale: String,
 }
 
+impl StaffMember {
+    /// The language messages to this person are written in: their console locale.
+    pub fn language(&self) -> &str {
+        if super::mail::LANGUAGES.contains(&self.locale.as_str()) { self.locale.as_str() } else { "en" }
+    }
+}
+
 /// Active users with their roles.
 pub(crate) fn staff(tx: &mut dyn Tx) -> Result<Vec<StaffMember>, DbError> {
     tx.query("SELECT id, email, name, roles, locale FROM users WHERE disabled = 0 ORDER BY id", &[])?
@@ -52,9 +59,7 @@ fn link(event: &OutboxEvent) -> Option<String> {
 pub(crate) fn notify(tx: &mut dyn Tx, event: &OutboxEvent, told: &[&StaffMember]) -> Result<usize, DbError> {
     let link = link(event);
     for member in told {
-        let language =
-            if super::mail::LANGUAGES.contains(&member.locale.as_str()) { member.locale.as_str() } else { "en" };
-        let title = super::mail::title(tx, event, language)?;
+        let title = super::mail::title(tx, event, member.language())?;
         tx.execute(
             "INSERT INTO notifications (user_id, event_id, event_type, title, link, created_at) VALUES (?, ?, ?, ?, ?, ?)",
             params![member.id, event.id, event.kind.as_str(), title, link.clone(), event.created_at.micros()],
