@@ -781,3 +781,4 @@ mail.reset = Back to the built-in text
 mail.template_saved = Template saved.
 mail.placeholders = Placeholders in braces are filled from the event: {order}, {total}, {currency}, {customer_name}, {tracking_number}, {number}, {amount}…
 customers.language = Language of e-mails (en, zh-CN, zh-TW)
+customers.language_short = Language

@@ -781,3 +781,4 @@ mail.reset = 恢复默认内容
 mail.template_saved = 模板已保存。
 mail.placeholders = 花括号中的占位符由事件数据填充：{order}、{total}、{currency}、{customer_name}、{tracking_number}、{number}、{amount}…
 customers.language = 邮件语言（en、zh-CN、zh-TW）
+customers.language_short = 语言

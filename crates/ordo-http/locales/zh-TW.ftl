@@ -781,3 +781,4 @@ mail.reset = 恢復預設內容
 mail.template_saved = 範本已儲存。
 mail.placeholders = 大括號中的佔位符由事件資料填入：{order}、{total}、{currency}、{customer_name}、{tracking_number}、{number}、{amount}…
 customers.language = 郵件語言（en、zh-CN、zh-TW）
+customers.language_short = 語言

@@ -607,6 +607,13 @@ async fn an_admin_subscribes_a_webhook_and_reads_notifications_in_a_real_browser
     app.product("TEA-1", "100").await;
     app.stock("SH", "TEA-1", 5).await;
     let customer = app.customer("SH-TEA", "retail").await;
+    app.patch(&format!("/api/v1/customers/{customer}"), json!({"language": "zh-CN"}), None).await;
+    client.goto(&format!("{}/customers/{customer}", app.base)).await.unwrap();
+    assert!(page_text(&client).await.contains("zh-CN"), "the customer's language is shown");
+    screenshot(&client, "customer-detail").await;
+    client.goto(&format!("{}/customers/new", app.base)).await.unwrap();
+    client.wait().for_element(Locator::Css("input[name=language]")).await.expect("a language field");
+    screenshot(&client, "customer-new").await;
     let order =
         app.post("/api/v1/orders", json!({"customer_id": customer, "lines": [{"sku": "TEA-1", "quantity": 1}]})).await;
     let total = order.body["total"].as_str().unwrap().to_string();
