@@ -956,6 +956,51 @@ pub const MIGRATIONS: &[Migration] = &[
             "ALTER TABLE customers ADD COLUMN language VARCHAR(10)",
         ],
     },
+    Migration {
+        version: 11,
+        name: "reports: daily sales summaries",
+        statements: &[
+            // What a unit cost when it was sold (the product's moving average then), so
+            // margins do not move when later receipts change the average.
+            "ALTER TABLE order_lines ADD COLUMN unit_cost_e4 BIGINT",
+            // Sales of orders that are not cancelled, by UTC placement day; kept current in
+            // the transaction that places, edits, splits, merges or cancels an order.
+            "CREATE TABLE sales_customer_days (
+                day BIGINT NOT NULL,
+                currency VARCHAR(3) NOT NULL,
+                customer_id BIGINT NOT NULL,
+                channel VARCHAR(16) NOT NULL,
+                orders BIGINT NOT NULL,
+                units BIGINT NOT NULL,
+                revenue_e4 BIGINT NOT NULL,
+                tax_e4 BIGINT NOT NULL,
+                PRIMARY KEY (day, currency, customer_id, channel)
+            )",
+            "CREATE INDEX sales_customer_days_customer ON sales_customer_days (customer_id, day)",
+            "CREATE TABLE sales_product_days (
+                day BIGINT NOT NULL,
+                currency VARCHAR(3) NOT NULL,
+                product_id BIGINT NOT NULL,
+                channel VARCHAR(16) NOT NULL,
+                orders BIGINT NOT NULL,
+                units BIGINT NOT NULL,
+                revenue_e4 BIGINT NOT NULL,
+                tax_e4 BIGINT NOT NULL,
+                cost_e4 BIGINT NOT NULL,
+                PRIMARY KEY (day, currency, product_id, channel)
+            )",
+            "CREATE INDEX sales_product_days_product ON sales_product_days (product_id, day)",
+            // Milestones for cycle times: first confirmed, first shipped (delivered_at exists).
+            "ALTER TABLE orders ADD COLUMN confirmed_at BIGINT",
+            "ALTER TABLE orders ADD COLUMN shipped_at BIGINT",
+            "UPDATE orders SET shipped_at = (SELECT MIN(s.shipped_at) FROM shipments s WHERE s.order_id = orders.id)",
+            "UPDATE orders SET confirmed_at = (SELECT MIN(e.at) FROM order_events e WHERE e.order_id = orders.id \
+             AND e.action IN ('placed', 'approved', 'released', 'reviewed')) \
+             WHERE status NOT IN ('draft', 'pending_approval', 'on_hold', 'cancelled')",
+            crate::reports::summaries::REBUILD_CUSTOMER_DAYS,
+            crate::reports::summaries::REBUILD_PRODUCT_DAYS,
+        ],
+    },
 ];
 
 fn render(sql: &str, dialect: Dialect) -> String {

@@ -511,6 +511,7 @@ pub fn split_order(
         &store::OrderRow { number: &split.number, order: &split, fingerprint: &review::fingerprint(&split.lines) },
     )?;
     store::insert_lines(tx, split.id, &line_rows(&moved))?;
+    crate::reports::summaries::count_order(tx, split.id)?;
     let moved_units: Vec<(i64, i64, i64)> =
         moved.iter().map(|s| (s.product_id, s.warehouse_id, s.line.reserved_quantity())).collect();
     move_reservations(tx, ctx, &moved_units, &order.number, &split.number, "order split")?;

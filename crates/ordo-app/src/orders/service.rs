@@ -461,6 +461,7 @@ pub fn place_order(tx: &mut dyn Tx, ctx: &Ctx, input: &NewOrder) -> Result<Place
         .map(|(i, line)| LineRow { line, product_id: line_products[i].id, warehouse_id: warehouses[i] })
         .collect();
     store::insert_lines(tx, placed.id, &line_rows)?;
+    crate::reports::summaries::count_order(tx, placed.id)?;
     let details = json!({
         "status": placed.status,
         "total": placed.total.to_string(),

@@ -137,15 +137,16 @@ pub fn insert_order(tx: &mut dyn Tx, row: &OrderRow) -> Result<i64, DbError> {
         "INSERT INTO orders (number, customer_id, channel, external_ref, currency, status, payment_status, fulfillment_status, \
          subtotal_e4, tax_total_e4, total_e4, payment_terms, shipping_address, billing_address, notes, requested_delivery_date, \
          created_by, version, created_at, updated_at, tags, department, fingerprint, split_from, priority, payment_method, \
-         shipping_service, split_reason) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         shipping_service, split_reason, confirmed_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         params![
             row.number, o.customer_id, o.channel.as_str(), o.external_ref.clone(), o.currency.code(), o.status.as_str(),
             o.payment_status.as_str(), o.fulfillment_status.as_str(), to_e4(o.subtotal), to_e4(o.tax_total), to_e4(o.total),
             o.payment_terms.as_str(), to_json_text(&o.shipping_address), to_json_text(&o.billing_address), o.notes.clone(),
             o.requested_delivery_date.clone(), o.created_by.as_str(), o.created_at.micros(), o.updated_at.micros(),
             tags_text(&o.tags), o.department.clone(), row.fingerprint, o.split_from, o.priority, o.payment_method.clone(),
-            o.shipping_service.clone(), o.split_reason.clone()
+            o.shipping_service.clone(), o.split_reason.clone(),
+            (o.status == OrderStatus::Confirmed).then_some(o.created_at.micros())
         ],
     )
 }
@@ -161,14 +162,14 @@ pub struct LineRow<'a> {
 pub fn insert_lines(tx: &mut dyn Tx, order_id: i64, lines: &[LineRow]) -> Result<(), DbError> {
     let mut sql = String::from(
         "INSERT INTO order_lines (order_id, line_no, product_id, sku, name, quantity, unit_price_e4, discount_percent_e4, \
-         tax_rate_e4, line_total_e4, tax_e4, warehouse_id, backordered, promise_date) VALUES ",
+         tax_rate_e4, line_total_e4, tax_e4, warehouse_id, backordered, promise_date, unit_cost_e4) VALUES ",
     );
-    let mut params: Vec<Value> = Vec::with_capacity(lines.len() * 14);
+    let mut params: Vec<Value> = Vec::with_capacity(lines.len() * 15);
     for (i, row) in lines.iter().enumerate() {
         sql.push_str(if i == 0 {
-            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT cost_e4 FROM products WHERE id = ?))"
         } else {
-            ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT cost_e4 FROM products WHERE id = ?))"
         });
         let l = row.line;
         params.extend([
@@ -186,6 +187,7 @@ pub fn insert_lines(tx: &mut dyn Tx, order_id: i64, lines: &[LineRow]) -> Result
             row.warehouse_id.into(),
             l.backordered_quantity.into(),
             l.promise_date.clone().into(),
+            row.product_id.into(),
         ]);
     }
     tx.execute(&sql, &params)?;
@@ -206,9 +208,14 @@ pub fn header_by_id(tx: &mut dyn Tx, id: i64) -> Result<Option<Order>, DbError> 
 }
 
 pub fn set_status(tx: &mut dyn Tx, id: i64, status: OrderStatus, now: Timestamp) -> Result<(), DbError> {
+    if status == OrderStatus::Cancelled {
+        crate::reports::summaries::uncount_order(tx, id)?;
+    }
     tx.execute(
-        "UPDATE orders SET status = ?, version = version + 1, updated_at = ? WHERE id = ?",
-        params![status.as_str(), now.micros(), id],
+        "UPDATE orders SET status = ?, version = version + 1, updated_at = ?, \
+         confirmed_at = CASE WHEN confirmed_at IS NULL AND ? = 'confirmed' THEN ? ELSE confirmed_at END \
+         WHERE id = ?",
+        params![status.as_str(), now.micros(), status.as_str(), now.micros(), id],
     )?;
     Ok(())
 }
@@ -420,13 +427,15 @@ pub fn events(tx: &mut dyn Tx, order_id: i64) -> Result<Vec<OrderEvent>, DbError
 /// Status, tags and queue after a review; bumps the version.
 pub fn set_review(tx: &mut dyn Tx, order: &Order, now: Timestamp) -> Result<(), DbError> {
     tx.execute(
-        "UPDATE orders SET status = ?, tags = ?, department = ?, priority = ?, version = version + 1, updated_at = ? \
-         WHERE id = ?",
+        "UPDATE orders SET status = ?, tags = ?, department = ?, priority = ?, version = version + 1, updated_at = ?, \
+         confirmed_at = CASE WHEN confirmed_at IS NULL AND ? = 'confirmed' THEN ? ELSE confirmed_at END WHERE id = ?",
         params![
             order.status.as_str(),
             tags_text(&order.tags),
             order.department.clone(),
             order.priority,
+            now.micros(),
+            order.status.as_str(),
             now.micros(),
             order.id
         ],
@@ -456,8 +465,12 @@ pub fn update_contents(tx: &mut dyn Tx, o: &Order, fingerprint: &str, now: Times
 }
 
 pub fn replace_lines(tx: &mut dyn Tx, order_id: i64, lines: &[LineRow]) -> Result<(), DbError> {
+    crate::reports::summaries::uncount_order(tx, order_id)?;
     tx.execute("DELETE FROM order_lines WHERE order_id = ?", params![order_id])?;
-    if lines.is_empty() { Ok(()) } else { insert_lines(tx, order_id, lines) }
+    if !lines.is_empty() {
+        insert_lines(tx, order_id, lines)?;
+    }
+    crate::reports::summaries::count_order(tx, order_id)
 }
 
 /// (line_no, product_id, warehouse_id) of each line.
@@ -472,6 +485,7 @@ pub fn line_sources(tx: &mut dyn Tx, order_id: i64) -> Result<Vec<(i64, i64, i64
 }
 
 pub fn set_merged_into(tx: &mut dyn Tx, id: i64, target: i64, now: Timestamp) -> Result<(), DbError> {
+    crate::reports::summaries::uncount_order(tx, id)?;
     tx.execute(
         "UPDATE orders SET status = 'cancelled', merged_into = ?, version = version + 1, updated_at = ? WHERE id = ?",
         params![target, now.micros(), id],
