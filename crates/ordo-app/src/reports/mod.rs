@@ -1,7 +1,31 @@
 //! Reports. For now the dashboard's figures; sums are done by the database in integer
 //! minor units (scaled by 10^4), so they are exact.
 
+pub mod customers;
+pub mod finance;
+pub mod inventory;
+pub mod model;
+pub mod operations;
+pub mod sales;
+pub mod summaries;
+pub mod table;
+
+pub use customers::{RfmParams, RfmQuery, rfm};
+pub use finance::{FinanceParams, FinanceQuery, finance_summary};
+pub use inventory::{AbcParams, AbcQuery, abc};
+pub use model::*;
+pub use operations::{CycleParams, CycleQuery, cycle_times};
+pub use sales::{SalesParams, SalesQuery, sales};
+pub use table::{Cell, Table, Tabular};
+
 use crate::db::{DbError, Tx};
+
+/// Rounds half away from zero to `dp` decimals and always shows them (`80` → `80.00`).
+pub(crate) fn fixed(value: rust_decimal::Decimal, dp: u32) -> rust_decimal::Decimal {
+    let mut rounded = value.round_dp_with_strategy(dp, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    rounded.rescale(dp);
+    rounded
+}
 use crate::params;
 use ordo_domain::money::from_e4_in;
 use ordo_domain::{Currency, Timestamp};

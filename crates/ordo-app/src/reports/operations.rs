@@ -1,0 +1,155 @@
+//! Operations: how long orders take from placement to confirmation, shipment and delivery
+//! (percentiles), on-time delivery, approval turnaround, cancellations and returns.
+
+use super::model::{CycleReport, CycleRow, CycleTotals, ReportError};
+use super::sales::period;
+use super::summaries::DAY_MICROS;
+use crate::db::Tx;
+use ordo_domain::Invalid;
+use ordo_domain::reports::percentile;
+use ordo_domain::time::Date;
+use ordo_domain::validation::Violations;
+use rust_decimal::Decimal;
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CycleQuery {
+    /// Orders placed from this day (default: 29 days before `to`), UTC.
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub channel: Option<String>,
+    pub format: Option<String>,
+}
+
+pub struct CycleParams {
+    pub from: Date,
+    pub to: Date,
+    pub channel: Option<String>,
+}
+
+impl CycleQuery {
+    pub fn check(&self, today: Date) -> Result<CycleParams, Invalid> {
+        let mut violations = Violations::new();
+        let (from, to) = period(&mut violations, self.from.as_deref(), self.to.as_deref(), today, 30);
+        violations.into_result()?;
+        let channel = self.channel.as_deref().map(str::trim).filter(|c| !c.is_empty()).map(String::from);
+        Ok(CycleParams { from, to, channel })
+    }
+}
+
+const HOUR_MICROS: i64 = 3_600_000_000;
+
+fn hours(micros: Option<i64>) -> Option<Decimal> {
+    micros.map(|m| super::fixed(Decimal::from(m) / Decimal::from(HOUR_MICROS), 2))
+}
+
+fn rate(part: i64, whole: i64) -> Option<Decimal> {
+    (whole > 0).then(|| super::fixed(Decimal::from(part) * Decimal::from(100) / Decimal::from(whole), 2))
+}
+
+pub fn cycle_times(tx: &mut dyn Tx, params: &CycleParams) -> Result<CycleReport, ReportError> {
+    let start = params.from.days_since_epoch() * DAY_MICROS;
+    let end = (params.to.days_since_epoch() + 1) * DAY_MICROS;
+    let channel_filter = if params.channel.is_some() { " AND channel = ?" } else { "" };
+    let mut values: Vec<crate::db::Value> = vec![start.into(), end.into()];
+    if let Some(channel) = &params.channel {
+        values.push(channel.as_str().into());
+    }
+    let rows = tx.query(
+        &format!(
+            "SELECT created_at, confirmed_at, shipped_at, delivered_at, status, requested_delivery_date, approval_round \
+             FROM orders WHERE created_at >= ? AND created_at < ?{channel_filter}"
+        ),
+        &values,
+    )?;
+    let mut stages: [Vec<i64>; 4] = Default::default();
+    let mut approval_waits = Vec::new();
+    let mut totals = CycleTotals {
+        orders: 0,
+        shipped: 0,
+        delivered: 0,
+        with_requested_date: 0,
+        on_time_delivery_rate: None,
+        approved: 0,
+        approval_p50_hours: None,
+        cancelled: 0,
+        cancellation_rate: None,
+        returned: 0,
+        return_rate: None,
+    };
+    let mut on_time = 0;
+    for row in &rows {
+        if row.text(4)? == "cancelled" {
+            totals.cancelled += 1;
+            continue;
+        }
+        totals.orders += 1;
+        let placed = row.int(0)?;
+        let at = |i: usize| row.int(i).ok();
+        let (confirmed, shipped, delivered) = (at(1), at(2), at(3));
+        if let Some(confirmed) = confirmed {
+            stages[0].push(confirmed - placed);
+            if row.int(6)? > 0 {
+                totals.approved += 1;
+                approval_waits.push(confirmed - placed);
+            }
+        }
+        if let Some(shipped) = shipped {
+            totals.shipped += 1;
+            if let Some(confirmed) = confirmed {
+                stages[1].push(shipped - confirmed);
+            }
+        }
+        if let Some(delivered) = delivered {
+            totals.delivered += 1;
+            if let Some(shipped) = shipped {
+                stages[2].push(delivered - shipped);
+            }
+            stages[3].push(delivered - placed);
+            if let Some(requested) = row.text(5).ok().and_then(|d| Date::parse(&d)) {
+                totals.with_requested_date += 1;
+                on_time += i64::from(Date::of(ordo_domain::Timestamp(delivered)) <= requested);
+            }
+        }
+    }
+    totals.on_time_delivery_rate = rate(on_time, totals.with_requested_date);
+    approval_waits.sort_unstable();
+    totals.approval_p50_hours = hours(percentile(&approval_waits, 50));
+    totals.cancellation_rate = rate(totals.cancelled, totals.orders + totals.cancelled);
+    totals.returned = tx
+        .query_one(
+            &format!(
+                "SELECT COUNT(DISTINCT r.order_id) FROM returns r JOIN orders o ON o.id = r.order_id \
+                 WHERE o.created_at >= ? AND o.created_at < ? AND o.shipped_at IS NOT NULL{}",
+                channel_filter.replace("channel", "o.channel")
+            ),
+            &values,
+        )?
+        .int(0)?;
+    totals.return_rate = rate(totals.returned, totals.shipped);
+    let labels = [
+        ("placed_to_confirmed", "Placed → confirmed"),
+        ("confirmed_to_shipped", "Confirmed → shipped"),
+        ("shipped_to_delivered", "Shipped → delivered"),
+        ("placed_to_delivered", "Placed → delivered"),
+    ];
+    let rows = stages
+        .iter_mut()
+        .zip(labels)
+        .map(|(waits, (key, label))| {
+            waits.sort_unstable();
+            let average = (!waits.is_empty()).then(|| waits.iter().sum::<i64>() / waits.len() as i64);
+            CycleRow {
+                key: key.into(),
+                label: label.into(),
+                orders: waits.len() as i64,
+                p50_hours: hours(percentile(waits, 50)),
+                p90_hours: hours(percentile(waits, 90)),
+                p95_hours: hours(percentile(waits, 95)),
+                average_hours: hours(average),
+            }
+        })
+        .collect();
+    Ok(CycleReport { from: params.from.to_string(), to: params.to.to_string(), rows, totals })
+}
