@@ -15,6 +15,7 @@ use ordo_app::inventory::InventoryError;
 use ordo_app::orders::{OrderError, ShortLine};
 use ordo_app::payments::PaymentError;
 use ordo_app::purchasing::PurchasingError;
+use ordo_app::reports::ReportError;
 use ordo_app::rules::RuleError;
 use ordo_app::settings::SettingsError;
 use ordo_app::users::UserError;
@@ -81,6 +82,8 @@ pub enum ApiError {
     Integration(#[from] IntegrationError),
     #[error(transparent)]
     Purchasing(#[from] PurchasingError),
+    #[error(transparent)]
+    Report(#[from] ReportError),
     #[error(transparent)]
     Rule(#[from] RuleError),
     #[error(transparent)]
@@ -245,6 +248,10 @@ impl ApiError {
                 AuditError::Invalid(_) => invalid,
                 AuditError::Db(e) => db_shape(e),
             },
+            ApiError::Report(e) => match e {
+                ReportError::Invalid(_) => invalid,
+                ReportError::Db(e) => db_shape(e),
+            },
             ApiError::User(e) => match e {
                 UserError::Invalid(_) => invalid,
                 UserError::NotFound(_) => not_found,
@@ -296,6 +303,7 @@ impl ApiError {
             | ApiError::Settings(SettingsError::Invalid(e))
             | ApiError::Token(TokenError::Invalid(e))
             | ApiError::Audit(AuditError::Invalid(e))
+            | ApiError::Report(ReportError::Invalid(e))
             | ApiError::User(UserError::Invalid(e)) => e,
             _ => return None,
         };

@@ -16,6 +16,7 @@ mod openapi;
 mod orders;
 mod payments;
 mod purchasing;
+mod reports;
 mod rules;
 
 use axum::Router;
@@ -63,6 +64,7 @@ pub fn app(state: AppState) -> Router {
         .merge(aftersales::router())
         .merge(integrations::router())
         .merge(purchasing::router())
+        .merge(reports::router())
         .merge(rules::router())
         .route("/openapi.json", get(openapi_document))
         .fallback(not_found)

@@ -2,7 +2,8 @@
 
 use crate::error::{FieldErrorDoc, Problem};
 use crate::{
-    aftersales, audit, catalog, customers, fulfillment, integrations, inventory, orders, payments, purchasing, rules,
+    aftersales, audit, catalog, customers, fulfillment, integrations, inventory, orders, payments, purchasing, reports,
+    rules,
 };
 use std::sync::OnceLock;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -59,6 +60,7 @@ use utoipa::{Modify, OpenApi};
         integrations::get_settings, integrations::put_settings, integrations::get_mail, integrations::put_mail,
         integrations::list_templates, integrations::get_template, integrations::put_template, integrations::outbox,
         integrations::upsert_customer, integrations::upsert_product, integrations::bulk,
+        reports::sales, reports::rfm, reports::abc, reports::cycle_times, reports::finance_summary,
     ),
     components(schemas(Problem, FieldErrorDoc)),
     modifiers(&BearerAuth),
@@ -79,6 +81,9 @@ use utoipa::{Modify, OpenApi};
             over the raw body, compare in constant time and refuse timestamps more than 5 minutes away. \
             Any 2xx answer counts as delivered; anything else is retried with exponential backoff and jitter."),
         (name = "purchasing", description = "Suppliers, purchase orders and receiving goods"),
+        (name = "reports", description = "Sales, customers (RFM), inventory (ABC), operations (cycle times) and the monthly \
+            finance summary. Days are UTC dates; sales figures count orders that are not cancelled, on their placement \
+            day, in one currency per report. Each report is also a download with `format=csv` or `format=xlsx`."),
         (name = "rules", description = "Order rules (CEL conditions and actions) and order-processing settings"),
         (name = "audit", description = "Who changed what, when and from where"),
     )

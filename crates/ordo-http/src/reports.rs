@@ -1,0 +1,180 @@
+//! `/api/v1/reports/…`: sales, customers (RFM), inventory (ABC), operations (cycle times)
+//! and the monthly finance summary, as JSON or, with `?format=csv|xlsx`, as a download.
+
+use crate::AppState;
+use crate::error::{ApiError, Problem};
+use crate::extract::{Caller, QueryParams};
+use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use ordo_app::reports::{
+    self, AbcQuery, AbcReport, Cell, CycleQuery, CycleReport, FinanceQuery, FinanceSummary, RfmQuery, RfmReport,
+    SalesQuery, SalesReport, Table, Tabular,
+};
+use ordo_domain::auth::Permission;
+use ordo_domain::time::Date;
+use ordo_domain::{Invalid, Timestamp};
+use serde::Serialize;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/reports/sales", get(sales))
+        .route("/reports/customers/rfm", get(rfm))
+        .route("/reports/inventory/abc", get(abc))
+        .route("/reports/operations/cycle-times", get(cycle_times))
+        .route("/reports/finance/summary", get(finance_summary))
+}
+
+#[derive(Clone, Copy, PartialEq)]
+pub enum Format {
+    Json,
+    Csv,
+    Xlsx,
+}
+
+pub fn format_param(raw: Option<&str>) -> Result<Format, ApiError> {
+    match raw.map(str::trim) {
+        None | Some("") | Some("json") => Ok(Format::Json),
+        Some("csv") => Ok(Format::Csv),
+        Some("xlsx") => Ok(Format::Xlsx),
+        Some(_) => Err(Invalid::field("format", "must be json, csv or xlsx").into()),
+    }
+}
+
+/// The report as JSON, or its table as a CSV or XLSX download.
+pub fn respond<T: Serialize + Tabular>(report: T, format: Format) -> Result<Response, ApiError> {
+    let table = match format {
+        Format::Json => return Ok(Json(report).into_response()),
+        _ => report.table(),
+    };
+    let (content_type, ext, body) = match format {
+        Format::Csv => ("text/csv; charset=utf-8", "csv", table.to_csv().into_bytes()),
+        _ => ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx", xlsx(&table)?),
+    };
+    let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{}.{ext}\"", table.name))
+        .unwrap_or(HeaderValue::from_static("attachment"));
+    Ok((
+        [(header::CONTENT_TYPE, HeaderValue::from_static(content_type)), (header::CONTENT_DISPOSITION, disposition)],
+        body,
+    )
+        .into_response())
+}
+
+/// One sheet: bold header, numbers as numbers (amounts with two decimals) so they sum.
+pub fn xlsx(table: &Table) -> Result<Vec<u8>, ApiError> {
+    use rust_xlsxwriter::{Format as CellFormat, Workbook};
+    let fail =
+        |e: rust_xlsxwriter::XlsxError| ApiError::Db(ordo_app::DbError::Other(format!("writing the spreadsheet: {e}")));
+    let mut workbook = Workbook::new();
+    let sheet = workbook.add_worksheet();
+    // Sheet names: at most 31 characters.
+    sheet.set_name(table.name.chars().take(31).collect::<String>()).map_err(fail)?;
+    let bold = CellFormat::new().set_bold();
+    let amount = CellFormat::new().set_num_format("#,##0.00");
+    for (c, name) in table.columns.iter().enumerate() {
+        sheet.write_string_with_format(0, c as u16, *name, &bold).map_err(fail)?;
+    }
+    for (r, row) in table.rows.iter().enumerate() {
+        let r = r as u32 + 1;
+        for (c, cell) in row.iter().enumerate() {
+            let c = c as u16;
+            match cell {
+                Cell::Text(text) => sheet.write_string(r, c, text).map(|_| ()),
+                Cell::Int(n) => sheet.write_number(r, c, *n as f64).map(|_| ()),
+                Cell::Amount(d) => match d.to_string().parse::<f64>() {
+                    Ok(n) => sheet.write_number_with_format(r, c, n, &amount).map(|_| ()),
+                    Err(_) => sheet.write_string(r, c, d.to_string()).map(|_| ()),
+                },
+                Cell::Empty => Ok(()),
+            }
+            .map_err(fail)?;
+        }
+    }
+    workbook.save_to_buffer().map_err(fail)
+}
+
+fn today() -> Date {
+    Date::of(Timestamp::now())
+}
+
+#[utoipa::path(get, path = "/api/v1/reports/sales", tag = "reports", params(SalesQuery),
+    responses((status = 200, body = SalesReport, description = "JSON; `format=csv|xlsx` downloads the table"),
+        (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn sales(
+    State(state): State<AppState>,
+    caller: Caller,
+    QueryParams(query): QueryParams<SalesQuery>,
+) -> Result<Response, ApiError> {
+    caller.require(Permission::Read, "read reports")?;
+    let format = format_param(query.format.as_deref())?;
+    let params = query.check(today())?;
+    let report = state.db.read(move |tx| reports::sales(tx, &params)).await?;
+    respond(report, format)
+}
+
+#[utoipa::path(get, path = "/api/v1/reports/customers/rfm", tag = "reports", params(RfmQuery),
+    responses((status = 200, body = RfmReport, description = "JSON; `format=csv|xlsx` downloads the table"),
+        (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn rfm(
+    State(state): State<AppState>,
+    caller: Caller,
+    QueryParams(query): QueryParams<RfmQuery>,
+) -> Result<Response, ApiError> {
+    caller.require(Permission::Read, "read reports")?;
+    let format = format_param(query.format.as_deref())?;
+    let params = query.check(today())?;
+    let report = state.db.read(move |tx| reports::rfm(tx, &params)).await?;
+    respond(report, format)
+}
+
+#[utoipa::path(get, path = "/api/v1/reports/inventory/abc", tag = "reports", params(AbcQuery),
+    responses((status = 200, body = AbcReport, description = "JSON; `format=csv|xlsx` downloads the table"),
+        (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn abc(
+    State(state): State<AppState>,
+    caller: Caller,
+    QueryParams(query): QueryParams<AbcQuery>,
+) -> Result<Response, ApiError> {
+    caller.require(Permission::Read, "read reports")?;
+    let format = format_param(query.format.as_deref())?;
+    let params = query.check(today())?;
+    let report = state.db.read(move |tx| reports::abc(tx, &params)).await?;
+    respond(report, format)
+}
+
+#[utoipa::path(get, path = "/api/v1/reports/operations/cycle-times", tag = "reports", params(CycleQuery),
+    responses((status = 200, body = CycleReport, description = "JSON; `format=csv|xlsx` downloads the table"),
+        (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn cycle_times(
+    State(state): State<AppState>,
+    caller: Caller,
+    QueryParams(query): QueryParams<CycleQuery>,
+) -> Result<Response, ApiError> {
+    caller.require(Permission::Read, "read reports")?;
+    let format = format_param(query.format.as_deref())?;
+    let params = query.check(today())?;
+    let report = state.db.read(move |tx| reports::cycle_times(tx, &params)).await?;
+    respond(report, format)
+}
+
+#[utoipa::path(get, path = "/api/v1/reports/finance/summary", tag = "reports", params(FinanceQuery),
+    responses((status = 200, body = FinanceSummary, description = "JSON; `format=csv|xlsx` downloads the table"),
+        (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn finance_summary(
+    State(state): State<AppState>,
+    caller: Caller,
+    QueryParams(query): QueryParams<FinanceQuery>,
+) -> Result<Response, ApiError> {
+    caller.require(Permission::Read, "read reports")?;
+    let format = format_param(query.format.as_deref())?;
+    let params = query.check(today())?;
+    let report = state.db.read(move |tx| reports::finance_summary(tx, &params)).await?;
+    respond(report, format)
+}
