@@ -21,6 +21,7 @@ mod orders;
 mod payments;
 mod processing;
 mod purchasing;
+mod reports;
 mod roles;
 mod stock;
 mod supply;

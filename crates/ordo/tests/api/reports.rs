@@ -1,0 +1,367 @@
+//! Reports on a small fixed history whose answers are worked out by hand below.
+//!
+//! Products (13 % tax): TEA 100.00, POT 150.00 (cost 60.00), CUP 100.00, PLATE 20.00 (never sold).
+//! Orders, placed at 10:00 UTC on the day shown:
+//!   o1 2026-10-05 A web   TEA×2        200.00 + 26.00 = 226.00
+//!   o2 2026-10-05 B phone POT×1        150.00 + 19.50 = 169.50
+//!   o3 2026-10-12 A web   TEA×1 POT×2  400.00 + 52.00 = 452.00
+//!   o4 2026-10-20 C web   TEA×3        339.00, cancelled: counts nowhere
+//!   o5 2026-11-02 B phone TEA×1 CUP×1  200.00 + 26.00 = 226.00
+//! A is retail, B wholesale, C retail. o1 ships 2026-10-06 10:00 and arrives 2026-10-08 10:00.
+
+use crate::helpers::{TestApp, spawn_app};
+use ordo_app::Ctx;
+use ordo_domain::Timestamp;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+async fn customer(app: &TestApp, code: &str, group: &str) -> i64 {
+    let reply = app
+        .post(
+            "/api/v1/customers",
+            json!({"code": code, "name": format!("Customer {code}"), "group": group, "currency": "CNY", "region": "Shanghai",
+                   "shipping_address": {"line1": "1 Nanjing Rd", "city": "Shanghai", "region": "Shanghai", "country": "CN"}}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    reply.body["id"].as_i64().unwrap()
+}
+
+/// Places an order through the service as if it were `at` (the API always uses now).
+async fn place_at(app: &TestApp, at: &str, body: Value) -> i64 {
+    let input: ordo_app::orders::NewOrder = serde_json::from_value(body).unwrap();
+    let ctx = Ctx::at("token:test", "api", Timestamp::parse(at).unwrap());
+    let placed = app.db.write(move |tx| ordo_app::orders::place_order(tx, &ctx, &input)).await.unwrap();
+    match placed {
+        ordo_app::orders::Placed::Created(order) | ordo_app::orders::Placed::Existing(order) => order.id,
+    }
+}
+
+struct History {
+    a: i64,
+    b: i64,
+    o4: i64,
+}
+
+async fn history(app: &TestApp) -> History {
+    app.warehouse("SH").await;
+    for (sku, price) in [("TEA", "100.00"), ("POT", "150.00"), ("CUP", "100.00"), ("PLATE", "20.00")] {
+        app.product(sku, price).await;
+        app.stock("SH", sku, 100).await;
+    }
+    // POT's moving-average cost, as a receipt at 60.00 would leave it.
+    app.db.write(|tx| tx.execute("UPDATE products SET cost_e4 = 600000 WHERE sku = 'POT'", &[])).await.unwrap();
+    app.carrier_to("SF", "Shanghai").await;
+    let (a, b, c) =
+        (customer(app, "A", "retail").await, customer(app, "B", "wholesale").await, customer(app, "C", "retail").await);
+    let line = |sku: &str, quantity: i64| json!({"sku": sku, "quantity": quantity});
+    let o1 =
+        place_at(app, "2026-10-05T10:00:00Z", json!({"customer_id": a, "channel": "web", "lines": [line("TEA", 2)]}))
+            .await;
+    place_at(app, "2026-10-05T10:00:00Z", json!({"customer_id": b, "channel": "phone", "lines": [line("POT", 1)]}))
+        .await;
+    place_at(
+        app,
+        "2026-10-12T10:00:00Z",
+        json!({"customer_id": a, "channel": "web", "lines": [line("TEA", 1), line("POT", 2)]}),
+    )
+    .await;
+    let o4 =
+        place_at(app, "2026-10-20T10:00:00Z", json!({"customer_id": c, "channel": "web", "lines": [line("TEA", 3)]}))
+            .await;
+    place_at(
+        app,
+        "2026-11-02T10:00:00Z",
+        json!({"customer_id": b, "channel": "phone", "lines": [line("TEA", 1), line("CUP", 1)]}),
+    )
+    .await;
+    let cancelled = app.post(&format!("/api/v1/orders/{o4}/cancel"), json!({"reason": "customer changed mind"})).await;
+    assert_eq!(cancelled.status, StatusCode::OK, "{}", cancelled.body);
+
+    let paid = app.post(&format!("/api/v1/orders/{o1}/payments"), json!({"method": "cash", "amount": "226.00"})).await;
+    assert_eq!(paid.status, StatusCode::CREATED, "{}", paid.body);
+    let shipment: ordo_app::fulfillment::NewShipment = serde_json::from_value(
+        json!({"warehouse": "SH", "carrier": "SF", "packages": [{"lines": [{"sku": "TEA", "quantity": 2}]}]}),
+    )
+    .unwrap();
+    let shipped_at = Ctx::at("token:test", "api", Timestamp::parse("2026-10-06T10:00:00Z").unwrap());
+    let shipment =
+        app.db.write(move |tx| ordo_app::fulfillment::create_shipment(tx, &shipped_at, o1, &shipment)).await.unwrap();
+    let delivered: ordo_app::fulfillment::DeliveredInput =
+        serde_json::from_value(json!({"at": "2026-10-08T10:00:00Z"})).unwrap();
+    app.db
+        .write(move |tx| {
+            ordo_app::fulfillment::mark_delivered(tx, &Ctx::new("token:test", "api"), shipment.id, &delivered)
+        })
+        .await
+        .unwrap();
+    History { a, b, o4 }
+}
+
+fn rows(report: &Value) -> &Vec<Value> {
+    report["rows"].as_array().unwrap()
+}
+
+#[tokio::test]
+async fn sales_by_day_customer_product_and_channel_match_the_hand_count() {
+    let app = spawn_app().await;
+    let h = history(&app).await;
+
+    let by_day = app.get("/api/v1/reports/sales?from=2026-10-05&to=2026-10-12&group_by=day").await;
+    assert_eq!(by_day.status, StatusCode::OK, "{}", by_day.body);
+    let days = rows(&by_day.body);
+    assert_eq!(days.len(), 8, "every day of the period, empty ones too");
+    assert_eq!(
+        (days[0]["key"].as_str(), days[0]["orders"].as_i64(), days[0]["units"].as_i64()),
+        (Some("2026-10-05"), Some(2), Some(3))
+    );
+    assert_eq!(days[0]["revenue"], "395.50");
+    assert_eq!(days[1]["orders"], 0);
+    assert_eq!(days[1]["revenue"], "0.00");
+    assert_eq!(days[7]["revenue"], "452.00");
+    let totals = &by_day.body["totals"];
+    assert_eq!((totals["orders"].as_i64(), totals["units"].as_i64()), (Some(3), Some(6)));
+    assert_eq!((totals["revenue"].as_str(), totals["net_revenue"].as_str()), (Some("847.50"), Some("750.00")));
+    assert_eq!((totals["tax"].as_str(), totals["average_order_value"].as_str()), (Some("97.50"), Some("282.50")));
+
+    let by_customer = app.get("/api/v1/reports/sales?from=2026-10-01&to=2026-10-31&group_by=customer").await;
+    let customers = rows(&by_customer.body);
+    assert_eq!(customers.len(), 2, "C's only order was cancelled: {}", by_customer.body);
+    assert_eq!((customers[0]["key"].as_i64(), customers[0]["orders"].as_i64()), (Some(h.a), Some(2)));
+    assert_eq!((customers[0]["revenue"].as_str(), customers[0]["share"].as_str()), (Some("678.00"), Some("80.00")));
+    assert_eq!((customers[1]["key"].as_i64(), customers[1]["revenue"].as_str()), (Some(h.b), Some("169.50")));
+
+    // An order with tea and pots counts once in the totals, once for each product.
+    let by_product = app.get("/api/v1/reports/sales?from=2026-10-01&to=2026-10-31&group_by=product").await;
+    let products = rows(&by_product.body);
+    assert_eq!(products[0]["label"], "POT Product POT");
+    assert_eq!((products[0]["orders"].as_i64(), products[0]["units"].as_i64()), (Some(2), Some(3)));
+    assert_eq!(products[0]["revenue"], "508.50");
+    assert_eq!(
+        (products[1]["label"].as_str(), products[1]["revenue"].as_str()),
+        (Some("TEA Product TEA"), Some("339.00"))
+    );
+    assert_eq!(by_product.body["totals"]["orders"], 3);
+
+    let by_channel = app.get("/api/v1/reports/sales?from=2026-10-01&to=2026-10-31&group_by=channel&limit=1").await;
+    assert_eq!(rows(&by_channel.body).len(), 1, "top 1");
+    assert_eq!(
+        (rows(&by_channel.body)[0]["key"].as_str(), rows(&by_channel.body)[0]["revenue"].as_str()),
+        (Some("web"), Some("678.00"))
+    );
+    let bottom =
+        app.get("/api/v1/reports/sales?from=2026-10-01&to=2026-10-31&group_by=channel&order=bottom&limit=1").await;
+    assert_eq!(rows(&bottom.body)[0]["key"], "phone");
+
+    let wholesale =
+        app.get("/api/v1/reports/sales?from=2026-10-01&to=2026-11-30&group_by=month&customer_group=wholesale").await;
+    let months = rows(&wholesale.body);
+    assert_eq!((months[0]["key"].as_str(), months[0]["revenue"].as_str()), (Some("2026-10"), Some("169.50")));
+    assert_eq!((months[1]["key"].as_str(), months[1]["revenue"].as_str()), (Some("2026-11"), Some("226.00")));
+}
+
+#[tokio::test]
+async fn november_compared_with_the_thirty_days_before_and_with_last_year() {
+    let app = spawn_app().await;
+    history(&app).await;
+
+    let report = app.get("/api/v1/reports/sales?from=2026-11-01&to=2026-11-30&group_by=month&compare=previous").await;
+    assert_eq!(report.status, StatusCode::OK, "{}", report.body);
+    assert_eq!(
+        (report.body["compared_from"].as_str(), report.body["compared_to"].as_str()),
+        (Some("2026-10-02"), Some("2026-10-31"))
+    );
+    let november = &rows(&report.body)[0];
+    assert_eq!((november["key"].as_str(), november["revenue"].as_str()), (Some("2026-11"), Some("226.00")));
+    assert_eq!(november["compared"]["revenue"], "847.50");
+    // (226.00 − 847.50) / 847.50 = −73.33 %
+    assert_eq!(november["revenue_change"], "-73.33");
+    assert_eq!(report.body["totals"]["revenue_change"], "-73.33");
+
+    let last_year =
+        app.get("/api/v1/reports/sales?from=2026-11-01&to=2026-11-30&group_by=week&compare=last_year").await;
+    assert_eq!(last_year.body["compared_from"], "2025-11-01");
+    assert!(rows(&last_year.body).iter().all(|r| r["revenue_change"].is_null()), "nothing sold a year ago");
+}
+
+#[tokio::test]
+async fn reports_download_as_csv_and_xlsx() {
+    let app = spawn_app().await;
+    history(&app).await;
+
+    let csv = app
+        .send(app.authed(
+            app.client.get(app.url("/api/v1/reports/sales?from=2026-10-01&to=2026-10-31&group_by=channel&format=csv")),
+        ))
+        .await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(csv.headers["content-type"].to_str().unwrap().starts_with("text/csv"));
+    let text = csv.body.as_str().unwrap().trim_start_matches('\u{feff}');
+    assert!(text.starts_with("key,label,orders,units,revenue"), "{text}");
+    assert!(text.contains("\r\nweb,web,2,5,678.00,600.00,78.00,339.00,80.00\r\n"), "{text}");
+
+    let xlsx =
+        app.send(app.authed(
+            app.client.get(app.url("/api/v1/reports/inventory/abc?from=2026-10-01&to=2026-11-30&format=xlsx")),
+        ))
+        .await;
+    assert_eq!(xlsx.status, StatusCode::OK);
+    assert!(xlsx.headers["content-disposition"].to_str().unwrap().contains(".xlsx"));
+    assert!(xlsx.body.as_str().unwrap().starts_with("PK"), "an XLSX file is a zip archive");
+}
+
+#[tokio::test]
+async fn customers_are_scored_by_recency_frequency_and_money() {
+    let app = spawn_app().await;
+    let h = history(&app).await;
+
+    let report = app.get("/api/v1/reports/customers/rfm?as_of=2026-11-30").await;
+    assert_eq!(report.status, StatusCode::OK, "{}", report.body);
+    let (a, b) = (&rows(&report.body)[0], &rows(&report.body)[1]);
+    // A: orders on 10-05 and 10-12 (678.00); 49 days since, usually every 7 days: at risk.
+    assert_eq!(
+        (a["key"].as_i64(), a["frequency"].as_i64(), a["recency_days"].as_i64()),
+        (Some(h.a), Some(2), Some(49))
+    );
+    assert_eq!((a["monetary"].as_str(), a["usual_interval_days"].as_str()), (Some("678.00"), Some("7.0")));
+    assert_eq!(a["at_risk"], true);
+    // B: 10-05 and 11-02 (395.50), every 28 days, last 28 days ago: not yet.
+    assert_eq!(
+        (b["key"].as_i64(), b["recency_days"].as_i64(), b["monetary"].as_str()),
+        (Some(h.b), Some(28), Some("395.50"))
+    );
+    assert_eq!(b["at_risk"], false);
+    // Recency: B is best (5), A next (3); both ordered twice (5); A spent more (5, B 3).
+    assert_eq!(
+        (a["r"].as_i64(), a["f"].as_i64(), a["m"].as_i64(), a["segment"].as_str()),
+        (Some(3), Some(5), Some(5), Some("loyal"))
+    );
+    assert_eq!((b["r"].as_i64(), b["m"].as_i64(), b["segment"].as_str()), (Some(5), Some(3), Some("champions")));
+    assert_eq!(
+        (report.body["totals"]["customers"].as_i64(), report.body["totals"]["at_risk"].as_i64()),
+        (Some(2), Some(1))
+    );
+}
+
+#[tokio::test]
+async fn abc_ranks_products_by_revenue_and_puts_unsold_ones_in_c() {
+    let app = spawn_app().await;
+    history(&app).await;
+
+    let report = app.get("/api/v1/reports/inventory/abc?from=2026-10-01&to=2026-11-30").await;
+    assert_eq!(report.status, StatusCode::OK, "{}", report.body);
+    let classes: Vec<(&str, &str, &str)> = rows(&report.body)
+        .iter()
+        .map(|r| (r["sku"].as_str().unwrap(), r["revenue"].as_str().unwrap(), r["class"].as_str().unwrap()))
+        .collect();
+    // 508.50 + 452.00 + 113.00 = 1,073.50: POT and TEA reach 89.5 % after TEA started below 80 %.
+    assert_eq!(
+        classes,
+        [("POT", "508.50", "A"), ("TEA", "452.00", "A"), ("CUP", "113.00", "B"), ("PLATE", "0.00", "C")]
+    );
+    let pot = &rows(&report.body)[0];
+    assert_eq!((pot["share"].as_str(), pot["units"].as_i64()), (Some("47.37"), Some(3)));
+    assert_eq!(rows(&report.body)[1]["cumulative_share"], "89.47");
+    // 100 on hand less 3 reserved for open orders; 100 × 60.00 at cost.
+    assert_eq!(
+        (pot["on_hand"].as_i64(), pot["available"].as_i64(), pot["stock_value"].as_str()),
+        (Some(100), Some(97), Some("6000.00"))
+    );
+    assert_eq!((report.body["totals"]["a"].as_i64(), report.body["totals"]["c"].as_i64()), (Some(2), Some(1)));
+}
+
+#[tokio::test]
+async fn cycle_times_measure_each_stage_and_count_cancellations() {
+    let app = spawn_app().await;
+    history(&app).await;
+
+    let report = app.get("/api/v1/reports/operations/cycle-times?from=2026-10-01&to=2026-10-31").await;
+    assert_eq!(report.status, StatusCode::OK, "{}", report.body);
+    let stage = |key: &str| rows(&report.body).iter().find(|r| r["key"] == key).unwrap().clone();
+    assert_eq!(
+        (stage("placed_to_confirmed")["orders"].as_i64(), stage("placed_to_confirmed")["p50_hours"].as_str()),
+        (Some(3), Some("0.00"))
+    );
+    assert_eq!(stage("confirmed_to_shipped")["p50_hours"], "24.00");
+    assert_eq!(stage("shipped_to_delivered")["p95_hours"], "48.00");
+    assert_eq!(
+        (stage("placed_to_delivered")["orders"].as_i64(), stage("placed_to_delivered")["p50_hours"].as_str()),
+        (Some(1), Some("72.00"))
+    );
+    let totals = &report.body["totals"];
+    assert_eq!(
+        (totals["orders"].as_i64(), totals["shipped"].as_i64(), totals["delivered"].as_i64()),
+        (Some(3), Some(1), Some(1))
+    );
+    assert_eq!((totals["cancelled"].as_i64(), totals["cancellation_rate"].as_str()), (Some(1), Some("25.00")));
+}
+
+#[tokio::test]
+async fn the_monthly_finance_summary_adds_up() {
+    let app = spawn_app().await;
+    history(&app).await;
+
+    let report = app.get("/api/v1/reports/finance/summary?month=2026-10").await;
+    assert_eq!(report.status, StatusCode::OK, "{}", report.body);
+    let amount = |key: &str| {
+        rows(&report.body).iter().find(|r| r["key"] == key).map(|r| r["amount"].as_str().unwrap().to_string())
+    };
+    assert_eq!(amount("orders_revenue").as_deref(), Some("847.50"));
+    assert_eq!(amount("net_revenue").as_deref(), Some("750.00"));
+    assert_eq!(amount("tax_13").as_deref(), Some("97.50"));
+    // Three pots at 60.00; tea had no recorded cost.
+    assert_eq!(amount("cost_of_goods").as_deref(), Some("180.00"));
+    assert_eq!(amount("gross_margin").as_deref(), Some("570.00"));
+    assert_eq!(report.body["totals"]["gross_margin_percent"], "76.00");
+}
+
+#[tokio::test]
+async fn summaries_follow_edits_splits_merges_and_cancellations_exactly() {
+    let app = spawn_app().await;
+    let h = history(&app).await;
+    let order = app
+        .post(
+            "/api/v1/orders",
+            json!({"customer_id": h.a, "lines": [{"sku": "TEA", "quantity": 4}, {"sku": "CUP", "quantity": 2}]}),
+        )
+        .await;
+    assert_eq!(order.status, StatusCode::CREATED, "{}", order.body);
+    let id = order.body["id"].as_i64().unwrap();
+    let edited = app
+        .patch(
+            &format!("/api/v1/orders/{id}"),
+            json!({"lines": [{"sku": "TEA", "quantity": 5}, {"sku": "CUP", "quantity": 2}]}),
+            None,
+        )
+        .await;
+    assert_eq!(edited.status, StatusCode::OK, "{}", edited.body);
+    let split =
+        app.post(&format!("/api/v1/orders/{id}/split"), json!({"lines": [{"sku": "TEA", "quantity": 2}]})).await;
+    assert_eq!(split.status, StatusCode::CREATED, "{}", split.body);
+    let merged = app.post("/api/v1/orders/merge", json!({"order_ids": [split.body["split"]["id"], id]})).await;
+    assert_eq!(merged.status, StatusCode::OK, "{}", merged.body);
+    app.post(&format!("/api/v1/orders/{}/cancel", h.o4), json!({"reason": "again"})).await;
+
+    let problems = app.db.read(|tx| ordo_app::reports::summaries::verify(tx)).await.unwrap();
+    assert!(problems.is_empty(), "{problems:#?}");
+    let today = Timestamp::now().to_rfc3339()[..10].to_string();
+    let report = app.get(&format!("/api/v1/reports/sales?from={today}&to={today}&group_by=product")).await;
+    let tea = rows(&report.body).iter().find(|r| r["label"] == "TEA Product TEA").unwrap().clone();
+    // 5 × 100.00 × 1.13 after the edit; the split and merge moved them, not added any.
+    assert_eq!((tea["units"].as_i64(), tea["revenue"].as_str()), (Some(5), Some("565.00")));
+    assert_eq!(report.body["totals"]["orders"], 1);
+}
+
+#[tokio::test]
+async fn bad_report_parameters_name_the_field() {
+    let app = spawn_app().await;
+    let reply = app.get("/api/v1/reports/sales?group_by=hour&from=2026-11-30&to=2026-11-01&format=pdf").await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.body);
+    assert_eq!(reply.error_fields(), ["format"]);
+    let reply = app.get("/api/v1/reports/sales?group_by=hour&from=2026-11-30&to=2026-11-01").await;
+    let mut fields = reply.error_fields();
+    fields.sort();
+    assert_eq!(fields, ["from", "group_by"]);
+    let reply = app.get("/api/v1/reports/finance/summary?month=2026-13").await;
+    assert_eq!(reply.error_fields(), ["month"]);
+}
