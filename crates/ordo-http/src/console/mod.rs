@@ -8,6 +8,7 @@ mod account;
 mod admin;
 mod audit;
 mod catalog;
+mod charts;
 mod customers;
 mod dashboard;
 mod fulfillment;
@@ -16,6 +17,7 @@ mod integrations;
 mod invoices;
 mod orders;
 mod processing;
+mod reports;
 pub mod sandbox;
 mod service;
 pub mod session;
@@ -55,6 +57,7 @@ pub fn router() -> Router<AppState> {
         .merge(invoices::router())
         .merge(fulfillment::router())
         .merge(service::router())
+        .merge(reports::router())
         .merge(integrations::router())
         .layer(middleware::from_fn(session::csrf_guard))
         // The sandbox provider's own page stands outside the console, as a provider's would.

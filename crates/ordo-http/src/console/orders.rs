@@ -41,6 +41,8 @@ pub struct ListQuery {
     payment_status: Option<String>,
     fulfillment_status: Option<String>,
     channel: Option<String>,
+    /// Text, so an empty form field is no filter rather than an error.
+    customer_id: Option<String>,
     q: Option<String>,
     created_from: Option<String>,
     created_to: Option<String>,
@@ -55,7 +57,7 @@ impl ListQuery {
             status: self.status.clone(),
             payment_status: self.payment_status.clone(),
             fulfillment_status: self.fulfillment_status.clone(),
-            customer_id: None,
+            customer_id: self.customer_id.as_deref().and_then(|id| id.trim().parse().ok()),
             channel: self.channel.clone(),
             q: self.q.clone(),
             created_from: self.created_from.clone(),

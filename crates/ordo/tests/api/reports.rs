@@ -365,3 +365,41 @@ async fn bad_report_parameters_name_the_field() {
     let reply = app.get("/api/v1/reports/finance/summary?month=2026-13").await;
     assert_eq!(reply.error_fields(), ["month"]);
 }
+
+#[tokio::test]
+async fn a_viewer_reads_each_report_page_with_charts_and_downloads_it() {
+    let app = spawn_app().await;
+    let h = history(&app).await;
+    let mut console = app.console_as("viewer").await;
+
+    let (status, html) = console.get("/reports?from=2026-10-01&to=2026-10-31&group_by=customer").await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("<svg class=\"chart bars\""), "a bar chart of revenue");
+    assert!(html.contains("<svg class=\"chart donut\""), "and the share of each customer");
+    assert!(html.contains("678.00"), "A's revenue in the table");
+    let drill_down = format!("/orders?customer_id={}&#38;created_from=2026-10-01&#38;created_to=2026-10-31", h.a);
+    assert!(html.contains(&drill_down), "each customer links to the orders behind the figure");
+    let (status, orders) = console.get(&drill_down.replace("&#38;", "&")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(orders.matches("<tr").count() - 1, 2, "A's two October orders: {orders}");
+
+    let (_, html) = console.get("/reports?from=2026-10-01&to=2026-11-30&group_by=week&compare=last_year").await;
+    assert!(html.contains("<svg class=\"chart line\"") && html.contains("dashed"), "this period against last year");
+    for (path, expect) in [
+        ("/reports/customers?as_of=2026-11-30", format!("/customers/{}/360", h.a)),
+        ("/reports/inventory?from=2026-10-01&to=2026-11-30", "chart stacked".to_string()),
+        ("/reports/operations?from=2026-10-01&to=2026-10-31", "72.00".to_string()),
+        ("/reports/finance?month=2026-10", "570.00".to_string()),
+    ] {
+        let (status, html) = console.get(path).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {html}");
+        assert!(html.contains(&expect), "{path} shows {expect}");
+    }
+
+    let (status, csv) = console.get("/reports/finance?month=2026-10&format=csv").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(csv.contains("gross_margin,Gross margin,570.00"), "{csv}");
+    console.post("/locale", &[("locale", "zh-CN")]).await;
+    let (_, chinese) = console.get("/reports/customers?as_of=2026-11-30").await;
+    assert!(chinese.contains("客户分群") && chinese.contains("忠诚客户"), "segments read in Chinese");
+}

@@ -1,0 +1,579 @@
+//! `/reports`: one page per area (sales, customers, inventory, operations, finance) with
+//! filters, server-drawn charts, the report's table with links to the orders behind each
+//! row, CSV/XLSX downloads and a print view. Same service calls as `/api/v1/reports`.
+
+use super::charts::{self, Series};
+use super::session::Staff;
+use super::{Frame, failed, show};
+use crate::AppState;
+use crate::error::ApiError;
+use crate::reports::{Format, format_param, respond};
+use askama::Template;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::routing::get;
+use ordo_app::reports::{
+    self, AbcQuery, Cell, CycleQuery, FinanceQuery, ReportError, ReportKey, RfmQuery, SalesQuery, Table, Tabular,
+};
+use ordo_domain::orders::Channel;
+use ordo_domain::reports::SalesGrouping;
+use ordo_domain::time::Date;
+use serde::Deserialize;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/reports", get(sales))
+        .route("/reports/customers", get(customers))
+        .route("/reports/inventory", get(inventory))
+        .route("/reports/operations", get(operations))
+        .route("/reports/finance", get(finance))
+}
+
+/// Every filter of every report page, as text: empty form fields must not fail parsing.
+#[derive(Debug, Default, Deserialize, Clone)]
+pub struct ReportForm {
+    from: Option<String>,
+    to: Option<String>,
+    group_by: Option<String>,
+    compare: Option<String>,
+    channel: Option<String>,
+    customer_group: Option<String>,
+    region: Option<String>,
+    currency: Option<String>,
+    limit: Option<String>,
+    order: Option<String>,
+    as_of: Option<String>,
+    segment: Option<String>,
+    warehouse_id: Option<String>,
+    class: Option<String>,
+    month: Option<String>,
+    format: Option<String>,
+}
+
+fn text(value: &Option<String>) -> Option<String> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(String::from)
+}
+
+impl ReportForm {
+    fn number(value: &Option<String>) -> Option<i64> {
+        text(value).and_then(|v| v.parse().ok())
+    }
+
+    /// The same filters as a query string, for the download links.
+    fn query_string(&self) -> String {
+        let pairs = [
+            ("from", &self.from),
+            ("to", &self.to),
+            ("group_by", &self.group_by),
+            ("compare", &self.compare),
+            ("channel", &self.channel),
+            ("customer_group", &self.customer_group),
+            ("region", &self.region),
+            ("currency", &self.currency),
+            ("limit", &self.limit),
+            ("order", &self.order),
+            ("as_of", &self.as_of),
+            ("segment", &self.segment),
+            ("warehouse_id", &self.warehouse_id),
+            ("class", &self.class),
+            ("month", &self.month),
+        ];
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        for (name, value) in pairs {
+            if let Some(value) = text(value) {
+                query.append_pair(name, &value);
+            }
+        }
+        query.finish()
+    }
+
+    fn value(&self, name: &str) -> String {
+        let v = match name {
+            "from" => &self.from,
+            "to" => &self.to,
+            "group_by" => &self.group_by,
+            "compare" => &self.compare,
+            "channel" => &self.channel,
+            "customer_group" => &self.customer_group,
+            "region" => &self.region,
+            "currency" => &self.currency,
+            "limit" => &self.limit,
+            "order" => &self.order,
+            "as_of" => &self.as_of,
+            "segment" => &self.segment,
+            "warehouse_id" => &self.warehouse_id,
+            "class" => &self.class,
+            "month" => &self.month,
+            _ => &None,
+        };
+        text(v).unwrap_or_default()
+    }
+}
+
+/// A table cell as shown: amounts and counts right-aligned, an optional link.
+pub struct ShownCell {
+    pub text: String,
+    pub numeric: bool,
+}
+
+pub struct ShownRow {
+    pub cells: Vec<ShownCell>,
+    pub link: Option<String>,
+    pub total: bool,
+}
+
+#[derive(Template)]
+#[template(path = "reports.html")]
+struct ReportPage {
+    page: Frame,
+    tab: &'static str,
+    form: ReportForm,
+    query: String,
+    /// Figures shown as cards above the chart: (label, value).
+    figures: Vec<(String, String)>,
+    charts: Vec<(String, String)>,
+    columns: Vec<String>,
+    rows: Vec<ShownRow>,
+    note: String,
+    warehouses: Vec<(i64, String)>,
+    groupings: Vec<&'static str>,
+    channels: Vec<&'static str>,
+}
+
+fn today() -> Date {
+    Date::of(super::now())
+}
+
+fn shown(i18n: &super::i18n::I18n, cell: &Cell) -> ShownCell {
+    match cell {
+        Cell::Int(n) => ShownCell { text: i18n.count(*n), numeric: true },
+        Cell::Amount(d) => ShownCell { text: d.to_string(), numeric: true },
+        Cell::Text(t) => ShownCell { text: t.clone(), numeric: false },
+        Cell::Empty => ShownCell { text: "—".into(), numeric: true },
+    }
+}
+
+/// The report page around a table: translated headers, rows linked to their orders.
+#[allow(clippy::too_many_arguments)]
+fn page(
+    staff: &Staff,
+    tab: &'static str,
+    form: ReportForm,
+    table: &Table,
+    links: Vec<Option<String>>,
+    figures: Vec<(String, String)>,
+    charts: Vec<(String, String)>,
+    note: String,
+) -> ReportPage {
+    let i18n = staff.i18n;
+    let columns = table.columns.iter().map(|c| i18n.t(&format!("reports.col.{c}")).to_string()).collect();
+    let rows = table
+        .rows
+        .iter()
+        .enumerate()
+        .map(|(i, row)| ShownRow {
+            cells: row.iter().map(|c| shown(&i18n, c)).collect(),
+            link: links.get(i).cloned().flatten(),
+            total: row.first() == Some(&Cell::Text("total".into())),
+        })
+        .collect();
+    ReportPage {
+        page: Frame::new(staff, "reports"),
+        tab,
+        query: form.query_string(),
+        form,
+        figures,
+        charts,
+        columns,
+        rows,
+        note,
+        warehouses: Vec::new(),
+        groupings: SalesGrouping::ALL.iter().map(|g| g.as_str()).collect(),
+        channels: Channel::ALL.iter().map(|c| c.as_str()).collect(),
+    }
+}
+
+/// Replaces the label column (the second) with the translation of the row's key, where
+/// the catalogue has one (tax rates and ledger accounts keep their own labels).
+fn relabel(table: &mut Table, prefix: &str, i18n: &super::i18n::I18n) {
+    for row in &mut table.rows {
+        let Some(Cell::Text(key)) = row.first() else { continue };
+        let key = format!("{prefix}{key}");
+        let translated = i18n.t(&key);
+        if translated != key
+            && let Some(label) = row.get_mut(1)
+        {
+            *label = Cell::Text(translated.to_string());
+        }
+    }
+}
+
+fn number(d: rust_decimal::Decimal) -> f64 {
+    d.to_string().parse().unwrap_or(0.0)
+}
+
+/// A download of the report, or `None` to show the page.
+fn download<T: serde::Serialize + Tabular>(form: &ReportForm, report: T) -> Result<Result<Response, T>, ApiError> {
+    match format_param(form.format.as_deref())? {
+        Format::Json => Ok(Err(report)),
+        format => respond(report, format).map(Ok),
+    }
+}
+
+async fn sales(
+    State(state): State<AppState>,
+    staff: Staff,
+    headers: HeaderMap,
+    Query(form): Query<ReportForm>,
+) -> Response {
+    let query = SalesQuery {
+        from: text(&form.from),
+        to: text(&form.to),
+        group_by: text(&form.group_by),
+        compare: text(&form.compare),
+        channel: text(&form.channel),
+        customer_group: text(&form.customer_group),
+        region: text(&form.region),
+        currency: text(&form.currency),
+        limit: ReportForm::number(&form.limit),
+        order: text(&form.order),
+        format: None,
+    };
+    let params = match query.check(today()) {
+        Ok(params) => params,
+        Err(invalid) => return failed(&staff, invalid.into()),
+    };
+    let report = match state.db.read(move |tx| reports::sales(tx, &params)).await {
+        Ok(report) => report,
+        Err(error) => return failed(&staff, error.into()),
+    };
+    let report = match download(&form, report) {
+        Ok(Ok(response)) => return response,
+        Ok(Err(report)) => report,
+        Err(error) => return failed(&staff, error),
+    };
+    let i18n = staff.i18n;
+    let currency = ordo_domain::Currency::parse(&report.currency).unwrap_or(ordo_domain::Currency::CNY);
+    let t = &report.totals;
+    let mut figures = vec![
+        (i18n.t("reports.col.revenue").to_string(), i18n.money(&t.revenue, &currency)),
+        (i18n.t("reports.col.orders").to_string(), i18n.count(t.orders)),
+        (i18n.t("reports.col.units").to_string(), i18n.count(t.units)),
+        (i18n.t("reports.col.average_order_value").to_string(), i18n.money(&t.average_order_value, &currency)),
+    ];
+    if let Some(change) = t.revenue_change {
+        figures.push((i18n.t("reports.col.revenue_change").to_string(), format!("{change} %")));
+    }
+    let chart_label = i18n.t("reports.chart_revenue").to_string();
+    let mut charts_shown = Vec::new();
+    if report.group_by.is_calendar() {
+        let labels: Vec<String> = report.rows.iter().map(|r| r.label.clone()).collect();
+        let titles = |pick: &dyn Fn(&reports::SalesRow) -> rust_decimal::Decimal| {
+            report.rows.iter().map(|r| format!("{} · {}", r.label, i18n.money(&pick(r), &currency))).collect()
+        };
+        let mut series = vec![Series {
+            name: i18n.t("reports.this_period").to_string(),
+            values: report.rows.iter().map(|r| number(r.revenue)).collect(),
+            titles: titles(&|r| r.revenue),
+            dashed: false,
+        }];
+        if report.compare.is_some() {
+            series.push(Series {
+                name: i18n.t("reports.compared_period").to_string(),
+                values: report.rows.iter().map(|r| r.compared.as_ref().map_or(0.0, |c| number(c.revenue))).collect(),
+                titles: titles(&|r| r.compared.as_ref().map_or(rust_decimal::Decimal::ZERO, |c| c.revenue)),
+                dashed: true,
+            });
+        }
+        charts_shown.push((chart_label.clone(), charts::line(&chart_label, &labels, &series)));
+    } else {
+        let top: Vec<(String, f64, String)> = report
+            .rows
+            .iter()
+            .take(15)
+            .map(|r| (r.label.clone(), number(r.revenue), i18n.money(&r.revenue, &currency)))
+            .collect();
+        charts_shown.push((chart_label.clone(), charts::bars(&chart_label, &top)));
+        let share_label = i18n.t("reports.chart_share").to_string();
+        let slices: Vec<(String, f64)> = report.rows.iter().map(|r| (r.label.clone(), number(r.revenue))).collect();
+        charts_shown.push((share_label.clone(), charts::donut(&share_label, &slices, i18n.t("reports.other"))));
+    }
+    let table = report.table();
+    let (from, to) = (report.from.clone(), report.to.clone());
+    let links = report
+        .rows
+        .iter()
+        .map(|r| {
+            let range = |a: &str, b: &str| format!("created_from={a}&created_to={b}");
+            Some(match (&report.group_by, &r.key) {
+                (SalesGrouping::Day, ReportKey::Text(day)) => format!("/orders?{}", range(day, day)),
+                (SalesGrouping::Channel, ReportKey::Text(channel)) => {
+                    format!("/orders?channel={channel}&{}", range(&from, &to))
+                }
+                (SalesGrouping::Customer, ReportKey::Id(id)) => {
+                    format!("/orders?customer_id={id}&{}", range(&from, &to))
+                }
+                (SalesGrouping::Product, _) => {
+                    let code = r.label.split(' ').next().unwrap_or("");
+                    let mut q = form_urlencoded::Serializer::new(String::new());
+                    q.append_pair("q", code);
+                    format!("/orders?{}&{}", q.finish(), range(&from, &to))
+                }
+                _ => return None,
+            })
+        })
+        .collect();
+    let note =
+        i18n.tf("reports.sales_note", &[("from", &report.from), ("to", &report.to), ("currency", &report.currency)]);
+    let view = page(&staff, "sales", form, &table, links, figures, charts_shown, note);
+    show(&view, &staff, &headers)
+}
+
+async fn customers(
+    State(state): State<AppState>,
+    staff: Staff,
+    headers: HeaderMap,
+    Query(form): Query<ReportForm>,
+) -> Response {
+    let query = RfmQuery {
+        as_of: text(&form.as_of),
+        currency: text(&form.currency),
+        limit: ReportForm::number(&form.limit),
+        segment: text(&form.segment),
+        format: None,
+    };
+    let params = match query.check(today()) {
+        Ok(params) => params,
+        Err(invalid) => return failed(&staff, invalid.into()),
+    };
+    let report = match state.db.read(move |tx| reports::rfm(tx, &params)).await {
+        Ok(report) => report,
+        Err(error) => return failed(&staff, error.into()),
+    };
+    let report = match download(&form, report) {
+        Ok(Ok(response)) => return response,
+        Ok(Err(report)) => report,
+        Err(error) => return failed(&staff, error),
+    };
+    let i18n = staff.i18n;
+    let currency = ordo_domain::Currency::parse(&report.currency).unwrap_or(ordo_domain::Currency::CNY);
+    let figures = vec![
+        (i18n.t("reports.customers").to_string(), i18n.count(report.totals.customers)),
+        (i18n.t("reports.new_customers").to_string(), i18n.count(report.totals.new_customers)),
+        (i18n.t("reports.at_risk").to_string(), i18n.count(report.totals.at_risk)),
+        (i18n.t("reports.col.monetary").to_string(), i18n.money(&report.totals.revenue, &currency)),
+    ];
+    let segment = |s: &str| i18n.t(&format!("reports.segment.{s}")).to_string();
+    let by_customers: Vec<(String, f64)> =
+        report.segments.iter().map(|s| (segment(&s.segment), s.customers as f64)).collect();
+    let by_revenue: Vec<(String, f64, String)> = report
+        .segments
+        .iter()
+        .map(|s| (segment(&s.segment), number(s.revenue), i18n.money(&s.revenue, &currency)))
+        .collect();
+    let (c_label, r_label) =
+        (i18n.t("reports.chart_segments").to_string(), i18n.t("reports.chart_revenue").to_string());
+    let charts_shown = vec![
+        (c_label.clone(), charts::donut(&c_label, &by_customers, i18n.t("reports.other"))),
+        (r_label.clone(), charts::bars(&r_label, &by_revenue)),
+    ];
+    let links = report.rows.iter().map(|r| Some(format!("/customers/{}/360", r.key))).collect();
+    let mut table = report.table();
+    for row in &mut table.rows {
+        if let Some(Cell::Text(s)) = row.get_mut(10) {
+            *s = segment(s);
+        }
+    }
+    let note = i18n.tf("reports.rfm_note", &[("as_of", &report.as_of), ("currency", &report.currency)]);
+    show(&page(&staff, "customers", form, &table, links, figures, charts_shown, note), &staff, &headers)
+}
+
+async fn inventory(
+    State(state): State<AppState>,
+    staff: Staff,
+    headers: HeaderMap,
+    Query(form): Query<ReportForm>,
+) -> Response {
+    let query = AbcQuery {
+        from: text(&form.from),
+        to: text(&form.to),
+        warehouse_id: ReportForm::number(&form.warehouse_id),
+        currency: text(&form.currency),
+        class: text(&form.class),
+        format: None,
+    };
+    let params = match query.check(today()) {
+        Ok(params) => params,
+        Err(invalid) => return failed(&staff, invalid.into()),
+    };
+    let loaded = state
+        .db
+        .read(move |tx| {
+            let report = reports::abc(tx, &params)?;
+            let warehouses = ordo_app::inventory::list_warehouses(tx)
+                .map_err(|e| ReportError::Db(ordo_app::DbError::Other(e.to_string())))?;
+            Ok::<_, ReportError>((report, warehouses))
+        })
+        .await;
+    let (report, warehouses) = match loaded {
+        Ok(loaded) => loaded,
+        Err(error) => return failed(&staff, error.into()),
+    };
+    let report = match download(&form, report) {
+        Ok(Ok(response)) => return response,
+        Ok(Err(report)) => report,
+        Err(error) => return failed(&staff, error),
+    };
+    let i18n = staff.i18n;
+    let currency = ordo_domain::Currency::parse(&report.currency).unwrap_or(ordo_domain::Currency::CNY);
+    let t = &report.totals;
+    let figures = vec![
+        (i18n.t("reports.products").to_string(), i18n.count(t.products)),
+        ("A / B / C".to_string(), format!("{} / {} / {}", t.a, t.b, t.c)),
+        (i18n.t("reports.out_of_stock").to_string(), i18n.count(t.out_of_stock)),
+        (i18n.t("reports.col.stock_value").to_string(), i18n.money(&t.stock_value, &currency)),
+    ];
+    let sum = |class: &str, f: &dyn Fn(&reports::AbcRow) -> f64| {
+        report.rows.iter().filter(|r| r.class == class).map(f).sum::<f64>()
+    };
+    let classes = ["A", "B", "C"];
+    let label = i18n.t("reports.chart_abc").to_string();
+    let stacked = charts::stacked(
+        &label,
+        &classes.iter().map(|c| c.to_string()).collect::<Vec<_>>(),
+        &[
+            (i18n.t("reports.products").to_string(), classes.iter().map(|c| sum(c, &|_| 1.0)).collect()),
+            (
+                i18n.t("reports.col.revenue").to_string(),
+                classes.iter().map(|c| sum(c, &|r| number(r.revenue))).collect(),
+            ),
+            (
+                i18n.t("reports.col.stock_value").to_string(),
+                classes.iter().map(|c| sum(c, &|r| number(r.stock_value))).collect(),
+            ),
+        ],
+    );
+    let links = report.rows.iter().map(|r| Some(format!("/products/{}", r.key))).collect();
+    let table = report.table();
+    let note = i18n.tf("reports.abc_note", &[("from", &report.from), ("to", &report.to)]);
+    let mut view = page(&staff, "inventory", form, &table, links, figures, vec![(label, stacked)], note);
+    view.warehouses = warehouses.into_iter().map(|w| (w.id, format!("{} {}", w.code, w.name))).collect();
+    show(&view, &staff, &headers)
+}
+
+async fn operations(
+    State(state): State<AppState>,
+    staff: Staff,
+    headers: HeaderMap,
+    Query(form): Query<ReportForm>,
+) -> Response {
+    let query = CycleQuery { from: text(&form.from), to: text(&form.to), channel: text(&form.channel), format: None };
+    let params = match query.check(today()) {
+        Ok(params) => params,
+        Err(invalid) => return failed(&staff, invalid.into()),
+    };
+    let report = match state.db.read(move |tx| reports::cycle_times(tx, &params)).await {
+        Ok(report) => report,
+        Err(error) => return failed(&staff, error.into()),
+    };
+    let report = match download(&form, report) {
+        Ok(Ok(response)) => return response,
+        Ok(Err(report)) => report,
+        Err(error) => return failed(&staff, error),
+    };
+    let i18n = staff.i18n;
+    let t = &report.totals;
+    let percent = |p: &Option<rust_decimal::Decimal>| p.map_or("—".to_string(), |p| format!("{p} %"));
+    let figures = vec![
+        (i18n.t("reports.col.orders").to_string(), i18n.count(t.orders)),
+        (i18n.t("reports.on_time").to_string(), percent(&t.on_time_delivery_rate)),
+        (i18n.t("reports.approval_p50").to_string(), t.approval_p50_hours.map_or("—".into(), |h| format!("{h} h"))),
+        (i18n.t("reports.cancellation_rate").to_string(), percent(&t.cancellation_rate)),
+        (i18n.t("reports.return_rate").to_string(), percent(&t.return_rate)),
+    ];
+    let label = i18n.t("reports.chart_cycle").to_string();
+    let bars: Vec<(String, f64, String)> = report
+        .rows
+        .iter()
+        .map(|r| {
+            let p50 = r.p50_hours.unwrap_or_default();
+            (i18n.t(&format!("reports.stage.{}", r.key)).to_string(), number(p50), format!("p50 {p50} h"))
+        })
+        .collect();
+    let mut table = report.table();
+    relabel(&mut table, "reports.stage.", &i18n);
+    let note = i18n.tf("reports.cycle_note", &[("from", &report.from), ("to", &report.to)]);
+    let view = page(
+        &staff,
+        "operations",
+        form,
+        &table,
+        Vec::new(),
+        figures,
+        vec![(label.clone(), charts::bars(&label, &bars))],
+        note,
+    );
+    show(&view, &staff, &headers)
+}
+
+async fn finance(
+    State(state): State<AppState>,
+    staff: Staff,
+    headers: HeaderMap,
+    Query(form): Query<ReportForm>,
+) -> Response {
+    let query = FinanceQuery { month: text(&form.month), currency: text(&form.currency), format: None };
+    let params = match query.check(today()) {
+        Ok(params) => params,
+        Err(invalid) => return failed(&staff, invalid.into()),
+    };
+    let report = match state.db.read(move |tx| reports::finance_summary(tx, &params)).await {
+        Ok(report) => report,
+        Err(error) => return failed(&staff, error.into()),
+    };
+    let report = match download(&form, report) {
+        Ok(Ok(response)) => return response,
+        Ok(Err(report)) => report,
+        Err(error) => return failed(&staff, error),
+    };
+    let i18n = staff.i18n;
+    let currency = ordo_domain::Currency::parse(&report.currency).unwrap_or(ordo_domain::Currency::CNY);
+    let t = &report.totals;
+    let figures = vec![
+        (i18n.t("reports.col.net_revenue").to_string(), i18n.money(&t.net_revenue, &currency)),
+        (i18n.t("reports.gross_margin").to_string(), i18n.money(&t.gross_margin, &currency)),
+        (
+            i18n.t("reports.gross_margin_percent").to_string(),
+            t.gross_margin_percent.map_or("—".into(), |p| format!("{p} %")),
+        ),
+        (i18n.t("reports.cash_received").to_string(), i18n.money(&t.cash_received, &currency)),
+        (i18n.t("reports.receivables_open").to_string(), i18n.money(&t.receivables_open, &currency)),
+    ];
+    let label = i18n.t("reports.chart_finance").to_string();
+    let bars: Vec<(String, f64, String)> = [
+        ("reports.col.net_revenue", t.net_revenue),
+        ("reports.cost_of_goods", t.cost_of_goods),
+        ("reports.gross_margin", t.gross_margin),
+        ("reports.cash_received", t.cash_received),
+        ("reports.refunds", t.refunds),
+    ]
+    .iter()
+    .map(|(key, amount)| (i18n.t(key).to_string(), number(*amount), i18n.money(amount, &currency)))
+    .collect();
+    let mut table = report.table();
+    relabel(&mut table, "reports.finance.", &i18n);
+    let note = i18n.tf("reports.finance_note", &[("month", &report.month), ("currency", &report.currency)]);
+    let view = page(
+        &staff,
+        "finance",
+        form,
+        &table,
+        Vec::new(),
+        figures,
+        vec![(label.clone(), charts::bars(&label, &bars))],
+        note,
+    );
+    show(&view, &staff, &headers)
+}
