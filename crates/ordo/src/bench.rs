@@ -20,6 +20,8 @@ pub enum BenchCommand {
     Placement(PlacementArgs),
     /// Order list and detail reads over HTTP on a large synthetic history.
     Reads(ReadsArgs),
+    /// Every report over HTTP on the same synthetic history (same arguments as `reads`).
+    Reports(ReadsArgs),
     /// The floor: the rows a placement writes, issued directly through the storage layer
     /// by N concurrent tasks in this process, without HTTP, validation, pricing or rules.
     Floor(RunArgs),
@@ -106,7 +108,11 @@ pub async fn run(command: BenchCommand, database_url: Option<String>) -> Result<
         }
         BenchCommand::Reads(mut args) => {
             args.bench_database_url = database_url.unwrap_or(args.bench_database_url);
-            return reads(args).await;
+            return reads(args, false).await;
+        }
+        BenchCommand::Reports(mut args) => {
+            args.bench_database_url = database_url.unwrap_or(args.bench_database_url);
+            return reads(args, true).await;
         }
         BenchCommand::Floor(mut args) => {
             args.bench_database_url = database_url.unwrap_or(args.bench_database_url);
@@ -460,6 +466,7 @@ async fn generate_history(db: &ordo_app::Database, orders: i64) -> Result<(), Bo
             let product = ordo_app::catalog::NewProduct {
                 sku: Some(format!("R-{i:03}")),
                 name: Some(format!("Read bench {i}")),
+                category: Some(["tea", "teaware", "gifts", "snacks", "books"][i % 5].into()),
                 price: Some(AmountInput("9.90".into())),
                 currency: Some("CNY".into()),
                 ..Default::default()
@@ -471,6 +478,8 @@ async fn generate_history(db: &ordo_app::Database, orders: i64) -> Result<(), Bo
             let customer = ordo_app::customers::NewCustomer {
                 code: Some(format!("RC{i:04}")),
                 name: Some(format!("Reader {i}")),
+                group: Some(if i % 3 == 0 { "wholesale" } else { "retail" }.into()),
+                region: Some(["Shanghai", "Beijing", "Guangdong", "Zhejiang"][i % 4].into()),
                 ..Default::default()
             };
             ordo_app::customers::create_customer(tx, &ctx, &customer)
@@ -539,10 +548,14 @@ async fn generate_history(db: &ordo_app::Database, orders: i64) -> Result<(), Bo
         .await?;
         first += BATCH;
     }
+    // Rows written behind the service's back: the sales summaries start over from them.
+    let started = Instant::now();
+    db.write(|tx| ordo_app::reports::summaries::rebuild(tx)).await?;
+    eprintln!("rebuilt the sales summaries in {:.1} s", started.elapsed().as_secs_f64());
     Ok(())
 }
 
-async fn reads(args: ReadsArgs) -> Result<(), BoxError> {
+async fn reads(args: ReadsArgs, reports: bool) -> Result<(), BoxError> {
     let (database_url, data_dir, cleanup) = prepare_database(&args.engine, &args.bench_database_url)?;
     let orders = (args.orders / BATCH).max(1) * BATCH;
     let started = Instant::now();
@@ -552,13 +565,23 @@ async fn reads(args: ReadsArgs) -> Result<(), BoxError> {
         if db.dialect() == ordo_app::db::Dialect::Postgres {
             // What autovacuum does soon after a bulk load: without statistics the planner
             // would sort whole tables for a first page.
-            db.write(|tx| tx.batch("ANALYZE orders; ANALYZE order_lines; ANALYZE customers")).await?;
+            db.write(|tx| {
+                tx.batch(
+                    "ANALYZE orders; ANALYZE order_lines; ANALYZE customers; ANALYZE sales_customer_days; \
+                     ANALYZE sales_product_days",
+                )
+            })
+            .await?;
         }
     }
     eprintln!("generated {orders} orders ({} lines) in {:.1} s", orders * 2, started.elapsed().as_secs_f64());
     let server = Server::start_on(database_url, data_dir, cleanup).await?;
     // Stop the server whatever happens, so a failed request does not leave it running.
-    let results = measure_reads(&server, &args, orders).await;
+    let results = if reports {
+        measure(&server, &args, orders, "reports", report_scenarios()).await
+    } else {
+        measure(&server, &args, orders, "reads", read_scenarios(orders)).await
+    };
     server.stop();
     let results = results?;
     println!("{}", serde_json::to_string_pretty(&results)?);
@@ -571,10 +594,9 @@ async fn reads(args: ReadsArgs) -> Result<(), BoxError> {
 /// The request path of the i-th read of a scenario.
 type PathOf = Box<dyn Fn(usize) -> String>;
 
-async fn measure_reads(server: &Server, args: &ReadsArgs, orders: i64) -> Result<Vec<serde_json::Value>, BoxError> {
-    let client = reqwest::Client::new();
+fn read_scenarios(orders: i64) -> Vec<(&'static str, PathOf)> {
     let month_ago = ordo_domain::Timestamp::now().minus_days(30).to_rfc3339()[..10].to_string();
-    let scenarios: Vec<(&str, PathOf)> = vec![
+    vec![
         ("list: first page", Box::new(|_| "/api/v1/orders?limit=50".to_string())),
         ("list: by status", Box::new(|_| "/api/v1/orders?status=cancelled&limit=50".to_string())),
         ("list: by customer", Box::new(|i| format!("/api/v1/orders?customer_id={}&limit=50", 1 + (i * 7919) % 1000))),
@@ -583,7 +605,49 @@ async fn measure_reads(server: &Server, args: &ReadsArgs, orders: i64) -> Result
             Box::new(move |_| format!("/api/v1/orders?channel=web&created_from={month_ago}&limit=50")),
         ),
         ("detail", Box::new(move |i| format!("/api/v1/orders/{}", 1 + (i as i64 * 104_729) % orders))),
-    ];
+    ]
+}
+
+/// Each report with the periods a manager would ask for; the history spans the last year.
+fn report_scenarios() -> Vec<(&'static str, PathOf)> {
+    let today = ordo_domain::time::Date::of(ordo_domain::Timestamp::now());
+    let year_ago = today.plus_days(-364);
+    let month = format!("{:04}-{:02}", today.year, today.month);
+    let path = |p: String| -> PathOf { Box::new(move |_| p.clone()) };
+    vec![
+        ("sales by day, 30 days", path("/api/v1/reports/sales?group_by=day".into())),
+        (
+            "sales by month, year vs previous",
+            path(format!("/api/v1/reports/sales?group_by=month&from={year_ago}&compare=previous")),
+        ),
+        ("sales by week, year", path(format!("/api/v1/reports/sales?group_by=week&from={year_ago}"))),
+        ("sales by product, year", path(format!("/api/v1/reports/sales?group_by=product&from={year_ago}"))),
+        (
+            "sales by customer, year, top 50",
+            path(format!("/api/v1/reports/sales?group_by=customer&from={year_ago}&limit=50")),
+        ),
+        (
+            "sales by channel, 90 days, retail",
+            path(format!("/api/v1/reports/sales?group_by=channel&from={}&customer_group=retail", today.plus_days(-89))),
+        ),
+        ("sales by category, 30 days (lines)", path("/api/v1/reports/sales?group_by=category".into())),
+        ("customers rfm", path("/api/v1/reports/customers/rfm".into())),
+        ("inventory abc, 90 days", path("/api/v1/reports/inventory/abc".into())),
+        ("cycle times, 30 days", path("/api/v1/reports/operations/cycle-times".into())),
+        ("cycle times, year", path(format!("/api/v1/reports/operations/cycle-times?from={year_ago}"))),
+        ("finance summary, this month", path(format!("/api/v1/reports/finance/summary?month={month}"))),
+        ("sales by day, 30 days, xlsx", path("/api/v1/reports/sales?group_by=day&format=xlsx".into())),
+    ]
+}
+
+async fn measure(
+    server: &Server,
+    args: &ReadsArgs,
+    orders: i64,
+    kind: &str,
+    scenarios: Vec<(&str, PathOf)>,
+) -> Result<Vec<serde_json::Value>, BoxError> {
+    let client = reqwest::Client::new();
     let mut results = Vec::new();
     for (name, path) in &scenarios {
         let mut latencies = Vec::with_capacity(args.requests);
@@ -603,14 +667,14 @@ async fn measure_reads(server: &Server, args: &ReadsArgs, orders: i64) -> Result
                 * 1000.0
         };
         eprintln!(
-            "reads  {:<8} {name:<30} p50 {:>7.2} ms  p95 {:>7.2} ms  p99 {:>7.2} ms",
+            "{kind}  {:<8} {name:<36} p50 {:>8.2} ms  p95 {:>8.2} ms  p99 {:>8.2} ms",
             args.engine,
             at(0.5),
             at(0.95),
             at(0.99)
         );
         results
-            .push(json!({"scenario": format!("reads: {name}"), "engine": args.engine, "orders": orders, "clients": 1,
+            .push(json!({"scenario": format!("{kind}: {name}"), "engine": args.engine, "orders": orders, "clients": 1,
             "p50_ms": at(0.5), "p95_ms": at(0.95), "p99_ms": at(0.99)}));
     }
     Ok(results)
