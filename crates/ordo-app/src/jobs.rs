@@ -49,6 +49,15 @@ pub fn claim(tx: &mut dyn Tx, name: &str, holder: &str, now: Timestamp, seconds:
     Ok(true)
 }
 
+/// Gives a lease back early, so the next process need not wait for it to expire.
+pub fn release(tx: &mut dyn Tx, name: &str, holder: &str, now: Timestamp) -> Result<(), DbError> {
+    tx.execute(
+        "UPDATE job_leases SET expires_at = ? WHERE name = ? AND holder = ?",
+        params![now.micros() - 1, name, holder],
+    )?;
+    Ok(())
+}
+
 /// Minutes after which an unpaid order is cancelled: its payment method's limit, else its
 /// channel's.
 fn unpaid_limit(methods: &[MethodConfig], policy: &OrderPolicy, order: &orders::Order) -> Option<i64> {

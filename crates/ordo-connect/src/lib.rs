@@ -74,7 +74,17 @@ fn holder() -> String {
 pub async fn run_forever(db: Database, options: Options) {
     let me = holder();
     let http = webhook::client();
+    let mut reports_checked: Option<Instant> = None;
     loop {
+        // Scheduled reports: looked at once a minute, not on every pass.
+        if reports_checked.is_none_or(|at| at.elapsed() >= Duration::from_secs(60)) {
+            reports_checked = Some(Instant::now());
+            match mail_reports(&db, &me).await {
+                Ok(0) => {}
+                Ok(sent) => tracing::info!(sent, "scheduled reports written"),
+                Err(error) => tracing::warn!(%error, "scheduled reports failed; will retry"),
+            }
+        }
         match pass(&db, &options, &me, &http).await {
             Ok(report) if report.dispatched + report.sent + report.failed > 0 => {
                 tracing::debug!(?report, "outbox pass");
@@ -91,6 +101,34 @@ pub async fn run_forever(db: Database, options: Options) {
             }
         }
     }
+}
+
+/// Writes the scheduled reports whose period has ended, once: under a lease so one process
+/// does it, the reports computed in a read, recorded (with their outbox event) in a write.
+/// The mailer sends them like any other message.
+pub async fn mail_reports(db: &Database, me: &str) -> Result<usize, ordo_app::reports::ReportError> {
+    let holder = me.to_string();
+    let leased = db.write(move |tx| ordo_app::jobs::claim(tx, "report-mail", &holder, Timestamp::now(), 300)).await?;
+    if !leased {
+        return Ok(0);
+    }
+    let due = db.read(|tx| ordo_app::reports::due_mailings(tx, Timestamp::now())).await;
+    let holder = me.to_string();
+    let sent = match due {
+        Ok(due) if !due.is_empty() => {
+            db.write(move |tx| {
+                let sent = ordo_app::reports::record_mailings(tx, Timestamp::now(), &due)?;
+                ordo_app::jobs::release(tx, "report-mail", &holder, Timestamp::now())?;
+                Ok::<_, ordo_app::reports::ReportError>(sent)
+            })
+            .await
+        }
+        other => {
+            db.write(move |tx| ordo_app::jobs::release(tx, "report-mail", &holder, Timestamp::now())).await?;
+            other.map(|_| 0)
+        }
+    };
+    sent
 }
 
 /// One pass: fan out, claim, send, record.

@@ -150,6 +150,12 @@ pub const CATALOGUE: &[EventSpec] = &[
         "A webhook subscription was switched off after repeated failed deliveries.",
         r#"{"webhook_id": 3, "url": "https://erp.example.com/hooks/ordo", "failures": 20, "last_error": "HTTP 500"}"#
     ),
+    spec!(
+        "report.mailed",
+        "report",
+        "A scheduled report for a finished period was written and e-mailed to its recipients.",
+        r#"{"report": "sales", "frequency": "daily", "period": "2026-11-23", "recipients": ["boss@example.com"], "subject": "Sales 2026-11-23", "body": "…"}"#
+    ),
 ];
 
 pub fn spec(name: &str) -> Option<&'static EventSpec> {

@@ -91,6 +91,35 @@ fn year_earlier(date: Date) -> Date {
     Date::parse(&earlier.to_string()).unwrap_or(Date { day: 28, ..earlier })
 }
 
+crate::text_enum!(
+    /// How often a scheduled report goes out.
+    Frequency {
+        Daily = "daily",
+        Weekly = "weekly",
+        Monthly = "monthly",
+    }
+);
+
+/// The last whole period before `today`: yesterday, last Monday–Sunday, or last month, with
+/// its key (`2026-11-23`, `2026-W47`, `2026-10`).
+pub fn last_complete_period(today: Date, frequency: Frequency) -> (Date, Date, String) {
+    match frequency {
+        Frequency::Daily => {
+            let day = today.plus_days(-1);
+            (day, day, day.to_string())
+        }
+        Frequency::Weekly => {
+            let (monday, key) = bucket(today.plus_days(-7), SalesGrouping::Week);
+            (monday, monday.plus_days(6), key)
+        }
+        Frequency::Monthly => {
+            let last = Date { day: 1, ..today }.plus_days(-1);
+            let (first, key) = bucket(last, SalesGrouping::Month);
+            (first, last, key)
+        }
+    }
+}
+
 /// Nearest-rank percentile (`p` in 0..=100) of sorted values.
 pub fn percentile(sorted: &[i64], p: u32) -> Option<i64> {
     if sorted.is_empty() {
@@ -187,6 +216,22 @@ mod tests {
         assert_eq!((from.to_string(), to.to_string()), ("2026-10-02".into(), "2026-10-31".into()));
         let (from, to) = compared_period(date("2024-02-01"), date("2024-02-29"), Comparison::LastYear);
         assert_eq!((from.to_string(), to.to_string()), ("2023-02-01".into(), "2023-02-28".into()));
+    }
+
+    #[test]
+    fn scheduled_reports_cover_the_last_whole_period() {
+        let today = date("2026-11-24");
+        assert_eq!(last_complete_period(today, Frequency::Daily).2, "2026-11-23");
+        let (from, to, key) = last_complete_period(today, Frequency::Weekly);
+        assert_eq!(
+            (from.to_string(), to.to_string(), key),
+            ("2026-11-16".into(), "2026-11-22".into(), "2026-W47".into())
+        );
+        let (from, to, key) = last_complete_period(date("2026-03-01"), Frequency::Monthly);
+        assert_eq!(
+            (from.to_string(), to.to_string(), key),
+            ("2026-02-01".into(), "2026-02-28".into(), "2026-02".into())
+        );
     }
 
     #[test]

@@ -61,6 +61,7 @@ use utoipa::{Modify, OpenApi};
         integrations::list_templates, integrations::get_template, integrations::put_template, integrations::outbox,
         integrations::upsert_customer, integrations::upsert_product, integrations::bulk,
         reports::sales, reports::rfm, reports::abc, reports::cycle_times, reports::finance_summary,
+        reports::get_schedules, reports::put_schedules,
     ),
     components(schemas(Problem, FieldErrorDoc)),
     modifiers(&BearerAuth),

@@ -3,15 +3,15 @@
 
 use crate::AppState;
 use crate::error::{ApiError, Problem};
-use crate::extract::{Caller, QueryParams};
+use crate::extract::{Caller, JsonBody, QueryParams};
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use ordo_app::reports::{
-    self, AbcQuery, AbcReport, Cell, CycleQuery, CycleReport, FinanceQuery, FinanceSummary, RfmQuery, RfmReport,
-    SalesQuery, SalesReport, Table, Tabular,
+    self, AbcQuery, AbcReport, Cell, CycleQuery, CycleReport, FinanceQuery, FinanceSummary, ReportError,
+    ReportSchedules, RfmQuery, RfmReport, SalesQuery, SalesReport, Table, Tabular,
 };
 use ordo_domain::auth::Permission;
 use ordo_domain::time::Date;
@@ -25,6 +25,28 @@ pub fn router() -> Router<AppState> {
         .route("/reports/inventory/abc", get(abc))
         .route("/reports/operations/cycle-times", get(cycle_times))
         .route("/reports/finance/summary", get(finance_summary))
+        .route("/settings/reports", get(get_schedules).put(put_schedules))
+}
+
+#[utoipa::path(get, path = "/api/v1/settings/reports", tag = "reports",
+    responses((status = 200, body = ReportSchedules, description = "Reports e-mailed daily, weekly or monthly")),
+    security(("bearer" = [])))]
+pub async fn get_schedules(State(state): State<AppState>, caller: Caller) -> Result<Json<ReportSchedules>, ApiError> {
+    caller.require(Permission::Read, "read report schedules")?;
+    Ok(Json(state.db.read(|tx| Ok::<_, ReportError>(reports::report_schedules(tx)?)).await?))
+}
+
+#[utoipa::path(put, path = "/api/v1/settings/reports", tag = "reports", request_body = ReportSchedules,
+    responses((status = 200, body = ReportSchedules), (status = 403, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn put_schedules(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: JsonBody<ReportSchedules>,
+) -> Result<Json<ReportSchedules>, ApiError> {
+    let ctx = caller.require(Permission::SettingsManage, "schedule reports")?;
+    let input = body.value;
+    Ok(Json(state.db.write(move |tx| reports::update_report_schedules(tx, &ctx, &input)).await?))
 }
 
 #[derive(Clone, Copy, PartialEq)]

@@ -997,6 +997,13 @@ pub const MIGRATIONS: &[Migration] = &[
             "UPDATE orders SET confirmed_at = (SELECT MIN(e.at) FROM order_events e WHERE e.order_id = orders.id \
              AND e.action IN ('placed', 'approved', 'released', 'reviewed')) \
              WHERE status NOT IN ('draft', 'pending_approval', 'on_hold', 'cancelled')",
+            // One row per scheduled report and period sent, so it goes out once whoever runs it.
+            "CREATE TABLE report_mailings (
+                schedule VARCHAR(64) NOT NULL,
+                period VARCHAR(16) NOT NULL,
+                mailed_at BIGINT NOT NULL,
+                PRIMARY KEY (schedule, period)
+            )",
             crate::reports::summaries::REBUILD_CUSTOMER_DAYS,
             crate::reports::summaries::REBUILD_PRODUCT_DAYS,
         ],

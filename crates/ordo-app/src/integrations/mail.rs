@@ -456,6 +456,16 @@ pub(crate) fn messages_for(
     staff: &[&StaffMember],
 ) -> Result<Vec<Message>, DbError> {
     let mut out = Vec::new();
+    // A scheduled report carries its own text and recipients.
+    if event.kind == "report.mailed" {
+        let text = |key: &str| event.data.get(key).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+        for to in event.data.get("recipients").and_then(|r| r.as_array()).into_iter().flatten() {
+            if let Some(to) = to.as_str().filter(|to| valid_address(to)) {
+                out.push(Message { to: to.to_string(), subject: text("subject"), body: text("body") });
+            }
+        }
+        return Ok(out);
+    }
     if ordo_domain::events::subscribed(&settings.customer_events, &event.kind)
         && let Some((email, name, language)) = customer_of(tx, event)?
     {

@@ -4,6 +4,7 @@
 pub mod customers;
 pub mod finance;
 pub mod inventory;
+pub mod mailing;
 pub mod model;
 pub mod operations;
 pub mod sales;
@@ -13,6 +14,9 @@ pub mod table;
 pub use customers::{RfmParams, RfmQuery, rfm};
 pub use finance::{FinanceParams, FinanceQuery, finance_summary};
 pub use inventory::{AbcParams, AbcQuery, abc};
+pub use mailing::{
+    ReportSchedule, ReportSchedules, due_mailings, record_mailings, report_schedules, update_report_schedules,
+};
 pub use model::*;
 pub use operations::{CycleParams, CycleQuery, cycle_times};
 pub use sales::{SalesParams, SalesQuery, sales};

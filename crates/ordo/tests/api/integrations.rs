@@ -81,7 +81,7 @@ async fn receive(State(receiver): State<Receiver>, headers: HeaderMap, body: Byt
 }
 
 /// Waits until `done` holds, or panics after `seconds`.
-async fn eventually(seconds: u64, what: &str, mut done: impl AsyncFnMut() -> bool) {
+pub(crate) async fn eventually(seconds: u64, what: &str, mut done: impl AsyncFnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(seconds);
     while Instant::now() < deadline {
         if done().await {
@@ -276,10 +276,10 @@ async fn bad_webhooks_are_refused_with_the_field_and_reason() {
 }
 
 /// Messages received: (recipients, raw message).
-type Inbox = Arc<Mutex<Vec<(Vec<String>, String)>>>;
+pub(crate) type Inbox = Arc<Mutex<Vec<(Vec<String>, String)>>>;
 
 /// A minimal SMTP server that keeps every message it is given.
-async fn smtp_sink() -> (u16, Inbox) {
+pub(crate) async fn smtp_sink() -> (u16, Inbox) {
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -327,7 +327,7 @@ async fn smtp_sink() -> (u16, Inbox) {
 }
 
 /// The subject (RFC 2047 words decoded) and the base64 body of a message.
-fn decode(message: &str) -> (String, String) {
+pub(crate) fn decode(message: &str) -> (String, String) {
     let b64 = base64::engine::general_purpose::STANDARD;
     let (headers, body) = message.split_once("\n\n").unwrap();
     let mut subject = String::new();
