@@ -918,3 +918,5 @@ reports.finance.write_offs = Written off
 reports.finance.cash_received = Payments received
 reports.finance.refunds = Refunds paid
 reports.finance.receivables_open = Receivables open at month end
+reports.yes = yes
+reports.no = no

@@ -918,3 +918,5 @@ reports.finance.write_offs = 坏账核销
 reports.finance.cash_received = 收款
 reports.finance.refunds = 已退款
 reports.finance.receivables_open = 月末应收未收
+reports.yes = 是
+reports.no = 否

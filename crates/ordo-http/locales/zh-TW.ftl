@@ -918,3 +918,5 @@ reports.finance.write_offs = 壞帳沖銷
 reports.finance.cash_received = 收款
 reports.finance.refunds = 已退款
 reports.finance.receivables_open = 月底應收未收
+reports.yes = 是
+reports.no = 否

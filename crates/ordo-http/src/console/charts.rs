@@ -157,7 +157,7 @@ pub fn donut(label: &str, items: &[(String, f64)], other: &str) -> String {
     let total: f64 = slices.iter().map(|(_, v)| v).sum();
     let height = (slices.len() as f64 * 20.0 + 10.0).max(150.0);
     let mut svg = format!(
-        "<svg class=\"chart donut\" viewBox=\"0 0 600 {height}\" role=\"img\" aria-label=\"{}\">",
+        "<svg class=\"chart donut\" viewBox=\"0 0 420 {height}\" role=\"img\" aria-label=\"{}\">",
         escape(label)
     );
     let (cx, cy, r) = (75.0, 75.0, 55.0);
@@ -182,7 +182,7 @@ pub fn donut(label: &str, items: &[(String, f64)], other: &str) -> String {
             "<rect class=\"s{k}\" x=\"170\" y=\"{}\" width=\"12\" height=\"12\"/><text x=\"188\" y=\"{}\">{} · {:.1}%</text>",
             y - 10.0,
             y,
-            escape(&truncate(name, 40)),
+            escape(&truncate(name, 26)),
             share * 100.0
         );
     }

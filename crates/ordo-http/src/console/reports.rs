@@ -385,6 +385,9 @@ async fn customers(
         if let Some(Cell::Text(s)) = row.get_mut(10) {
             *s = segment(s);
         }
+        if let Some(Cell::Text(flag)) = row.get_mut(12) {
+            *flag = i18n.t(&format!("reports.{flag}")).to_string();
+        }
     }
     let note = i18n.tf("reports.rfm_note", &[("as_of", &report.as_of), ("currency", &report.currency)]);
     show(&page(&staff, "customers", form, &table, links, figures, charts_shown, note), &staff, &headers)

@@ -638,3 +638,58 @@ async fn an_admin_subscribes_a_webhook_and_reads_notifications_in_a_real_browser
     assert!(page_text(&client).await.contains("Payment received for"));
     screenshot(&client, "notifications").await;
 }
+
+#[tokio::test]
+async fn a_manager_reads_the_reports_with_charts_in_english_and_chinese_in_a_real_browser() {
+    let Some((_driver, client)) = browser().await else {
+        eprintln!("skipped: Chromium and chromedriver are not installed");
+        return;
+    };
+    let app = spawn_app().await;
+    crate::reports::history(&app).await;
+    let one_time = ordo::create_user(&app.db, "boss@example.com", "viewer", Some("Boss"), "test").await.unwrap();
+    sign_in(&app, &client, "boss@example.com", &one_time).await;
+    fill(&client, "#password", "a long new password").await;
+    fill(&client, "#confirm", "a long new password").await;
+    click(&client, "main button[type=submit]").await;
+    client.wait().for_element(Locator::Css(".stat")).await.expect("dashboard");
+
+    client.goto(&format!("{}/reports?from=2026-10-01&to=2026-11-30", app.base)).await.unwrap();
+    client.find(Locator::Css("#r-group option[value='week']")).await.unwrap().click().await.unwrap();
+    client.find(Locator::Css("#r-compare option[value='previous']")).await.unwrap().click().await.unwrap();
+    click(&client, "#report-filters button[type=submit]").await;
+    wait_for_query(&client, "group_by=week").await;
+    client
+        .wait()
+        .for_element(Locator::Css("svg.chart.line polyline.dashed"))
+        .await
+        .expect("a line with its comparison");
+    let text = page_text(&client).await;
+    assert!(text.contains("2026-W41") && text.contains("1,073.50"), "weeks and the period's revenue: {text}");
+    screenshot(&client, "reports-sales").await;
+
+    client.goto(&format!("{}/reports?from=2026-10-01&to=2026-11-30&group_by=product", app.base)).await.unwrap();
+    client.wait().for_element(Locator::Css("svg.chart.donut")).await.expect("share of revenue");
+    screenshot(&client, "reports-products").await;
+    client.goto(&format!("{}/reports/inventory?from=2026-10-01&to=2026-11-30", app.base)).await.unwrap();
+    client.wait().for_element(Locator::Css("svg.chart.stacked")).await.expect("ABC stacked");
+    screenshot(&client, "reports-abc").await;
+
+    client.find(Locator::Css("#locale-pick option[value='zh-CN']")).await.unwrap().click().await.unwrap();
+    client.wait().for_element(Locator::XPath("//html[@lang='zh-CN']")).await.expect("switched language");
+    client.goto(&format!("{}/reports/customers?as_of=2026-11-30", app.base)).await.unwrap();
+    let text = page_text(&client).await;
+    assert!(text.contains("客户分群") && text.contains("忠诚客户"), "{text}");
+    screenshot(&client, "reports-customers-zh-CN").await;
+    client
+        .goto(&format!("{}/reports?from=2026-10-01&to=2026-11-30&group_by=month&compare=last_year", app.base))
+        .await
+        .unwrap();
+    assert!(page_text(&client).await.contains("销售额"), "the sales page in Chinese");
+    screenshot(&client, "reports-sales-zh-CN").await;
+    client.goto(&format!("{}/reports/operations?from=2026-10-01&to=2026-10-31", app.base)).await.unwrap();
+    screenshot(&client, "reports-operations-zh-CN").await;
+    client.goto(&format!("{}/reports/finance?month=2026-10", app.base)).await.unwrap();
+    screenshot(&client, "reports-finance-zh-CN").await;
+    client.close().await.unwrap();
+}

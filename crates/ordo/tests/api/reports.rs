@@ -37,13 +37,13 @@ async fn place_at(app: &TestApp, at: &str, body: Value) -> i64 {
     }
 }
 
-struct History {
+pub(crate) struct History {
     a: i64,
     b: i64,
     o4: i64,
 }
 
-async fn history(app: &TestApp) -> History {
+pub(crate) async fn history(app: &TestApp) -> History {
     app.warehouse("SH").await;
     for (sku, price) in [("TEA", "100.00"), ("POT", "150.00"), ("CUP", "100.00"), ("PLATE", "20.00")] {
         app.product(sku, price).await;
@@ -402,4 +402,49 @@ async fn a_viewer_reads_each_report_page_with_charts_and_downloads_it() {
     console.post("/locale", &[("locale", "zh-CN")]).await;
     let (_, chinese) = console.get("/reports/customers?as_of=2026-11-30").await;
     assert!(chinese.contains("客户分群") && chinese.contains("忠诚客户"), "segments read in Chinese");
+}
+
+#[tokio::test]
+async fn yesterdays_sales_are_mailed_once_in_chinese_to_the_boss() {
+    use crate::integrations::{decode, eventually, smtp_sink};
+    let app = spawn_app().await;
+    let (port, inbox) = smtp_sink().await;
+    let mail = json!({"enabled": true, "host": "127.0.0.1", "port": port, "security": "none",
+        "from_address": "reports@teashop.cn", "from_name": "Tea Shop"});
+    assert_eq!(app.put("/api/v1/settings/mail", mail).await.status, StatusCode::OK);
+    app.warehouse("SH").await;
+    app.product("TEA", "100.00").await;
+    app.stock("SH", "TEA", 100).await;
+    let buyer = customer(&app, "A", "retail").await;
+    let yesterday = ordo_domain::time::Date::of(Timestamp::now()).plus_days(-1).to_string();
+    place_at(
+        &app,
+        &format!("{yesterday}T10:00:00Z"),
+        json!({"customer_id": buyer, "lines": [{"sku": "TEA", "quantity": 2}]}),
+    )
+    .await;
+
+    let wrong = app
+        .put(
+            "/api/v1/settings/reports",
+            json!({"schedules": [{"report": "sales", "frequency": "hourly", "recipients": ["boss"]}]}),
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(wrong.error_fields(), ["schedules[0].frequency", "schedules[0].recipients[0]"]);
+    let schedule = json!({"schedules": [{"report": "sales", "frequency": "daily", "recipients": ["boss@teashop.cn"], "language": "zh-CN"}]});
+    assert_eq!(app.put("/api/v1/settings/reports", schedule).await.status, StatusCode::OK);
+
+    // What the background worker does once a minute, here twice in a row: one mailing.
+    assert_eq!(ordo_connect::mail_reports(&app.db, "worker-1").await.unwrap(), 1);
+    assert_eq!(ordo_connect::mail_reports(&app.db, "worker-1").await.unwrap(), 0, "a period goes out once");
+    eventually(15, "the report in the boss's mailbox", async || {
+        inbox.lock().unwrap().iter().any(|(to, _)| to == &["boss@teashop.cn"])
+    })
+    .await;
+    let (subject, body) =
+        inbox.lock().unwrap().iter().find(|(to, _)| to == &["boss@teashop.cn"]).map(|(_, m)| decode(m)).unwrap();
+    assert_eq!(subject, format!("Ordo · 销售报表 {yesterday}"));
+    assert!(body.contains("TEA Product TEA") && body.contains("226.00"), "{body}");
+    assert_eq!(inbox.lock().unwrap().len(), 1);
 }
