@@ -461,7 +461,28 @@ pub fn place_order(tx: &mut dyn Tx, ctx: &Ctx, input: &NewOrder) -> Result<Place
         .map(|(i, line)| LineRow { line, product_id: line_products[i].id, warehouse_id: warehouses[i] })
         .collect();
     store::insert_lines(tx, placed.id, &line_rows)?;
-    crate::reports::summaries::count_order(tx, placed.id)?;
+    crate::reports::summaries::count_placed(
+        tx,
+        &crate::reports::summaries::PlacedSale {
+            created_at: placed.created_at,
+            currency: placed.currency.code(),
+            customer_id: placed.customer_id,
+            channel: placed.channel.as_str(),
+            lines: placed
+                .lines
+                .iter()
+                .enumerate()
+                .map(|(i, l)| {
+                    (
+                        line_products[i].id,
+                        l.quantity,
+                        ordo_domain::money::to_e4(l.line_total),
+                        ordo_domain::money::to_e4(l.tax),
+                    )
+                })
+                .collect(),
+        },
+    )?;
     let details = json!({
         "status": placed.status,
         "total": placed.total.to_string(),

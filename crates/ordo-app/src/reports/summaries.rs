@@ -57,6 +57,75 @@ const COUNT_PRODUCT_DAYS: &str = "INSERT INTO sales_product_days \
     revenue_e4 = sales_product_days.revenue_e4 + excluded.revenue_e4, tax_e4 = sales_product_days.tax_e4 + excluded.tax_e4, \
     cost_e4 = sales_product_days.cost_e4 + excluded.cost_e4";
 
+/// A just-placed order's contribution, from what placement holds in memory: two plain
+/// upserts, no read of what was just written (placement is the hot path).
+pub struct PlacedSale<'a> {
+    pub created_at: ordo_domain::Timestamp,
+    pub currency: &'a str,
+    pub customer_id: i64,
+    pub channel: &'a str,
+    /// (product id, quantity, line total without tax ×10^4, tax ×10^4), one per line.
+    pub lines: Vec<(i64, i64, i64, i64)>,
+}
+
+pub fn count_placed(tx: &mut dyn Tx, sale: &PlacedSale) -> Result<(), DbError> {
+    let day = sale.created_at.micros().div_euclid(DAY_MICROS);
+    let (units, net, tax) = sale.lines.iter().fold((0, 0, 0), |(u, n, t), l| (u + l.1, n + l.2, t + l.3));
+    tx.execute(
+        "INSERT INTO sales_customer_days (day, currency, customer_id, channel, orders, units, revenue_e4, tax_e4) \
+         VALUES (?, ?, ?, ?, 1, ?, ?, ?) ON CONFLICT (day, currency, customer_id, channel) DO UPDATE SET \
+         orders = sales_customer_days.orders + 1, units = sales_customer_days.units + excluded.units, \
+         revenue_e4 = sales_customer_days.revenue_e4 + excluded.revenue_e4, \
+         tax_e4 = sales_customer_days.tax_e4 + excluded.tax_e4",
+        params![day, sale.currency, sale.customer_id, sale.channel, units, net + tax, tax],
+    )?;
+    // One row per product (a product on two lines counts one order), in product order.
+    let mut products: Vec<(i64, i64, i64, i64)> = Vec::with_capacity(sale.lines.len());
+    for &(product, quantity, net, tax) in &sale.lines {
+        match products.iter_mut().find(|p| p.0 == product) {
+            Some(p) => {
+                p.1 += quantity;
+                p.2 += net;
+                p.3 += tax;
+            }
+            None => products.push((product, quantity, net, tax)),
+        }
+    }
+    products.sort_unstable_by_key(|p| p.0);
+    let mut sql = String::from(
+        "INSERT INTO sales_product_days (day, currency, product_id, channel, orders, units, revenue_e4, tax_e4, cost_e4) VALUES ",
+    );
+    let mut values: Vec<crate::db::Value> = Vec::with_capacity(products.len() * 9);
+    for (i, (product, quantity, net, tax)) in products.iter().enumerate() {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        // The cost is the product's moving average now, as on the order line.
+        sql.push_str("(?, ?, ?, ?, 1, ?, ?, ?, ? * COALESCE((SELECT cost_e4 FROM products WHERE id = ?), 0))");
+        values.extend([
+            day.into(),
+            sale.currency.into(),
+            (*product).into(),
+            sale.channel.into(),
+            (*quantity).into(),
+            (net + tax).into(),
+            (*tax).into(),
+            (*quantity).into(),
+            (*product).into(),
+        ]);
+    }
+    sql.push_str(
+        " ON CONFLICT (day, currency, product_id, channel) DO UPDATE SET \
+         orders = sales_product_days.orders + 1, units = sales_product_days.units + excluded.units, \
+         revenue_e4 = sales_product_days.revenue_e4 + excluded.revenue_e4, \
+         tax_e4 = sales_product_days.tax_e4 + excluded.tax_e4, cost_e4 = sales_product_days.cost_e4 + excluded.cost_e4",
+    );
+    if !products.is_empty() {
+        tx.execute(&sql, &values)?;
+    }
+    Ok(())
+}
+
 /// Adds an order (as it stands now) to the summaries, unless it is cancelled.
 pub fn count_order(tx: &mut dyn Tx, order_id: i64) -> Result<(), DbError> {
     apply(tx, order_id, 1)
