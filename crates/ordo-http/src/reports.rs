@@ -122,7 +122,9 @@ fn today() -> Date {
 }
 
 #[utoipa::path(get, path = "/api/v1/reports/sales", tag = "reports", params(SalesQuery),
-    responses((status = 200, body = SalesReport, description = "JSON; `format=csv|xlsx` downloads the table"),
+    responses((status = 200, description = "JSON; `format=csv|xlsx` downloads the table", content(
+            (SalesReport = "application/json"), ("text/csv"),
+            ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn sales(
@@ -138,7 +140,9 @@ pub async fn sales(
 }
 
 #[utoipa::path(get, path = "/api/v1/reports/customers/rfm", tag = "reports", params(RfmQuery),
-    responses((status = 200, body = RfmReport, description = "JSON; `format=csv|xlsx` downloads the table"),
+    responses((status = 200, description = "JSON; `format=csv|xlsx` downloads the table", content(
+            (RfmReport = "application/json"), ("text/csv"),
+            ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn rfm(
@@ -154,7 +158,9 @@ pub async fn rfm(
 }
 
 #[utoipa::path(get, path = "/api/v1/reports/inventory/abc", tag = "reports", params(AbcQuery),
-    responses((status = 200, body = AbcReport, description = "JSON; `format=csv|xlsx` downloads the table"),
+    responses((status = 200, description = "JSON; `format=csv|xlsx` downloads the table", content(
+            (AbcReport = "application/json"), ("text/csv"),
+            ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn abc(
@@ -170,7 +176,9 @@ pub async fn abc(
 }
 
 #[utoipa::path(get, path = "/api/v1/reports/operations/cycle-times", tag = "reports", params(CycleQuery),
-    responses((status = 200, body = CycleReport, description = "JSON; `format=csv|xlsx` downloads the table"),
+    responses((status = 200, description = "JSON; `format=csv|xlsx` downloads the table", content(
+            (CycleReport = "application/json"), ("text/csv"),
+            ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn cycle_times(
@@ -186,7 +194,9 @@ pub async fn cycle_times(
 }
 
 #[utoipa::path(get, path = "/api/v1/reports/finance/summary", tag = "reports", params(FinanceQuery),
-    responses((status = 200, body = FinanceSummary, description = "JSON; `format=csv|xlsx` downloads the table"),
+    responses((status = 200, description = "JSON; `format=csv|xlsx` downloads the table", content(
+            (FinanceSummary = "application/json"), ("text/csv"),
+            ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn finance_summary(

@@ -461,6 +461,27 @@ pub fn place_order(tx: &mut dyn Tx, ctx: &Ctx, input: &NewOrder) -> Result<Place
         .map(|(i, line)| LineRow { line, product_id: line_products[i].id, warehouse_id: warehouses[i] })
         .collect();
     store::insert_lines(tx, placed.id, &line_rows)?;
+    let details = json!({
+        "status": placed.status,
+        "total": placed.total.to_string(),
+        "currency": placed.currency.code(),
+        "lines": placed.lines.iter().map(|l| json!({"sku": l.sku, "quantity": l.quantity, "warehouse": l.warehouse})).collect::<Vec<_>>(),
+    });
+    store::append_event(tx, placed.id, &ctx.actor, "placed", &details, ctx.now)?;
+    if !found.is_quiet() {
+        store::insert_holds(tx, placed.id, &found.holds, &ctx.actor, ctx.now)?;
+        if !found.outcome.approvals.is_empty() {
+            crate::approvals::store::request(tx, placed.id, &found.outcome.approvals, ctx.now)?;
+        }
+        review::record_review_events(tx, ctx, placed.id, &found)?;
+        placed.hold_reasons = found.holds.clone();
+    }
+    let summary = format!("{} lines, total {} {}", placed.lines.len(), placed.total, placed.currency);
+    crate::audit::record(tx, ctx, "orders", "order.placed", &format!("order {}", placed.id), &summary)?;
+
+    let sequence = store::next_order_sequence(tx, ctx.now.year())?;
+    // The summaries' rows are as hot as the counter: updated only once it is held, they
+    // add no wait of their own.
     crate::reports::summaries::count_placed(
         tx,
         &crate::reports::summaries::PlacedSale {
@@ -483,25 +504,6 @@ pub fn place_order(tx: &mut dyn Tx, ctx: &Ctx, input: &NewOrder) -> Result<Place
                 .collect(),
         },
     )?;
-    let details = json!({
-        "status": placed.status,
-        "total": placed.total.to_string(),
-        "currency": placed.currency.code(),
-        "lines": placed.lines.iter().map(|l| json!({"sku": l.sku, "quantity": l.quantity, "warehouse": l.warehouse})).collect::<Vec<_>>(),
-    });
-    store::append_event(tx, placed.id, &ctx.actor, "placed", &details, ctx.now)?;
-    if !found.is_quiet() {
-        store::insert_holds(tx, placed.id, &found.holds, &ctx.actor, ctx.now)?;
-        if !found.outcome.approvals.is_empty() {
-            crate::approvals::store::request(tx, placed.id, &found.outcome.approvals, ctx.now)?;
-        }
-        review::record_review_events(tx, ctx, placed.id, &found)?;
-        placed.hold_reasons = found.holds.clone();
-    }
-    let summary = format!("{} lines, total {} {}", placed.lines.len(), placed.total, placed.currency);
-    crate::audit::record(tx, ctx, "orders", "order.placed", &format!("order {}", placed.id), &summary)?;
-
-    let sequence = store::next_order_sequence(tx, ctx.now.year())?;
     placed.number = rules::order_number(ctx.now.year(), sequence);
     store::set_number(tx, placed.id, &placed.number)?;
     announce_placed(tx, ctx, &placed)?;
