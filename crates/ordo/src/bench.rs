@@ -492,11 +492,11 @@ async fn generate_history(db: &ordo_app::Database, orders: i64) -> Result<(), Bo
     let span = 365 * 86_400_000_000_i64;
     let channels = ["web", "web", "phone", "email", "store", "marketplace", "api", "import"];
     let order_sql = {
-        let row = "(?, ?, ?, ?, NULL, 'CNY', ?, 'unpaid', 'unfulfilled', ?, ?, ?, 'prepaid', NULL, NULL, NULL, NULL, 'bench', 1, ?, ?)";
+        let row = "(?, ?, ?, ?, NULL, 'CNY', ?, 'unpaid', 'unfulfilled', ?, ?, ?, 'prepaid', NULL, NULL, NULL, NULL, 'bench', 1, ?, ?, ?, ?, ?)";
         format!(
             "INSERT INTO orders (id, number, customer_id, channel, external_ref, currency, status, payment_status, fulfillment_status, \
              subtotal_e4, tax_total_e4, total_e4, payment_terms, shipping_address, billing_address, notes, requested_delivery_date, \
-             created_by, version, created_at, updated_at) VALUES {}",
+             created_by, version, created_at, updated_at, confirmed_at, shipped_at, delivered_at) VALUES {}",
             vec![row; BATCH as usize].join(", ")
         )
     };
@@ -514,22 +514,33 @@ async fn generate_history(db: &ordo_app::Database, orders: i64) -> Result<(), Bo
         let (order_sql, line_sql) = (order_sql.clone(), line_sql.clone());
         let batch_first = first;
         db.write(move |tx| {
-            let mut order_params = Vec::with_capacity(BATCH as usize * 10);
+            let mut order_params = Vec::with_capacity(BATCH as usize * 13);
             let mut line_params = Vec::with_capacity(BATCH as usize * 8);
             for id in batch_first..batch_first + BATCH {
-                let at = now - span + span * id / orders.max(1);
+                // In i128: span × id overflows i64 beyond ~290,000 orders.
+                let at = now - span + (i128::from(span) * i128::from(id) / i128::from(orders.max(1))) as i64;
                 let total = 99_000 * 2 + (id % 7) * 10_000;
+                // Milestones for the cycle-time report: confirmed within two hours, most
+                // shipped within two days, many delivered one to four days later.
+                const HOUR: i64 = 3_600_000_000;
+                let cancelled = id % 9 == 0;
+                let confirmed = (!cancelled).then_some(at + (id % 6) * HOUR / 3);
+                let shipped = confirmed.filter(|_| id % 10 < 8).map(|c| c + (12 + id % 36) * HOUR).filter(|t| *t <= now);
+                let delivered = shipped.filter(|_| id % 10 < 6).map(|s| s + (24 + id % 72) * HOUR).filter(|t| *t <= now);
                 order_params.extend([
                     ordo_app::db::Value::Int(id),
                     format!("SO-B-{id:07}").into(),
                     (1 + id % 1000).into(),
                     channels[(id % 8) as usize].into(),
-                    if id % 9 == 0 { "cancelled" } else { "confirmed" }.into(),
+                    if cancelled { "cancelled" } else { "confirmed" }.into(),
                     total.into(),
                     0_i64.into(),
                     total.into(),
                     at.into(),
                     at.into(),
+                    confirmed.into(),
+                    shipped.into(),
+                    delivered.into(),
                 ]);
                 for line in 0..2_i64 {
                     let product = (id * 2 + line) % 50;

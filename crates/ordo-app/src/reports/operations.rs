@@ -56,61 +56,59 @@ pub fn cycle_times(tx: &mut dyn Tx, params: &CycleParams) -> Result<CycleReport,
     if let Some(channel) = &params.channel {
         values.push(channel.as_str().into());
     }
+    // Counts by the database; only the durations come back, as integers, for the percentiles.
+    let counts = tx.query_one(
+        &format!(
+            "SELECT COUNT(*), \
+             CAST(COALESCE(SUM(CASE WHEN status = 'cancelled' THEN 1 ELSE 0 END), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(CASE WHEN status <> 'cancelled' AND shipped_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(CASE WHEN status <> 'cancelled' AND delivered_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS BIGINT) \
+             FROM orders WHERE created_at >= ? AND created_at < ?{channel_filter}"
+        ),
+        &values,
+    )?;
+    let mut totals = CycleTotals {
+        orders: counts.int(0)? - counts.int(1)?,
+        shipped: counts.int(2)?,
+        delivered: counts.int(3)?,
+        with_requested_date: 0,
+        on_time_delivery_rate: None,
+        approved: 0,
+        approval_p50_hours: None,
+        cancelled: counts.int(1)?,
+        cancellation_rate: None,
+        returned: 0,
+        return_rate: None,
+    };
     let rows = tx.query(
         &format!(
-            "SELECT created_at, confirmed_at, shipped_at, delivered_at, status, requested_delivery_date, approval_round \
-             FROM orders WHERE created_at >= ? AND created_at < ?{channel_filter}"
+            "SELECT confirmed_at - created_at, shipped_at - confirmed_at, delivered_at - shipped_at, \
+             delivered_at - created_at, approval_round, delivered_at, requested_delivery_date \
+             FROM orders WHERE created_at >= ? AND created_at < ?{channel_filter} \
+             AND status <> 'cancelled' AND (confirmed_at IS NOT NULL OR delivered_at IS NOT NULL)"
         ),
         &values,
     )?;
     let mut stages: [Vec<i64>; 4] = Default::default();
     let mut approval_waits = Vec::new();
-    let mut totals = CycleTotals {
-        orders: 0,
-        shipped: 0,
-        delivered: 0,
-        with_requested_date: 0,
-        on_time_delivery_rate: None,
-        approved: 0,
-        approval_p50_hours: None,
-        cancelled: 0,
-        cancellation_rate: None,
-        returned: 0,
-        return_rate: None,
-    };
     let mut on_time = 0;
     for row in &rows {
-        if row.text(4)? == "cancelled" {
-            totals.cancelled += 1;
-            continue;
-        }
-        totals.orders += 1;
-        let placed = row.int(0)?;
-        let at = |i: usize| row.int(i).ok();
-        let (confirmed, shipped, delivered) = (at(1), at(2), at(3));
-        if let Some(confirmed) = confirmed {
-            stages[0].push(confirmed - placed);
-            if row.int(6)? > 0 {
-                totals.approved += 1;
-                approval_waits.push(confirmed - placed);
+        for (i, stage) in stages.iter_mut().enumerate() {
+            if let Ok(wait) = row.int(i) {
+                stage.push(wait);
             }
         }
-        if let Some(shipped) = shipped {
-            totals.shipped += 1;
-            if let Some(confirmed) = confirmed {
-                stages[1].push(shipped - confirmed);
-            }
+        if let Ok(wait) = row.int(0)
+            && row.int(4)? > 0
+        {
+            totals.approved += 1;
+            approval_waits.push(wait);
         }
-        if let Some(delivered) = delivered {
-            totals.delivered += 1;
-            if let Some(shipped) = shipped {
-                stages[2].push(delivered - shipped);
-            }
-            stages[3].push(delivered - placed);
-            if let Some(requested) = row.text(5).ok().and_then(|d| Date::parse(&d)) {
-                totals.with_requested_date += 1;
-                on_time += i64::from(Date::of(ordo_domain::Timestamp(delivered)) <= requested);
-            }
+        if let Ok(delivered) = row.int(5)
+            && let Some(requested) = row.text(6).ok().and_then(|d| Date::parse(&d))
+        {
+            totals.with_requested_date += 1;
+            on_time += i64::from(Date::of(ordo_domain::Timestamp(delivered)) <= requested);
         }
     }
     totals.on_time_delivery_rate = rate(on_time, totals.with_requested_date);
