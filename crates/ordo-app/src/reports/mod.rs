@@ -18,7 +18,7 @@ pub use mailing::{
     ReportSchedule, ReportSchedules, due_mailings, record_mailings, report_schedules, update_report_schedules,
 };
 pub use model::*;
-pub use operations::{CycleParams, CycleQuery, cycle_times};
+pub use operations::{CycleParams, CycleQuery, CycleSlice, cycle_report, cycle_slice, cycle_slices, cycle_times};
 pub use sales::{SalesParams, SalesQuery, sales};
 pub use table::{Cell, Table, Tabular};
 

@@ -22,6 +22,7 @@ pub struct CycleQuery {
     pub format: Option<String>,
 }
 
+#[derive(Debug, Clone)]
 pub struct CycleParams {
     pub from: Date,
     pub to: Date,
@@ -48,14 +49,80 @@ fn rate(part: i64, whole: i64) -> Option<Decimal> {
     (whole > 0).then(|| super::fixed(Decimal::from(part) * Decimal::from(100) / Decimal::from(whole), 2))
 }
 
-pub fn cycle_times(tx: &mut dyn Tx, params: &CycleParams) -> Result<CycleReport, ReportError> {
-    let start = params.from.days_since_epoch() * DAY_MICROS;
-    let end = (params.to.days_since_epoch() + 1) * DAY_MICROS;
-    let channel_filter = if params.channel.is_some() { " AND channel = ?" } else { "" };
+/// The durations of orders placed in one slice of the period: a long period is read in
+/// slices on several connections at once (reading the rows is what a year costs).
+#[derive(Debug, Default)]
+pub struct CycleSlice {
+    stages: [Vec<i64>; 4],
+    approval_waits: Vec<i64>,
+    on_time: i64,
+    with_requested_date: i64,
+}
+
+/// The period cut into up to `parts` slices of whole days.
+pub fn cycle_slices(params: &CycleParams, parts: i64) -> Vec<(Date, Date)> {
+    let (first, last) = (params.from.days_since_epoch(), params.to.days_since_epoch());
+    let days = last - first + 1;
+    let parts = if days > 62 { parts.clamp(1, days) } else { 1 };
+    (0..parts)
+        .map(|i| (Date::from_days(first + days * i / parts), Date::from_days(first + days * (i + 1) / parts - 1)))
+        .collect()
+}
+
+fn filter(params: &CycleParams, from: Date, to: Date) -> (&'static str, Vec<crate::db::Value>) {
+    let start = from.days_since_epoch() * DAY_MICROS;
+    let end = (to.days_since_epoch() + 1) * DAY_MICROS;
     let mut values: Vec<crate::db::Value> = vec![start.into(), end.into()];
     if let Some(channel) = &params.channel {
         values.push(channel.as_str().into());
     }
+    (if params.channel.is_some() { " AND channel = ?" } else { "" }, values)
+}
+
+pub fn cycle_slice(tx: &mut dyn Tx, params: &CycleParams, from: Date, to: Date) -> Result<CycleSlice, ReportError> {
+    let (channel_filter, values) = filter(params, from, to);
+    let mut slice = CycleSlice::default();
+    // Integers per order (the requested date only for delivered orders that have one):
+    // reading the rows is what a year of orders costs.
+    let rows = tx.query(
+        &format!(
+            "SELECT confirmed_at - created_at, shipped_at - confirmed_at, delivered_at - shipped_at, \
+             delivered_at - created_at, approval_round, \
+             CASE WHEN delivered_at IS NOT NULL THEN requested_delivery_date END, delivered_at \
+             FROM orders WHERE created_at >= ? AND created_at < ?{channel_filter} \
+             AND status <> 'cancelled' AND (confirmed_at IS NOT NULL OR delivered_at IS NOT NULL)"
+        ),
+        &values,
+    )?;
+    for row in &rows {
+        for (i, stage) in slice.stages.iter_mut().enumerate() {
+            if let Ok(wait) = row.int(i) {
+                stage.push(wait);
+            }
+        }
+        if let Ok(wait) = row.int(0)
+            && row.int(4)? > 0
+        {
+            slice.approval_waits.push(wait);
+        }
+        if let Ok(requested) = row.text(5)
+            && let Some(requested) = Date::parse(&requested)
+        {
+            slice.with_requested_date += 1;
+            slice.on_time += i64::from(Date::of(ordo_domain::Timestamp(row.int(6)?)) <= requested);
+        }
+    }
+    Ok(slice)
+}
+
+pub fn cycle_times(tx: &mut dyn Tx, params: &CycleParams) -> Result<CycleReport, ReportError> {
+    let slice = cycle_slice(tx, params, params.from, params.to)?;
+    cycle_report(tx, params, &[slice])
+}
+
+/// The report from its slices, with the counts the database makes itself.
+pub fn cycle_report(tx: &mut dyn Tx, params: &CycleParams, slices: &[CycleSlice]) -> Result<CycleReport, ReportError> {
+    let (channel_filter, values) = filter(params, params.from, params.to);
     // Counts by the database; only the durations come back, as integers, for the percentiles.
     let counts = tx.query_one(
         &format!(
@@ -80,37 +147,18 @@ pub fn cycle_times(tx: &mut dyn Tx, params: &CycleParams) -> Result<CycleReport,
         returned: 0,
         return_rate: None,
     };
-    let rows = tx.query(
-        &format!(
-            "SELECT confirmed_at - created_at, shipped_at - confirmed_at, delivered_at - shipped_at, \
-             delivered_at - created_at, approval_round, delivered_at, requested_delivery_date \
-             FROM orders WHERE created_at >= ? AND created_at < ?{channel_filter} \
-             AND status <> 'cancelled' AND (confirmed_at IS NOT NULL OR delivered_at IS NOT NULL)"
-        ),
-        &values,
-    )?;
     let mut stages: [Vec<i64>; 4] = Default::default();
     let mut approval_waits = Vec::new();
     let mut on_time = 0;
-    for row in &rows {
-        for (i, stage) in stages.iter_mut().enumerate() {
-            if let Ok(wait) = row.int(i) {
-                stage.push(wait);
-            }
+    for slice in slices {
+        for (all, part) in stages.iter_mut().zip(&slice.stages) {
+            all.extend_from_slice(part);
         }
-        if let Ok(wait) = row.int(0)
-            && row.int(4)? > 0
-        {
-            totals.approved += 1;
-            approval_waits.push(wait);
-        }
-        if let Ok(delivered) = row.int(5)
-            && let Some(requested) = row.text(6).ok().and_then(|d| Date::parse(&d))
-        {
-            totals.with_requested_date += 1;
-            on_time += i64::from(Date::of(ordo_domain::Timestamp(delivered)) <= requested);
-        }
+        approval_waits.extend_from_slice(&slice.approval_waits);
+        on_time += slice.on_time;
+        totals.with_requested_date += slice.with_requested_date;
     }
+    totals.approved = approval_waits.len() as i64;
     totals.on_time_delivery_rate = rate(on_time, totals.with_requested_date);
     approval_waits.sort_unstable();
     totals.approval_p50_hours = hours(percentile(&approval_waits, 50));

@@ -477,9 +477,9 @@ async fn operations(
         Ok(params) => params,
         Err(invalid) => return failed(&staff, invalid.into()),
     };
-    let report = match state.db.read(move |tx| reports::cycle_times(tx, &params)).await {
+    let report = match crate::reports::cycle_times_report(&state, params).await {
         Ok(report) => report,
-        Err(error) => return failed(&staff, error.into()),
+        Err(error) => return failed(&staff, error),
     };
     let report = match download(&form, report) {
         Ok(Ok(response)) => return response,
