@@ -86,30 +86,35 @@ pub fn cycle_slice(tx: &mut dyn Tx, params: &CycleParams, from: Date, to: Date) 
     // reading the rows is what a year of orders costs.
     let rows = tx.query(
         &format!(
-            "SELECT confirmed_at - created_at, shipped_at - confirmed_at, delivered_at - shipped_at, \
-             delivered_at - created_at, approval_round, \
-             CASE WHEN delivered_at IS NOT NULL THEN requested_delivery_date END, delivered_at \
+            "SELECT created_at, confirmed_at, shipped_at, delivered_at, approval_round, \
+             CASE WHEN delivered_at IS NOT NULL THEN requested_delivery_date END \
              FROM orders WHERE created_at >= ? AND created_at < ?{channel_filter} \
              AND status <> 'cancelled' AND (confirmed_at IS NOT NULL OR delivered_at IS NOT NULL)"
         ),
         &values,
     )?;
     for row in &rows {
-        for (i, stage) in slice.stages.iter_mut().enumerate() {
-            if let Ok(wait) = row.int(i) {
-                stage.push(wait);
-            }
+        let placed = row.int(0)?;
+        let (confirmed, shipped, delivered) = (row.int(1).ok(), row.int(2).ok(), row.int(3).ok());
+        let waits = [
+            confirmed.map(|c| c - placed),
+            shipped.zip(confirmed).map(|(s, c)| s - c),
+            delivered.zip(shipped).map(|(d, s)| d - s),
+            delivered.map(|d| d - placed),
+        ];
+        for (stage, wait) in slice.stages.iter_mut().zip(waits) {
+            stage.extend(wait);
         }
-        if let Ok(wait) = row.int(0)
+        if let Some(wait) = waits[0]
             && row.int(4)? > 0
         {
             slice.approval_waits.push(wait);
         }
-        if let Ok(requested) = row.text(5)
+        if let (Some(delivered), Ok(requested)) = (delivered, row.text(5))
             && let Some(requested) = Date::parse(&requested)
         {
             slice.with_requested_date += 1;
-            slice.on_time += i64::from(Date::of(ordo_domain::Timestamp(row.int(6)?)) <= requested);
+            slice.on_time += i64::from(Date::of(ordo_domain::Timestamp(delivered)) <= requested);
         }
     }
     Ok(slice)
