@@ -114,7 +114,7 @@ pub async fn mail_reports(db: &Database, me: &str) -> Result<usize, ordo_app::re
     }
     let due = db.read(|tx| ordo_app::reports::due_mailings(tx, Timestamp::now())).await;
     let holder = me.to_string();
-    let sent = match due {
+    match due {
         Ok(due) if !due.is_empty() => {
             db.write(move |tx| {
                 let sent = ordo_app::reports::record_mailings(tx, Timestamp::now(), &due)?;
@@ -127,8 +127,7 @@ pub async fn mail_reports(db: &Database, me: &str) -> Result<usize, ordo_app::re
             db.write(move |tx| ordo_app::jobs::release(tx, "report-mail", &holder, Timestamp::now())).await?;
             other.map(|_| 0)
         }
-    };
-    sent
+    }
 }
 
 /// One pass: fan out, claim, send, record.

@@ -525,8 +525,10 @@ async fn generate_history(db: &ordo_app::Database, orders: i64) -> Result<(), Bo
                 const HOUR: i64 = 3_600_000_000;
                 let cancelled = id % 9 == 0;
                 let confirmed = (!cancelled).then_some(at + (id % 6) * HOUR / 3);
-                let shipped = confirmed.filter(|_| id % 10 < 8).map(|c| c + (12 + id % 36) * HOUR).filter(|t| *t <= now);
-                let delivered = shipped.filter(|_| id % 10 < 6).map(|s| s + (24 + id % 72) * HOUR).filter(|t| *t <= now);
+                let shipped =
+                    confirmed.filter(|_| id % 10 < 8).map(|c| c + (12 + id % 36) * HOUR).filter(|t| *t <= now);
+                let delivered =
+                    shipped.filter(|_| id % 10 < 6).map(|s| s + (24 + id % 72) * HOUR).filter(|t| *t <= now);
                 order_params.extend([
                     ordo_app::db::Value::Int(id),
                     format!("SO-B-{id:07}").into(),
