@@ -264,6 +264,6 @@ mod tests {
                 vec!["total".into(), Cell::Int(125)],
             ],
         };
-        assert_eq!(text_table(&table, 1), "key      revenue\ntea      5\ntotal    125");
+        assert_eq!(text_table(&table, 1), "key    revenue\ntea    5\ntotal  125");
     }
 }

@@ -50,6 +50,22 @@ pub fn line(label: &str, x_labels: &[String], series: &[Series]) -> String {
             );
         }
     }
+    if series.len() > 1 {
+        for (k, s) in series.iter().enumerate() {
+            let x = width - 150.0;
+            let y = 12.0 + k as f64 * 14.0;
+            let _ = write!(
+                svg,
+                "<line class=\"s{k}{}\" x1=\"{x}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke-width=\"2\"/><text x=\"{}\" y=\"{y}\">{}</text>",
+                if s.dashed { " dashed" } else { "" },
+                y - 4.0,
+                x + 18.0,
+                y - 4.0,
+                x + 22.0,
+                escape(&s.name)
+            );
+        }
+    }
     // At most about eight labels under the axis.
     let step = n.div_ceil(8).max(1);
     for (i, text) in x_labels.iter().enumerate().filter(|(i, _)| i % step == 0) {
