@@ -10,13 +10,15 @@ use crate::error::ApiError;
 use crate::reports::{Format, format_param, respond};
 use askama::Template;
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
 use ordo_app::reports::{
     self, AbcQuery, Cell, CycleQuery, FinanceQuery, ReportError, ReportKey, RfmQuery, SalesQuery, Table, Tabular,
 };
+use ordo_domain::auth::Permission;
 use ordo_domain::orders::Channel;
 use ordo_domain::reports::SalesGrouping;
 use ordo_domain::time::Date;
@@ -29,6 +31,51 @@ pub fn router() -> Router<AppState> {
         .route("/reports/inventory", get(inventory))
         .route("/reports/operations", get(operations))
         .route("/reports/finance", get(finance))
+        .route("/reports/schedules", post(schedule))
+}
+
+/// Adds (or replaces) the schedule of one report at one frequency, or removes it: the
+/// same settings document `PUT /api/v1/settings/reports` writes.
+async fn schedule(State(state): State<AppState>, staff: Staff, headers: HeaderMap, body: Bytes) -> Response {
+    let ctx = match staff.require(Permission::SettingsManage) {
+        Ok(ctx) => ctx,
+        Err(page) => return page,
+    };
+    let f = super::form_fields(&body);
+    let field = |name: &str| super::form_field(&f, name).unwrap_or("").trim().to_string();
+    let (report, frequency) = (field("report"), field("frequency"));
+    let back = match report.as_str() {
+        "sales" => "/reports".to_string(),
+        other => format!("/reports/{}", if reports::mailing::REPORTS.contains(&other) { other } else { "" }),
+    };
+    let remove = field("action") == "remove";
+    let recipients: Vec<String> = field("recipients")
+        .split([',', ';', ' ', '\n'])
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(String::from)
+        .collect();
+    let language = Some(field("language")).filter(|l| !l.is_empty());
+    let saved = state
+        .db
+        .write(move |tx| {
+            let mut current = reports::report_schedules(tx)?;
+            current.schedules.retain(|s| !(s.report == report && s.frequency == frequency));
+            if !remove {
+                current.schedules.push(reports::ReportSchedule {
+                    report: report.clone(),
+                    frequency: frequency.clone(),
+                    recipients: recipients.clone(),
+                    language: language.clone(),
+                });
+            }
+            reports::update_report_schedules(tx, &ctx, &current)
+        })
+        .await;
+    match saved {
+        Ok(_) => super::session::redirect_with_flash(&back, staff.i18n.t("reports.schedule_saved"), &headers),
+        Err(error) => failed(&staff, error.into()),
+    }
 }
 
 /// Every filter of every report page, as text: empty form fields must not fail parsing.
@@ -140,6 +187,20 @@ struct ReportPage {
     warehouses: Vec<(i64, String)>,
     groupings: Vec<&'static str>,
     channels: Vec<&'static str>,
+    /// This report's e-mail schedules, for those who may change them.
+    schedules: Vec<reports::ReportSchedule>,
+    may_schedule: bool,
+}
+
+/// Shows a report page with its e-mail schedules filled in.
+async fn show_report(state: &AppState, staff: &Staff, headers: &HeaderMap, mut view: ReportPage) -> Response {
+    if view.may_schedule {
+        let tab = view.tab;
+        if let Ok(all) = state.db.read(|tx| Ok::<_, ReportError>(reports::report_schedules(tx)?)).await {
+            view.schedules = all.schedules.into_iter().filter(|s| s.report == tab).collect();
+        }
+    }
+    show(&view, staff, headers)
 }
 
 fn today() -> Date {
@@ -192,6 +253,8 @@ fn page(
         warehouses: Vec::new(),
         groupings: SalesGrouping::ALL.iter().map(|g| g.as_str()).collect(),
         channels: Channel::ALL.iter().map(|c| c.as_str()).collect(),
+        schedules: Vec::new(),
+        may_schedule: staff.may(Permission::SettingsManage),
     }
 }
 
@@ -328,7 +391,7 @@ async fn sales(
     let note =
         i18n.tf("reports.sales_note", &[("from", &report.from), ("to", &report.to), ("currency", &report.currency)]);
     let view = page(&staff, "sales", form, &table, links, figures, charts_shown, note);
-    show(&view, &staff, &headers)
+    show_report(&state, &staff, &headers, view).await
 }
 
 async fn customers(
@@ -390,7 +453,8 @@ async fn customers(
         }
     }
     let note = i18n.tf("reports.rfm_note", &[("as_of", &report.as_of), ("currency", &report.currency)]);
-    show(&page(&staff, "customers", form, &table, links, figures, charts_shown, note), &staff, &headers)
+    let view = page(&staff, "customers", form, &table, links, figures, charts_shown, note);
+    show_report(&state, &staff, &headers, view).await
 }
 
 async fn inventory(
@@ -463,7 +527,7 @@ async fn inventory(
     let note = i18n.tf("reports.abc_note", &[("from", &report.from), ("to", &report.to)]);
     let mut view = page(&staff, "inventory", form, &table, links, figures, vec![(label, stacked)], note);
     view.warehouses = warehouses.into_iter().map(|w| (w.id, format!("{} {}", w.code, w.name))).collect();
-    show(&view, &staff, &headers)
+    show_report(&state, &staff, &headers, view).await
 }
 
 async fn operations(
@@ -518,7 +582,7 @@ async fn operations(
         vec![(label.clone(), charts::bars(&label, &bars))],
         note,
     );
-    show(&view, &staff, &headers)
+    show_report(&state, &staff, &headers, view).await
 }
 
 async fn finance(
@@ -578,5 +642,5 @@ async fn finance(
         vec![(label.clone(), charts::bars(&label, &bars))],
         note,
     );
-    show(&view, &staff, &headers)
+    show_report(&state, &staff, &headers, view).await
 }

@@ -454,3 +454,40 @@ async fn yesterdays_sales_are_mailed_once_in_chinese_to_the_boss() {
     assert!(body.contains("TEA Product TEA") && body.contains("226.00"), "{body}");
     assert_eq!(inbox.lock().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn an_admin_schedules_a_weekly_report_from_the_console_and_removes_it() {
+    let app = spawn_app().await;
+    let mut console = app.console_as("admin").await;
+    let (_, page) = console.get("/reports/finance").await;
+    assert!(page.contains("id=\"report-schedules\""), "admins see the schedule form");
+
+    let fields = [
+        ("report", "finance"),
+        ("frequency", "weekly"),
+        ("recipients", "cfo@teashop.cn, boss@teashop.cn"),
+        ("language", "zh-TW"),
+    ];
+    let (status, _) = console.post("/reports/schedules", &fields).await;
+    assert!(status.is_redirection() || status.is_success(), "{status}");
+    let saved = app.get("/api/v1/settings/reports").await;
+    assert_eq!(
+        saved.body["schedules"][0]["recipients"],
+        json!(["cfo@teashop.cn", "boss@teashop.cn"]),
+        "{}",
+        saved.body
+    );
+    assert_eq!(saved.body["schedules"][0]["language"], "zh-TW");
+    let (_, page) = console.get("/reports/finance").await;
+    assert!(page.contains("cfo@teashop.cn, boss@teashop.cn"), "the schedule is listed on its report");
+
+    let (status, _) = console
+        .post("/reports/schedules", &[("report", "finance"), ("frequency", "weekly"), ("action", "remove")])
+        .await;
+    assert!(status.is_redirection() || status.is_success(), "{status}");
+    assert_eq!(app.get("/api/v1/settings/reports").await.body["schedules"], json!([]));
+
+    let mut viewer = app.console_as("viewer").await;
+    let (_, page) = viewer.get("/reports/finance").await;
+    assert!(!page.contains("id=\"report-schedules\""), "a viewer cannot schedule");
+}
