@@ -17,6 +17,7 @@ crate::text_enum!(
         CustomerGroup = "customer_group",
         Channel = "channel",
         Region = "region",
+        Salesperson = "salesperson",
     }
 );
 
@@ -57,6 +58,41 @@ pub fn bucket(day: Date, grouping: SalesGrouping) -> (Date, String) {
         }
         SalesGrouping::Year => (Date { month: 1, day: 1, ..day }, format!("{:04}", day.year)),
         _ => (day, day.to_string()),
+    }
+}
+
+/// The first and last day of a bucket given by its key (`2026-W48`, `2026-11`, `2026-Q4`,
+/// `2026`, or a day): the inverse of [`bucket`], for links to the orders behind a row.
+pub fn bucket_days(key: &str, grouping: SalesGrouping) -> Option<(Date, Date)> {
+    let year_of = |text: &str| text.parse::<i32>().ok().filter(|y| (1..=9999).contains(y));
+    let month_start = |year: i32, month: u32| Date { year, month, day: 1 };
+    let month_after =
+        |year: i32, month: u32| if month == 12 { month_start(year + 1, 1) } else { month_start(year, month + 1) };
+    match grouping {
+        SalesGrouping::Week => {
+            let (year, week) = key.split_once("-W")?;
+            let (year, week) = (year_of(year)?, week.parse::<i64>().ok().filter(|w| (1..=53).contains(w))?);
+            // ISO week 1 holds the year's first Thursday; its Monday starts the count.
+            let jan4 = Date { year, month: 1, day: 4 }.days_since_epoch();
+            let monday = jan4 - (jan4 + 3).rem_euclid(7) + (week - 1) * 7;
+            Some((Date::from_days(monday), Date::from_days(monday + 6)))
+        }
+        SalesGrouping::Month => {
+            let (year, month) = key.split_once('-')?;
+            let (year, month) = (year_of(year)?, month.parse::<u32>().ok().filter(|m| (1..=12).contains(m))?);
+            Some((month_start(year, month), month_after(year, month).plus_days(-1)))
+        }
+        SalesGrouping::Quarter => {
+            let (year, quarter) = key.split_once("-Q")?;
+            let (year, quarter) = (year_of(year)?, quarter.parse::<u32>().ok().filter(|q| (1..=4).contains(q))?);
+            let first = quarter * 3 - 2;
+            Some((month_start(year, first), month_after(year, first + 2).plus_days(-1)))
+        }
+        SalesGrouping::Year => {
+            let year = year_of(key)?;
+            Some((month_start(year, 1), Date { year, month: 12, day: 31 }))
+        }
+        _ => Date::parse(key).map(|day| (day, day)),
     }
 }
 
@@ -189,6 +225,31 @@ pub fn abc_classes(descending: &[i64]) -> Vec<char> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_bucket_key_gives_back_its_days() {
+        let d = |text: &str| Date::parse(text).unwrap();
+        for (day, grouping) in [
+            ("2026-11-24", SalesGrouping::Week),
+            ("2021-01-03", SalesGrouping::Week),
+            ("2020-12-31", SalesGrouping::Week),
+            ("2024-02-29", SalesGrouping::Month),
+            ("2026-12-31", SalesGrouping::Quarter),
+            ("2026-06-15", SalesGrouping::Year),
+        ] {
+            let (first, key) = bucket(d(day), grouping);
+            let (from, to) = bucket_days(&key, grouping).unwrap();
+            assert_eq!(from, first, "{key}");
+            assert!(from <= d(day) && d(day) <= to, "{key}: {from}..{to}");
+            assert_eq!(bucket(to, grouping).1, key, "{key} ends on {to}");
+            assert_ne!(bucket(to.plus_days(1), grouping).1, key, "{key} ends on {to}");
+        }
+        assert_eq!(bucket_days("2026-W48", SalesGrouping::Week), Some((d("2026-11-23"), d("2026-11-29"))));
+        assert_eq!(bucket_days("2024-02", SalesGrouping::Month), Some((d("2024-02-01"), d("2024-02-29"))));
+        assert_eq!(bucket_days("2026-Q4", SalesGrouping::Quarter), Some((d("2026-10-01"), d("2026-12-31"))));
+        assert_eq!(bucket_days("2026-13", SalesGrouping::Month), None);
+    }
+
     use super::*;
 
     fn date(text: &str) -> Date {

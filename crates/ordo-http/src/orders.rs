@@ -60,6 +60,10 @@ pub struct OrderListQuery {
     sort: Option<String>,
     /// The department queue rules routed the order to.
     department: Option<String>,
+    /// The customer's group, region or account salesperson (e-mail), as they are now.
+    customer_group: Option<String>,
+    region: Option<String>,
+    salesperson: Option<String>,
     limit: Option<i64>,
     cursor: Option<String>,
 }
@@ -117,6 +121,9 @@ pub async fn list_orders(
         created_to: query.created_to,
         sort: query.sort,
         department: query.department,
+        customer_group: query.customer_group,
+        region: query.region,
+        salesperson: query.salesperson,
     };
     Ok(Json(state.db.read(move |tx| orders::list_orders(tx, &filter, page)).await?))
 }

@@ -67,15 +67,15 @@ pub fn format_param(raw: Option<&str>) -> Result<Format, ApiError> {
 
 /// The report as JSON, or its table as a CSV or XLSX download.
 pub fn respond<T: Serialize + Tabular>(report: T, format: Format) -> Result<Response, ApiError> {
-    let table = match format {
+    let tables = match format {
         Format::Json => return Ok(Json(report).into_response()),
-        _ => report.table(),
+        _ => report.tables(),
     };
     let (content_type, ext, body) = match format {
-        Format::Csv => ("text/csv; charset=utf-8", "csv", table.to_csv().into_bytes()),
-        _ => ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx", xlsx(&table)?),
+        Format::Csv => ("text/csv; charset=utf-8", "csv", Table::csv_of(&tables).into_bytes()),
+        _ => ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx", xlsx(&tables)?),
     };
-    let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{}.{ext}\"", table.name))
+    let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{}.{ext}\"", tables[0].name))
         .unwrap_or(HeaderValue::from_static("attachment"));
     Ok((
         [(header::CONTENT_TYPE, HeaderValue::from_static(content_type)), (header::CONTENT_DISPOSITION, disposition)],
@@ -84,41 +84,44 @@ pub fn respond<T: Serialize + Tabular>(report: T, format: Format) -> Result<Resp
         .into_response())
 }
 
-/// One sheet: bold header, numbers as numbers (amounts with two decimals) so they sum.
-pub fn xlsx(table: &Table) -> Result<Vec<u8>, ApiError> {
+/// One sheet per table: bold header, numbers as numbers (amounts with two decimals) so they sum.
+pub fn xlsx(tables: &[Table]) -> Result<Vec<u8>, ApiError> {
     use rust_xlsxwriter::{Format as CellFormat, Workbook};
     let fail =
         |e: rust_xlsxwriter::XlsxError| ApiError::Db(ordo_app::DbError::Other(format!("writing the spreadsheet: {e}")));
     let mut workbook = Workbook::new();
-    let sheet = workbook.add_worksheet();
-    // Sheet names: at most 31 characters.
-    sheet.set_name(table.name.chars().take(31).collect::<String>()).map_err(fail)?;
-    let bold = CellFormat::new().set_bold();
-    let amount = CellFormat::new().set_num_format("#,##0.00");
-    for (c, name) in table.columns.iter().enumerate() {
-        sheet.write_string_with_format(0, c as u16, *name, &bold).map_err(fail)?;
-    }
-    for (r, row) in table.rows.iter().enumerate() {
-        let r = r as u32 + 1;
-        for (c, cell) in row.iter().enumerate() {
-            let c = c as u16;
-            match cell {
-                Cell::Text(text) => sheet.write_string(r, c, text).map(|_| ()),
-                Cell::Int(n) => sheet.write_number(r, c, *n as f64).map(|_| ()),
-                Cell::Amount(d) => match d.to_string().parse::<f64>() {
-                    Ok(n) => sheet.write_number_with_format(r, c, n, &amount).map(|_| ()),
-                    Err(_) => sheet.write_string(r, c, d.to_string()).map(|_| ()),
-                },
-                Cell::Empty => Ok(()),
+    for table in tables {
+        let sheet = workbook.add_worksheet();
+        // Sheet names: at most 31 characters.
+        sheet.set_name(table.name.chars().take(31).collect::<String>()).map_err(fail)?;
+        let bold = CellFormat::new().set_bold();
+        let amount = CellFormat::new().set_num_format("#,##0.00");
+        for (c, name) in table.columns.iter().enumerate() {
+            sheet.write_string_with_format(0, c as u16, *name, &bold).map_err(fail)?;
+        }
+        for (r, row) in table.rows.iter().enumerate() {
+            let r = r as u32 + 1;
+            for (c, cell) in row.iter().enumerate() {
+                let c = c as u16;
+                match cell {
+                    Cell::Text(text) => sheet.write_string(r, c, text).map(|_| ()),
+                    Cell::Int(n) => sheet.write_number(r, c, *n as f64).map(|_| ()),
+                    Cell::Amount(d) => match d.to_string().parse::<f64>() {
+                        Ok(n) => sheet.write_number_with_format(r, c, n, &amount).map(|_| ()),
+                        Err(_) => sheet.write_string(r, c, d.to_string()).map(|_| ()),
+                    },
+                    Cell::Empty => Ok(()),
+                }
+                .map_err(fail)?;
             }
-            .map_err(fail)?;
         }
     }
     workbook.save_to_buffer().map_err(fail)
 }
 
-fn today() -> Date {
-    Date::of(Timestamp::now())
+/// Today in the business's time zone (a report's default period ends today).
+pub async fn today(state: &AppState) -> Result<Date, ApiError> {
+    Ok(state.db.read(|tx| reports::sales::today(tx, Timestamp::now())).await?)
 }
 
 #[utoipa::path(get, path = "/api/v1/reports/sales", tag = "reports", params(SalesQuery),
@@ -134,7 +137,7 @@ pub async fn sales(
 ) -> Result<Response, ApiError> {
     caller.require(Permission::Read, "read reports")?;
     let format = format_param(query.format.as_deref())?;
-    let params = query.check(today())?;
+    let params = query.check(today(&state).await?)?;
     let report = state.db.read(move |tx| reports::sales(tx, &params)).await?;
     respond(report, format)
 }
@@ -152,7 +155,7 @@ pub async fn rfm(
 ) -> Result<Response, ApiError> {
     caller.require(Permission::Read, "read reports")?;
     let format = format_param(query.format.as_deref())?;
-    let params = query.check(today())?;
+    let params = query.check(today(&state).await?)?;
     let report = state.db.read(move |tx| reports::rfm(tx, &params)).await?;
     respond(report, format)
 }
@@ -170,7 +173,7 @@ pub async fn abc(
 ) -> Result<Response, ApiError> {
     caller.require(Permission::Read, "read reports")?;
     let format = format_param(query.format.as_deref())?;
-    let params = query.check(today())?;
+    let params = query.check(today(&state).await?)?;
     let report = state.db.read(move |tx| reports::abc(tx, &params)).await?;
     respond(report, format)
 }
@@ -188,7 +191,7 @@ pub async fn cycle_times(
 ) -> Result<Response, ApiError> {
     caller.require(Permission::Read, "read reports")?;
     let format = format_param(query.format.as_deref())?;
-    let params = query.check(today())?;
+    let params = query.check(today(&state).await?)?;
     respond(cycle_times_report(&state, params).await?, format)
 }
 
@@ -221,7 +224,7 @@ pub async fn finance_summary(
 ) -> Result<Response, ApiError> {
     caller.require(Permission::Read, "read reports")?;
     let format = format_param(query.format.as_deref())?;
-    let params = query.check(today())?;
+    let params = query.check(today(&state).await?)?;
     let report = state.db.read(move |tx| reports::finance_summary(tx, &params)).await?;
     respond(report, format)
 }

@@ -448,6 +448,60 @@ fn summarize(
 
 /// Orders per generated batch (one statement, one transaction).
 const BATCH: i64 = 500;
+/// One order in this many has a hold.
+const HELD_EVERY: i64 = 50;
+/// Reservations in each product's stock history.
+const MOVEMENTS_PER_PRODUCT: i64 = 3000;
+
+/// Stock for the 50 products with a history of movements: a receipt a year ago, then
+/// reservations one unit at a time; every fifth product has just run out, so the
+/// inventory report walks its whole history back to find when.
+async fn generate_stock(db: &ordo_app::Database, now: i64, span: i64) -> Result<(), BoxError> {
+    db.write(move |tx| {
+        let warehouse = tx.query_one("SELECT id FROM warehouses WHERE code = 'BW'", &[])?.int(0)?;
+        // Five account salespeople share the trade customers.
+        tx.execute(
+            "UPDATE customers SET salesperson = 'rep' || CAST(id % 5 AS VARCHAR(2)) || '@bench.local' WHERE customer_group = 'wholesale'",
+            &[],
+        )?;
+        for product in 1..=50_i64 {
+            let received = if product % 5 == 0 { MOVEMENTS_PER_PRODUCT } else { 3 * MOVEMENTS_PER_PRODUCT };
+            tx.execute(
+                "INSERT INTO stock_levels (product_id, warehouse_id, on_hand, reserved, updated_at) VALUES (?, ?, ?, ?, ?)",
+                &[product.into(), warehouse.into(), received.into(), MOVEMENTS_PER_PRODUCT.into(), now.into()],
+            )?;
+            let mut movements: Vec<ordo_app::db::Value> = vec![
+                product.into(),
+                warehouse.into(),
+                "receipt".into(),
+                received.into(),
+                0_i64.into(),
+                (now - span).into(),
+            ];
+            for k in 1..=MOVEMENTS_PER_PRODUCT {
+                let at = now - span + span / MOVEMENTS_PER_PRODUCT * k - 1;
+                movements.extend([
+                    ordo_app::db::Value::Int(product),
+                    warehouse.into(),
+                    "reservation".into(),
+                    0_i64.into(),
+                    1_i64.into(),
+                    at.into(),
+                ]);
+            }
+            for chunk in movements.chunks(6 * 500) {
+                let sql = format!(
+                    "INSERT INTO stock_movements (product_id, warehouse_id, kind, on_hand_delta, reserved_delta, actor, at) VALUES {}",
+                    vec!["(?, ?, ?, ?, ?, 'bench', ?)"; chunk.len() / 6].join(", ")
+                );
+                tx.execute(&sql, chunk)?;
+            }
+        }
+        Ok::<_, ordo_app::DbError>(())
+    })
+    .await?;
+    Ok(())
+}
 
 /// Writes a synthetic history straight into the tables (the same rows placement writes,
 /// without stock or events: this measures reads). Orders spread over the last year.
@@ -492,12 +546,20 @@ async fn generate_history(db: &ordo_app::Database, orders: i64) -> Result<(), Bo
     let span = 365 * 86_400_000_000_i64;
     let channels = ["web", "web", "phone", "email", "store", "marketplace", "api", "import"];
     let order_sql = {
-        let row = "(?, ?, ?, ?, NULL, 'CNY', ?, 'unpaid', 'unfulfilled', ?, ?, ?, 'prepaid', NULL, NULL, NULL, NULL, 'bench', 1, ?, ?, ?, ?, ?)";
+        let row = "(?, ?, ?, ?, NULL, 'CNY', ?, 'unpaid', 'unfulfilled', ?, ?, ?, 'prepaid', NULL, NULL, NULL, NULL, 'bench', 1, ?, ?, ?, ?, ?, ?)";
         format!(
             "INSERT INTO orders (id, number, customer_id, channel, external_ref, currency, status, payment_status, fulfillment_status, \
              subtotal_e4, tax_total_e4, total_e4, payment_terms, shipping_address, billing_address, notes, requested_delivery_date, \
-             created_by, version, created_at, updated_at, confirmed_at, shipped_at, delivered_at) VALUES {}",
+             created_by, version, created_at, updated_at, confirmed_at, shipped_at, delivered_at, shipped_complete) VALUES {}",
             vec![row; BATCH as usize].join(", ")
+        )
+    };
+    // One order in fifty was held an hour after it was placed (the exceptions report).
+    let hold_sql = {
+        let row = "(?, ?, 'held by the benchmark', 'bench', ?)";
+        format!(
+            "INSERT INTO order_holds (order_id, code, message, created_by, created_at) VALUES {}",
+            vec![row; (BATCH / HELD_EVERY) as usize].join(", ")
         )
     };
     let line_sql = {
@@ -508,13 +570,15 @@ async fn generate_history(db: &ordo_app::Database, orders: i64) -> Result<(), Bo
             vec![row; 2 * BATCH as usize].join(", ")
         )
     };
-    let (order_sql, line_sql) = (std::sync::Arc::new(order_sql), std::sync::Arc::new(line_sql));
+    let sql = std::sync::Arc::new((order_sql, line_sql, hold_sql));
     let mut first = 1;
     while first <= orders {
-        let (order_sql, line_sql) = (order_sql.clone(), line_sql.clone());
+        let sql = sql.clone();
         let batch_first = first;
         db.write(move |tx| {
-            let mut order_params = Vec::with_capacity(BATCH as usize * 13);
+            let (order_sql, line_sql, hold_sql) = &*sql;
+            let mut hold_params = Vec::new();
+            let mut order_params = Vec::with_capacity(BATCH as usize * 14);
             let mut line_params = Vec::with_capacity(BATCH as usize * 8);
             for id in batch_first..batch_first + BATCH {
                 // In i128: span × id overflows i64 beyond ~290,000 orders.
@@ -543,7 +607,14 @@ async fn generate_history(db: &ordo_app::Database, orders: i64) -> Result<(), Bo
                     confirmed.into(),
                     shipped.into(),
                     delivered.into(),
+                    // One shipped order in seven went out in two parcels (the fill rate).
+                    shipped.map(|_| i64::from(id % 7 != 0)).into(),
                 ]);
+                if id % HELD_EVERY == 0 {
+                    let code = ["credit_limit", "address", "duplicate", "manual", "payment_failed"]
+                        [(id / HELD_EVERY % 5) as usize];
+                    hold_params.extend([ordo_app::db::Value::Int(id), code.into(), (at + HOUR).into()]);
+                }
                 for line in 0..2_i64 {
                     let product = (id * 2 + line) % 50;
                     line_params.extend([
@@ -554,13 +625,15 @@ async fn generate_history(db: &ordo_app::Database, orders: i64) -> Result<(), Bo
                     ]);
                 }
             }
-            tx.execute(&order_sql, &order_params)?;
-            tx.execute(&line_sql, &line_params)?;
+            tx.execute(order_sql, &order_params)?;
+            tx.execute(line_sql, &line_params)?;
+            tx.execute(hold_sql, &hold_params)?;
             Ok::<_, ordo_app::DbError>(())
         })
         .await?;
         first += BATCH;
     }
+    generate_stock(db, now, span).await?;
     // Rows written behind the service's back: the sales summaries start over from them.
     let started = Instant::now();
     db.write(|tx| ordo_app::reports::summaries::rebuild(tx)).await?;
@@ -581,7 +654,7 @@ async fn reads(args: ReadsArgs, reports: bool) -> Result<(), BoxError> {
             db.write(|tx| {
                 tx.batch(
                     "ANALYZE orders; ANALYZE order_lines; ANALYZE customers; ANALYZE sales_customer_days; \
-                     ANALYZE sales_product_days",
+                     ANALYZE sales_product_days; ANALYZE stock_movements; ANALYZE order_holds",
                 )
             })
             .await?;
@@ -644,6 +717,7 @@ fn report_scenarios() -> Vec<(&'static str, PathOf)> {
             path(format!("/api/v1/reports/sales?group_by=channel&from={}&customer_group=retail", today.plus_days(-89))),
         ),
         ("sales by category, 30 days (lines)", path("/api/v1/reports/sales?group_by=category".into())),
+        ("sales by salesperson, year", path(format!("/api/v1/reports/sales?group_by=salesperson&from={year_ago}"))),
         ("customers rfm", path("/api/v1/reports/customers/rfm".into())),
         ("inventory abc, 90 days", path("/api/v1/reports/inventory/abc".into())),
         ("cycle times, 30 days", path("/api/v1/reports/operations/cycle-times".into())),

@@ -122,6 +122,9 @@ const WAREHOUSES: &[(&str, &str, &str, &str)] = &[
     ("BJ-01", "北京顺义仓 Beijing DC", "华北", "北京"),
 ];
 
+const SALESPEOPLE: [(&str, &str); 2] =
+    [("li.wei@ordo.local", "李伟 Li Wei"), ("wang.fang@ordo.local", "王芳 Wang Fang")];
+
 pub async fn is_empty(db: &Database) -> Result<bool, BoxError> {
     let count = db
         .read(|tx| {
@@ -142,6 +145,14 @@ pub async fn load(db: &Database) -> Result<String, BoxError> {
     let started = Timestamp::now();
     let setup = Ctx::at("demo", "demo", started.minus_days(91));
     let ctx = setup.clone();
+    // Two account salespeople for the trade customers (sales by salesperson); they sign in
+    // only after an admin gives them a password.
+    for (email, name) in SALESPEOPLE {
+        match ordo_app::users::add_user(db, &setup, email, Some(name), "sales").await {
+            Ok(_) | Err(ordo_app::users::UserError::EmailTaken(_)) => {}
+            Err(error) => return Err(error.into()),
+        }
+    }
     let product_count = db
         .write(move |tx| {
             for (code, name, region, city) in WAREHOUSES {
@@ -255,6 +266,7 @@ pub async fn load(db: &Database) -> Result<String, BoxError> {
                     accepts_backorders: None,
                     // Trade customers in the demo read their mail in Chinese.
                     language: Some(if *group == "retail" { "en" } else { "zh-CN" }.into()),
+                    salesperson: (*group != "retail").then(|| SALESPEOPLE[i % SALESPEOPLE.len()].0.to_string()),
                 };
                 customers::create_customer(tx, &ctx, &input).map_err(|e| e.to_string())?;
             }

@@ -30,6 +30,10 @@ pub struct NewCustomer {
     pub accepts_backorders: Option<bool>,
     /// en, zh-CN or zh-TW: the language of the customer's e-mails (empty to clear).
     pub language: Option<String>,
+    /// E-mail of the staff member who looks after the account (empty to clear); sales
+    /// reports group by it.
+    #[schema(example = "li.wei@example.com")]
+    pub salesperson: Option<String>,
 }
 
 pub type CustomerPatch = NewCustomer;
@@ -57,6 +61,8 @@ pub struct Customer {
     pub accepts_backorders: bool,
     /// The language of the customer's e-mails; the mail settings' default when absent.
     pub language: Option<String>,
+    /// E-mail of the staff member who looks after the account.
+    pub salesperson: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]

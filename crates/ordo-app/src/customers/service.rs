@@ -140,6 +140,20 @@ fn parse_fields(
             None
         }
     };
+    let salesperson = match (&input.salesperson, old) {
+        (None, Some(old)) => Some(old.salesperson.clone()),
+        (None, None) => Some(None),
+        (Some(s), _) if s.trim().is_empty() => Some(None),
+        (Some(s), _) => {
+            let email = s.trim().to_lowercase();
+            if crate::users::store::by_email(tx, &email)?.is_some_and(|c| !c.user.disabled) {
+                Some(Some(email))
+            } else {
+                v.add("salesperson", format!("no active staff member has the e-mail {email:?}"));
+                None
+            }
+        }
+    };
     Ok((|| {
         Some(CustomerRow {
             code: String::new(),
@@ -157,6 +171,7 @@ fn parse_fields(
             price_list_id: price_list_id?,
             accepts_backorders: input.accepts_backorders.or(old.map(|c| c.accepts_backorders)).unwrap_or(true),
             language: language?,
+            salesperson: salesperson?,
         })
     })())
 }

@@ -1008,6 +1008,30 @@ pub const MIGRATIONS: &[Migration] = &[
             crate::reports::summaries::REBUILD_PRODUCT_DAYS,
         ],
     },
+    Migration {
+        version: 12,
+        name: "reports: salesperson, fill rate, exceptions, local days",
+        statements: &[
+            // The staff member (e-mail) who looks after the account: sales by salesperson.
+            "ALTER TABLE customers ADD COLUMN salesperson VARCHAR(200)",
+            "CREATE INDEX customers_salesperson ON customers (salesperson)",
+            // 1 when the order's first shipment carried every unit ordered (fill rate).
+            "ALTER TABLE orders ADD COLUMN shipped_complete BIGINT",
+            "UPDATE orders SET shipped_complete = CASE WHEN \
+             (SELECT COALESCE(SUM(sl.quantity), 0) FROM shipment_lines sl WHERE sl.shipment_id = \
+              (SELECT MIN(s.id) FROM shipments s WHERE s.order_id = orders.id)) \
+             >= (SELECT COALESCE(SUM(l.quantity), 0) FROM order_lines l WHERE l.order_id = orders.id) \
+             THEN 1 ELSE 0 END WHERE shipped_at IS NOT NULL",
+            // Exceptions are few: reports find them by when they were raised.
+            "CREATE INDEX order_holds_created ON order_holds (created_at)",
+            "CREATE INDEX claims_created ON claims (created_at)",
+            // Days now begin at midnight in the business's time zone (`+08:00` unless set).
+            "DELETE FROM sales_customer_days",
+            "DELETE FROM sales_product_days",
+            crate::reports::summaries::REBUILD_CUSTOMER_DAYS,
+            crate::reports::summaries::REBUILD_PRODUCT_DAYS,
+        ],
+    },
 ];
 
 fn render(sql: &str, dialect: Dialect) -> String {

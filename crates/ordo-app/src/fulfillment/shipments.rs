@@ -479,8 +479,8 @@ pub fn create_shipment(
     let next = order.status.to(OrderAction::Ship, next)?;
     tx.execute(
         "UPDATE orders SET status = ?, fulfillment_status = ?, version = version + 1, updated_at = ?, \
-         shipped_at = COALESCE(shipped_at, ?) WHERE id = ?",
-        params![next.as_str(), fulfillment.as_str(), ctx.now.micros(), ctx.now.micros(), order_id],
+         shipped_at = COALESCE(shipped_at, ?), shipped_complete = COALESCE(shipped_complete, ?) WHERE id = ?",
+        params![next.as_str(), fulfillment.as_str(), ctx.now.micros(), ctx.now.micros(), remaining == 0, order_id],
     )?;
     let details = json!({"shipment": number, "warehouse": warehouse.code, "carrier": carrier_code, "service": service_code,
         "tracking_number": tracking_number, "from": order.status, "to": next,

@@ -292,6 +292,11 @@ pub struct OrderFilter {
     pub sort: Option<String>,
     /// The department queue a rule routed orders to.
     pub department: Option<String>,
+    /// Orders of customers in this group, region or with this account salesperson (e-mail)
+    /// as they are now: the drill-down behind a sales report row.
+    pub customer_group: Option<String>,
+    pub region: Option<String>,
+    pub salesperson: Option<String>,
 }
 
 /// A draft order priced for its customer, and what each line could reserve now.

@@ -312,6 +312,9 @@ pub struct ListFilter {
     pub created_before: Option<Timestamp>,
     pub sort: OrderSort,
     pub department: Option<String>,
+    pub customer_group: Option<String>,
+    pub region: Option<String>,
+    pub salesperson: Option<String>,
 }
 
 /// The order of a list. Pages continue after the last order shown: its id is the cursor and
@@ -370,6 +373,9 @@ pub fn list_headers(
     filter.when("o.customer_id = ?", f.customer_id.map(|id| vec![id]));
     filter.when("o.channel = ?", f.channel.map(|c| vec![c.as_str()]));
     filter.when("o.department = ?", f.department.clone().map(|d| vec![d]));
+    filter.when("c.customer_group = ?", f.customer_group.clone().map(|g| vec![g]));
+    filter.when("c.region = ?", f.region.clone().map(|r| vec![r]));
+    filter.when("c.salesperson = ?", f.salesperson.clone().map(|s| vec![s.to_lowercase()]));
     filter.when("o.created_at >= ?", f.created_from.map(|t| vec![t.micros()]));
     filter.when("o.created_at < ?", f.created_before.map(|t| vec![t.micros()]));
     filter.when(

@@ -1,6 +1,7 @@
-//! Customers: RFM segmentation, lifetime value, customers at risk, new customers.
+//! Customers: RFM segmentation, lifetime value, customers at risk, new vs returning customers
+//! month by month.
 
-use super::model::{ReportError, RfmReport, RfmRow, RfmTotals, SegmentCount};
+use super::model::{NewReturningRow, ReportError, RfmReport, RfmRow, RfmTotals, SegmentCount};
 use super::sales::{MAX_ROWS, main_currency};
 use crate::db::Tx;
 use crate::params;
@@ -15,7 +16,7 @@ use serde::Deserialize;
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct RfmQuery {
-    /// The day the report looks back from (default today, UTC).
+    /// The day the report looks back from (default today, in the business's time zone).
     pub as_of: Option<String>,
     pub currency: Option<String>,
     /// Rows returned, best customers first (default 100, at most 1000); scores use everyone.
@@ -72,6 +73,7 @@ pub fn rfm(tx: &mut dyn Tx, params: &RfmParams) -> Result<RfmReport, ReportError
         revenue_e4: i64,
     }
     let mut raw = Vec::with_capacity(rows.len());
+    let mut first_days = std::collections::HashMap::with_capacity(rows.len());
     for row in &rows {
         raw.push(Raw {
             id: row.int(0)?,
@@ -81,7 +83,9 @@ pub fn rfm(tx: &mut dyn Tx, params: &RfmParams) -> Result<RfmReport, ReportError
             orders: row.int(5)?,
             revenue_e4: row.int(6)?,
         });
+        first_days.insert(row.int(0)?, row.int(3)?);
     }
+    let new_vs_returning = new_vs_returning(tx, currency, params.as_of, &first_days)?;
     let recency: Vec<i64> = raw.iter().map(|c| as_of - c.last).collect();
     let frequency: Vec<i64> = raw.iter().map(|c| c.orders).collect();
     let monetary: Vec<i64> = raw.iter().map(|c| c.revenue_e4).collect();
@@ -136,5 +140,67 @@ pub fn rfm(tx: &mut dyn Tx, params: &RfmParams) -> Result<RfmReport, ReportError
         rows: out,
         segments,
         totals,
+        new_vs_returning,
     })
+}
+
+/// The twelve months up to `as_of`: customers who ordered in each, split into those whose
+/// first order ever (in this currency) fell in that month and those who came back.
+fn new_vs_returning(
+    tx: &mut dyn Tx,
+    currency: Currency,
+    as_of: Date,
+    first_days: &std::collections::HashMap<i64, i64>,
+) -> Result<Vec<NewReturningRow>, ReportError> {
+    let mut starts = Vec::with_capacity(13);
+    let mut month = Date { day: 1, ..as_of };
+    for _ in 0..12 {
+        starts.push(month);
+        month = if month.month == 1 {
+            Date { year: month.year - 1, month: 12, day: 1 }
+        } else {
+            Date { month: month.month - 1, ..month }
+        };
+    }
+    starts.reverse();
+    // The database sums per customer and month (a CASE on the day number), so a year reads
+    // one row per active customer-month, not one per order day.
+    let mut case = String::from("CASE");
+    for (i, start) in starts.iter().enumerate().skip(1) {
+        case.push_str(&format!(" WHEN s.day < {} THEN {}", start.days_since_epoch(), i - 1));
+    }
+    case.push_str(&format!(" ELSE {} END", starts.len() - 1));
+    let rows = tx.query(
+        &format!(
+            "SELECT s.customer_id, {case}, CAST(SUM(s.revenue_e4) AS BIGINT) FROM sales_customer_days s \
+             WHERE s.currency = ? AND s.day >= ? AND s.day <= ? AND s.orders > 0 GROUP BY s.customer_id, {case}"
+        ),
+        params![currency.code(), starts[0].days_since_epoch(), as_of.days_since_epoch()],
+    )?;
+    let mut out: Vec<NewReturningRow> = starts
+        .iter()
+        .map(|start| NewReturningRow {
+            month: format!("{:04}-{:02}", start.year, start.month),
+            new_customers: 0,
+            returning_customers: 0,
+            new_revenue: from_e4_in(0, currency),
+            returning_revenue: from_e4_in(0, currency),
+        })
+        .collect();
+    for row in &rows {
+        let index = usize::try_from(row.int(1)?).unwrap_or(0).min(out.len() - 1);
+        let first = first_days.get(&row.int(0)?).copied().unwrap_or(i64::MIN);
+        let revenue = from_e4_in(row.int(2)?, currency);
+        let month_start = starts[index].days_since_epoch();
+        let month_end = starts.get(index + 1).map_or(i64::MAX, |next| next.days_since_epoch());
+        let slot = &mut out[index];
+        if (month_start..month_end).contains(&first) {
+            slot.new_customers += 1;
+            slot.new_revenue += revenue;
+        } else {
+            slot.returning_customers += 1;
+            slot.returning_revenue += revenue;
+        }
+    }
+    Ok(out)
 }

@@ -18,7 +18,7 @@ use serde::Deserialize;
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct FinanceQuery {
-    /// YYYY-MM (default: this month, UTC).
+    /// YYYY-MM (default: this month), from local midnight to local midnight.
     pub month: Option<String>,
     pub currency: Option<String>,
     pub format: Option<String>,
@@ -59,7 +59,9 @@ pub fn finance_summary(tx: &mut dyn Tx, params: &FinanceParams) -> Result<Financ
     };
     let code = currency.code();
     let (first_day, last_day) = (params.first.days_since_epoch(), params.last.days_since_epoch());
-    let (start, end) = (first_day * DAY_MICROS, (last_day + 1) * DAY_MICROS);
+    // Local midnights: the month as the business counts it.
+    let offset = super::summaries::utc_offset(tx)?;
+    let (start, end) = (first_day * DAY_MICROS - offset, (last_day + 1) * DAY_MICROS - offset);
     let money = |e4: i64| from_e4_in(e4, currency);
     let mut rows = Vec::new();
     let mut row = |key: &str, label: &str, amount: Decimal, count: Option<i64>| {

@@ -1,13 +1,15 @@
-//! Products and inventory: ABC analysis by revenue, stock value, days of cover, turnover.
+//! Products and inventory: ABC analysis by revenue, stock value, days of cover, turnover,
+//! and the products out of stock now with an estimate of the sales they are losing.
 
-use super::model::{AbcReport, AbcRow, AbcTotals, ReportError};
+use super::model::{AbcReport, AbcRow, AbcTotals, ReportError, StockOutRow};
 use super::sales::{main_currency, period};
 use crate::db::{Tx, Value};
+use crate::params;
 use ordo_domain::money::from_e4_in;
 use ordo_domain::reports::abc_classes;
 use ordo_domain::time::Date;
 use ordo_domain::validation::Violations;
-use ordo_domain::{Currency, Invalid};
+use ordo_domain::{Currency, Invalid, Timestamp};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -32,6 +34,8 @@ pub struct AbcParams {
     pub warehouse_id: Option<i64>,
     pub currency: Option<Currency>,
     pub class: Option<String>,
+    /// Stock-outs are measured up to this moment (the stock levels are those of now).
+    pub now: Timestamp,
 }
 
 impl AbcQuery {
@@ -44,8 +48,20 @@ impl AbcQuery {
             violations.add("class", "must be A, B or C");
         }
         violations.into_result()?;
-        Ok(AbcParams { from, to, warehouse_id: self.warehouse_id, currency, class })
+        Ok(AbcParams { from, to, warehouse_id: self.warehouse_id, currency, class, now: Timestamp::now() })
     }
+}
+
+struct Item {
+    id: i64,
+    sku: String,
+    name: String,
+    units: i64,
+    revenue_e4: i64,
+    cost_sold_e4: i64,
+    on_hand: i64,
+    available: i64,
+    stock_value_e4: i64,
 }
 
 pub fn abc(tx: &mut dyn Tx, params: &AbcParams) -> Result<AbcReport, ReportError> {
@@ -79,17 +95,6 @@ pub fn abc(tx: &mut dyn Tx, params: &AbcParams) -> Result<AbcReport, ReportError
          FROM products p LEFT JOIN stock_levels s ON s.product_id = p.id{stock_filter} \
          WHERE p.currency = ? GROUP BY p.id, p.sku, p.name, p.active, p.cost_e4"
     );
-    struct Item {
-        id: i64,
-        sku: String,
-        name: String,
-        units: i64,
-        revenue_e4: i64,
-        cost_sold_e4: i64,
-        on_hand: i64,
-        available: i64,
-        stock_value_e4: i64,
-    }
     let mut items = Vec::new();
     for row in tx.query(&sql, &values)? {
         let id = row.int(0)?;
@@ -121,6 +126,7 @@ pub fn abc(tx: &mut dyn Tx, params: &AbcParams) -> Result<AbcReport, ReportError
         out_of_stock: 0,
         revenue: from_e4_in(0, currency),
         stock_value: from_e4_in(0, currency),
+        lost_revenue: from_e4_in(0, currency),
     };
     let percent = |part: i64| {
         if total_e4 == 0 {
@@ -131,6 +137,7 @@ pub fn abc(tx: &mut dyn Tx, params: &AbcParams) -> Result<AbcReport, ReportError
     };
     let mut running = 0;
     let mut rows = Vec::new();
+    let mut stock_outs = Vec::new();
     for (item, class) in items.into_iter().zip(classes) {
         running += item.revenue_e4;
         // A product that did not sell is C whatever the arithmetic says.
@@ -145,6 +152,11 @@ pub fn abc(tx: &mut dyn Tx, params: &AbcParams) -> Result<AbcReport, ReportError
         totals.revenue += from_e4_in(item.revenue_e4, currency);
         totals.stock_value += from_e4_in(item.stock_value_e4, currency);
         let per_day = Decimal::from(item.units) / days;
+        if item.available <= 0 && (item.units > 0 || item.on_hand > 0 || item.available < 0) {
+            let out = stock_out(tx, params, currency, &item, days)?;
+            totals.lost_revenue += out.lost_revenue;
+            stock_outs.push(out);
+        }
         rows.push(AbcRow {
             key: item.id,
             label: format!("{} {}", item.sku, item.name),
@@ -166,6 +178,7 @@ pub fn abc(tx: &mut dyn Tx, params: &AbcParams) -> Result<AbcReport, ReportError
     if let Some(class) = &params.class {
         rows.retain(|row| &row.class == class);
     }
+    stock_outs.sort_by(|a, b| a.out_since.cmp(&b.out_since).then_with(|| a.sku.cmp(&b.sku)));
     Ok(AbcReport {
         from: params.from.to_string(),
         to: params.to.to_string(),
@@ -173,5 +186,70 @@ pub fn abc(tx: &mut dyn Tx, params: &AbcParams) -> Result<AbcReport, ReportError
         warehouse_id: params.warehouse_id,
         rows,
         totals,
+        stock_outs,
+    })
+}
+
+const DAY_MICROS: i64 = super::summaries::DAY_MICROS;
+/// How far back a stock-out's start is looked for, in movements.
+const WALK_BACK: i64 = 5000;
+
+/// When a product out of stock ran out, and what it has lost since: its rate of sale in the
+/// report's period (per day it had stock) times the days it has been out, at the period's
+/// average price. Found by walking its movements back from today's level to the last one
+/// that took the available stock from above zero to zero or below.
+fn stock_out(
+    tx: &mut dyn Tx,
+    params: &AbcParams,
+    currency: Currency,
+    item: &Item,
+    period_days: Decimal,
+) -> Result<StockOutRow, ReportError> {
+    let (product_id, available, units) = (item.id, item.available, item.units);
+    let movements = match params.warehouse_id {
+        Some(warehouse) => tx.query(
+            "SELECT on_hand_delta - reserved_delta, at FROM stock_movements WHERE product_id = ? AND warehouse_id = ? \
+             ORDER BY id DESC LIMIT ?",
+            params![product_id, warehouse, WALK_BACK],
+        )?,
+        None => tx.query(
+            "SELECT on_hand_delta - reserved_delta, at FROM stock_movements WHERE product_id = ? ORDER BY id DESC LIMIT ?",
+            params![product_id, WALK_BACK],
+        )?,
+    };
+    let mut level = available;
+    let mut out_since = None;
+    for movement in &movements {
+        let before = level - movement.int(0)?;
+        out_since = Some(movement.int(1)?);
+        if before > 0 {
+            break;
+        }
+        level = before;
+    }
+    let now = params.now.micros();
+    let days_out = out_since.map(|since| Decimal::from(now.saturating_sub(since).max(0)) / Decimal::from(DAY_MICROS));
+    // Days of the period it had stock to sell from (at least one, so a rate exists).
+    let offset = super::summaries::utc_offset(tx)?;
+    let period_end = super::summaries::day_start(params.to.plus_days(1), offset);
+    let out_in_period = out_since.map_or(Decimal::ZERO, |since| {
+        let start = since.max(super::summaries::day_start(params.from, offset));
+        Decimal::from(period_end.saturating_sub(start).max(0)) / Decimal::from(DAY_MICROS)
+    });
+    let selling_days = (period_days - out_in_period).max(Decimal::ONE);
+    let daily_units = Decimal::from(units) / selling_days;
+    let lost_units = days_out.map_or(Decimal::ZERO, |days| daily_units * days);
+    let unit_price =
+        if units > 0 { from_e4_in(item.revenue_e4, currency) / Decimal::from(units) } else { Decimal::ZERO };
+    Ok(StockOutRow {
+        key: product_id,
+        label: format!("{} {}", item.sku, item.name),
+        sku: item.sku.clone(),
+        available,
+        out_since: out_since.map(Timestamp),
+        days_out: days_out.map(|d| super::fixed(d, 1)),
+        daily_units: super::fixed(daily_units, 2),
+        lost_units: super::fixed(lost_units, 1),
+        lost_revenue: currency.round(lost_units * unit_price),
     })
 }

@@ -20,7 +20,13 @@ const SETTINGS: &str = "report_schedules";
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct ReportSchedules {
+    #[serde(default)]
     pub schedules: Vec<ReportSchedule>,
+    /// The business's time zone as an offset from UTC (`+08:00`, the default): where report
+    /// days, weeks and months begin. Changing it re-files every order under its local day.
+    #[serde(default)]
+    #[schema(example = "+08:00")]
+    pub utc_offset: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -45,7 +51,10 @@ impl ReportSchedule {
 }
 
 pub fn report_schedules(tx: &mut dyn Tx) -> Result<ReportSchedules, DbError> {
-    Ok(crate::settings::document(tx, SETTINGS)?.and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default())
+    let mut stored: ReportSchedules =
+        crate::settings::document(tx, SETTINGS)?.and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default();
+    stored.utc_offset = Some(super::summaries::offset_text(super::summaries::utc_offset(tx)?));
+    Ok(stored)
 }
 
 pub fn update_report_schedules(
@@ -84,10 +93,22 @@ pub fn update_report_schedules(
     if input.schedules.len() > 50 {
         v.add("schedules", "at most 50 schedules");
     }
+    let offset = match input.utc_offset.as_deref().map(str::trim).filter(|o| !o.is_empty()) {
+        None => None,
+        Some(text) => super::summaries::parse_zone(text).or_else(|| {
+            v.add("utc_offset", "must be an offset from UTC such as +08:00, from -12:00 to +14:00 in quarter hours");
+            None
+        }),
+    };
     v.into_result()?;
-    let value = serde_json::to_string(input).map_err(|e| DbError::Other(e.to_string()))?;
+    // The offset lives in its own setting (the summaries' writers read it); not in here.
+    let schedules = ReportSchedules { schedules: input.schedules.clone(), utc_offset: None };
+    let value = serde_json::to_string(&schedules).map_err(|e| DbError::Other(e.to_string()))?;
     crate::settings::store_document(tx, ctx, SETTINGS, &value)?;
-    Ok(input.clone())
+    if let Some(offset) = offset {
+        super::summaries::set_utc_offset(tx, ctx, offset)?;
+    }
+    report_schedules(tx).map_err(Into::into)
 }
 
 /// A report ready to go: which schedule and period, and the message.
@@ -100,7 +121,9 @@ pub struct DueMailing {
 
 /// The scheduled reports whose last period has not gone out yet, written (a read).
 pub fn due_mailings(tx: &mut dyn Tx, now: Timestamp) -> Result<Vec<DueMailing>, ReportError> {
-    let today = Date::of(now);
+    let offset = super::summaries::utc_offset(tx)?;
+    let today = super::summaries::local_date(now, offset);
+    let zone = super::summaries::zone_name(offset);
     let mut due = Vec::new();
     for schedule in report_schedules(tx)?.schedules {
         let Some(frequency) = Frequency::parse(&schedule.frequency) else { continue };
@@ -113,12 +136,19 @@ pub fn due_mailings(tx: &mut dyn Tx, now: Timestamp) -> Result<Vec<DueMailing>, 
             continue;
         }
         let language = schedule.language.clone().unwrap_or_else(|| "en".into());
-        let table = report_table(tx, &schedule.report, from, to)?;
+        let tables = report_tables(tx, &schedule.report, from, to)?;
+        // The report's own table, then its sections (stock-outs, exceptions…) under their names.
+        let text = tables
+            .iter()
+            .enumerate()
+            .map(|(i, t)| if i == 0 { text_table(t, 25) } else { format!("{}\n{}", t.name, text_table(t, 25)) })
+            .collect::<Vec<_>>()
+            .join("\n\n");
         let title = format!("{} {period}", words(&language, &schedule.report));
         let body = format!(
-            "{title}\n{} {from} – {to} (UTC)\n\n{}\n{}",
+            "{title}\n{} {from} – {to} ({zone})\n\n{}\n{}",
             words(&language, "period"),
-            text_table(&table, 25),
+            text,
             words(&language, "footer")
         );
         due.push(DueMailing {
@@ -156,25 +186,25 @@ pub fn record_mailings(tx: &mut dyn Tx, now: Timestamp, due: &[DueMailing]) -> R
     Ok(sent)
 }
 
-fn report_table(tx: &mut dyn Tx, report: &str, from: Date, to: Date) -> Result<Table, ReportError> {
+fn report_tables(tx: &mut dyn Tx, report: &str, from: Date, to: Date) -> Result<Vec<Table>, ReportError> {
     let (first, last) = (from.to_string(), to.to_string());
     Ok(match report {
         "customers" => {
             let params = super::RfmQuery { as_of: Some(last), limit: Some(25), ..Default::default() }.check(to)?;
-            super::rfm(tx, &params)?.table()
+            super::rfm(tx, &params)?.tables()
         }
         "inventory" => {
             let params = super::AbcQuery { from: Some(first), to: Some(last), ..Default::default() }.check(to)?;
-            super::abc(tx, &params)?.table()
+            super::abc(tx, &params)?.tables()
         }
         "operations" => {
             let params = super::CycleQuery { from: Some(first), to: Some(last), ..Default::default() }.check(to)?;
-            super::cycle_times(tx, &params)?.table()
+            super::cycle_times(tx, &params)?.tables()
         }
         "finance" => {
             let month = format!("{:04}-{:02}", to.year, to.month);
             let params = super::FinanceQuery { month: Some(month), ..Default::default() }.check(to)?;
-            super::finance_summary(tx, &params)?.table()
+            super::finance_summary(tx, &params)?.tables()
         }
         _ => {
             let params = super::SalesQuery {
@@ -186,7 +216,7 @@ fn report_table(tx: &mut dyn Tx, report: &str, from: Date, to: Date) -> Result<T
                 ..Default::default()
             }
             .check(to)?;
-            super::sales(tx, &params)?.table()
+            super::sales(tx, &params)?.tables()
         }
     })
 }

@@ -52,13 +52,16 @@ pub struct Dashboard {
     /// Last 30 days, oldest first: (day start, orders, revenue in the main currency).
     pub days: Vec<(Timestamp, i64, Decimal)>,
     pub main_currency: Option<Currency>,
+    /// The business's offset from UTC (microseconds) the days are counted in.
+    pub utc_offset: i64,
 }
 
 pub const LOW_STOCK: i64 = 10;
 
-/// Figures for the day and month containing `now`, in a time zone `offset_minutes` from UTC.
-pub fn dashboard(tx: &mut dyn Tx, now: Timestamp, offset_minutes: i64) -> Result<Dashboard, DbError> {
-    let offset = offset_minutes * 60_000_000;
+/// Figures for the day and month containing `now`, in the business's time zone (the
+/// reports' days).
+pub fn dashboard(tx: &mut dyn Tx, now: Timestamp) -> Result<Dashboard, DbError> {
+    let offset = summaries::utc_offset(tx)?;
     let local_day = (now.0 + offset).div_euclid(DAY_MICROS);
     let today = Timestamp(local_day * DAY_MICROS - offset);
     let local = Timestamp(now.0 + offset).to_rfc3339();
@@ -77,6 +80,7 @@ pub fn dashboard(tx: &mut dyn Tx, now: Timestamp, offset_minutes: i64) -> Result
         waiting: 0,
         days: (0..30).map(|d| (Timestamp(thirty.0 + d * DAY_MICROS), 0, Decimal::ZERO)).collect(),
         main_currency: None,
+        utc_offset: offset,
     };
     // One grouped query: per local day, currency and status.
     // The day arithmetic uses integer literals (ours, not input) so the grouped expression

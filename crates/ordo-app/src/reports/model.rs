@@ -93,7 +93,7 @@ pub struct SalesTotals {
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SalesReport {
-    /// First and last day (UTC, inclusive).
+    /// First and last day (inclusive, in the business's time zone).
     #[schema(example = "2026-11-01")]
     pub from: String,
     #[schema(example = "2026-11-30")]
@@ -159,6 +159,21 @@ pub struct RfmTotals {
     pub revenue: Decimal,
 }
 
+/// One month's ordering customers: first-timers and those who came back.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct NewReturningRow {
+    #[schema(example = "2026-11")]
+    pub month: String,
+    /// Customers whose first order ever was this month.
+    pub new_customers: i64,
+    /// Customers who ordered this month and had ordered before.
+    pub returning_customers: i64,
+    #[schema(value_type = String)]
+    pub new_revenue: Decimal,
+    #[schema(value_type = String)]
+    pub returning_revenue: Decimal,
+}
+
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct RfmReport {
     pub as_of: String,
@@ -166,6 +181,8 @@ pub struct RfmReport {
     pub rows: Vec<RfmRow>,
     pub segments: Vec<SegmentCount>,
     pub totals: RfmTotals,
+    /// The twelve months up to `as_of`, oldest first.
+    pub new_vs_returning: Vec<NewReturningRow>,
 }
 
 /// One product's place in the ABC analysis, with its stock.
@@ -210,6 +227,33 @@ pub struct AbcTotals {
     pub revenue: Decimal,
     #[schema(value_type = String)]
     pub stock_value: Decimal,
+    /// Estimated sales lost to the products out of stock now.
+    #[schema(value_type = String)]
+    pub lost_revenue: Decimal,
+}
+
+/// A product with no stock available now, and what it is estimated to be losing.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct StockOutRow {
+    /// The product id.
+    pub key: i64,
+    pub label: String,
+    pub sku: String,
+    /// Zero, or below zero when orders wait for it.
+    pub available: i64,
+    /// When the last unit available went; null when it never had stock.
+    pub out_since: Option<ordo_domain::Timestamp>,
+    #[schema(value_type = Option<String>, example = "3.5")]
+    pub days_out: Option<Decimal>,
+    /// Units sold per day while it had stock, in the report's period.
+    #[schema(value_type = String, example = "4.00")]
+    pub daily_units: Decimal,
+    /// Estimate: `daily_units` × `days_out`.
+    #[schema(value_type = String, example = "14.0")]
+    pub lost_units: Decimal,
+    /// Estimate: `lost_units` at the period's average price per unit.
+    #[schema(value_type = String, example = "1582.00")]
+    pub lost_revenue: Decimal,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -220,6 +264,8 @@ pub struct AbcReport {
     pub warehouse_id: Option<i64>,
     pub rows: Vec<AbcRow>,
     pub totals: AbcTotals,
+    /// Products out of stock now (in the warehouse, if one is chosen), longest out first.
+    pub stock_outs: Vec<StockOutRow>,
 }
 
 /// Percentiles of one stage of the order cycle, in hours.
@@ -262,6 +308,29 @@ pub struct CycleTotals {
     pub returned: i64,
     #[schema(value_type = Option<String>)]
     pub return_rate: Option<Decimal>,
+    /// The shipping target in hours after confirmation, and the shipped orders that met it.
+    pub ship_within_hours: i64,
+    pub shipped_on_time: i64,
+    #[schema(value_type = Option<String>)]
+    pub on_time_shipment_rate: Option<Decimal>,
+    /// Shipped orders whose first shipment carried every unit ordered (percent: fill rate).
+    pub shipped_complete: i64,
+    #[schema(value_type = Option<String>)]
+    pub fill_rate: Option<Decimal>,
+    /// Orders with an exception (a hold or a carrier claim), percent of orders placed.
+    pub exception_orders: i64,
+    #[schema(value_type = Option<String>)]
+    pub exception_rate: Option<Decimal>,
+}
+
+/// Orders with one reason for an exception.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ExceptionCount {
+    /// `hold_<code>` (credit_limit, duplicate, address, payment_failed, stock, rule, manual,
+    /// price_deviation…) or `claim_<kind>` (lost, damaged, delayed, other).
+    #[schema(example = "hold_credit_limit")]
+    pub reason: String,
+    pub orders: i64,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -270,6 +339,8 @@ pub struct CycleReport {
     pub to: String,
     pub rows: Vec<CycleRow>,
     pub totals: CycleTotals,
+    /// Most frequent first.
+    pub exceptions: Vec<ExceptionCount>,
 }
 
 /// A line of the month's summary: a figure with its amount.

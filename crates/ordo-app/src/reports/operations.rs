@@ -1,9 +1,10 @@
 //! Operations: how long orders take from placement to confirmation, shipment and delivery
-//! (percentiles), on-time delivery, approval turnaround, cancellations and returns.
+//! (percentiles), on-time shipment and delivery, fill rate, exceptions and their reasons,
+//! approval turnaround, cancellations and returns.
 
-use super::model::{CycleReport, CycleRow, CycleTotals, ReportError};
+use super::model::{CycleReport, CycleRow, CycleTotals, ExceptionCount, ReportError};
 use super::sales::period;
-use super::summaries::DAY_MICROS;
+use super::summaries::{day_start, local_date, utc_offset};
 use crate::db::Tx;
 use ordo_domain::Invalid;
 use ordo_domain::reports::percentile;
@@ -15,10 +16,13 @@ use serde::Deserialize;
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct CycleQuery {
-    /// Orders placed from this day (default: 29 days before `to`), UTC.
+    /// Orders placed from this day (default: 29 days before `to`), in the business's time zone.
     pub from: Option<String>,
     pub to: Option<String>,
     pub channel: Option<String>,
+    /// The shipping target: an order ships on time when it leaves within this many hours of
+    /// its confirmation (default 48).
+    pub ship_within_hours: Option<i64>,
     pub format: Option<String>,
 }
 
@@ -27,15 +31,20 @@ pub struct CycleParams {
     pub from: Date,
     pub to: Date,
     pub channel: Option<String>,
+    pub ship_within_hours: i64,
 }
 
 impl CycleQuery {
     pub fn check(&self, today: Date) -> Result<CycleParams, Invalid> {
         let mut violations = Violations::new();
         let (from, to) = period(&mut violations, self.from.as_deref(), self.to.as_deref(), today, 30);
+        let ship_within_hours = self.ship_within_hours.unwrap_or(48);
+        if !(1..=24 * 90).contains(&ship_within_hours) {
+            violations.add("ship_within_hours", "must be between 1 and 2160 (90 days)");
+        }
         violations.into_result()?;
         let channel = self.channel.as_deref().map(str::trim).filter(|c| !c.is_empty()).map(String::from);
-        Ok(CycleParams { from, to, channel })
+        Ok(CycleParams { from, to, channel, ship_within_hours })
     }
 }
 
@@ -57,6 +66,8 @@ pub struct CycleSlice {
     approval_waits: Vec<i64>,
     on_time: i64,
     with_requested_date: i64,
+    shipped_in_time: i64,
+    shipped_complete: i64,
 }
 
 /// The period cut into up to `parts` slices of whole days.
@@ -69,9 +80,9 @@ pub fn cycle_slices(params: &CycleParams, parts: i64) -> Vec<(Date, Date)> {
         .collect()
 }
 
-fn filter(params: &CycleParams, from: Date, to: Date) -> (&'static str, Vec<crate::db::Value>) {
-    let start = from.days_since_epoch() * DAY_MICROS;
-    let end = (to.days_since_epoch() + 1) * DAY_MICROS;
+fn filter(params: &CycleParams, from: Date, to: Date, offset: i64) -> (&'static str, Vec<crate::db::Value>) {
+    let start = day_start(from, offset);
+    let end = day_start(to.plus_days(1), offset);
     let mut values: Vec<crate::db::Value> = vec![start.into(), end.into()];
     if let Some(channel) = &params.channel {
         values.push(channel.as_str().into());
@@ -80,14 +91,15 @@ fn filter(params: &CycleParams, from: Date, to: Date) -> (&'static str, Vec<crat
 }
 
 pub fn cycle_slice(tx: &mut dyn Tx, params: &CycleParams, from: Date, to: Date) -> Result<CycleSlice, ReportError> {
-    let (channel_filter, values) = filter(params, from, to);
+    let offset = utc_offset(tx)?;
+    let (channel_filter, values) = filter(params, from, to, offset);
     let mut slice = CycleSlice::default();
     // Integers per order (the requested date only for delivered orders that have one):
     // reading the rows is what a year of orders costs.
     let rows = tx.query(
         &format!(
             "SELECT created_at, confirmed_at, shipped_at, delivered_at, approval_round, \
-             CASE WHEN delivered_at IS NOT NULL THEN requested_delivery_date END \
+             CASE WHEN delivered_at IS NOT NULL THEN requested_delivery_date END, shipped_complete \
              FROM orders WHERE created_at >= ? AND created_at < ?{channel_filter} \
              AND status <> 'cancelled' AND (confirmed_at IS NOT NULL OR delivered_at IS NOT NULL)"
         ),
@@ -105,6 +117,11 @@ pub fn cycle_slice(tx: &mut dyn Tx, params: &CycleParams, from: Date, to: Date) 
         for (stage, wait) in slice.stages.iter_mut().zip(waits) {
             stage.extend(wait);
         }
+        if let Some(shipped) = shipped {
+            let since = confirmed.unwrap_or(placed);
+            slice.shipped_in_time += i64::from(shipped - since <= params.ship_within_hours * HOUR_MICROS);
+            slice.shipped_complete += i64::from(row.opt_int(6)? == Some(1));
+        }
         if let Some(wait) = waits[0]
             && row.int(4)? > 0
         {
@@ -114,7 +131,7 @@ pub fn cycle_slice(tx: &mut dyn Tx, params: &CycleParams, from: Date, to: Date) 
             && let Some(requested) = Date::parse(&requested)
         {
             slice.with_requested_date += 1;
-            slice.on_time += i64::from(Date::of(ordo_domain::Timestamp(delivered)) <= requested);
+            slice.on_time += i64::from(local_date(ordo_domain::Timestamp(delivered), offset) <= requested);
         }
     }
     Ok(slice)
@@ -127,7 +144,7 @@ pub fn cycle_times(tx: &mut dyn Tx, params: &CycleParams) -> Result<CycleReport,
 
 /// The report from its slices, with the counts the database makes itself.
 pub fn cycle_report(tx: &mut dyn Tx, params: &CycleParams, slices: &[CycleSlice]) -> Result<CycleReport, ReportError> {
-    let (channel_filter, values) = filter(params, params.from, params.to);
+    let (channel_filter, values) = filter(params, params.from, params.to, utc_offset(tx)?);
     // Counts by the database; only the durations come back, as integers, for the percentiles.
     let counts = tx.query_one(
         &format!(
@@ -151,6 +168,13 @@ pub fn cycle_report(tx: &mut dyn Tx, params: &CycleParams, slices: &[CycleSlice]
         cancellation_rate: None,
         returned: 0,
         return_rate: None,
+        ship_within_hours: params.ship_within_hours,
+        shipped_on_time: 0,
+        on_time_shipment_rate: None,
+        shipped_complete: 0,
+        fill_rate: None,
+        exception_orders: 0,
+        exception_rate: None,
     };
     let mut stages: [Vec<i64>; 4] = Default::default();
     let mut approval_waits = Vec::new();
@@ -162,7 +186,14 @@ pub fn cycle_report(tx: &mut dyn Tx, params: &CycleParams, slices: &[CycleSlice]
         approval_waits.extend_from_slice(&slice.approval_waits);
         on_time += slice.on_time;
         totals.with_requested_date += slice.with_requested_date;
+        totals.shipped_on_time += slice.shipped_in_time;
+        totals.shipped_complete += slice.shipped_complete;
     }
+    totals.on_time_shipment_rate = rate(totals.shipped_on_time, totals.shipped);
+    totals.fill_rate = rate(totals.shipped_complete, totals.shipped);
+    let (exceptions, exception_orders) = exceptions(tx, channel_filter, &values)?;
+    totals.exception_orders = exception_orders;
+    totals.exception_rate = rate(exception_orders, totals.orders + totals.cancelled);
     totals.approved = approval_waits.len() as i64;
     totals.on_time_delivery_rate = rate(on_time, totals.with_requested_date);
     approval_waits.sort_unstable();
@@ -202,5 +233,48 @@ pub fn cycle_report(tx: &mut dyn Tx, params: &CycleParams, slices: &[CycleSlice]
             }
         })
         .collect();
-    Ok(CycleReport { from: params.from.to_string(), to: params.to.to_string(), rows, totals })
+    Ok(CycleReport { from: params.from.to_string(), to: params.to.to_string(), rows, totals, exceptions })
+}
+
+/// Orders placed in the period that needed a person: held (by the hold's reason) or with a
+/// carrier claim (by its kind). An order with several counts once in the rate, once per
+/// reason in the list. Exceptions are few, so they are found by when they were raised (an
+/// order's exception comes after the order) and joined to the orders.
+fn exceptions(
+    tx: &mut dyn Tx,
+    channel_filter: &str,
+    values: &[crate::db::Value],
+) -> Result<(Vec<ExceptionCount>, i64), ReportError> {
+    let channel_filter = channel_filter.replace("channel", "o.channel");
+    // values: period start, period end, channel?; the exception's own lower bound is the start.
+    let mut with_start = vec![values[0].clone()];
+    with_start.extend_from_slice(values);
+    let mut counts: Vec<ExceptionCount> = Vec::new();
+    let mut orders = std::collections::HashSet::new();
+    let sources = [
+        (
+            "hold",
+            "SELECT h.code, h.order_id FROM order_holds h JOIN orders o ON o.id = h.order_id WHERE h.created_at >= ? AND h.code <> 'awaiting_return'",
+        ),
+        ("claim", "SELECT c.kind, c.order_id FROM claims c JOIN orders o ON o.id = c.order_id WHERE c.created_at >= ?"),
+    ];
+    for (source, select) in sources {
+        let rows =
+            tx.query(&format!("{select} AND o.created_at >= ? AND o.created_at < ?{channel_filter}"), &with_start)?;
+        let mut seen = std::collections::HashSet::new();
+        for row in &rows {
+            let (reason, order) = (format!("{source}_{}", row.text(0)?), row.int(1)?);
+            orders.insert(order);
+            // An order held twice for the same reason counts once for it.
+            if !seen.insert((reason.clone(), order)) {
+                continue;
+            }
+            match counts.iter_mut().find(|c| c.reason == reason) {
+                Some(count) => count.orders += 1,
+                None => counts.push(ExceptionCount { reason, orders: 1 }),
+            }
+        }
+    }
+    counts.sort_by(|a, b| b.orders.cmp(&a.orders).then_with(|| a.reason.cmp(&b.reason)));
+    Ok((counts, orders.len() as i64))
 }

@@ -1,9 +1,10 @@
-//! Sales by period, product, category, customer, customer group, channel and region, with
+//! Sales by period, product, category, customer, customer group, channel, region and
+//! salesperson (the customer's account salesperson, like group and region as they are now), with
 //! a comparison period. Reads the daily summaries (see `summaries`), so a year of a large
 //! history is a few hundred thousand summary rows, not millions of order lines.
 
 use super::model::{ReportError, ReportKey, SalesFigures, SalesReport, SalesRow, SalesTotals};
-use super::summaries::DAY_MICROS;
+use super::summaries::day_start;
 use crate::db::{DbError, Tx, Value};
 use ordo_domain::money::from_e4_in;
 use ordo_domain::reports::{self as calc, Comparison, SalesGrouping};
@@ -22,17 +23,20 @@ const MAX_DAYS: i64 = 366 * 10;
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SalesQuery {
-    /// First day, UTC (default: 29 days before `to`).
+    /// First day, in the business's time zone (default: 29 days before `to`).
     pub from: Option<String>,
-    /// Last day, UTC, inclusive (default: today).
+    /// Last day, inclusive (default: today).
     pub to: Option<String>,
-    /// day, week, month, quarter, year, product, category, customer, customer_group, channel, region (default day).
+    /// day, week, month, quarter, year, product, category, customer, customer_group, channel, region,
+    /// salesperson (the customer's account salesperson; default day).
     pub group_by: Option<String>,
     /// previous (the same number of days before) or last_year.
     pub compare: Option<String>,
     pub channel: Option<String>,
     pub customer_group: Option<String>,
     pub region: Option<String>,
+    /// E-mail of the account salesperson.
+    pub salesperson: Option<String>,
     /// Default: the currency with the most revenue in the period.
     pub currency: Option<String>,
     /// Top (or bottom) N rows; calendar groupings return every period.
@@ -53,6 +57,7 @@ pub struct SalesParams {
     pub channel: Option<String>,
     pub customer_group: Option<String>,
     pub region: Option<String>,
+    pub salesperson: Option<String>,
     pub currency: Option<Currency>,
     pub limit: Option<usize>,
     pub bottom: bool,
@@ -121,6 +126,7 @@ impl SalesQuery {
             channel: text(&self.channel),
             customer_group: text(&self.customer_group),
             region: text(&self.region),
+            salesperson: text(&self.salesperson).map(|s| s.to_lowercase()),
             currency,
             limit,
             bottom,
@@ -311,10 +317,14 @@ fn filters(params: &SalesParams, sql: &mut String, values: &mut Vec<Value>) {
         sql.push_str(" AND c.region = ?");
         values.push(region.as_str().into());
     }
+    if let Some(salesperson) = &params.salesperson {
+        sql.push_str(" AND c.salesperson = ?");
+        values.push(salesperson.as_str().into());
+    }
 }
 
 fn needs_customers(params: &SalesParams) -> bool {
-    params.customer_group.is_some() || params.region.is_some()
+    params.customer_group.is_some() || params.region.is_some() || params.salesperson.is_some()
 }
 
 fn sums_from(row: &crate::db::Row, first: usize) -> Result<Sums, DbError> {
@@ -357,6 +367,11 @@ fn grouped(
         SalesGrouping::Region => {
             ("COALESCE(c.region, ''), '', ''", "COALESCE(c.region, '')", " JOIN customers c ON c.id = s.customer_id")
         }
+        SalesGrouping::Salesperson => (
+            "COALESCE(c.salesperson, ''), MIN(u.name), ''",
+            "COALESCE(c.salesperson, '')",
+            " JOIN customers c ON c.id = s.customer_id LEFT JOIN users u ON u.email = c.salesperson",
+        ),
         SalesGrouping::Channel => ("s.channel, '', ''", "s.channel", ""),
         _ => ("s.day, '', ''", "s.day", ""),
     };
@@ -381,6 +396,15 @@ fn grouped(
             SalesGrouping::CustomerGroup | SalesGrouping::Region | SalesGrouping::Channel => {
                 let text = row.text(0)?;
                 (ReportKey::Text(text.clone()), text)
+            }
+            // The salesperson's name beside the e-mail the key holds.
+            SalesGrouping::Salesperson => {
+                let email = row.text(0)?;
+                let label = match row.opt_text(1)? {
+                    Some(name) if !email.is_empty() => format!("{name} <{email}>"),
+                    _ => email.clone(),
+                };
+                (ReportKey::Text(email), label)
             }
             _ => (ReportKey::Id(row.int(0)?), String::new()),
         };
@@ -410,11 +434,9 @@ fn from_lines(
          JOIN customers c ON c.id = o.customer_id \
          WHERE o.currency = ? AND o.created_at >= ? AND o.created_at < ? AND o.status <> 'cancelled'"
     );
-    let mut values: Vec<Value> = vec![
-        currency.code().into(),
-        (from.days_since_epoch() * DAY_MICROS).into(),
-        ((to.days_since_epoch() + 1) * DAY_MICROS).into(),
-    ];
+    let offset = super::summaries::utc_offset(tx)?;
+    let mut values: Vec<Value> =
+        vec![currency.code().into(), day_start(from, offset).into(), day_start(to.plus_days(1), offset).into()];
     // The shared filters name the summary alias `s`; here the order carries the channel.
     let mut extra = String::new();
     filters(params, &mut extra, &mut values);
@@ -455,7 +477,7 @@ fn total_between(
     Ok(sums_from(&row, 3).unwrap_or_default())
 }
 
-/// Today as a UTC date.
-pub fn today(now: Timestamp) -> Date {
-    Date::of(now)
+/// Today in the business's time zone.
+pub fn today(tx: &mut dyn Tx, now: Timestamp) -> Result<Date, DbError> {
+    Ok(super::summaries::local_date(now, super::summaries::utc_offset(tx)?))
 }

@@ -57,11 +57,22 @@ pub struct Table {
 impl Table {
     /// RFC 4180 CSV with a UTF-8 byte-order mark, so spreadsheet programs read Chinese.
     pub fn to_csv(&self) -> String {
+        Table::csv_of(std::slice::from_ref(self))
+    }
+
+    /// The report's table, then each further section after an empty line and its name.
+    pub fn csv_of(tables: &[Table]) -> String {
         let mut out = String::from("\u{feff}");
         let line = |cells: Vec<String>| cells.iter().map(|c| quote(c)).collect::<Vec<_>>().join(",") + "\r\n";
-        out.push_str(&line(self.columns.iter().map(|c| c.to_string()).collect()));
-        for row in &self.rows {
-            out.push_str(&line(row.iter().map(Cell::to_text).collect()));
+        for (i, table) in tables.iter().enumerate() {
+            if i > 0 {
+                out.push_str("\r\n");
+                out.push_str(&line(vec![table.name.clone()]));
+            }
+            out.push_str(&line(table.columns.iter().map(|c| c.to_string()).collect()));
+            for row in &table.rows {
+                out.push_str(&line(row.iter().map(Cell::to_text).collect()));
+            }
         }
         out
     }
@@ -90,6 +101,18 @@ fn quote(text: &str) -> String {
 
 pub trait Tabular {
     fn table(&self) -> Table;
+
+    /// Further tables the report holds (new vs returning customers, stock-outs, exceptions):
+    /// more CSV blocks, more sheets, more tables on the page.
+    fn sections(&self) -> Vec<Table> {
+        Vec::new()
+    }
+
+    fn tables(&self) -> Vec<Table> {
+        let mut all = vec![self.table()];
+        all.extend(self.sections());
+        all
+    }
 }
 
 impl Tabular for SalesReport {
@@ -143,6 +166,10 @@ impl Tabular for SalesReport {
 }
 
 impl Tabular for RfmReport {
+    fn sections(&self) -> Vec<Table> {
+        vec![self.new_vs_returning_table()]
+    }
+
     fn table(&self) -> Table {
         Table {
             name: format!("customers-rfm-{}", self.as_of),
@@ -186,7 +213,63 @@ impl Tabular for RfmReport {
     }
 }
 
+impl RfmReport {
+    fn new_vs_returning_table(&self) -> Table {
+        Table {
+            name: "new-vs-returning".into(),
+            columns: vec!["month", "new_customers", "returning_customers", "new_revenue", "returning_revenue"],
+            rows: self
+                .new_vs_returning
+                .iter()
+                .map(|m| {
+                    vec![
+                        m.month.clone().into(),
+                        m.new_customers.into(),
+                        m.returning_customers.into(),
+                        m.new_revenue.into(),
+                        m.returning_revenue.into(),
+                    ]
+                })
+                .collect(),
+        }
+    }
+}
+
 impl Tabular for AbcReport {
+    fn sections(&self) -> Vec<Table> {
+        vec![Table {
+            name: "stock-outs".into(),
+            columns: vec![
+                "product_id",
+                "sku",
+                "product",
+                "available",
+                "out_since",
+                "days_out",
+                "daily_units",
+                "lost_units",
+                "lost_revenue",
+            ],
+            rows: self
+                .stock_outs
+                .iter()
+                .map(|r| {
+                    vec![
+                        r.key.into(),
+                        r.sku.clone().into(),
+                        r.label.clone().into(),
+                        r.available.into(),
+                        r.out_since.map_or(Cell::Empty, |t| Cell::Text(t.to_string())),
+                        r.days_out.into(),
+                        r.daily_units.into(),
+                        r.lost_units.into(),
+                        r.lost_revenue.into(),
+                    ]
+                })
+                .collect(),
+        }]
+    }
+
     fn table(&self) -> Table {
         Table {
             name: format!("inventory-abc-{}-{}", self.from, self.to),
@@ -231,6 +314,31 @@ impl Tabular for AbcReport {
 }
 
 impl Tabular for CycleReport {
+    fn sections(&self) -> Vec<Table> {
+        let t = &self.totals;
+        let rate = |key: &'static str, count: i64, rate: Option<Decimal>| vec![key.into(), count.into(), rate.into()];
+        vec![
+            Table {
+                name: "rates".into(),
+                columns: vec!["measure", "orders", "percent"],
+                rows: vec![
+                    rate("orders", t.orders, None),
+                    rate("on_time_shipment", t.shipped_on_time, t.on_time_shipment_rate),
+                    rate("fill_rate", t.shipped_complete, t.fill_rate),
+                    rate("on_time_delivery", t.with_requested_date, t.on_time_delivery_rate),
+                    rate("exceptions", t.exception_orders, t.exception_rate),
+                    rate("cancelled", t.cancelled, t.cancellation_rate),
+                    rate("returned", t.returned, t.return_rate),
+                ],
+            },
+            Table {
+                name: "exceptions".into(),
+                columns: vec!["reason", "orders"],
+                rows: self.exceptions.iter().map(|e| vec![e.reason.clone().into(), e.orders.into()]).collect(),
+            },
+        ]
+    }
+
     fn table(&self) -> Table {
         Table {
             name: format!("cycle-times-{}-{}", self.from, self.to),

@@ -139,6 +139,7 @@ pub struct CustomerForm {
     credit_limit: String,
     currency: String,
     language: String,
+    salesperson: String,
 }
 
 impl CustomerForm {
@@ -170,6 +171,7 @@ impl CustomerForm {
             price_list: None,
             accepts_backorders: None,
             language: some(&self.language),
+            salesperson: some(&self.salesperson),
         }
     }
 }

@@ -36,7 +36,7 @@ struct DashboardPage {
 
 async fn dashboard(State(state): State<AppState>, staff: Staff, headers: HeaderMap) -> Response {
     let now = super::now();
-    let d = match state.db.read(move |tx| reports::dashboard(tx, now, super::i18n::display_offset_minutes())).await {
+    let d = match state.db.read(move |tx| reports::dashboard(tx, now)).await {
         Ok(d) => d,
         Err(error) => return super::failed(&staff, error.into()),
     };
@@ -56,8 +56,9 @@ async fn dashboard(State(state): State<AppState>, staff: Staff, headers: HeaderM
         .map(|(i, (day, count, revenue))| {
             let height = count * 100 / most;
             let date = i18n.datetime(day);
+            // The chart's days are the business's days (the reports' time zone).
             let revenue = d.main_currency.map(|c| i18n.money(revenue, &c)).unwrap_or_default();
-            let local = ordo_domain::Timestamp(day.0 + super::i18n::display_offset_minutes() * 60_000_000).to_rfc3339();
+            let local = ordo_domain::Timestamp(day.0 + d.utc_offset).to_rfc3339();
             let short = format!("{}/{}", local[5..7].trim_start_matches('0'), local[8..10].trim_start_matches('0'));
             Bar {
                 x: i as i64 * 20 + 2,

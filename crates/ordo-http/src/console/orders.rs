@@ -48,6 +48,9 @@ pub struct ListQuery {
     created_to: Option<String>,
     sort: Option<String>,
     department: Option<String>,
+    customer_group: Option<String>,
+    region: Option<String>,
+    salesperson: Option<String>,
     cursor: Option<String>,
 }
 
@@ -64,7 +67,27 @@ impl ListQuery {
             created_to: self.created_to.clone(),
             sort: self.sort.clone(),
             department: self.department.clone(),
+            customer_group: self.customer_group.clone(),
+            region: self.region.clone(),
+            salesperson: self.salesperson.clone(),
         }
+    }
+
+    /// Filters a link brought (a report's drill-down) that the form has no field for: kept
+    /// as hidden fields and shown, so filtering further does not drop them.
+    fn hidden(&self) -> Vec<(&'static str, String)> {
+        [
+            ("customer_id", &self.customer_id),
+            ("customer_group", &self.customer_group),
+            ("region", &self.region),
+            ("salesperson", &self.salesperson),
+            ("department", &self.department),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| {
+            value.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(|v| (name, v.to_string()))
+        })
+        .collect()
     }
 
     /// The query string of the filters alone, for the next-page and CSV links.
@@ -80,6 +103,9 @@ impl ListQuery {
             ("created_to", &self.created_to),
             ("sort", &self.sort),
             ("department", &self.department),
+            ("customer_group", &self.customer_group),
+            ("region", &self.region),
+            ("salesperson", &self.salesperson),
         ] {
             if let Some(v) = value.as_deref().filter(|v| !v.is_empty()) {
                 out.append_pair(key, v);

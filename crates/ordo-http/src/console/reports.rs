@@ -49,6 +49,8 @@ async fn schedule(State(state): State<AppState>, staff: Staff, headers: HeaderMa
         other => format!("/reports/{}", if reports::mailing::REPORTS.contains(&other) { other } else { "" }),
     };
     let remove = field("action") == "remove";
+    // The time zone form sends only the offset; the schedules stay as they are.
+    let zone = (field("action") == "zone").then(|| field("utc_offset"));
     let recipients: Vec<String> = field("recipients")
         .split([',', ';', ' ', '\n'])
         .map(str::trim)
@@ -60,6 +62,10 @@ async fn schedule(State(state): State<AppState>, staff: Staff, headers: HeaderMa
         .db
         .write(move |tx| {
             let mut current = reports::report_schedules(tx)?;
+            if let Some(zone) = &zone {
+                current.utc_offset = Some(zone.clone());
+                return reports::update_report_schedules(tx, &ctx, &current);
+            }
             current.schedules.retain(|s| !(s.report == report && s.frequency == frequency));
             if !remove {
                 current.schedules.push(reports::ReportSchedule {
@@ -88,6 +94,8 @@ pub struct ReportForm {
     channel: Option<String>,
     customer_group: Option<String>,
     region: Option<String>,
+    salesperson: Option<String>,
+    ship_within_hours: Option<String>,
     currency: Option<String>,
     limit: Option<String>,
     order: Option<String>,
@@ -118,6 +126,8 @@ impl ReportForm {
             ("channel", &self.channel),
             ("customer_group", &self.customer_group),
             ("region", &self.region),
+            ("salesperson", &self.salesperson),
+            ("ship_within_hours", &self.ship_within_hours),
             ("currency", &self.currency),
             ("limit", &self.limit),
             ("order", &self.order),
@@ -145,6 +155,8 @@ impl ReportForm {
             "channel" => &self.channel,
             "customer_group" => &self.customer_group,
             "region" => &self.region,
+            "salesperson" => &self.salesperson,
+            "ship_within_hours" => &self.ship_within_hours,
             "currency" => &self.currency,
             "limit" => &self.limit,
             "order" => &self.order,
@@ -171,6 +183,14 @@ pub struct ShownRow {
     pub total: bool,
 }
 
+/// A further table under the report's own (stock-outs, exceptions, new vs returning).
+pub struct Section {
+    pub id: String,
+    pub title: String,
+    pub columns: Vec<String>,
+    pub rows: Vec<ShownRow>,
+}
+
 #[derive(Template)]
 #[template(path = "reports.html")]
 struct ReportPage {
@@ -183,6 +203,7 @@ struct ReportPage {
     charts: Vec<(String, String)>,
     columns: Vec<String>,
     rows: Vec<ShownRow>,
+    sections: Vec<Section>,
     note: String,
     warehouses: Vec<(i64, String)>,
     groupings: Vec<&'static str>,
@@ -190,10 +211,21 @@ struct ReportPage {
     /// This report's e-mail schedules, for those who may change them.
     schedules: Vec<reports::ReportSchedule>,
     may_schedule: bool,
+    /// The business's time zone the report's days are in, e.g. `UTC+08:00`.
+    zone: String,
+}
+
+impl ReportPage {
+    fn zone_note(&self) -> String {
+        self.page.i18n.tf("reports.zone_note", &[("zone", &self.zone)])
+    }
 }
 
 /// Shows a report page with its e-mail schedules filled in.
 async fn show_report(state: &AppState, staff: &Staff, headers: &HeaderMap, mut view: ReportPage) -> Response {
+    if let Ok(offset) = state.db.read(|tx| Ok::<_, ReportError>(reports::summaries::utc_offset(tx)?)).await {
+        view.zone = reports::summaries::zone_name(offset);
+    }
     if view.may_schedule {
         let tab = view.tab;
         if let Ok(all) = state.db.read(|tx| Ok::<_, ReportError>(reports::report_schedules(tx)?)).await {
@@ -203,16 +235,35 @@ async fn show_report(state: &AppState, staff: &Staff, headers: &HeaderMap, mut v
     show(&view, staff, headers)
 }
 
-fn today() -> Date {
-    Date::of(super::now())
-}
-
 fn shown(i18n: &super::i18n::I18n, cell: &Cell) -> ShownCell {
     match cell {
         Cell::Int(n) => ShownCell { text: i18n.count(*n), numeric: true },
         Cell::Amount(d) => ShownCell { text: d.to_string(), numeric: true },
         Cell::Text(t) => ShownCell { text: t.clone(), numeric: false },
         Cell::Empty => ShownCell { text: "—".into(), numeric: true },
+    }
+}
+
+fn shown_rows(i18n: &super::i18n::I18n, table: &Table, links: &[Option<String>]) -> Vec<ShownRow> {
+    table
+        .rows
+        .iter()
+        .enumerate()
+        .map(|(i, row)| ShownRow {
+            cells: row.iter().map(|c| shown(i18n, c)).collect(),
+            link: links.get(i).cloned().flatten(),
+            total: row.first() == Some(&Cell::Text("total".into())),
+        })
+        .collect()
+}
+
+/// A section from one of the report's further tables, its headers translated.
+fn section(i18n: &super::i18n::I18n, table: &Table, links: &[Option<String>]) -> Section {
+    Section {
+        id: table.name.clone(),
+        title: i18n.t(&format!("reports.section.{}", table.name)).to_string(),
+        columns: table.columns.iter().map(|c| i18n.t(&format!("reports.col.{c}")).to_string()).collect(),
+        rows: shown_rows(i18n, table, links),
     }
 }
 
@@ -230,16 +281,7 @@ fn page(
 ) -> ReportPage {
     let i18n = staff.i18n;
     let columns = table.columns.iter().map(|c| i18n.t(&format!("reports.col.{c}")).to_string()).collect();
-    let rows = table
-        .rows
-        .iter()
-        .enumerate()
-        .map(|(i, row)| ShownRow {
-            cells: row.iter().map(|c| shown(&i18n, c)).collect(),
-            link: links.get(i).cloned().flatten(),
-            total: row.first() == Some(&Cell::Text("total".into())),
-        })
-        .collect();
+    let rows = shown_rows(&i18n, table, &links);
     ReportPage {
         page: Frame::new(staff, "reports"),
         tab,
@@ -249,12 +291,14 @@ fn page(
         charts,
         columns,
         rows,
+        sections: Vec::new(),
         note,
         warehouses: Vec::new(),
         groupings: SalesGrouping::ALL.iter().map(|g| g.as_str()).collect(),
         channels: Channel::ALL.iter().map(|c| c.as_str()).collect(),
         schedules: Vec::new(),
         may_schedule: staff.may(Permission::SettingsManage),
+        zone: String::new(),
     }
 }
 
@@ -299,12 +343,17 @@ async fn sales(
         channel: text(&form.channel),
         customer_group: text(&form.customer_group),
         region: text(&form.region),
+        salesperson: text(&form.salesperson),
         currency: text(&form.currency),
         limit: ReportForm::number(&form.limit),
         order: text(&form.order),
         format: None,
     };
-    let params = match query.check(today()) {
+    let today = match crate::reports::today(&state).await {
+        Ok(today) => today,
+        Err(error) => return failed(&staff, error),
+    };
+    let params = match query.check(today) {
         Ok(params) => params,
         Err(invalid) => return failed(&staff, invalid.into()),
     };
@@ -370,8 +419,23 @@ async fn sales(
         .iter()
         .map(|r| {
             let range = |a: &str, b: &str| format!("created_from={a}&created_to={b}");
+            let with = |name: &str, value: &str| {
+                let mut q = form_urlencoded::Serializer::new(String::new());
+                q.append_pair(name, value);
+                format!("/orders?{}&{}", q.finish(), range(&from, &to))
+            };
             Some(match (&report.group_by, &r.key) {
                 (SalesGrouping::Day, ReportKey::Text(day)) => format!("/orders?{}", range(day, day)),
+                // A week, month, quarter or year: its days inside the report's period.
+                (grouping, ReportKey::Text(bucket)) if grouping.is_calendar() => {
+                    let (first, last) = ordo_domain::reports::bucket_days(bucket, *grouping)?;
+                    let first = first.max(Date::parse(&from)?).to_string();
+                    let last = last.min(Date::parse(&to)?).to_string();
+                    format!("/orders?{}", range(&first, &last))
+                }
+                (SalesGrouping::Region, ReportKey::Text(region)) if !region.is_empty() => with("region", region),
+                (SalesGrouping::CustomerGroup, ReportKey::Text(group)) => with("customer_group", group),
+                (SalesGrouping::Salesperson, ReportKey::Text(email)) if !email.is_empty() => with("salesperson", email),
                 (SalesGrouping::Channel, ReportKey::Text(channel)) => {
                     format!("/orders?channel={channel}&{}", range(&from, &to))
                 }
@@ -407,7 +471,11 @@ async fn customers(
         segment: text(&form.segment),
         format: None,
     };
-    let params = match query.check(today()) {
+    let today = match crate::reports::today(&state).await {
+        Ok(today) => today,
+        Err(error) => return failed(&staff, error),
+    };
+    let params = match query.check(today) {
         Ok(params) => params,
         Err(invalid) => return failed(&staff, invalid.into()),
     };
@@ -438,9 +506,20 @@ async fn customers(
         .collect();
     let (c_label, r_label) =
         (i18n.t("reports.chart_segments").to_string(), i18n.t("reports.chart_revenue").to_string());
+    let n_label = i18n.t("reports.chart_new_returning").to_string();
+    let new_returning = charts::stacked(
+        &n_label,
+        &[i18n.t("reports.col.new_customers").to_string(), i18n.t("reports.col.returning_customers").to_string()],
+        &report
+            .new_vs_returning
+            .iter()
+            .map(|m| (m.month.clone(), vec![m.new_customers as f64, m.returning_customers as f64]))
+            .collect::<Vec<_>>(),
+    );
     let charts_shown = vec![
         (c_label.clone(), charts::donut(&c_label, &by_customers, i18n.t("reports.other"))),
         (r_label.clone(), charts::bars(&r_label, &by_revenue)),
+        (n_label, new_returning),
     ];
     let links = report.rows.iter().map(|r| Some(format!("/customers/{}/360", r.key))).collect();
     let mut table = report.table();
@@ -453,7 +532,9 @@ async fn customers(
         }
     }
     let note = i18n.tf("reports.rfm_note", &[("as_of", &report.as_of), ("currency", &report.currency)]);
-    let view = page(&staff, "customers", form, &table, links, figures, charts_shown, note);
+    let sections = report.sections().iter().map(|t| section(&i18n, t, &[])).collect();
+    let mut view = page(&staff, "customers", form, &table, links, figures, charts_shown, note);
+    view.sections = sections;
     show_report(&state, &staff, &headers, view).await
 }
 
@@ -471,7 +552,11 @@ async fn inventory(
         class: text(&form.class),
         format: None,
     };
-    let params = match query.check(today()) {
+    let today = match crate::reports::today(&state).await {
+        Ok(today) => today,
+        Err(error) => return failed(&staff, error),
+    };
+    let params = match query.check(today) {
         Ok(params) => params,
         Err(invalid) => return failed(&staff, invalid.into()),
     };
@@ -501,6 +586,7 @@ async fn inventory(
         ("A / B / C".to_string(), format!("{} / {} / {}", t.a, t.b, t.c)),
         (i18n.t("reports.out_of_stock").to_string(), i18n.count(t.out_of_stock)),
         (i18n.t("reports.col.stock_value").to_string(), i18n.money(&t.stock_value, &currency)),
+        (i18n.t("reports.lost_revenue").to_string(), i18n.money(&t.lost_revenue, &currency)),
     ];
     let sum = |class: &str, f: &dyn Fn(&reports::AbcRow) -> f64| {
         report.rows.iter().filter(|r| r.class == class).map(f).sum::<f64>()
@@ -525,7 +611,11 @@ async fn inventory(
     let links = report.rows.iter().map(|r| Some(format!("/products/{}", r.key))).collect();
     let table = report.table();
     let note = i18n.tf("reports.abc_note", &[("from", &report.from), ("to", &report.to)]);
+    let out_links: Vec<Option<String>> =
+        report.stock_outs.iter().map(|r| Some(format!("/products/{}", r.key))).collect();
+    let sections = report.sections().iter().map(|t| section(&i18n, t, &out_links)).collect();
     let mut view = page(&staff, "inventory", form, &table, links, figures, vec![(label, stacked)], note);
+    view.sections = sections;
     view.warehouses = warehouses.into_iter().map(|w| (w.id, format!("{} {}", w.code, w.name))).collect();
     show_report(&state, &staff, &headers, view).await
 }
@@ -536,8 +626,18 @@ async fn operations(
     headers: HeaderMap,
     Query(form): Query<ReportForm>,
 ) -> Response {
-    let query = CycleQuery { from: text(&form.from), to: text(&form.to), channel: text(&form.channel), format: None };
-    let params = match query.check(today()) {
+    let query = CycleQuery {
+        from: text(&form.from),
+        to: text(&form.to),
+        channel: text(&form.channel),
+        ship_within_hours: ReportForm::number(&form.ship_within_hours),
+        format: None,
+    };
+    let today = match crate::reports::today(&state).await {
+        Ok(today) => today,
+        Err(error) => return failed(&staff, error),
+    };
+    let params = match query.check(today) {
         Ok(params) => params,
         Err(invalid) => return failed(&staff, invalid.into()),
     };
@@ -556,6 +656,12 @@ async fn operations(
     let figures = vec![
         (i18n.t("reports.col.orders").to_string(), i18n.count(t.orders)),
         (i18n.t("reports.on_time").to_string(), percent(&t.on_time_delivery_rate)),
+        (
+            i18n.tf("reports.on_time_shipment", &[("hours", &t.ship_within_hours.to_string())]).to_string(),
+            percent(&t.on_time_shipment_rate),
+        ),
+        (i18n.t("reports.fill_rate").to_string(), percent(&t.fill_rate)),
+        (i18n.t("reports.exception_rate").to_string(), percent(&t.exception_rate)),
         (i18n.t("reports.approval_p50").to_string(), t.approval_p50_hours.map_or("—".into(), |h| format!("{h} h"))),
         (i18n.t("reports.cancellation_rate").to_string(), percent(&t.cancellation_rate)),
         (i18n.t("reports.return_rate").to_string(), percent(&t.return_rate)),
@@ -572,16 +678,32 @@ async fn operations(
     let mut table = report.table();
     relabel(&mut table, "reports.stage.", &i18n);
     let note = i18n.tf("reports.cycle_note", &[("from", &report.from), ("to", &report.to)]);
-    let view = page(
-        &staff,
-        "operations",
-        form,
-        &table,
-        Vec::new(),
-        figures,
-        vec![(label.clone(), charts::bars(&label, &bars))],
-        note,
-    );
+    let e_label = i18n.t("reports.chart_exceptions").to_string();
+    let reason = |r: &str| i18n.t(&format!("reports.reason.{r}")).to_string();
+    let exception_bars: Vec<(String, f64, String)> =
+        report.exceptions.iter().map(|e| (reason(&e.reason), e.orders as f64, i18n.count(e.orders))).collect();
+    let sections = report
+        .sections()
+        .into_iter()
+        .map(|mut t| {
+            for row in &mut t.rows {
+                if let Some(Cell::Text(key)) = row.first_mut() {
+                    *key = if t.name == "exceptions" {
+                        reason(key)
+                    } else {
+                        i18n.t(&format!("reports.measure.{key}")).to_string()
+                    };
+                }
+            }
+            section(&i18n, &t, &[])
+        })
+        .collect();
+    let mut charts_shown = vec![(label.clone(), charts::bars(&label, &bars))];
+    if !exception_bars.is_empty() {
+        charts_shown.push((e_label.clone(), charts::bars(&e_label, &exception_bars)));
+    }
+    let mut view = page(&staff, "operations", form, &table, Vec::new(), figures, charts_shown, note);
+    view.sections = sections;
     show_report(&state, &staff, &headers, view).await
 }
 
@@ -592,7 +714,11 @@ async fn finance(
     Query(form): Query<ReportForm>,
 ) -> Response {
     let query = FinanceQuery { month: text(&form.month), currency: text(&form.currency), format: None };
-    let params = match query.check(today()) {
+    let today = match crate::reports::today(&state).await {
+        Ok(today) => today,
+        Err(error) => return failed(&staff, error),
+    };
+    let params = match query.check(today) {
         Ok(params) => params,
         Err(invalid) => return failed(&staff, invalid.into()),
     };

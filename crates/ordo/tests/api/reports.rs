@@ -40,7 +40,10 @@ async fn place_at(app: &TestApp, at: &str, body: Value) -> i64 {
 pub(crate) struct History {
     a: i64,
     b: i64,
+    o2: i64,
+    o3: i64,
     o4: i64,
+    shipment: i64,
 }
 
 pub(crate) async fn history(app: &TestApp) -> History {
@@ -58,9 +61,10 @@ pub(crate) async fn history(app: &TestApp) -> History {
     let o1 =
         place_at(app, "2026-10-05T10:00:00Z", json!({"customer_id": a, "channel": "web", "lines": [line("TEA", 2)]}))
             .await;
-    place_at(app, "2026-10-05T10:00:00Z", json!({"customer_id": b, "channel": "phone", "lines": [line("POT", 1)]}))
-        .await;
-    place_at(
+    let o2 =
+        place_at(app, "2026-10-05T10:00:00Z", json!({"customer_id": b, "channel": "phone", "lines": [line("POT", 1)]}))
+            .await;
+    let o3 = place_at(
         app,
         "2026-10-12T10:00:00Z",
         json!({"customer_id": a, "channel": "web", "lines": [line("TEA", 1), line("POT", 2)]}),
@@ -95,7 +99,7 @@ pub(crate) async fn history(app: &TestApp) -> History {
         })
         .await
         .unwrap();
-    History { a, b, o4 }
+    History { a, b, o2, o3, o4, shipment: shipment.id }
 }
 
 fn rows(report: &Value) -> &Vec<Value> {
@@ -422,10 +426,12 @@ async fn yesterdays_sales_are_mailed_once_in_chinese_to_the_boss() {
     app.product("TEA", "100.00").await;
     app.stock("SH", "TEA", 100).await;
     let buyer = customer(&app, "A", "retail").await;
-    let yesterday = ordo_domain::time::Date::of(Timestamp::now()).plus_days(-1).to_string();
+    // Yesterday in the business's time zone (UTC+08:00); noon there is 04:00 UTC.
+    let local_now = Timestamp(Timestamp::now().micros() + 8 * 3_600_000_000);
+    let yesterday = ordo_domain::time::Date::of(local_now).plus_days(-1).to_string();
     place_at(
         &app,
-        &format!("{yesterday}T10:00:00Z"),
+        &format!("{yesterday}T04:00:00Z"),
         json!({"customer_id": buyer, "lines": [{"sku": "TEA", "quantity": 2}]}),
     )
     .await;
@@ -490,4 +496,211 @@ async fn an_admin_schedules_a_weekly_report_from_the_console_and_removes_it() {
     let mut viewer = app.console_as("viewer").await;
     let (_, page) = viewer.get("/reports/finance").await;
     assert!(!page.contains("id=\"report-schedules\""), "a viewer cannot schedule");
+}
+
+#[tokio::test]
+async fn sales_by_salesperson_follow_the_account_and_link_to_its_orders() {
+    let app = spawn_app().await;
+    let h = history(&app).await;
+    ordo::create_user(&app.db, "li.wei@example.com", "sales", Some("Li Wei"), "test").await.unwrap();
+    let unknown =
+        app.patch(&format!("/api/v1/customers/{}", h.b), json!({"salesperson": "nobody@example.com"}), None).await;
+    assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", unknown.body);
+    assert_eq!(unknown.body["errors"][0]["field"], "salesperson");
+    let assigned =
+        app.patch(&format!("/api/v1/customers/{}", h.b), json!({"salesperson": "Li.Wei@example.com"}), None).await;
+    assert_eq!(assigned.status, StatusCode::OK, "{}", assigned.body);
+    assert_eq!(assigned.body["salesperson"], "li.wei@example.com");
+
+    // B's two orders (169.50 + 226.00) are Li Wei's; A's two (678.00) have no salesperson.
+    let report = app.get("/api/v1/reports/sales?from=2026-10-01&to=2026-11-30&group_by=salesperson").await;
+    assert_eq!(report.status, StatusCode::OK, "{}", report.body);
+    let found: Vec<(&str, &str, i64, &str)> = rows(&report.body)
+        .iter()
+        .map(|r| {
+            (
+                r["key"].as_str().unwrap(),
+                r["label"].as_str().unwrap(),
+                r["orders"].as_i64().unwrap(),
+                r["revenue"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(found, [("", "", 2, "678.00"), ("li.wei@example.com", "Li Wei <li.wei@example.com>", 2, "395.50")]);
+    let hers = app.get("/api/v1/reports/sales?from=2026-10-01&to=2026-11-30&salesperson=li.wei@example.com").await;
+    assert_eq!(hers.body["totals"]["revenue"], "395.50");
+
+    // The console links her row, and each month, to the orders behind the figure.
+    let mut console = app.console_as("viewer").await;
+    let (_, html) = console.get("/reports?from=2026-10-01&to=2026-11-30&group_by=salesperson").await;
+    let hers = "/orders?salesperson=li.wei%40example.com&#38;created_from=2026-10-01&#38;created_to=2026-11-30";
+    assert!(html.contains(hers), "{html}");
+    let (_, orders) = console.get(&hers.replace("&#38;", "&")).await;
+    assert_eq!(orders.matches("<tr").count() - 1, 2, "B's two orders: {orders}");
+    assert!(orders.contains("id=\"drill-filters\""), "the list says what it is filtered by");
+    let (_, html) = console.get("/reports?from=2026-10-10&to=2026-11-30&group_by=month").await;
+    assert!(html.contains("/orders?created_from=2026-10-10&#38;created_to=2026-10-31"), "October inside the period");
+    let (_, october) = console.get("/orders?created_from=2026-10-10&created_to=2026-10-31").await;
+    assert_eq!(october.matches("<tr").count() - 1, 2, "o3 and the cancelled o4: {october}");
+}
+
+#[tokio::test]
+async fn new_and_returning_customers_are_counted_month_by_month() {
+    let app = spawn_app().await;
+    history(&app).await;
+
+    let report = app.get("/api/v1/reports/customers/rfm?as_of=2026-11-30").await;
+    let months = report.body["new_vs_returning"].as_array().unwrap();
+    assert_eq!(months.len(), 12);
+    assert_eq!((months[0]["month"].as_str(), months[11]["month"].as_str()), (Some("2025-12"), Some("2026-11")));
+    // October: A and B order for the first time (678.00 + 169.50); C's order was cancelled.
+    let october = &months[10];
+    assert_eq!((october["new_customers"].as_i64(), october["returning_customers"].as_i64()), (Some(2), Some(0)));
+    assert_eq!(october["new_revenue"], "847.50");
+    // November: B comes back (226.00).
+    let november = &months[11];
+    assert_eq!((november["new_customers"].as_i64(), november["returning_customers"].as_i64()), (Some(0), Some(1)));
+    assert_eq!(november["returning_revenue"], "226.00");
+    assert!(months[..10].iter().all(|m| m["new_customers"] == 0 && m["returning_customers"] == 0));
+
+    let csv = app
+        .client
+        .get(format!("{}/api/v1/reports/customers/rfm?as_of=2026-11-30&format=csv", app.base))
+        .bearer_auth(&app.token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(csv.contains("\r\nnew-vs-returning\r\nmonth,new_customers,returning_customers"), "{csv}");
+    assert!(csv.contains("2026-10,2,0,847.50,0.00"), "{csv}");
+}
+
+#[tokio::test]
+async fn a_product_out_of_stock_shows_since_when_and_the_sales_it_is_losing() {
+    let app = spawn_app().await;
+    let h = history(&app).await;
+    app.product("MUG", "100.00").await;
+    app.stock("SH", "MUG", 5).await;
+    // A takes the last five mugs on 10 November at 10:00.
+    place_at(
+        &app,
+        "2026-11-10T10:00:00Z",
+        json!({"customer_id": h.a, "channel": "web", "lines": [{"sku": "MUG", "quantity": 5}]}),
+    )
+    .await;
+
+    let report = app.get("/api/v1/reports/inventory/abc?from=2026-11-01&to=2026-11-30").await;
+    assert_eq!(report.status, StatusCode::OK, "{}", report.body);
+    let outs = report.body["stock_outs"].as_array().unwrap();
+    assert_eq!(outs.len(), 1, "only the mug is out: {}", report.body);
+    let mug = &outs[0];
+    assert_eq!((mug["sku"].as_str(), mug["available"].as_i64()), (Some("MUG"), Some(0)));
+    assert_eq!(mug["out_since"], "2026-11-10T10:00:00.000000Z");
+    // November (days from midnight UTC+08:00) has 30 days; out from the 10th 10:00 UTC to
+    // the end (30th 16:00 UTC) is 20 days 6 h, so it sold five in 9 days 18 h: 5 / 9.75 =
+    // 0.51 a day.
+    assert_eq!(mug["daily_units"], "0.51");
+    let days_out: f64 = mug["days_out"].as_str().unwrap().parse().unwrap();
+    let since = Timestamp::parse("2026-11-10T10:00:00Z").unwrap();
+    let expected = (Timestamp::now().micros() - since.micros()) as f64 / 86_400e6;
+    assert!((days_out - expected).abs() < 0.1, "out {days_out} days, expected {expected}");
+    // Lost: 0.513 a day × the days out, at 113.00 a unit (100.00 + 13 % tax).
+    let lost: f64 = mug["lost_revenue"].as_str().unwrap().parse().unwrap();
+    let estimate = 5.0 / 9.75 * expected * 113.0;
+    assert!((lost - estimate).abs() < 1.0, "lost {lost}, expected about {estimate}");
+    assert_eq!(report.body["totals"]["lost_revenue"], mug["lost_revenue"]);
+
+    let mut console = app.console_as("viewer").await;
+    let (_, html) = console.get("/reports/inventory?from=2026-11-01&to=2026-11-30").await;
+    assert!(html.contains("id=\"section-stock-outs\"") && html.contains("2026-11-10"), "{html}");
+}
+
+#[tokio::test]
+async fn operations_show_fill_rate_on_time_shipment_and_exceptions_by_reason() {
+    let app = spawn_app().await;
+    let h = history(&app).await;
+    // o3 (TEA×1, POT×2) is paid and ships its tea alone a day after it was placed: not complete.
+    let paid =
+        app.post(&format!("/api/v1/orders/{}/payments", h.o3), json!({"method": "cash", "amount": "452.00"})).await;
+    assert_eq!(paid.status, StatusCode::CREATED, "{}", paid.body);
+    let partial: ordo_app::fulfillment::NewShipment = serde_json::from_value(
+        json!({"warehouse": "SH", "carrier": "SF", "packages": [{"lines": [{"sku": "TEA", "quantity": 1}]}]}),
+    )
+    .unwrap();
+    let at = Ctx::at("token:test", "api", Timestamp::parse("2026-10-13T10:00:00Z").unwrap());
+    let o3 = h.o3;
+    app.db.write(move |tx| ordo_app::fulfillment::create_shipment(tx, &at, o3, &partial)).await.unwrap();
+    // o2 is held by hand; o1's parcel arrived damaged.
+    let held = app.post(&format!("/api/v1/orders/{}/hold", h.o2), json!({"reason": "customer asked to wait"})).await;
+    assert_eq!(held.status, StatusCode::OK, "{}", held.body);
+    let claim = app
+        .post(&format!("/api/v1/shipments/{}/claims", h.shipment), json!({"kind": "damaged", "detail": "cracked"}))
+        .await;
+    assert_eq!(claim.status, StatusCode::CREATED, "{}", claim.body);
+
+    let report = app.get("/api/v1/reports/operations/cycle-times?from=2026-10-01&to=2026-10-31").await;
+    assert_eq!(report.status, StatusCode::OK, "{}", report.body);
+    let t = &report.body["totals"];
+    // Shipped: o1 (complete, 24 h after confirmation) and o3 (partial, 24 h).
+    assert_eq!(
+        (t["shipped"].as_i64(), t["shipped_complete"].as_i64(), t["fill_rate"].as_str()),
+        (Some(2), Some(1), Some("50.00"))
+    );
+    assert_eq!((t["ship_within_hours"].as_i64(), t["on_time_shipment_rate"].as_str()), (Some(48), Some("100.00")));
+    // Two of the four orders placed in October had an exception.
+    assert_eq!((t["exception_orders"].as_i64(), t["exception_rate"].as_str()), (Some(2), Some("50.00")));
+    let reasons: Vec<(&str, i64)> = report.body["exceptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["reason"].as_str().unwrap(), e["orders"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(reasons, [("claim_damaged", 1), ("hold_manual", 1)]);
+
+    let strict =
+        app.get("/api/v1/reports/operations/cycle-times?from=2026-10-01&to=2026-10-31&ship_within_hours=12").await;
+    assert_eq!(strict.body["totals"]["on_time_shipment_rate"], "0.00");
+    let bad = app.get("/api/v1/reports/operations/cycle-times?ship_within_hours=0").await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad.body["errors"][0]["field"], "ship_within_hours");
+
+    let mut console = app.console_as("viewer").await;
+    console.post("/locale", &[("locale", "zh-CN")]).await;
+    let (_, html) = console.get("/reports/operations?from=2026-10-01&to=2026-10-31").await;
+    assert!(html.contains("包裹损坏") && html.contains("人工暂停"), "reasons in Chinese: {html}");
+    assert!(html.contains("满足率"), "fill rate in Chinese");
+}
+
+#[tokio::test]
+async fn days_begin_at_midnight_in_the_business_time_zone() {
+    let app = spawn_app().await;
+    history(&app).await;
+    let buyer = customer(&app, "D", "retail").await;
+    // 20:00 UTC on 5 October is 04:00 on the 6th in Shanghai.
+    place_at(&app, "2026-10-05T20:00:00Z", json!({"customer_id": buyer, "lines": [{"sku": "CUP", "quantity": 1}]}))
+        .await;
+
+    let settings = app.get("/api/v1/settings/reports").await;
+    assert_eq!(settings.body["utc_offset"], "+08:00", "China Standard Time unless set");
+    let day = |report: &Value, key: &str| rows(report).iter().find(|r| r["key"] == key).unwrap()["revenue"].clone();
+    let local = app.get("/api/v1/reports/sales?from=2026-10-05&to=2026-10-06&group_by=day").await;
+    assert_eq!((day(&local.body, "2026-10-05"), day(&local.body, "2026-10-06")), (json!("395.50"), json!("113.00")));
+
+    let wrong = app.put("/api/v1/settings/reports", json!({"schedules": [], "utc_offset": "+25:00"})).await;
+    assert_eq!(wrong.error_fields(), ["utc_offset"]);
+    let utc = app.put("/api/v1/settings/reports", json!({"schedules": [], "utc_offset": "+00:00"})).await;
+    assert_eq!(utc.status, StatusCode::OK, "{}", utc.body);
+    assert_eq!(utc.body["utc_offset"], "+00:00");
+    // Every order moved to its UTC day, and the summaries still match the orders.
+    let moved = app.get("/api/v1/reports/sales?from=2026-10-05&to=2026-10-06&group_by=day").await;
+    assert_eq!((day(&moved.body, "2026-10-05"), day(&moved.body, "2026-10-06")), (json!("508.50"), json!("0.00")));
+    assert_eq!(app.db.read(ordo_app::reports::summaries::verify).await.unwrap(), Vec::<String>::new());
+    // Orders placed after the change count under the new zone too.
+    place_at(&app, "2026-10-06T23:30:00Z", json!({"customer_id": buyer, "lines": [{"sku": "CUP", "quantity": 1}]}))
+        .await;
+    let later = app.get("/api/v1/reports/sales?from=2026-10-06&to=2026-10-06").await;
+    assert_eq!(later.body["totals"]["revenue"], "113.00");
+    assert_eq!(app.db.read(ordo_app::reports::summaries::verify).await.unwrap(), Vec::<String>::new());
 }
