@@ -983,3 +983,4 @@ reports.reason.claim_delayed = Parcel delayed
 reports.reason.claim_other = Carrier claim: other
 reports.zone_note = Days begin at midnight { $zone }.
 reports.utc_offset = Time zone (offset from UTC)
+reports.unassigned = (none)

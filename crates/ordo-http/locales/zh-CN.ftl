@@ -983,3 +983,4 @@ reports.reason.claim_delayed = 包裹延误
 reports.reason.claim_other = 承运商索赔：其他
 reports.zone_note = 日期按 { $zone } 零点划分。
 reports.utc_offset = 时区（与 UTC 的偏移）
+reports.unassigned = （未指定）

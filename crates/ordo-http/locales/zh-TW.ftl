@@ -983,3 +983,4 @@ reports.reason.claim_delayed = 包裹延誤
 reports.reason.claim_other = 承運商索賠：其他
 reports.zone_note = 日期按 { $zone } 零點劃分。
 reports.utc_offset = 時區（與 UTC 的偏移）
+reports.unassigned = （未指定）

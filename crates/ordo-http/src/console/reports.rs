@@ -361,12 +361,16 @@ async fn sales(
         Ok(report) => report,
         Err(error) => return failed(&staff, error.into()),
     };
-    let report = match download(&form, report) {
+    let mut report = match download(&form, report) {
         Ok(Ok(response)) => return response,
         Ok(Err(report)) => report,
         Err(error) => return failed(&staff, error),
     };
     let i18n = staff.i18n;
+    // Customers with no region or salesperson: a row that says so rather than a blank.
+    for row in report.rows.iter_mut().filter(|r| r.label.is_empty()) {
+        row.label = i18n.t("reports.unassigned").to_string();
+    }
     let currency = ordo_domain::Currency::parse(&report.currency).unwrap_or(ordo_domain::Currency::CNY);
     let t = &report.totals;
     let mut figures = vec![
@@ -613,7 +617,14 @@ async fn inventory(
     let note = i18n.tf("reports.abc_note", &[("from", &report.from), ("to", &report.to)]);
     let out_links: Vec<Option<String>> =
         report.stock_outs.iter().map(|r| Some(format!("/products/{}", r.key))).collect();
-    let sections = report.sections().iter().map(|t| section(&i18n, t, &out_links)).collect();
+    let mut tables = report.sections();
+    // When each product ran out, in the console's local time.
+    for (row, out) in tables[0].rows.iter_mut().zip(&report.stock_outs) {
+        if let (Some(cell), Some(since)) = (row.get_mut(4), out.out_since) {
+            *cell = Cell::Text(i18n.datetime(&since));
+        }
+    }
+    let sections = tables.iter().map(|t| section(&i18n, t, &out_links)).collect();
     let mut view = page(&staff, "inventory", form, &table, links, figures, vec![(label, stacked)], note);
     view.sections = sections;
     view.warehouses = warehouses.into_iter().map(|w| (w.id, format!("{} {}", w.code, w.name))).collect();

@@ -3,6 +3,7 @@
 
 use crate::helpers::{TestApp, spawn_app};
 use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -646,7 +647,16 @@ async fn a_manager_reads_the_reports_with_charts_in_english_and_chinese_in_a_rea
         return;
     };
     let app = spawn_app().await;
-    crate::reports::history(&app).await;
+    let h = crate::reports::history(&app).await;
+    // An exception of each kind, a salesperson for B, and a product that has run out.
+    app.post(&format!("/api/v1/orders/{}/hold", h.o2), json!({"reason": "wait"})).await;
+    app.post(&format!("/api/v1/shipments/{}/claims", h.shipment), json!({"kind": "damaged"})).await;
+    ordo::create_user(&app.db, "li.wei@example.com", "sales", Some("Li Wei"), "test").await.unwrap();
+    app.patch(&format!("/api/v1/customers/{}", h.b), json!({"salesperson": "li.wei@example.com"}), None).await;
+    app.product("MUG", "100.00").await;
+    app.stock("SH", "MUG", 5).await;
+    let mugs = json!({"customer_id": h.a, "lines": [{"sku": "MUG", "quantity": 5}]});
+    crate::reports::place_at(&app, "2026-11-10T10:00:00Z", mugs).await;
     let one_time = ordo::create_user(&app.db, "boss@example.com", "viewer", Some("Boss"), "test").await.unwrap();
     sign_in(&app, &client, "boss@example.com", &one_time).await;
     fill(&client, "#password", "a long new password").await;
@@ -665,7 +675,8 @@ async fn a_manager_reads_the_reports_with_charts_in_english_and_chinese_in_a_rea
         .await
         .expect("a line with its comparison");
     let text = page_text(&client).await;
-    assert!(text.contains("2026-W41") && text.contains("1,073.50"), "weeks and the period's revenue: {text}");
+    // 1,073.50 from the history and 565.00 of mugs.
+    assert!(text.contains("2026-W41") && text.contains("1,638.50"), "weeks and the period's revenue: {text}");
     screenshot(&client, "reports-sales").await;
 
     client.goto(&format!("{}/reports?from=2026-10-01&to=2026-11-30&group_by=product", app.base)).await.unwrap();
@@ -674,6 +685,15 @@ async fn a_manager_reads_the_reports_with_charts_in_english_and_chinese_in_a_rea
     client.goto(&format!("{}/reports/inventory?from=2026-10-01&to=2026-11-30", app.base)).await.unwrap();
     client.wait().for_element(Locator::Css("svg.chart.stacked")).await.expect("ABC stacked");
     screenshot(&client, "reports-abc").await;
+    let _ = client.execute("document.getElementById('section-stock-outs').scrollIntoView()", vec![]).await;
+    assert!(page_text(&client).await.contains("2026-11-10"), "the mug has been out since 10 November");
+    screenshot(&client, "reports-stock-outs").await;
+    client.goto(&format!("{}/reports?from=2026-10-01&to=2026-11-30&group_by=salesperson", app.base)).await.unwrap();
+    assert!(page_text(&client).await.contains("Li Wei"), "sales by salesperson");
+    screenshot(&client, "reports-salesperson").await;
+    client.goto(&format!("{}/reports/operations?from=2026-10-01&to=2026-10-31", app.base)).await.unwrap();
+    assert!(page_text(&client).await.contains("Parcel damaged"), "exceptions by reason");
+    screenshot(&client, "reports-operations").await;
 
     client.find(Locator::Css("#locale-pick option[value='zh-CN']")).await.unwrap().click().await.unwrap();
     client.wait().for_element(Locator::XPath("//html[@lang='zh-CN']")).await.expect("switched language");
@@ -688,7 +708,11 @@ async fn a_manager_reads_the_reports_with_charts_in_english_and_chinese_in_a_rea
     assert!(page_text(&client).await.contains("销售额"), "the sales page in Chinese");
     screenshot(&client, "reports-sales-zh-CN").await;
     client.goto(&format!("{}/reports/operations?from=2026-10-01&to=2026-10-31", app.base)).await.unwrap();
+    assert!(page_text(&client).await.contains("人工暂停"), "exception reasons in Chinese");
     screenshot(&client, "reports-operations-zh-CN").await;
+    client.goto(&format!("{}/reports/inventory?from=2026-11-01&to=2026-11-30", app.base)).await.unwrap();
+    let _ = client.execute("document.getElementById('section-stock-outs').scrollIntoView()", vec![]).await;
+    screenshot(&client, "reports-stock-outs-zh-CN").await;
     client.goto(&format!("{}/reports/finance?month=2026-10", app.base)).await.unwrap();
     screenshot(&client, "reports-finance-zh-CN").await;
     client.close().await.unwrap();

@@ -28,7 +28,7 @@ async fn customer(app: &TestApp, code: &str, group: &str) -> i64 {
 }
 
 /// Places an order through the service as if it were `at` (the API always uses now).
-async fn place_at(app: &TestApp, at: &str, body: Value) -> i64 {
+pub(crate) async fn place_at(app: &TestApp, at: &str, body: Value) -> i64 {
     let input: ordo_app::orders::NewOrder = serde_json::from_value(body).unwrap();
     let ctx = Ctx::at("token:test", "api", Timestamp::parse(at).unwrap());
     let placed = app.db.write(move |tx| ordo_app::orders::place_order(tx, &ctx, &input)).await.unwrap();
@@ -38,12 +38,12 @@ async fn place_at(app: &TestApp, at: &str, body: Value) -> i64 {
 }
 
 pub(crate) struct History {
-    a: i64,
-    b: i64,
-    o2: i64,
-    o3: i64,
+    pub(crate) a: i64,
+    pub(crate) b: i64,
+    pub(crate) o2: i64,
+    pub(crate) o3: i64,
     o4: i64,
-    shipment: i64,
+    pub(crate) shipment: i64,
 }
 
 pub(crate) async fn history(app: &TestApp) -> History {
