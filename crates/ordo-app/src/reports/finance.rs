@@ -146,6 +146,17 @@ pub fn finance_summary(tx: &mut dyn Tx, params: &FinanceParams) -> Result<Financ
     })?;
     let receivables_open = aging.totals.total;
     row("receivables_open", "Receivables open at month end", receivables_open, Some(aging.customers.len() as i64));
+    // Aged by due date at month end: what an accountant chases first.
+    let t = &aging.totals;
+    for (key, label, amount) in [
+        ("receivables_current", "  of which not yet due", t.current),
+        ("receivables_1_30", "  of which 1–30 days overdue", t.days_1_30),
+        ("receivables_31_60", "  of which 31–60 days overdue", t.days_31_60),
+        ("receivables_61_90", "  of which 61–90 days overdue", t.days_61_90),
+        ("receivables_90_plus", "  of which over 90 days overdue", t.over_90),
+    ] {
+        row(key, label, amount, None);
+    }
     for r in tx.query(
         "SELECT account, CAST(SUM(debit_e4) AS BIGINT), CAST(SUM(credit_e4) AS BIGINT) FROM ledger_lines \
          WHERE currency = ? AND at >= ? AND at < ? GROUP BY account ORDER BY account",

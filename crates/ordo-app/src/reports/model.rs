@@ -347,7 +347,8 @@ pub struct CycleReport {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct FinanceRow {
     /// orders_revenue, net_revenue, tax, cost_of_goods, gross_margin, invoiced, credit_notes,
-    /// write_offs, cash_received, refunds, receivables_open; `tax_<rate>` per tax rate;
+    /// write_offs, cash_received, refunds, receivables_open (then receivables_current,
+    /// receivables_1_30, _31_60, _61_90, _90_plus by days overdue); `tax_<rate>` per tax rate;
     /// `account_<code>` per ledger account (net movement).
     pub key: String,
     pub label: String,

@@ -323,6 +323,11 @@ async fn the_monthly_finance_summary_adds_up() {
     assert_eq!(amount("cost_of_goods").as_deref(), Some("180.00"));
     assert_eq!(amount("gross_margin").as_deref(), Some("570.00"));
     assert_eq!(report.body["totals"]["gross_margin_percent"], "76.00");
+    // Receivables at month end, aged: the buckets add up to what is open.
+    let bucket = |key: &str| amount(key).unwrap_or_else(|| panic!("{key} in {}", report.body)).parse::<f64>().unwrap();
+    let aged: f64 =
+        ["current", "1_30", "31_60", "61_90", "90_plus"].iter().map(|b| bucket(&format!("receivables_{b}"))).sum();
+    assert_eq!(aged, bucket("receivables_open"));
 }
 
 #[tokio::test]
