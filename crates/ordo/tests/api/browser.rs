@@ -456,10 +456,19 @@ async fn the_warehouse_picks_and_ships_an_order_in_a_real_browser() {
     assert!(page_text(&client).await.contains("A-03-2"));
     screenshot(&client, "pick-list").await;
     click(&client, "#confirm-picks").await;
-    client.wait().for_element(Locator::Css(".flash")).await.expect("confirmed");
+    // The page already shows the "created" flash: wait for the confirmation's own, or the
+    // next navigation races the form's redirect.
+    client
+        .wait()
+        .for_element(Locator::XPath("//*[contains(@class, 'flash') and contains(., 'confirmed')]"))
+        .await
+        .expect("confirmed");
 
     client.goto(&format!("{}/orders/{}", app.base, order["id"])).await.unwrap();
-    client.wait().for_element(Locator::Id("ship-form")).await.expect("ship form");
+    if client.wait().for_element(Locator::Id("ship-form")).await.is_err() {
+        let url = client.current_url().await.map(|u| u.to_string()).unwrap_or_default();
+        panic!("no ship form on the order page ({url}, order {}): {}", order["id"], page_text(&client).await);
+    }
     fill(&client, "#ship-tracking", "SF100200300").await;
     screenshot(&client, "order-shipping").await;
     click(&client, "#ship-button").await;
