@@ -340,7 +340,9 @@ fn order_shape(error: &OrderError) -> Shape {
     use StatusCode as S;
     match error {
         OrderError::Invalid(_) => shape(S::UNPROCESSABLE_ENTITY, "validation", "Invalid request"),
-        OrderError::NotFound(_) | OrderError::CustomerNotFound(_) => shape(S::NOT_FOUND, "not-found", "Not found"),
+        OrderError::NotFound(_) | OrderError::CustomerNotFound(_) | OrderError::TemplateNotFound(_) => {
+            shape(S::NOT_FOUND, "not-found", "Not found")
+        }
         OrderError::ShortStock(_) => shape(S::CONFLICT, "insufficient-stock", "Insufficient stock"),
         OrderError::IllegalTransition(_) => {
             shape(S::CONFLICT, "illegal-transition", "Action not allowed in this state")

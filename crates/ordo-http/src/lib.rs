@@ -13,6 +13,7 @@ mod integrations;
 mod inventory;
 mod observe;
 mod openapi;
+mod order_templates;
 mod orders;
 mod payments;
 mod purchasing;
@@ -59,6 +60,7 @@ pub fn app(state: AppState) -> Router {
         .merge(customers::router())
         .merge(inventory::router())
         .merge(orders::router())
+        .merge(order_templates::router())
         .merge(payments::router())
         .merge(fulfillment::router())
         .merge(aftersales::router())

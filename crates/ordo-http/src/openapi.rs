@@ -2,8 +2,8 @@
 
 use crate::error::{FieldErrorDoc, Problem};
 use crate::{
-    aftersales, audit, catalog, customers, fulfillment, integrations, inventory, orders, payments, purchasing, reports,
-    rules,
+    aftersales, audit, catalog, customers, fulfillment, integrations, inventory, order_templates, orders, payments,
+    purchasing, reports, rules,
 };
 use std::sync::OnceLock;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -28,6 +28,8 @@ use utoipa::{Modify, OpenApi};
         orders::place_order, orders::list_orders, orders::get_order, orders::cancel_order, orders::order_events,
         orders::edit_order, orders::hold_order, orders::release_order, orders::submit_order, orders::split_order,
         orders::merge_orders, orders::approve_order, orders::reject_order, orders::approval_inbox, orders::order_approvals, orders::queues,
+        order_templates::create_template, order_templates::list_templates, order_templates::get_template,
+        order_templates::delete_template, order_templates::order_from_template, order_templates::reorder,
         rules::create_rule, rules::list_rules, rules::get_rule, rules::update_rule, rules::delete_rule, rules::rule_history,
         rules::test_rule, rules::order_policy, rules::update_order_policy,
         purchasing::create_supplier, purchasing::list_suppliers, purchasing::get_supplier,

@@ -1032,6 +1032,22 @@ pub const MIGRATIONS: &[Migration] = &[
             crate::reports::summaries::REBUILD_PRODUCT_DAYS,
         ],
     },
+    Migration {
+        version: 13,
+        name: "order templates",
+        statements: &[
+            // SKUs and quantities as JSON ([{sku, quantity}]); prices are today's when used.
+            "CREATE TABLE order_templates (
+                id {id},
+                name VARCHAR(100) NOT NULL,
+                customer_id BIGINT REFERENCES customers (id),
+                lines TEXT NOT NULL,
+                created_by VARCHAR(200) NOT NULL,
+                created_at BIGINT NOT NULL
+            )",
+            "CREATE INDEX order_templates_customer ON order_templates (customer_id, name)",
+        ],
+    },
 ];
 
 fn render(sql: &str, dialect: Dialect) -> String {

@@ -361,6 +361,8 @@ pub enum OrderError {
     NotFound(i64),
     #[error("no customer with id {0}")]
     CustomerNotFound(i64),
+    #[error("no order template with id {0}")]
+    TemplateNotFound(i64),
     #[error("not enough stock for {}", .0.iter().map(|s| format!("{} (requested {}, available {})", s.sku, s.requested, s.available)).collect::<Vec<_>>().join(", "))]
     ShortStock(Vec<ShortLine>),
     #[error(transparent)]

@@ -31,6 +31,8 @@ pub fn router() -> Router<AppState> {
         .route("/orders/new/skus", get(suggest_skus))
         .route("/orders/{id}", get(detail))
         .route("/orders/{id}/cancel", post(cancel))
+        .route("/orders/{id}/reorder", post(reorder))
+        .route("/orders/{id}/template", post(save_template))
         .route("/orders/{id}/payments", post(record_payment))
         .route("/orders/{id}/invoices", post(issue_invoice))
 }
@@ -253,6 +255,8 @@ struct DetailPage {
     order: Order,
     events: Vec<OrderEvent>,
     may_cancel: bool,
+    /// Order again, or keep it as a template.
+    may_reorder: bool,
     may_approve: bool,
     may_release: bool,
     may_edit: bool,
@@ -355,6 +359,7 @@ async fn detail(State(state): State<AppState>, staff: Staff, headers: HeaderMap,
             let page = DetailPage {
                 page: Frame::new(&staff, "orders"),
                 may_cancel: can(Permission::OrdersCancel, A::Cancel),
+                may_reorder: staff.may(Permission::OrdersCreate),
                 may_approve: can(Permission::OrdersApprove, A::Approve),
                 may_release: can(Permission::OrdersRelease, A::Release),
                 may_edit: can(Permission::OrdersEdit, A::Edit),
@@ -405,6 +410,79 @@ async fn cancel(
         Ok(order) => redirect_with_flash(
             &format!("/orders/{id}"),
             &staff.i18n.tf("orders.cancelled_flash", &[("number", &order.number)]),
+            &headers,
+        ),
+        Err(error) => failed(&staff, error.into()),
+    }
+}
+
+/// The same use case as `POST /api/v1/orders/{id}/reorder`: the same lines at today's prices.
+async fn reorder(State(state): State<AppState>, staff: Staff, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    let ctx = match staff.require(Permission::OrdersCreate) {
+        Ok(ctx) => ctx,
+        Err(page) => return page,
+    };
+    let Ok(id) = id.parse::<i64>() else { return not_found(&staff) };
+    let input = orders::UseTemplate::default();
+    match state.db.write(move |tx| orders::reorder(tx, &ctx, id, &input)).await {
+        Ok(orders::FromTemplate::Placed(placed)) => {
+            let (orders::Placed::Created(order) | orders::Placed::Existing(order)) = *placed;
+            redirect_with_flash(
+                &format!("/orders/{}", order.id),
+                &staff.i18n.tf("orders.reordered_flash", &[("number", &order.number)]),
+                &headers,
+            )
+        }
+        Ok(orders::FromTemplate::Quoted(_)) => not_found(&staff),
+        Err(error) => failed(&staff, error.into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct TemplateForm {
+    name: String,
+    #[serde(default)]
+    shared: Option<String>,
+}
+
+/// The same use case as `POST /api/v1/order-templates` with `from_order_id`.
+async fn save_template(
+    State(state): State<AppState>,
+    staff: Staff,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<TemplateForm>,
+) -> Response {
+    let ctx = match staff.require(Permission::OrdersCreate) {
+        Ok(ctx) => ctx,
+        Err(page) => return page,
+    };
+    let Ok(id) = id.parse::<i64>() else { return not_found(&staff) };
+    let shared = form.shared.is_some();
+    let input = orders::NewOrderTemplate { name: Some(form.name), from_order_id: Some(id), ..Default::default() };
+    let saved = state
+        .db
+        .write(move |tx| {
+            let mut input = input.clone();
+            if shared {
+                // Shared: no customer of its own (the order's customer is not carried over).
+                let order = orders::get_order(tx, id)?;
+                input.lines = Some(
+                    order
+                        .lines
+                        .iter()
+                        .map(|l| orders::TemplateLine { sku: Some(l.sku.clone()), quantity: Some(l.quantity) })
+                        .collect(),
+                );
+                input.from_order_id = None;
+            }
+            orders::create_template(tx, &ctx, &input)
+        })
+        .await;
+    match saved {
+        Ok(template) => redirect_with_flash(
+            &format!("/orders/{id}"),
+            &staff.i18n.tf("orders.template_saved", &[("name", &template.name)]),
             &headers,
         ),
         Err(error) => failed(&staff, error.into()),

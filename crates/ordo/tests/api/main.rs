@@ -25,4 +25,5 @@ mod reports;
 mod roles;
 mod stock;
 mod supply;
+mod templates;
 mod validation;
