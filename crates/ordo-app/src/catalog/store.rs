@@ -107,6 +107,22 @@ pub fn products_by_skus(tx: &mut dyn Tx, skus: &[&str]) -> Result<Vec<Product>, 
     tx.query(&sql, &params)?.iter().map(product).collect()
 }
 
+/// Known SKUs close to one that does not exist, nearest first (for "did you mean"). Reads
+/// the SKUs that share its first or last characters: only on the error path.
+pub fn close_skus(tx: &mut dyn Tx, wanted: &str) -> Result<Vec<String>, DbError> {
+    let letters: String = wanted.chars().filter(|c| c.is_alphanumeric()).collect::<String>().to_lowercase();
+    let head: String = letters.chars().take(2).collect();
+    let tail: String = letters.chars().rev().take(2).collect::<Vec<_>>().into_iter().rev().collect();
+    let escape = |text: &str| contains_pattern(text).trim_matches('%').to_string();
+    let rows = tx.query(
+        "SELECT sku FROM products WHERE active = 1 AND (LOWER(sku) LIKE ? ESCAPE '!' OR LOWER(sku) LIKE ? ESCAPE '!') \
+         ORDER BY sku LIMIT 5000",
+        params![format!("{}%", escape(&head)), format!("%{}", escape(&tail))],
+    )?;
+    let known: Vec<String> = rows.iter().map(|r| r.text(0)).collect::<Result<_, _>>()?;
+    Ok(ordo_domain::catalog::close_skus(wanted, known.iter().map(String::as_str), 3))
+}
+
 /// `LIKE` pattern matching `text` anywhere, case-insensitively, with `!` as escape.
 pub(crate) fn contains_pattern(text: &str) -> String {
     let escaped: String = text

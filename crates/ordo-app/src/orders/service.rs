@@ -164,6 +164,16 @@ struct Prepared {
     list_prices: Vec<Option<Decimal>>,
 }
 
+/// "no product has SKU …", with the close ones when there are any.
+pub(crate) fn unknown_sku(tx: &mut dyn Tx, sku: &str) -> Result<String, crate::DbError> {
+    let near = catalog::store::close_skus(tx, sku)?;
+    Ok(if near.is_empty() {
+        format!("no product has SKU {sku:?}")
+    } else {
+        format!("no product has SKU {sku:?}; did you mean {}?", near.join(", "))
+    })
+}
+
 fn prepare(tx: &mut dyn Tx, order: ValidOrder) -> Result<Prepared, OrderError> {
     let customer = customers::store::by_id(tx, order.customer_id)?.ok_or_else(|| {
         ordo_domain::Invalid::field("customer_id", format!("no customer has id {}", order.customer_id))
@@ -176,7 +186,7 @@ fn prepare(tx: &mut dyn Tx, order: ValidOrder) -> Result<Prepared, OrderError> {
     let mut products: Vec<Product> = Vec::with_capacity(order.lines.len());
     for (i, line) in order.lines.iter().enumerate() {
         match found.iter().find(|p| p.sku == line.sku) {
-            None => v.add(format!("lines[{i}].sku"), format!("no product has SKU {:?}", line.sku)),
+            None => v.add(format!("lines[{i}].sku"), unknown_sku(tx, &line.sku)?),
             Some(p) if !p.active => {
                 v.add(format!("lines[{i}].sku"), format!("product {:?} is not for sale (inactive)", line.sku))
             }

@@ -115,7 +115,7 @@ pub fn create_template(tx: &mut dyn Tx, ctx: &Ctx, input: &NewOrderTemplate) -> 
                 if sku.is_empty() {
                     v.add(format!("lines[{i}].sku"), "is required");
                 } else if !crate::catalog::store::sku_exists(tx, sku)? {
-                    v.add(format!("lines[{i}].sku"), format!("no product has SKU {sku:?}"));
+                    v.add(format!("lines[{i}].sku"), super::service::unknown_sku(tx, sku)?);
                 }
                 match line.quantity {
                     Some(q) if (1..=1_000_000).contains(&q) => {

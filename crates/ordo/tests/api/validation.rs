@@ -112,3 +112,20 @@ async fn list_limits_are_bounded() {
     assert_eq!(app.get("/api/v1/orders?limit=ten").await.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(app.get("/api/v1/orders?cursor=forged").await.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+#[tokio::test]
+async fn a_mistyped_sku_is_refused_with_the_skus_it_may_have_meant() {
+    let (app, customer) = shop().await;
+    app.product("TEA-2", "12").await;
+    app.product("POT-1", "30").await;
+
+    let reply =
+        app.post("/api/v1/orders", json!({"customer_id": customer, "lines": [{"sku": "tea1", "quantity": 1}]})).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(reply.body["errors"][0]["field"], "lines[0].sku");
+    assert_eq!(reply.body["errors"][0]["message"], "no product has SKU \"tea1\"; did you mean TEA-1, TEA-2?");
+    let far =
+        app.post("/api/v1/orders", json!({"customer_id": customer, "lines": [{"sku": "SAUCER", "quantity": 1}]})).await;
+    assert_eq!(far.body["errors"][0]["message"], "no product has SKU \"SAUCER\"", "nothing close: no guess");
+    assert_eq!(app.order_count().await, 0);
+}
