@@ -12,6 +12,7 @@ use axum::{Json, Router};
 use ordo_app::orders::{
     self, FromTemplate, NewOrderTemplate, Order, OrderError, OrderTemplate, OrderTemplates, Placed, Quote, UseTemplate,
 };
+use ordo_app::{Ctx, db::Tx};
 use ordo_domain::auth::Permission;
 use serde::Deserialize;
 
@@ -116,16 +117,12 @@ pub async fn order_from_template(
     headers: HeaderMap,
     OptionalJsonBody(body): OptionalJsonBody<UseTemplate>,
 ) -> Result<Response, ApiError> {
-    let ctx = caller.require(Permission::OrdersCreate, "create orders")?;
     let id = path_id(&id, "order template")?;
-    let key = idempotency_key(&headers, &caller, &format!("orders/from-template/{id}"), &body.hash)?;
-    let (input, work_ctx) = (body.value, ctx.clone());
-    if input.dry_run {
-        let quoted = state.db.read(move |tx| orders::order_from_template(tx, &work_ctx, id, &input)).await?;
-        return Ok(respond(placed_or_quoted(quoted)?));
-    }
-    post_once(&state, key, &ctx, move |tx| placed_or_quoted(orders::order_from_template(tx, &work_ctx, id, &input)?))
-        .await
+    let scope = format!("orders/from-template/{id}");
+    place_again(&state, &caller, &headers, body, &scope, move |tx, ctx, input| {
+        orders::order_from_template(tx, ctx, id, input)
+    })
+    .await
 }
 
 #[utoipa::path(post, path = "/api/v1/orders/{id}/reorder", tag = "orders",
@@ -144,15 +141,32 @@ pub async fn reorder(
     headers: HeaderMap,
     OptionalJsonBody(body): OptionalJsonBody<UseTemplate>,
 ) -> Result<Response, ApiError> {
-    let ctx = caller.require(Permission::OrdersCreate, "create orders")?;
     let id = path_id(&id, "order")?;
-    let key = idempotency_key(&headers, &caller, &format!("orders/{id}/reorder"), &body.hash)?;
+    let scope = format!("orders/{id}/reorder");
+    place_again(&state, &caller, &headers, body, &scope, move |tx, ctx, input| orders::reorder(tx, ctx, id, input))
+        .await
+}
+
+/// Places the lines again once per Idempotency-Key, or only quotes them on a dry run.
+async fn place_again<F>(
+    state: &AppState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    body: JsonBody<UseTemplate>,
+    scope: &str,
+    work: F,
+) -> Result<Response, ApiError>
+where
+    F: Fn(&mut dyn Tx, &Ctx, &UseTemplate) -> Result<FromTemplate, OrderError> + Copy + Send + 'static,
+{
+    let ctx = caller.require(Permission::OrdersCreate, "create orders")?;
+    let key = idempotency_key(headers, caller, scope, &body.hash)?;
     let (input, work_ctx) = (body.value, ctx.clone());
     if input.dry_run {
-        let quoted = state.db.read(move |tx| orders::reorder(tx, &work_ctx, id, &input)).await?;
+        let quoted = state.db.read(move |tx| work(tx, &work_ctx, &input)).await?;
         return Ok(respond(placed_or_quoted(quoted)?));
     }
-    post_once(&state, key, &ctx, move |tx| placed_or_quoted(orders::reorder(tx, &work_ctx, id, &input)?)).await
+    post_once(state, key, &ctx, move |tx| placed_or_quoted(work(tx, &work_ctx, &input)?)).await
 }
 
 fn respond((status, body): (StatusCode, serde_json::Value)) -> Response {
