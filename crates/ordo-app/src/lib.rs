@@ -10,6 +10,7 @@ pub mod common;
 pub mod customers;
 pub mod db;
 pub mod events;
+pub mod exchange;
 pub mod fulfillment;
 pub mod idempotency;
 pub mod integrations;

@@ -9,6 +9,7 @@ use ordo_app::audit::AuditError;
 use ordo_app::auth::TokenError;
 use ordo_app::catalog::CatalogError;
 use ordo_app::customers::CustomerError;
+use ordo_app::exchange::ExchangeError;
 use ordo_app::fulfillment::FulfillmentError;
 use ordo_app::integrations::IntegrationError;
 use ordo_app::inventory::InventoryError;
@@ -84,6 +85,8 @@ pub enum ApiError {
     Purchasing(#[from] PurchasingError),
     #[error(transparent)]
     Report(#[from] ReportError),
+    #[error(transparent)]
+    Exchange(#[from] ExchangeError),
     #[error(transparent)]
     Rule(#[from] RuleError),
     #[error(transparent)]
@@ -252,6 +255,10 @@ impl ApiError {
                 ReportError::Invalid(_) => invalid,
                 ReportError::Db(e) => db_shape(e),
             },
+            ApiError::Exchange(e) => match e {
+                ExchangeError::Invalid(_) => invalid,
+                ExchangeError::Db(e) => db_shape(e),
+            },
             ApiError::User(e) => match e {
                 UserError::Invalid(_) => invalid,
                 UserError::NotFound(_) => not_found,
@@ -304,6 +311,7 @@ impl ApiError {
             | ApiError::Token(TokenError::Invalid(e))
             | ApiError::Audit(AuditError::Invalid(e))
             | ApiError::Report(ReportError::Invalid(e))
+            | ApiError::Exchange(ExchangeError::Invalid(e))
             | ApiError::User(UserError::Invalid(e)) => e,
             _ => return None,
         };

@@ -7,6 +7,7 @@ mod catalog;
 pub mod console;
 mod customers;
 pub mod error;
+mod exports;
 mod extract;
 mod fulfillment;
 mod integrations;
@@ -61,6 +62,7 @@ pub fn app(state: AppState) -> Router {
         .merge(inventory::router())
         .merge(orders::router())
         .merge(order_templates::router())
+        .merge(exports::router())
         .merge(payments::router())
         .merge(fulfillment::router())
         .merge(aftersales::router())

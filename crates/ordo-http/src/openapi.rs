@@ -2,8 +2,8 @@
 
 use crate::error::{FieldErrorDoc, Problem};
 use crate::{
-    aftersales, audit, catalog, customers, fulfillment, integrations, inventory, order_templates, orders, payments,
-    purchasing, reports, rules,
+    aftersales, audit, catalog, customers, exports, fulfillment, integrations, inventory, order_templates, orders,
+    payments, purchasing, reports, rules,
 };
 use std::sync::OnceLock;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -30,6 +30,7 @@ use utoipa::{Modify, OpenApi};
         orders::merge_orders, orders::approve_order, orders::reject_order, orders::approval_inbox, orders::order_approvals, orders::queues,
         order_templates::create_template, order_templates::list_templates, order_templates::get_template,
         order_templates::delete_template, order_templates::order_from_template, order_templates::reorder,
+        exports::export,
         rules::create_rule, rules::list_rules, rules::get_rule, rules::update_rule, rules::delete_rule, rules::rule_history,
         rules::test_rule, rules::order_policy, rules::update_order_policy,
         purchasing::create_supplier, purchasing::list_suppliers, purchasing::get_supplier,
@@ -85,8 +86,10 @@ use utoipa::{Modify, OpenApi};
             Any 2xx answer counts as delivered; anything else is retried with exponential backoff and jitter."),
         (name = "purchasing", description = "Suppliers, purchase orders and receiving goods"),
         (name = "reports", description = "Sales, customers (RFM), inventory (ABC), operations (cycle times) and the monthly \
-            finance summary. Days are UTC dates; sales figures count orders that are not cancelled, on their placement \
+            finance summary. Days begin at midnight in the business's time zone (`utc_offset` in /settings/reports, \
+            default +08:00); sales figures count orders that are not cancelled, on their placement \
             day, in one currency per report. Each report is also a download with `format=csv` or `format=xlsx`."),
+        (name = "exchange", description = "Records as CSV or XLSX files in the import templates' columns"),
         (name = "rules", description = "Order rules (CEL conditions and actions) and order-processing settings"),
         (name = "audit", description = "Who changed what, when and from where"),
     )

@@ -67,15 +67,21 @@ pub fn format_param(raw: Option<&str>) -> Result<Format, ApiError> {
 
 /// The report as JSON, or its table as a CSV or XLSX download.
 pub fn respond<T: Serialize + Tabular>(report: T, format: Format) -> Result<Response, ApiError> {
-    let tables = match format {
-        Format::Json => return Ok(Json(report).into_response()),
-        _ => report.tables(),
-    };
+    match format {
+        Format::Json => Ok(Json(report).into_response()),
+        _ => download(&report.tables(), format),
+    }
+}
+
+/// Tables as a CSV (blocks one after another) or XLSX (a sheet each) attachment, named
+/// after the first.
+pub fn download(tables: &[Table], format: Format) -> Result<Response, ApiError> {
     let (content_type, ext, body) = match format {
-        Format::Csv => ("text/csv; charset=utf-8", "csv", Table::csv_of(&tables).into_bytes()),
-        _ => ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx", xlsx(&tables)?),
+        Format::Csv => ("text/csv; charset=utf-8", "csv", Table::csv_of(tables).into_bytes()),
+        _ => ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx", xlsx(tables)?),
     };
-    let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{}.{ext}\"", tables[0].name))
+    let name = tables.first().map_or("export", |t| t.name.as_str());
+    let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{name}.{ext}\""))
         .unwrap_or(HeaderValue::from_static("attachment"));
     Ok((
         [(header::CONTENT_TYPE, HeaderValue::from_static(content_type)), (header::CONTENT_DISPOSITION, disposition)],

@@ -13,6 +13,7 @@ mod concurrency;
 mod console;
 mod crash;
 mod customers;
+mod exports;
 mod fulfillment;
 mod idempotency;
 mod integrations;
