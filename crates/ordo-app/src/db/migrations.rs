@@ -1048,6 +1048,12 @@ pub const MIGRATIONS: &[Migration] = &[
             "CREATE INDEX order_templates_customer ON order_templates (customer_id, name)",
         ],
     },
+    Migration {
+        version: 14,
+        name: "bank statement lines found by what they say",
+        // Finds a line an earlier statement already holds (duplicate detection).
+        statements: &["CREATE INDEX bank_statement_lines_booked ON bank_statement_lines (booked_on, amount_e4)"],
+    },
 ];
 
 fn render(sql: &str, dialect: Dialect) -> String {

@@ -352,7 +352,8 @@ pub struct BankLine {
     pub amount: Decimal,
     pub reference: String,
     pub counterparty: String,
-    /// matched, unmatched, ignored (not a receipt).
+    /// matched, unmatched, ignored (not a receipt), duplicate (an earlier statement holds the
+    /// same line; never matched again).
     pub status: String,
     pub invoice_id: Option<i64>,
     pub invoice_number: Option<String>,

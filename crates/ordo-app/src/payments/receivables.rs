@@ -216,6 +216,28 @@ pub fn import_statement(tx: &mut dyn Tx, ctx: &Ctx, input: &NewBankStatement) ->
         v.add("csv", "has no lines under the header");
     }
     v.into_result()?;
+    // A line an earlier statement already holds (same day, amount, reference and payer) is
+    // the same money: it is kept as a duplicate and never matched again. A file with
+    // nothing new was imported before.
+    let mut earlier: Vec<Option<String>> = Vec::with_capacity(parsed.len());
+    for (date, amount, reference, payer) in &parsed {
+        let found = tx.query_opt(
+            "SELECT s.name, l.line_no FROM bank_statement_lines l JOIN bank_statements s ON s.id = l.statement_id \
+             WHERE l.booked_on = ? AND l.amount_e4 = ? AND l.reference = ? AND l.counterparty = ? AND s.currency = ? \
+             ORDER BY s.id LIMIT 1",
+            params![date.to_string(), to_e4(*amount), reference.as_str(), payer.as_str(), currency.code()],
+        )?;
+        earlier.push(
+            found.map(|r| Ok::<_, DbError>(format!("already in {:?} line {}", r.text(0)?, r.int(1)?))).transpose()?,
+        );
+    }
+    if let Some(Some(first)) = earlier.first()
+        && earlier.iter().all(Option::is_some)
+    {
+        return Err(PaymentError::Conflict(format!(
+            "every line of this statement was imported before ({first}): nothing new to book"
+        )));
+    }
     let name = name.unwrap_or_else(|| format!("Statement {}", Date::of(ctx.now)));
     let id = tx.insert(
         "INSERT INTO bank_statements (name, currency, uploaded_by, uploaded_at) VALUES (?, ?, ?, ?)",
@@ -226,6 +248,7 @@ pub fn import_statement(tx: &mut dyn Tx, ctx: &Ctx, input: &NewBankStatement) ->
         let line_no = n as i64 + 1;
         let receipt = Receipt { amount: *amount, reference, counterparty: payer };
         let (status, invoice_id, note, candidates) = match match_receipt(&receipt, &open) {
+            _ if earlier[n].is_some() => ("duplicate", None, earlier[n].clone(), Vec::new()),
             _ if *amount <= Decimal::ZERO => ("ignored", None, Some("not a receipt".to_string()), Vec::new()),
             MatchOutcome::Matched { invoice_id, by } => {
                 ("matched", Some(invoice_id), Some(format!("by {by}")), Vec::new())
@@ -246,10 +269,10 @@ pub fn import_statement(tx: &mut dyn Tx, ctx: &Ctx, input: &NewBankStatement) ->
                 inv.open -= *amount;
             }
             open.retain(|i| i.open > Decimal::ZERO);
-        } else if status == "ignored" {
+        } else if status == "ignored" || status == "duplicate" {
             tx.execute(
-                "UPDATE bank_statement_lines SET status = 'ignored' WHERE statement_id = ? AND line_no = ?",
-                params![id, line_no],
+                "UPDATE bank_statement_lines SET status = ? WHERE statement_id = ? AND line_no = ?",
+                params![status, id, line_no],
             )?;
         }
     }

@@ -615,3 +615,36 @@ async fn finance_records_a_payment_and_prints_the_invoice_from_the_console() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a bad amount is refused and changes nothing");
     assert_ledger_balances(&app).await;
 }
+
+#[tokio::test]
+async fn a_bank_statement_imported_twice_books_nothing_twice() {
+    let app = spawn_app().await;
+    let finance = app.token_for("finance").await;
+    let import = |csv: &'static str| {
+        let finance = finance.clone();
+        let app = &app;
+        async move { app.post_as(&finance, "/api/v1/bank-statements", json!({"name": "Nov", "csv": csv})).await }
+    };
+    let first = import("date,amount,reference,counterparty\n2026-11-20,50.00,gift,Aunt May\n").await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+
+    // The next export overlaps: the 20th again, and a new line.
+    let next = import(
+        "date,amount,reference,counterparty\n2026-11-20,50.00,gift,Aunt May\n2026-11-21,80.00,another,Uncle Bob\n",
+    )
+    .await;
+    assert_eq!(next.status, StatusCode::CREATED, "{}", next.body);
+    let lines = next.body["lines"].as_array().unwrap();
+    assert_eq!((lines[0]["status"].as_str(), lines[1]["status"].as_str()), (Some("duplicate"), Some("unmatched")));
+    assert_eq!(lines[0]["note"], "already in \"Nov\" line 1");
+    // The same file once more: nothing new at all.
+    let again = import(
+        "date,amount,reference,counterparty\n2026-11-20,50.00,gift,Aunt May\n2026-11-21,80.00,another,Uncle Bob\n",
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
+    assert!(again.body["detail"].as_str().unwrap().contains("imported before"), "{}", again.body);
+    let statements = app.get_as(&finance, "/api/v1/bank-statements").await;
+    assert_eq!(statements.body["items"].as_array().map(Vec::len), Some(2), "{}", statements.body);
+    assert_ledger_balances(&app).await;
+}
