@@ -258,6 +258,8 @@ impl ApiError {
             ApiError::Exchange(e) => match e {
                 ExchangeError::Invalid(_) => invalid,
                 ExchangeError::Db(e) => db_shape(e),
+                // Handled where it arises (the import's outcome is recorded and returned).
+                ExchangeError::RolledBack(_) => internal,
             },
             ApiError::User(e) => match e {
                 UserError::Invalid(_) => invalid,

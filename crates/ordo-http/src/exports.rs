@@ -4,14 +4,14 @@
 use crate::AppState;
 use crate::error::{ApiError, Problem};
 use crate::extract::{Caller, QueryParams};
-use crate::reports::{Format, download};
+use crate::reports::{download, file_format};
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::get;
 use ordo_app::exchange::{self, ExportQuery};
+use ordo_domain::Timestamp;
 use ordo_domain::auth::Permission;
-use ordo_domain::{Invalid, Timestamp};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/exports/{kind}", get(export))
@@ -30,11 +30,7 @@ pub async fn export(
     QueryParams(query): QueryParams<ExportQuery>,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::Read, "export records")?;
-    let format = match query.format.as_deref().map(str::trim) {
-        None | Some("") | Some("csv") => Format::Csv,
-        Some("xlsx") => Format::Xlsx,
-        Some(_) => return Err(Invalid::field("format", "must be csv or xlsx").into()),
-    };
+    let format = file_format(query.format.as_deref())?;
     let table = state.db.read(move |tx| exchange::export(tx, &kind, &query, Timestamp::now())).await?;
     download(&[table], format)
 }

@@ -10,6 +10,7 @@ pub mod error;
 mod exports;
 mod extract;
 mod fulfillment;
+mod imports;
 mod integrations;
 mod inventory;
 mod observe;
@@ -63,6 +64,7 @@ pub fn app(state: AppState) -> Router {
         .merge(orders::router())
         .merge(order_templates::router())
         .merge(exports::router())
+        .merge(imports::router())
         .merge(payments::router())
         .merge(fulfillment::router())
         .merge(aftersales::router())

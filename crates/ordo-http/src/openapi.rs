@@ -2,8 +2,8 @@
 
 use crate::error::{FieldErrorDoc, Problem};
 use crate::{
-    aftersales, audit, catalog, customers, exports, fulfillment, integrations, inventory, order_templates, orders,
-    payments, purchasing, reports, rules,
+    aftersales, audit, catalog, customers, exports, fulfillment, imports, integrations, inventory, order_templates,
+    orders, payments, purchasing, reports, rules,
 };
 use std::sync::OnceLock;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -30,7 +30,7 @@ use utoipa::{Modify, OpenApi};
         orders::merge_orders, orders::approve_order, orders::reject_order, orders::approval_inbox, orders::order_approvals, orders::queues,
         order_templates::create_template, order_templates::list_templates, order_templates::get_template,
         order_templates::delete_template, order_templates::order_from_template, order_templates::reorder,
-        exports::export,
+        exports::export, imports::create_import, imports::get_import, imports::template,
         rules::create_rule, rules::list_rules, rules::get_rule, rules::update_rule, rules::delete_rule, rules::rule_history,
         rules::test_rule, rules::order_policy, rules::update_order_policy,
         purchasing::create_supplier, purchasing::list_suppliers, purchasing::get_supplier,

@@ -65,6 +65,15 @@ pub fn format_param(raw: Option<&str>) -> Result<Format, ApiError> {
     }
 }
 
+/// A file download's format: csv (default) or xlsx.
+pub fn file_format(raw: Option<&str>) -> Result<Format, ApiError> {
+    match raw.map(str::trim) {
+        None | Some("") | Some("csv") => Ok(Format::Csv),
+        Some("xlsx") => Ok(Format::Xlsx),
+        Some(_) => Err(Invalid::field("format", "must be csv or xlsx").into()),
+    }
+}
+
 /// The report as JSON, or its table as a CSV or XLSX download.
 pub fn respond<T: Serialize + Tabular>(report: T, format: Format) -> Result<Response, ApiError> {
     match format {

@@ -102,6 +102,10 @@ pub fn by_id(tx: &mut dyn Tx, id: i64) -> Result<Option<CustomerRecord>, DbError
     tx.query_opt(&sql, params![id])?.as_ref().map(record).transpose()
 }
 
+pub fn id_by_code(tx: &mut dyn Tx, code: &str) -> Result<Option<i64>, DbError> {
+    tx.query_opt("SELECT id FROM customers WHERE code = ?", params![code])?.map(|r| r.int(0)).transpose()
+}
+
 pub fn code_exists(tx: &mut dyn Tx, code: &str) -> Result<bool, DbError> {
     Ok(tx.query_opt("SELECT id FROM customers WHERE code = ?", params![code])?.is_some())
 }

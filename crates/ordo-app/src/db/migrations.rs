@@ -1054,6 +1054,18 @@ pub const MIGRATIONS: &[Migration] = &[
         // Finds a line an earlier statement already holds (duplicate detection).
         statements: &["CREATE INDEX bank_statement_lines_booked ON bank_statement_lines (booked_on, amount_e4)"],
     },
+    Migration {
+        version: 15,
+        name: "imports",
+        statements: &["CREATE TABLE imports (
+                id {id},
+                kind VARCHAR(32) NOT NULL,
+                status VARCHAR(24) NOT NULL,
+                result TEXT NOT NULL,
+                created_by VARCHAR(200) NOT NULL,
+                created_at BIGINT NOT NULL
+            )"],
+    },
 ];
 
 fn render(sql: &str, dialect: Dialect) -> String {

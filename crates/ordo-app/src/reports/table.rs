@@ -63,7 +63,7 @@ impl Table {
     /// The report's table, then each further section after an empty line and its name.
     pub fn csv_of(tables: &[Table]) -> String {
         let mut out = String::from("\u{feff}");
-        let line = |cells: Vec<String>| cells.iter().map(|c| quote(c)).collect::<Vec<_>>().join(",") + "\r\n";
+        let line = |cells: Vec<String>| csv_line(&cells);
         for (i, table) in tables.iter().enumerate() {
             if i > 0 {
                 out.push_str("\r\n");
@@ -87,6 +87,19 @@ impl Cell {
             Cell::Empty => String::new(),
         }
     }
+}
+
+fn csv_line(cells: &[String]) -> String {
+    cells.iter().map(|c| quote(c)).collect::<Vec<_>>().join(",") + "\r\n"
+}
+
+/// Rows of text as CSV (BOM, quoted where needed, formulas defused).
+pub fn csv_lines(rows: &[Vec<String>]) -> String {
+    let mut out = String::from("\u{feff}");
+    for row in rows {
+        out.push_str(&csv_line(row));
+    }
+    out
 }
 
 fn quote(text: &str) -> String {

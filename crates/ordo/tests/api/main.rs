@@ -16,6 +16,7 @@ mod customers;
 mod exports;
 mod fulfillment;
 mod idempotency;
+mod imports;
 mod integrations;
 mod openapi;
 mod orders;

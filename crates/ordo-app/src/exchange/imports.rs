@@ -1,0 +1,437 @@
+//! `POST /api/v1/imports`: orders from a CSV or XLSX file, one row per order line, rows with
+//! the same `external_ref` forming one order. A dry run reports every problem by row and
+//! column and changes nothing; `all_or_nothing` imports every order or none;
+//! `valid_rows` imports the orders whose rows are all valid and returns the others as a
+//! file to fix. An order with any invalid row is rejected whole, never imported in half;
+//! an external reference already imported is reported, not imported twice.
+
+use super::ExchangeError;
+use crate::Ctx;
+use crate::common::AmountInput;
+use crate::db::{DbError, Tx};
+use crate::orders::{NewOrder, NewOrderLine, OrderError, Placed};
+use crate::params;
+use crate::reports::{Cell, Table};
+use ordo_domain::orders::Channel;
+use ordo_domain::time::Date;
+use ordo_domain::{Invalid, Timestamp};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use utoipa::ToSchema;
+
+/// Fields of an order row, in template order; the first four are required.
+pub const ORDER_FIELDS: &[&str] =
+    &["external_ref", "customer_code", "sku", "quantity", "unit_price", "channel", "notes", "requested_delivery_date"];
+const REQUIRED: usize = 4;
+/// The most rows one file may hold.
+pub const MAX_ROWS: usize = 10_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportMode {
+    DryRun,
+    AllOrNothing,
+    ValidRows,
+}
+
+/// A file to import, as the edge received it.
+pub struct ImportFile {
+    pub kind: String,
+    pub mode: Option<String>,
+    /// JSON object: the file's column name → our field name.
+    pub mapping: Option<String>,
+    pub file_name: String,
+    pub bytes: Vec<u8>,
+    /// Whether the importer may set `unit_price` (the price-override permission).
+    pub may_set_prices: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RowError {
+    /// The row in the file, counting the header as row 1.
+    pub row: usize,
+    /// The file's column (or our field, when the column is missing).
+    pub column: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ImportResult {
+    pub id: i64,
+    pub kind: String,
+    pub mode: ImportMode,
+    /// validated (dry run), imported, partially_imported, rejected.
+    pub status: String,
+    /// Data rows in the file.
+    pub rows: usize,
+    /// Orders imported (or, on a dry run, that would be).
+    pub imported: usize,
+    /// Orders rejected.
+    pub rejected: usize,
+    /// External references already imported earlier: reported, not imported again.
+    pub duplicates: Vec<String>,
+    pub errors: Vec<RowError>,
+    /// The orders created.
+    pub order_ids: Vec<i64>,
+    /// The rejected orders' rows, as CSV with an `error` column, to fix and import again.
+    pub rejected_csv: Option<String>,
+    pub created_by: String,
+    pub created_at: Timestamp,
+}
+
+/// Reads the file into rows of text: CSV (UTF-8, with or without a BOM) or XLSX (first sheet).
+fn read_rows(file: &ImportFile) -> Result<Vec<Vec<String>>, Invalid> {
+    let is_xlsx = file.file_name.to_lowercase().ends_with(".xlsx") || file.bytes.starts_with(b"PK");
+    if is_xlsx {
+        use calamine::{Data, Reader, Xlsx};
+        let mut book: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(file.bytes.as_slice()))
+            .map_err(|e| Invalid::field("file", format!("is not a readable XLSX file: {e}")))?;
+        let range = book
+            .worksheet_range_at(0)
+            .ok_or_else(|| Invalid::field("file", "has no sheet"))?
+            .map_err(|e| Invalid::field("file", format!("the first sheet cannot be read: {e}")))?;
+        Ok(range
+            .rows()
+            .map(|row| {
+                row.iter()
+                    .map(|cell| match cell {
+                        Data::Empty => String::new(),
+                        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+                        // A date cell: days since 1899-12-30 (the Unix epoch is day 25569).
+                        Data::DateTime(d) => Date::from_days(d.as_f64().floor() as i64 - 25_569).to_string(),
+                        other => other.to_string(),
+                    })
+                    .collect()
+            })
+            .collect())
+    } else {
+        let text = String::from_utf8(file.bytes.clone())
+            .map_err(|_| Invalid::field("file", "is not UTF-8 text: save the CSV as UTF-8, or upload the XLSX"))?;
+        Ok(ordo_domain::csv::parse(text.trim_start_matches('\u{feff}')))
+    }
+}
+
+/// One order's rows as read: (file row number, cells by field).
+struct Group {
+    external_ref: String,
+    rows: Vec<(usize, Vec<String>)>,
+}
+
+pub fn import(tx: &mut dyn Tx, ctx: &Ctx, file: &ImportFile) -> Result<ImportResult, ExchangeError> {
+    if file.kind != "orders" {
+        return Err(Invalid::field("kind", "only orders can be imported yet").into());
+    }
+    let mode = match file.mode.as_deref().map(str::trim).unwrap_or("dry_run") {
+        "dry_run" | "" => ImportMode::DryRun,
+        "all_or_nothing" => ImportMode::AllOrNothing,
+        "valid_rows" => ImportMode::ValidRows,
+        _ => return Err(Invalid::field("mode", "must be dry_run, all_or_nothing or valid_rows").into()),
+    };
+    let mapping: HashMap<String, String> = match file.mapping.as_deref().map(str::trim).filter(|m| !m.is_empty()) {
+        None => HashMap::new(),
+        Some(json) => serde_json::from_str(json)
+            .map_err(|_| Invalid::field("mapping", "must be a JSON object: {\"file column\": \"field\"}"))?,
+    };
+    if let Some(bad) = mapping.values().find(|f| !ORDER_FIELDS.contains(&f.as_str())) {
+        return Err(
+            Invalid::field("mapping", format!("{bad:?} is not a field; fields: {}", ORDER_FIELDS.join(", "))).into()
+        );
+    }
+    let rows = read_rows(file)?;
+    let Some((header, data)) = rows.split_first() else {
+        return Err(Invalid::field("file", "is empty: it needs a header row and one row per order line").into());
+    };
+    if data.len() > MAX_ROWS {
+        return Err(Invalid::field("file", format!("has {} rows; at most {MAX_ROWS} per file", data.len())).into());
+    }
+    // Which column holds each field: the mapping first, else the column named as the field.
+    let field_of = |column: &str| -> Option<&str> {
+        let column = column.trim();
+        mapping
+            .get(column)
+            .map(String::as_str)
+            .or_else(|| ORDER_FIELDS.iter().copied().find(|f| f.eq_ignore_ascii_case(column)))
+    };
+    let mut columns: Vec<Option<usize>> = vec![None; ORDER_FIELDS.len()];
+    for (i, name) in header.iter().enumerate() {
+        if let Some(field) = field_of(name)
+            && let Some(slot) = ORDER_FIELDS.iter().position(|f| *f == field)
+        {
+            columns[slot].get_or_insert(i);
+        }
+    }
+    let missing: Vec<RowError> = ORDER_FIELDS[..REQUIRED]
+        .iter()
+        .zip(&columns)
+        .filter(|(_, c)| c.is_none())
+        .map(|(field, _)| RowError {
+            row: 1,
+            column: field.to_string(),
+            message: "this column is missing from the header".into(),
+        })
+        .collect();
+    if !missing.is_empty() {
+        let mut invalid = Invalid(Vec::new());
+        for m in missing {
+            invalid.0.push(ordo_domain::validation::FieldError::new(m.column.clone(), m.message));
+        }
+        return Err(invalid.into());
+    }
+    let column_name =
+        |field: usize| columns[field].map_or(ORDER_FIELDS[field].to_string(), |c| header[c].trim().to_string());
+
+    // Group rows by external reference, in file order; blank rows are skipped.
+    let mut groups: Vec<Group> = Vec::new();
+    for (n, row) in data.iter().enumerate() {
+        if row.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        let cells: Vec<String> = columns
+            .iter()
+            .map(|c| c.and_then(|i| row.get(i)).map_or(String::new(), |v| v.trim().to_string()))
+            .collect();
+        let reference = cells[0].clone();
+        match groups.iter_mut().find(|g| g.external_ref == reference && !reference.is_empty()) {
+            Some(group) => group.rows.push((n + 2, cells)),
+            None => groups.push(Group { external_ref: reference, rows: vec![(n + 2, cells)] }),
+        }
+    }
+
+    let mut errors: Vec<RowError> = Vec::new();
+    let mut duplicates = Vec::new();
+    let mut order_ids = Vec::new();
+    let mut rejected_rows: Vec<(usize, String)> = Vec::new();
+    let (mut imported, mut rejected) = (0, 0);
+    for (g, group) in groups.iter().enumerate() {
+        let mut problems: Vec<RowError> = Vec::new();
+        let order = check_group(tx, group, &column_name, &mut problems, &mut duplicates, file.may_set_prices)?;
+        // Every order is tried in a savepoint: what placing finds (stock, credit, prices)
+        // is reported like the rest, and a rejected order leaves nothing behind.
+        if let Some(order) = order.filter(|_| problems.is_empty()) {
+            let savepoint = format!("import_order_{g}");
+            tx.batch(&format!("SAVEPOINT {savepoint}"))?;
+            match crate::orders::place_order(tx, ctx, &order) {
+                Ok(Placed::Created(placed)) => {
+                    tx.batch(&format!("RELEASE SAVEPOINT {savepoint}"))?;
+                    order_ids.push(placed.id);
+                }
+                Ok(Placed::Existing(existing)) => {
+                    tx.batch(&format!("ROLLBACK TO SAVEPOINT {savepoint}"))?;
+                    duplicates.push(group.external_ref.clone());
+                    problems.push(RowError {
+                        row: group.rows[0].0,
+                        column: column_name(0),
+                        message: format!("order {} already has this reference", existing.number),
+                    });
+                }
+                Err(error) => {
+                    tx.batch(&format!("ROLLBACK TO SAVEPOINT {savepoint}"))?;
+                    problems.extend(placing_problems(group, &column_name, error)?);
+                }
+            }
+        }
+        if problems.is_empty() {
+            imported += 1;
+        } else {
+            rejected += 1;
+            let first = problems[0].message.clone();
+            rejected_rows.extend(group.rows.iter().map(|(row, _)| (*row, first.clone())));
+            errors.extend(problems);
+        }
+    }
+    let status = match mode {
+        ImportMode::DryRun => "validated",
+        _ if rejected == 0 => "imported",
+        ImportMode::AllOrNothing => "rejected",
+        ImportMode::ValidRows if imported == 0 => "rejected",
+        ImportMode::ValidRows => "partially_imported",
+    };
+    // The rejected orders' rows as they were, under the file's own header, with the reason.
+    let rejected_csv = (!rejected_rows.is_empty()).then(|| {
+        let mut lines = vec![header.iter().cloned().chain(std::iter::once("error".to_string())).collect::<Vec<_>>()];
+        for (row, error) in &rejected_rows {
+            let mut cells = data[row - 2].clone();
+            cells.resize(header.len(), String::new());
+            cells.push(error.clone());
+            lines.push(cells);
+        }
+        crate::reports::table::csv_lines(&lines)
+    });
+    let committed = matches!((mode, status), (ImportMode::AllOrNothing, "imported") | (ImportMode::ValidRows, _));
+    let result = ImportResult {
+        id: 0,
+        kind: file.kind.clone(),
+        mode,
+        status: status.to_string(),
+        rows: data.len(),
+        imported,
+        rejected,
+        duplicates,
+        errors,
+        order_ids: if committed { order_ids } else { Vec::new() },
+        rejected_csv,
+        created_by: ctx.actor.clone(),
+        created_at: ctx.now,
+    };
+    if committed {
+        Ok(record(tx, result)?)
+    } else {
+        // Nothing of it may stay: the caller rolls back and records the result alone.
+        Err(ExchangeError::RolledBack(Box::new(result)))
+    }
+}
+
+/// Checks one order's rows and builds the order; problems are added per row and column.
+fn check_group(
+    tx: &mut dyn Tx,
+    group: &Group,
+    column_name: &dyn Fn(usize) -> String,
+    problems: &mut Vec<RowError>,
+    duplicates: &mut Vec<String>,
+    may_set_prices: bool,
+) -> Result<Option<NewOrder>, DbError> {
+    let mut add = |row: usize, field: usize, message: String| {
+        problems.push(RowError { row, column: column_name(field), message })
+    };
+    let first = &group.rows[0];
+    if group.external_ref.is_empty() {
+        for (row, _) in &group.rows {
+            add(*row, 0, "is required: rows with the same reference form one order".into());
+        }
+        return Ok(None);
+    }
+    let channel_text = first.1[5].clone();
+    let channel = if channel_text.is_empty() { Some(Channel::Import) } else { Channel::parse(&channel_text) };
+    if channel.is_none() {
+        add(first.0, 5, format!("must be one of {}", Channel::choices()));
+    }
+    let customer_code = first.1[1].clone();
+    let customer = crate::customers::store::id_by_code(tx, &customer_code)?;
+    let mut lines = Vec::new();
+    for (row, cells) in &group.rows {
+        if cells[1].is_empty() {
+            add(*row, 1, "is required".into());
+        } else if cells[1] != customer_code {
+            add(*row, 1, format!("differs from the order's first row ({customer_code}): one order, one customer"));
+        } else if customer.is_none() {
+            add(*row, 1, format!("no customer has the code {customer_code:?}"));
+        }
+        if cells[2].is_empty() {
+            add(*row, 2, "is required".into());
+        } else if !crate::catalog::store::sku_exists(tx, &cells[2])? {
+            add(*row, 2, crate::orders::service::unknown_sku(tx, &cells[2])?);
+        }
+        let quantity = cells[3].replace([',', ' '], "").parse::<i64>().ok().filter(|q| (1..=1_000_000).contains(q));
+        if quantity.is_none() {
+            add(*row, 3, format!("must be a whole number from 1 to 1,000,000, not {:?}", cells[3]));
+        }
+        let unit_price = (!cells[4].is_empty()).then(|| AmountInput(cells[4].replace([',', ' ', '¥', '￥'], "")));
+        if let Some(price) = &unit_price {
+            if !may_set_prices {
+                add(*row, 4, "you may not set prices: leave it empty for the customer's price".into());
+            } else if price.parse("unit_price", false).is_err() {
+                add(*row, 4, format!("must be an amount such as 12.50, not {:?}", cells[4]));
+            }
+        }
+        if !cells[7].is_empty() && Date::parse(&cells[7]).is_none() {
+            add(*row, 7, format!("must be a date such as 2026-12-01, not {:?}", cells[7]));
+        }
+        lines.push(NewOrderLine { sku: Some(cells[2].clone()), quantity, unit_price, ..Default::default() });
+    }
+    if let (Some(channel), false) = (channel, group.external_ref.is_empty()) {
+        let existing = tx.query_opt(
+            "SELECT number FROM orders WHERE channel = ? AND external_ref = ?",
+            params![channel.as_str(), group.external_ref.as_str()],
+        )?;
+        if let Some(found) = existing {
+            duplicates.push(group.external_ref.clone());
+            add(first.0, 0, format!("order {} already has this reference: not imported again", found.text(0)?));
+        }
+    }
+    Ok(Some(NewOrder {
+        customer_id: customer,
+        channel: channel.map(|c| c.as_str().to_string()),
+        external_ref: Some(group.external_ref.clone()),
+        lines: Some(lines),
+        notes: Some(first.1[6].clone()).filter(|n| !n.is_empty()),
+        requested_delivery_date: Some(first.1[7].clone()).filter(|d| !d.is_empty()),
+        ..Default::default()
+    }))
+}
+
+/// What placing refused, as row errors: field errors mapped back to their rows, the rest
+/// (short stock, credit) on the order's first row.
+fn placing_problems(
+    group: &Group,
+    column_name: &dyn Fn(usize) -> String,
+    error: OrderError,
+) -> Result<Vec<RowError>, DbError> {
+    let first = group.rows[0].0;
+    Ok(match error {
+        OrderError::Invalid(invalid) => invalid
+            .0
+            .into_iter()
+            .map(|e| {
+                // `lines[2].sku` → the third row of the order, the SKU column.
+                let line = e
+                    .field
+                    .strip_prefix("lines[")
+                    .and_then(|r| r.split(']').next())
+                    .and_then(|n| n.parse::<usize>().ok());
+                let field = e.field.rsplit('.').next().unwrap_or(&e.field);
+                let column = ORDER_FIELDS.iter().position(|f| *f == field).map_or(e.field.clone(), column_name);
+                RowError {
+                    row: line.and_then(|l| group.rows.get(l)).map_or(first, |r| r.0),
+                    column,
+                    message: e.message,
+                }
+            })
+            .collect(),
+        OrderError::ShortStock(short) => short
+            .iter()
+            .map(|s| RowError {
+                row: group.rows.iter().find(|(_, c)| c[2] == s.sku).map_or(first, |r| r.0),
+                column: column_name(3),
+                message: format!("not enough stock of {}: {} asked, {} available", s.sku, s.requested, s.available),
+            })
+            .collect(),
+        OrderError::Db(db) => return Err(db),
+        other => vec![RowError { row: first, column: column_name(0), message: other.to_string() }],
+    })
+}
+
+/// Keeps the result (the file's outcome) and gives it its id.
+pub fn record(tx: &mut dyn Tx, mut result: ImportResult) -> Result<ImportResult, DbError> {
+    let json = serde_json::to_string(&result).map_err(|e| DbError::Other(e.to_string()))?;
+    result.id = tx.insert(
+        "INSERT INTO imports (kind, status, result, created_by, created_at) VALUES (?, ?, ?, ?, ?)",
+        params![
+            result.kind.as_str(),
+            result.status.as_str(),
+            json,
+            result.created_by.as_str(),
+            result.created_at.micros()
+        ],
+    )?;
+    Ok(result)
+}
+
+pub fn get_import(tx: &mut dyn Tx, id: i64) -> Result<Option<ImportResult>, DbError> {
+    let Some(row) = tx.query_opt("SELECT result FROM imports WHERE id = ?", params![id])? else { return Ok(None) };
+    let mut result: ImportResult = serde_json::from_str(&row.text(0)?).map_err(|e| DbError::Decode(e.to_string()))?;
+    result.id = id;
+    Ok(Some(result))
+}
+
+/// The template to fill in: the header, and one example order of two lines.
+pub fn template() -> Table {
+    let example = |cells: [&str; 8]| cells.iter().map(|c| Cell::Text(c.to_string())).collect();
+    Table {
+        name: "orders-template".into(),
+        columns: ORDER_FIELDS.to_vec(),
+        rows: vec![
+            example(["PO-1001", "C0001", "TEA-001", "12", "", "email", "deliver before noon", "2026-12-01"]),
+            example(["PO-1001", "C0001", "CER-004", "2", "", "email", "", ""]),
+        ],
+    }
+}

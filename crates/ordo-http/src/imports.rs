@@ -1,0 +1,152 @@
+//! `POST /api/v1/imports` (multipart: `kind`, `file`, `mode`, `mapping`), `GET
+//! /api/v1/imports/{id}`, and the template to fill in at `GET /api/v1/imports/templates/{kind}`.
+
+use crate::AppState;
+use crate::error::{ApiError, Problem};
+use crate::extract::{Caller, QueryParams, idempotency_key, path_id, post_once};
+use crate::reports::{download, file_format};
+use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use ordo_app::exchange::{self, ExchangeError, ImportFile, ImportResult};
+use ordo_domain::Invalid;
+use ordo_domain::auth::Permission;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+/// The largest file an import takes.
+pub const MAX_IMPORT_BYTES: usize = 8 * 1024 * 1024;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/imports", post(create_import).layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES)))
+        .route("/imports/{id}", get(get_import))
+        .route("/imports/templates/{kind}", get(template))
+}
+
+/// The multipart form, as documented (the handler reads the parts itself).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ImportForm {
+    /// orders (the only kind imported yet).
+    kind: String,
+    /// The CSV (UTF-8) or XLSX file; one row per order line.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+    /// dry_run (default), all_or_nothing or valid_rows.
+    mode: Option<String>,
+    /// JSON object mapping the file's column names to the fields.
+    mapping: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/imports", tag = "exchange",
+    request_body(content = ImportForm, content_type = "multipart/form-data"),
+    params(("Idempotency-Key" = Option<String>, Header)),
+    responses(
+        (status = 201, body = ImportResult, description = "Imported (all, or the valid orders)"),
+        (status = 200, body = ImportResult, description = "A dry run, or nothing imported: `errors` by row and column"),
+        (status = 422, body = Problem, description = "The request itself: kind, mode, mapping, file, missing columns")),
+    security(("bearer" = [])))]
+pub async fn create_import(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    form: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<Response, ApiError> {
+    let ctx = caller.require(Permission::OrdersCreate, "import orders")?;
+    // Not a multipart upload at all: a problem naming the file, like any other bad input.
+    let mut form =
+        form.map_err(|e| ApiError::from(Invalid::field("file", format!("send the file as multipart/form-data: {e}"))))?;
+    let mut file = ImportFile {
+        kind: String::new(),
+        mode: None,
+        mapping: None,
+        file_name: String::new(),
+        bytes: Vec::new(),
+        may_set_prices: caller.require(Permission::PricesOverride, "set prices").is_ok(),
+    };
+    let unreadable = |e: axum::extract::multipart::MultipartError| {
+        ApiError::from(Invalid::field("file", format!("the upload could not be read: {e}")))
+    };
+    while let Some(part) = form.next_field().await.map_err(unreadable)? {
+        match part.name().unwrap_or("") {
+            "kind" => file.kind = part.text().await.map_err(unreadable)?.trim().to_string(),
+            "mode" => file.mode = Some(part.text().await.map_err(unreadable)?),
+            "mapping" => file.mapping = Some(part.text().await.map_err(unreadable)?),
+            "file" => {
+                file.file_name = part.file_name().unwrap_or("upload.csv").to_string();
+                file.bytes = part.bytes().await.map_err(unreadable)?.to_vec();
+            }
+            _ => {}
+        }
+    }
+    if file.bytes.is_empty() {
+        return Err(Invalid::field("file", "is required: a .csv or .xlsx file").into());
+    }
+    let mut hash = Sha256::new();
+    for part in [
+        file.kind.as_bytes(),
+        file.mode.as_deref().unwrap_or("").as_bytes(),
+        file.mapping.as_deref().unwrap_or("").as_bytes(),
+        &file.bytes,
+    ] {
+        hash.update((part.len() as u64).to_le_bytes());
+        hash.update(part);
+    }
+    let hash: String = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    let key = idempotency_key(&headers, &caller, "imports", &hash)?;
+    let work_ctx = ctx.clone();
+    let outcome = post_once(&state, key, &ctx, move |tx| {
+        exchange::import(tx, &work_ctx, &file)
+            .map(|result| (if result.imported > 0 { StatusCode::CREATED } else { StatusCode::OK }, result))
+    })
+    .await;
+    match outcome {
+        // A dry run, or all-or-nothing with errors: rolled back, then the outcome kept alone.
+        Err(ApiError::Exchange(ExchangeError::RolledBack(result))) => {
+            let kept = state.db.write(move |tx| exchange::imports::record(tx, (*result).clone())).await?;
+            Ok((StatusCode::OK, Json(kept)).into_response())
+        }
+        other => other,
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/imports/{id}", tag = "exchange", params(("id" = i64, Path)),
+    responses((status = 200, body = ImportResult), (status = 404, body = Problem)), security(("bearer" = [])))]
+pub async fn get_import(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<ImportResult>, ApiError> {
+    caller.require(Permission::Read, "read imports")?;
+    let id = path_id(&id, "import")?;
+    let found = state.db.read(move |tx| exchange::get_import(tx, id)).await?;
+    found.map(Json).ok_or(ApiError::NotFound(format!("no import with id {id}")))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct TemplateQuery {
+    /// csv (default) or xlsx.
+    format: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/imports/templates/{kind}", tag = "exchange",
+    params(("kind" = String, Path, description = "orders"), TemplateQuery),
+    responses((status = 200, description = "The header and an example order", content(("text/csv"),
+            ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn template(
+    caller: Caller,
+    Path(kind): Path<String>,
+    QueryParams(query): QueryParams<TemplateQuery>,
+) -> Result<Response, ApiError> {
+    caller.require(Permission::Read, "read")?;
+    if kind != "orders" {
+        return Err(Invalid::field("kind", "only orders can be imported yet").into());
+    }
+    let format = file_format(query.format.as_deref())?;
+    download(&[exchange::imports::template()], format)
+}

@@ -1,0 +1,165 @@
+//! Orders from a spreadsheet: a dry run that names every problem by row and column and
+//! changes nothing, the valid orders imported with a file of the rest, all-or-nothing, and
+//! a round trip through the XLSX export where nothing is imported twice.
+
+use crate::helpers::{TestApp, spawn_app};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+/// A multipart/form-data upload, written out by hand.
+async fn upload(app: &TestApp, fields: &[(&str, &str)], file_name: &str, file: &[u8]) -> (StatusCode, Value) {
+    let boundary = "ordo-test-boundary-7f3a";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n\r\n")
+            .as_bytes(),
+    );
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let request = app
+        .client
+        .post(app.url("/api/v1/imports"))
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .body(body);
+    let reply = app.send(app.authed(request)).await;
+    (reply.status, reply.body)
+}
+
+async fn shop(app: &TestApp) {
+    app.warehouse("SH").await;
+    app.product("TEA", "100.00").await;
+    app.product("POT", "150.00").await;
+    app.stock("SH", "TEA", 20).await;
+    app.stock("SH", "POT", 2).await;
+    app.customer("C-1", "retail").await;
+    app.customer("C-2", "retail").await;
+}
+
+const FILE: &str = "Ref,Customer,SKU,Qty,notes\n\
+    PO-1,C-1,TEA,2,first\n\
+    PO-1,C-1,POT,1,\n\
+    PO-2,C-2,TEAA,1,\n\
+    PO-2,C-2,TEA,0,\n\
+    PO-3,C-9,TEA,1,\n\
+    PO-4,C-2,POT,5,\n";
+const MAPPING: &str = r#"{"Ref": "external_ref", "Customer": "customer_code", "SKU": "sku", "Qty": "quantity"}"#;
+
+fn errors(result: &Value) -> Vec<(i64, String, String)> {
+    result["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (e["row"].as_i64().unwrap(), e["column"].as_str().unwrap().into(), e["message"].as_str().unwrap().into())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_dry_run_names_every_problem_and_valid_rows_imports_the_good_orders_with_a_file_of_the_rest() {
+    let app = spawn_app().await;
+    shop(&app).await;
+    let template = app.get("/api/v1/imports/templates/orders").await;
+    let template = template.body.as_str().unwrap().trim_start_matches('\u{feff}').to_string();
+    assert!(template.starts_with(
+        "external_ref,customer_code,sku,quantity,unit_price,channel,notes,requested_delivery_date\r\nPO-1001,C0001,"
+    ));
+
+    let (status, dry) =
+        upload(&app, &[("kind", "orders"), ("mode", "dry_run"), ("mapping", MAPPING)], "orders.csv", FILE.as_bytes())
+            .await;
+    assert_eq!(status, StatusCode::OK, "{dry}");
+    assert_eq!((dry["status"].as_str(), dry["rows"].as_i64()), (Some("validated"), Some(6)));
+    assert_eq!((dry["imported"].as_i64(), dry["rejected"].as_i64()), (Some(1), Some(3)));
+    // PO-1 takes one of the two pots, so PO-4's five cannot be had.
+    assert_eq!(
+        errors(&dry),
+        [
+            (4, "SKU".to_string(), "no product has SKU \"TEAA\"; did you mean TEA?".to_string()),
+            (5, "Qty".to_string(), "must be a whole number from 1 to 1,000,000, not \"0\"".to_string()),
+            (6, "Customer".to_string(), "no customer has the code \"C-9\"".to_string()),
+            (7, "Qty".to_string(), "not enough stock of POT: 5 asked, 1 available".to_string()),
+        ]
+    );
+    assert_eq!(app.order_count().await, 0, "a dry run changes nothing");
+    assert_eq!(app.level("SH", "POT").await["reserved"], 0);
+
+    let (status, done) = upload(
+        &app,
+        &[("kind", "orders"), ("mode", "valid_rows"), ("mapping", MAPPING)],
+        "orders.csv",
+        FILE.as_bytes(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{done}");
+    assert_eq!((done["status"].as_str(), done["imported"].as_i64()), (Some("partially_imported"), Some(1)));
+    assert_eq!(app.order_count().await, 1);
+    let order = app.get(&format!("/api/v1/orders/{}", done["order_ids"][0])).await;
+    assert_eq!((order.body["external_ref"].as_str(), order.body["channel"].as_str()), (Some("PO-1"), Some("import")));
+    assert_eq!((order.body["notes"].as_str(), order.body["total"].as_str()), (Some("first"), Some("395.50")));
+    // The rejected orders' rows, as they were, with the reason: fix and import again.
+    let rejected = done["rejected_csv"].as_str().unwrap().trim_start_matches('\u{feff}');
+    let lines: Vec<&str> = rejected.lines().collect();
+    assert_eq!(lines[0], "Ref,Customer,SKU,Qty,notes,error");
+    assert_eq!(lines.len(), 1 + 4, "PO-2's two rows, PO-3's and PO-4's");
+    assert!(lines[1].starts_with("PO-2,C-2,TEAA,1,,"), "{rejected}");
+    let kept = app.get(&format!("/api/v1/imports/{}", done["id"])).await;
+    assert_eq!(kept.body["order_ids"], done["order_ids"]);
+
+    // The same file again: PO-1 is reported as already imported, not imported twice.
+    let (status, again) = upload(
+        &app,
+        &[("kind", "orders"), ("mode", "valid_rows"), ("mapping", MAPPING)],
+        "orders.csv",
+        FILE.as_bytes(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!((again["imported"].as_i64(), again["duplicates"].clone()), (Some(0), json!(["PO-1"])));
+    assert_eq!(app.order_count().await, 1);
+}
+
+#[tokio::test]
+async fn all_or_nothing_imports_every_order_or_none_and_an_xlsx_round_trip_imports_nothing_twice() {
+    let app = spawn_app().await;
+    shop(&app).await;
+    let (status, refused) = upload(
+        &app,
+        &[("kind", "orders"), ("mode", "all_or_nothing"), ("mapping", MAPPING)],
+        "orders.csv",
+        FILE.as_bytes(),
+    )
+    .await;
+    assert_eq!((status, refused["status"].as_str()), (StatusCode::OK, Some("rejected")), "{refused}");
+    assert_eq!(refused["order_ids"], json!([]));
+    assert_eq!(app.order_count().await, 0, "one bad order keeps all of them out");
+
+    let good = "external_ref,customer_code,sku,quantity,requested_delivery_date\n\
+        PO-7,C-1,TEA,3,2026-12-24\nPO-8,C-2,TEA,1,\nPO-8,C-2,POT,1,\n";
+    let (status, imported) =
+        upload(&app, &[("kind", "orders"), ("mode", "all_or_nothing")], "good.csv", good.as_bytes()).await;
+    assert_eq!((status, imported["imported"].as_i64()), (StatusCode::CREATED, Some(2)), "{imported}");
+    assert_eq!(app.order_count().await, 2);
+
+    // Export them as XLSX and import that file: both are already there.
+    let export = app.authed(app.client.get(app.url("/api/v1/exports/orders?format=xlsx"))).send().await.unwrap();
+    let xlsx = export.bytes().await.unwrap();
+    let (status, round_trip) = upload(&app, &[("kind", "orders"), ("mode", "valid_rows")], "orders.xlsx", &xlsx).await;
+    assert_eq!(status, StatusCode::OK, "{round_trip}");
+    assert_eq!(round_trip["rows"], 3);
+    assert_eq!(round_trip["duplicates"], json!(["PO-7", "PO-8"]), "{round_trip}");
+    assert_eq!(app.order_count().await, 2);
+
+    // The request itself: names the part that is wrong.
+    let (status, bad) = upload(&app, &[("kind", "orders")], "x.csv", b"sku,quantity\nTEA,1\n").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<&str> = bad["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["external_ref", "customer_code"]);
+    let (_, bad_mode) = upload(&app, &[("kind", "orders"), ("mode", "maybe")], "x.csv", good.as_bytes()).await;
+    assert_eq!(bad_mode["errors"][0]["field"], "mode");
+}
