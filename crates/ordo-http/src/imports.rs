@@ -56,35 +56,7 @@ pub async fn create_import(
     form: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Response, ApiError> {
     let ctx = caller.require(Permission::OrdersCreate, "import orders")?;
-    // Not a multipart upload at all: a problem naming the file, like any other bad input.
-    let mut form =
-        form.map_err(|e| ApiError::from(Invalid::field("file", format!("send the file as multipart/form-data: {e}"))))?;
-    let mut file = ImportFile {
-        kind: String::new(),
-        mode: None,
-        mapping: None,
-        file_name: String::new(),
-        bytes: Vec::new(),
-        may_set_prices: caller.require(Permission::PricesOverride, "set prices").is_ok(),
-    };
-    let unreadable = |e: axum::extract::multipart::MultipartError| {
-        ApiError::from(Invalid::field("file", format!("the upload could not be read: {e}")))
-    };
-    while let Some(part) = form.next_field().await.map_err(unreadable)? {
-        match part.name().unwrap_or("") {
-            "kind" => file.kind = part.text().await.map_err(unreadable)?.trim().to_string(),
-            "mode" => file.mode = Some(part.text().await.map_err(unreadable)?),
-            "mapping" => file.mapping = Some(part.text().await.map_err(unreadable)?),
-            "file" => {
-                file.file_name = part.file_name().unwrap_or("upload.csv").to_string();
-                file.bytes = part.bytes().await.map_err(unreadable)?.to_vec();
-            }
-            _ => {}
-        }
-    }
-    if file.bytes.is_empty() {
-        return Err(Invalid::field("file", "is required: a .csv or .xlsx file").into());
-    }
+    let file = read_upload(form, caller.require(Permission::PricesOverride, "set prices").is_ok()).await?;
     let mut hash = Sha256::new();
     for part in [
         file.kind.as_bytes(),
@@ -104,13 +76,62 @@ pub async fn create_import(
     })
     .await;
     match outcome {
-        // A dry run, or all-or-nothing with errors: rolled back, then the outcome kept alone.
         Err(ApiError::Exchange(ExchangeError::RolledBack(result))) => {
-            let kept = state.db.write(move |tx| exchange::imports::record(tx, (*result).clone())).await?;
-            Ok((StatusCode::OK, Json(kept)).into_response())
+            Ok((StatusCode::OK, Json(keep_outcome(&state, *result).await?)).into_response())
         }
         other => other,
     }
+}
+
+/// A dry run, or all-or-nothing with errors, was rolled back: its outcome is kept alone.
+async fn keep_outcome(state: &AppState, result: ImportResult) -> Result<ImportResult, ApiError> {
+    Ok(state.db.write(move |tx| exchange::imports::record(tx, result.clone())).await?)
+}
+
+/// Imports a file once (the console's path: no Idempotency-Key), returning the outcome.
+pub async fn import_once(state: &AppState, ctx: ordo_app::Ctx, file: ImportFile) -> Result<ImportResult, ApiError> {
+    match state.db.write(move |tx| exchange::import(tx, &ctx, &file)).await {
+        Ok(result) => Ok(result),
+        Err(ExchangeError::RolledBack(result)) => keep_outcome(state, *result).await,
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// The upload's parts: `kind`, `mode`, `mapping` and the `file`.
+pub async fn read_upload(
+    form: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+    may_set_prices: bool,
+) -> Result<ImportFile, ApiError> {
+    // Not a multipart upload at all: a problem naming the file, like any other bad input.
+    let mut form =
+        form.map_err(|e| ApiError::from(Invalid::field("file", format!("send the file as multipart/form-data: {e}"))))?;
+    let mut file = ImportFile {
+        kind: String::new(),
+        mode: None,
+        mapping: None,
+        file_name: String::new(),
+        bytes: Vec::new(),
+        may_set_prices,
+    };
+    let unreadable = |e: axum::extract::multipart::MultipartError| {
+        ApiError::from(Invalid::field("file", format!("the upload could not be read: {e}")))
+    };
+    while let Some(part) = form.next_field().await.map_err(unreadable)? {
+        match part.name().unwrap_or("") {
+            "kind" => file.kind = part.text().await.map_err(unreadable)?.trim().to_string(),
+            "mode" => file.mode = Some(part.text().await.map_err(unreadable)?),
+            "mapping" => file.mapping = Some(part.text().await.map_err(unreadable)?),
+            "file" => {
+                file.file_name = part.file_name().unwrap_or("upload.csv").to_string();
+                file.bytes = part.bytes().await.map_err(unreadable)?.to_vec();
+            }
+            _ => {}
+        }
+    }
+    if file.bytes.is_empty() {
+        return Err(Invalid::field("file", "is required: a .csv or .xlsx file").into());
+    }
+    Ok(file)
 }
 
 #[utoipa::path(get, path = "/api/v1/imports/{id}", tag = "exchange", params(("id" = i64, Path)),

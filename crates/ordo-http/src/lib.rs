@@ -10,7 +10,7 @@ pub mod error;
 mod exports;
 mod extract;
 mod fulfillment;
-mod imports;
+pub mod imports;
 mod integrations;
 mod inventory;
 mod observe;

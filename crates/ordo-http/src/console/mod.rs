@@ -13,6 +13,7 @@ mod customers;
 mod dashboard;
 mod fulfillment;
 pub mod i18n;
+mod imports;
 mod integrations;
 mod invoices;
 mod orders;
@@ -48,6 +49,7 @@ pub fn router() -> Router<AppState> {
         .merge(admin::router())
         .merge(dashboard::router())
         .merge(orders::router())
+        .merge(imports::router())
         .merge(customers::router())
         .merge(catalog::router())
         .merge(stock::router())

@@ -726,3 +726,43 @@ async fn a_manager_reads_the_reports_with_charts_in_english_and_chinese_in_a_rea
     screenshot(&client, "reports-finance-zh-CN").await;
     client.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_clerk_checks_an_order_file_in_the_console_in_a_real_browser() {
+    let Some((_driver, client)) = browser().await else {
+        eprintln!("skipped: Chromium and chromedriver are not installed");
+        return;
+    };
+    let app = spawn_app().await;
+    app.warehouse("SH").await;
+    app.product("TEA", "100.00").await;
+    app.stock("SH", "TEA", 5).await;
+    app.customer("C-1", "retail").await;
+    let file = std::env::temp_dir().join(format!("ordo-import-{}.csv", std::process::id()));
+    std::fs::write(&file, "external_ref,customer_code,sku,quantity\nPO-1,C-1,TEA,2\nPO-2,C-9,TEAA,0\n").unwrap();
+    let one_time = ordo::create_user(&app.db, "clerk@example.com", "sales", Some("Clerk"), "test").await.unwrap();
+    sign_in(&app, &client, "clerk@example.com", &one_time).await;
+    fill(&client, "#password", "a long new password").await;
+    fill(&client, "#confirm", "a long new password").await;
+    click(&client, "main button[type=submit]").await;
+    client.wait().for_element(Locator::Css(".stat")).await.expect("dashboard");
+
+    for (locale, shot) in [("en", "import-check"), ("zh-CN", "import-check-zh-CN")] {
+        client.goto(&format!("{}/imports", app.base)).await.unwrap();
+        if locale != "en" {
+            client.find(Locator::Css("#locale-pick option[value='zh-CN']")).await.unwrap().click().await.unwrap();
+            client.wait().for_element(Locator::XPath("//html[@lang='zh-CN']")).await.expect("switched language");
+            client.goto(&format!("{}/imports", app.base)).await.unwrap();
+        }
+        let input = client.wait().for_element(Locator::Id("i-file")).await.expect("the file input");
+        input.send_keys(&file.to_string_lossy()).await.unwrap();
+        click(&client, "#import-button").await;
+        client.wait().for_element(Locator::Id("import-errors")).await.expect("the problems, row by row");
+        let text = page_text(&client).await;
+        assert!(text.contains("C-9") && text.contains("TEAA"), "{text}");
+        screenshot(&client, shot).await;
+    }
+    assert_eq!(app.order_count().await, 0, "only checked");
+    let _ = std::fs::remove_file(&file);
+    client.close().await.unwrap();
+}

@@ -313,6 +313,23 @@ impl Console {
         (status, location.unwrap_or(response.text().await.unwrap_or_default()))
     }
 
+    /// POST a multipart body as htmx does, the CSRF token in the `X-CSRF-Token` header.
+    pub async fn post_multipart(&mut self, path: &str, content_type: &str, body: Vec<u8>) -> (StatusCode, String) {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .header("content-type", content_type)
+            .header("x-csrf-token", self.csrf.as_str())
+            .header("hx-request", "true")
+            .body(body)
+            .send()
+            .await
+            .expect("post");
+        self.keep_cookies(&response);
+        (response.status(), response.text().await.unwrap_or_default())
+    }
+
     /// Signs in with a one-time password and replaces it, as a new user must.
     pub async fn sign_in_first_time(&mut self, email: &str, one_time: &str) {
         let (status, location) = self.post("/login", &[("email", email), ("password", one_time), ("next", "/")]).await;

@@ -6,8 +6,8 @@ use crate::helpers::{TestApp, spawn_app};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-/// A multipart/form-data upload, written out by hand.
-async fn upload(app: &TestApp, fields: &[(&str, &str)], file_name: &str, file: &[u8]) -> (StatusCode, Value) {
+/// A multipart/form-data body, written out by hand: (content type, body).
+fn multipart(fields: &[(&str, &str)], file_name: &str, file: &[u8]) -> (String, Vec<u8>) {
     let boundary = "ordo-test-boundary-7f3a";
     let mut body = Vec::new();
     for (name, value) in fields {
@@ -21,11 +21,12 @@ async fn upload(app: &TestApp, fields: &[(&str, &str)], file_name: &str, file: &
     );
     body.extend_from_slice(file);
     body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    let request = app
-        .client
-        .post(app.url("/api/v1/imports"))
-        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
-        .body(body);
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+async fn upload(app: &TestApp, fields: &[(&str, &str)], file_name: &str, file: &[u8]) -> (StatusCode, Value) {
+    let (content_type, body) = multipart(fields, file_name, file);
+    let request = app.client.post(app.url("/api/v1/imports")).header("content-type", content_type).body(body);
     let reply = app.send(app.authed(request)).await;
     (reply.status, reply.body)
 }
@@ -162,4 +163,36 @@ async fn all_or_nothing_imports_every_order_or_none_and_an_xlsx_round_trip_impor
     assert_eq!(fields, ["external_ref", "customer_code"]);
     let (_, bad_mode) = upload(&app, &[("kind", "orders"), ("mode", "maybe")], "x.csv", good.as_bytes()).await;
     assert_eq!(bad_mode["errors"][0]["field"], "mode");
+}
+
+#[tokio::test]
+async fn a_clerk_checks_then_imports_a_file_in_the_console_and_downloads_what_was_rejected() {
+    let app = spawn_app().await;
+    shop(&app).await;
+    let mut console = app.console_as("sales").await;
+    let (status, page) = console.get("/imports").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("id=\"import-form\"") && page.contains("external_ref, customer_code, sku, quantity"));
+    let (_, template) = console.get("/imports/template.csv").await;
+    assert!(template.trim_start_matches('\u{feff}').starts_with("external_ref,customer_code,sku,quantity"));
+
+    let (content_type, body) = multipart(&[("mode", "dry_run"), ("mapping", MAPPING)], "orders.csv", FILE.as_bytes());
+    let (status, checked) = console.post_multipart("/imports", &content_type, body).await;
+    assert_eq!(status, StatusCode::OK, "{checked}");
+    assert!(checked.contains("Checked: nothing was changed") && checked.contains("id=\"import-errors\""), "{checked}");
+    assert!(checked.contains("no customer has the code &#34;C-9&#34;"), "{checked}");
+    assert_eq!(app.order_count().await, 0);
+
+    let (content_type, body) =
+        multipart(&[("mode", "valid_rows"), ("mapping", MAPPING)], "orders.csv", FILE.as_bytes());
+    let (_, done) = console.post_multipart("/imports", &content_type, body).await;
+    assert!(done.contains("Valid orders imported") && done.contains("id=\"rejected-download\""), "{done}");
+    assert_eq!(app.order_count().await, 1);
+    let link = done.split("href=\"/imports/").nth(1).unwrap().split('"').next().unwrap();
+    let (status, rejected) = console.get(&format!("/imports/{link}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        rejected.trim_start_matches('\u{feff}').starts_with("Ref,Customer,SKU,Qty,notes,error\r\nPO-2,"),
+        "{rejected}"
+    );
 }
