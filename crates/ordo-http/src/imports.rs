@@ -30,7 +30,7 @@ pub fn router() -> Router<AppState> {
 #[derive(utoipa::ToSchema)]
 #[allow(dead_code)]
 pub struct ImportForm {
-    /// orders (the only kind imported yet).
+    /// orders or customers (the kinds imported yet).
     kind: String,
     /// The CSV (UTF-8) or XLSX file; one row per order line.
     #[schema(value_type = String, format = Binary)]
@@ -55,8 +55,11 @@ pub async fn create_import(
     headers: HeaderMap,
     form: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Response, ApiError> {
-    let ctx = caller.require(Permission::OrdersCreate, "import orders")?;
     let file = read_upload(form, caller.require(Permission::PricesOverride, "set prices").is_ok()).await?;
+    let ctx = match file.kind.as_str() {
+        "customers" => caller.require(Permission::CustomersManage, "import customers")?,
+        _ => caller.require(Permission::OrdersCreate, "import orders")?,
+    };
     let mut hash = Sha256::new();
     for part in [
         file.kind.as_bytes(),
@@ -154,7 +157,7 @@ pub struct TemplateQuery {
 }
 
 #[utoipa::path(get, path = "/api/v1/imports/templates/{kind}", tag = "exchange",
-    params(("kind" = String, Path, description = "orders"), TemplateQuery),
+    params(("kind" = String, Path, description = "orders or customers"), TemplateQuery),
     responses((status = 200, description = "The header and an example order", content(("text/csv"),
             ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 422, body = Problem)),
@@ -165,9 +168,8 @@ pub async fn template(
     QueryParams(query): QueryParams<TemplateQuery>,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::Read, "read")?;
-    if kind != "orders" {
-        return Err(Invalid::field("kind", "only orders can be imported yet").into());
-    }
-    let format = file_format(query.format.as_deref())?;
-    download(&[exchange::imports::template()], format)
+    let Some(table) = exchange::imports::template(&kind) else {
+        return Err(Invalid::field("kind", "must be orders or customers").into());
+    };
+    download(&[table], file_format(query.format.as_deref())?)
 }

@@ -22,7 +22,42 @@ use utoipa::ToSchema;
 /// Fields of an order row, in template order; the first four are required.
 pub const ORDER_FIELDS: &[&str] =
     &["external_ref", "customer_code", "sku", "quantity", "unit_price", "channel", "notes", "requested_delivery_date"];
-const REQUIRED: usize = 4;
+/// Fields of a customer row (the customers export's columns); code and name are required.
+pub const CUSTOMER_FIELDS: &[&str] = &[
+    "code",
+    "name",
+    "group",
+    "region",
+    "email",
+    "phone",
+    "contact_name",
+    "payment_terms",
+    "credit_limit",
+    "currency",
+    "price_list",
+    "language",
+    "salesperson",
+    "ship_name",
+    "ship_phone",
+    "ship_line1",
+    "ship_city",
+    "ship_province",
+    "ship_postal_code",
+    "ship_country",
+];
+
+/// What a kind of file holds: its fields, how many of the first are required, and the
+/// field whose rows make one record (an order's reference, a customer's code).
+struct Kind {
+    name: &'static str,
+    fields: &'static [&'static str],
+    required: usize,
+}
+
+const KINDS: [Kind; 2] = [
+    Kind { name: "orders", fields: ORDER_FIELDS, required: 4 },
+    Kind { name: "customers", fields: CUSTOMER_FIELDS, required: 2 },
+];
 /// The most rows one file may hold.
 pub const MAX_ROWS: usize = 10_000;
 
@@ -73,6 +108,9 @@ pub struct ImportResult {
     pub errors: Vec<RowError>,
     /// The orders created.
     pub order_ids: Vec<i64>,
+    /// The customers created (customer files).
+    #[serde(default)]
+    pub customer_ids: Vec<i64>,
     /// The rejected orders' rows, as CSV with an `error` column, to fix and import again.
     pub rejected_csv: Option<String>,
     pub created_by: String,
@@ -118,9 +156,10 @@ struct Group {
 }
 
 pub fn import(tx: &mut dyn Tx, ctx: &Ctx, file: &ImportFile) -> Result<ImportResult, ExchangeError> {
-    if file.kind != "orders" {
-        return Err(Invalid::field("kind", "only orders can be imported yet").into());
-    }
+    let Some(kind) = KINDS.iter().find(|k| k.name == file.kind) else {
+        return Err(Invalid::field("kind", "must be orders or customers (the kinds imported yet)").into());
+    };
+    let fields = kind.fields;
     let mode = match file.mode.as_deref().map(str::trim).unwrap_or("dry_run") {
         "dry_run" | "" => ImportMode::DryRun,
         "all_or_nothing" => ImportMode::AllOrNothing,
@@ -132,14 +171,12 @@ pub fn import(tx: &mut dyn Tx, ctx: &Ctx, file: &ImportFile) -> Result<ImportRes
         Some(json) => serde_json::from_str(json)
             .map_err(|_| Invalid::field("mapping", "must be a JSON object: {\"file column\": \"field\"}"))?,
     };
-    if let Some(bad) = mapping.values().find(|f| !ORDER_FIELDS.contains(&f.as_str())) {
-        return Err(
-            Invalid::field("mapping", format!("{bad:?} is not a field; fields: {}", ORDER_FIELDS.join(", "))).into()
-        );
+    if let Some(bad) = mapping.values().find(|f| !fields.contains(&f.as_str())) {
+        return Err(Invalid::field("mapping", format!("{bad:?} is not a field; fields: {}", fields.join(", "))).into());
     }
     let rows = read_rows(file)?;
     let Some((header, data)) = rows.split_first() else {
-        return Err(Invalid::field("file", "is empty: it needs a header row and one row per order line").into());
+        return Err(Invalid::field("file", "is empty: it needs a header row and one row per record").into());
     };
     if data.len() > MAX_ROWS {
         return Err(Invalid::field("file", format!("has {} rows; at most {MAX_ROWS} per file", data.len())).into());
@@ -150,17 +187,17 @@ pub fn import(tx: &mut dyn Tx, ctx: &Ctx, file: &ImportFile) -> Result<ImportRes
         mapping
             .get(column)
             .map(String::as_str)
-            .or_else(|| ORDER_FIELDS.iter().copied().find(|f| f.eq_ignore_ascii_case(column)))
+            .or_else(|| fields.iter().copied().find(|f| f.eq_ignore_ascii_case(column)))
     };
-    let mut columns: Vec<Option<usize>> = vec![None; ORDER_FIELDS.len()];
+    let mut columns: Vec<Option<usize>> = vec![None; fields.len()];
     for (i, name) in header.iter().enumerate() {
         if let Some(field) = field_of(name)
-            && let Some(slot) = ORDER_FIELDS.iter().position(|f| *f == field)
+            && let Some(slot) = fields.iter().position(|f| *f == field)
         {
             columns[slot].get_or_insert(i);
         }
     }
-    let missing: Vec<RowError> = ORDER_FIELDS[..REQUIRED]
+    let missing: Vec<RowError> = fields[..kind.required]
         .iter()
         .zip(&columns)
         .filter(|(_, c)| c.is_none())
@@ -177,10 +214,9 @@ pub fn import(tx: &mut dyn Tx, ctx: &Ctx, file: &ImportFile) -> Result<ImportRes
         }
         return Err(invalid.into());
     }
-    let column_name =
-        |field: usize| columns[field].map_or(ORDER_FIELDS[field].to_string(), |c| header[c].trim().to_string());
+    let column_name = |field: usize| columns[field].map_or(fields[field].to_string(), |c| header[c].trim().to_string());
 
-    // Group rows by external reference, in file order; blank rows are skipped.
+    // Group rows by their record's key (reference, code), in file order; blank rows are skipped.
     let mut groups: Vec<Group> = Vec::new();
     for (n, row) in data.iter().enumerate() {
         if row.iter().all(|c| c.trim().is_empty()) {
@@ -200,10 +236,24 @@ pub fn import(tx: &mut dyn Tx, ctx: &Ctx, file: &ImportFile) -> Result<ImportRes
     let mut errors: Vec<RowError> = Vec::new();
     let mut duplicates = Vec::new();
     let mut order_ids = Vec::new();
+    let mut customer_ids = Vec::new();
     let mut rejected_rows: Vec<(usize, String)> = Vec::new();
     let (mut imported, mut rejected) = (0, 0);
     for (g, group) in groups.iter().enumerate() {
         let mut problems: Vec<RowError> = Vec::new();
+        if kind.name == "customers" {
+            let savepoint = format!("import_customer_{g}");
+            tx.batch(&format!("SAVEPOINT {savepoint}"))?;
+            match import_customer(tx, ctx, group, &column_name, &mut problems, &mut duplicates)? {
+                Some(id) => {
+                    tx.batch(&format!("RELEASE SAVEPOINT {savepoint}"))?;
+                    customer_ids.push(id);
+                }
+                None => tx.batch(&format!("ROLLBACK TO SAVEPOINT {savepoint}"))?,
+            }
+            tally(group, problems, &mut imported, &mut rejected, &mut rejected_rows, &mut errors);
+            continue;
+        }
         let order = check_group(tx, group, &column_name, &mut problems, &mut duplicates, file.may_set_prices)?;
         // Every order is tried in a savepoint: what placing finds (stock, credit, prices)
         // is reported like the rest, and a rejected order leaves nothing behind.
@@ -230,14 +280,7 @@ pub fn import(tx: &mut dyn Tx, ctx: &Ctx, file: &ImportFile) -> Result<ImportRes
                 }
             }
         }
-        if problems.is_empty() {
-            imported += 1;
-        } else {
-            rejected += 1;
-            let first = problems[0].message.clone();
-            rejected_rows.extend(group.rows.iter().map(|(row, _)| (*row, first.clone())));
-            errors.extend(problems);
-        }
+        tally(group, problems, &mut imported, &mut rejected, &mut rejected_rows, &mut errors);
     }
     let status = match mode {
         ImportMode::DryRun => "validated",
@@ -269,6 +312,7 @@ pub fn import(tx: &mut dyn Tx, ctx: &Ctx, file: &ImportFile) -> Result<ImportRes
         duplicates,
         errors,
         order_ids: if committed { order_ids } else { Vec::new() },
+        customer_ids: if committed { customer_ids } else { Vec::new() },
         rejected_csv,
         created_by: ctx.actor.clone(),
         created_at: ctx.now,
@@ -278,6 +322,111 @@ pub fn import(tx: &mut dyn Tx, ctx: &Ctx, file: &ImportFile) -> Result<ImportRes
     } else {
         // Nothing of it may stay: the caller rolls back and records the result alone.
         Err(ExchangeError::RolledBack(Box::new(result)))
+    }
+}
+
+/// Counts a record in or out; an out one's rows go to the rejects file with its first problem.
+fn tally(
+    group: &Group,
+    problems: Vec<RowError>,
+    imported: &mut usize,
+    rejected: &mut usize,
+    rejected_rows: &mut Vec<(usize, String)>,
+    errors: &mut Vec<RowError>,
+) {
+    if problems.is_empty() {
+        *imported += 1;
+    } else {
+        *rejected += 1;
+        let first = problems[0].message.clone();
+        rejected_rows.extend(group.rows.iter().map(|(row, _)| (*row, first.clone())));
+        errors.extend(problems);
+    }
+}
+
+/// Creates one customer from its row through the same use case as the API; a code that
+/// exists already is reported, not imported again (nor updated).
+fn import_customer(
+    tx: &mut dyn Tx,
+    ctx: &Ctx,
+    group: &Group,
+    column_name: &dyn Fn(usize) -> String,
+    problems: &mut Vec<RowError>,
+    duplicates: &mut Vec<String>,
+) -> Result<Option<i64>, DbError> {
+    let (row, cells) = &group.rows[0];
+    let column = |field: &str| CUSTOMER_FIELDS.iter().position(|f| *f == field).map_or(field.to_string(), column_name);
+    for (again, _) in &group.rows[1..] {
+        problems.push(RowError {
+            row: *again,
+            column: column("code"),
+            message: "this code is on an earlier row too".into(),
+        });
+    }
+    if group.external_ref.is_empty() {
+        problems.push(RowError { row: *row, column: column("code"), message: "is required".into() });
+        return Ok(None);
+    }
+    if crate::customers::store::id_by_code(tx, &group.external_ref)?.is_some() {
+        duplicates.push(group.external_ref.clone());
+        problems.push(RowError {
+            row: *row,
+            column: column("code"),
+            message: "a customer with this code exists: not imported again".into(),
+        });
+        return Ok(None);
+    }
+    let cell = |field: &str| {
+        CUSTOMER_FIELDS.iter().position(|f| *f == field).map(|i| cells[i].clone()).filter(|v| !v.is_empty())
+    };
+    let address = ["ship_line1", "ship_city", "ship_country"].iter().any(|f| cell(f).is_some()).then(|| {
+        ordo_domain::customers::AddressInput {
+            name: cell("ship_name"),
+            phone: cell("ship_phone"),
+            line1: cell("ship_line1"),
+            city: cell("ship_city"),
+            region: cell("ship_province"),
+            postal_code: cell("ship_postal_code"),
+            country: cell("ship_country"),
+            ..Default::default()
+        }
+    });
+    let input = crate::customers::NewCustomer {
+        code: cell("code"),
+        name: cell("name"),
+        group: cell("group"),
+        region: cell("region"),
+        email: cell("email"),
+        phone: cell("phone"),
+        contact_name: cell("contact_name"),
+        shipping_address: address,
+        payment_terms: cell("payment_terms"),
+        credit_limit: cell("credit_limit").map(AmountInput),
+        currency: cell("currency"),
+        price_list: cell("price_list"),
+        language: cell("language"),
+        salesperson: cell("salesperson"),
+        ..Default::default()
+    };
+    match crate::customers::create_customer(tx, ctx, &input) {
+        Ok(customer) => Ok(Some(customer.id)),
+        Err(crate::customers::CustomerError::Invalid(invalid)) => {
+            for e in invalid.0 {
+                // `shipping_address.city` → ship_city; the rest are named as the columns.
+                let field = match e.field.strip_prefix("shipping_address.") {
+                    Some("region") => "ship_province".to_string(),
+                    Some(part) => format!("ship_{part}"),
+                    None => e.field.clone(),
+                };
+                problems.push(RowError { row: *row, column: column(&field), message: e.message });
+            }
+            Ok(None)
+        }
+        Err(crate::customers::CustomerError::Db(db)) => Err(db),
+        Err(other) => {
+            problems.push(RowError { row: *row, column: column("code"), message: other.to_string() });
+            Ok(None)
+        }
     }
 }
 
@@ -423,15 +572,45 @@ pub fn get_import(tx: &mut dyn Tx, id: i64) -> Result<Option<ImportResult>, DbEr
     Ok(Some(result))
 }
 
-/// The template to fill in: the header, and one example order of two lines.
-pub fn template() -> Table {
-    let example = |cells: [&str; 8]| cells.iter().map(|c| Cell::Text(c.to_string())).collect();
-    Table {
-        name: "orders-template".into(),
-        columns: ORDER_FIELDS.to_vec(),
-        rows: vec![
-            example(["PO-1001", "C0001", "TEA-001", "12", "", "email", "deliver before noon", "2026-12-01"]),
-            example(["PO-1001", "C0001", "CER-004", "2", "", "email", "", ""]),
-        ],
+/// The template to fill in for a kind: the header and an example; `None` for a kind that
+/// cannot be imported.
+pub fn template(kind: &str) -> Option<Table> {
+    let example = |cells: &[&str]| cells.iter().map(|c| Cell::Text(c.to_string())).collect();
+    match kind {
+        "orders" => Some(Table {
+            name: "orders-template".into(),
+            columns: ORDER_FIELDS.to_vec(),
+            rows: vec![
+                example(&["PO-1001", "C0001", "TEA-001", "12", "", "email", "deliver before noon", "2026-12-01"]),
+                example(&["PO-1001", "C0001", "CER-004", "2", "", "email", "", ""]),
+            ],
+        }),
+        "customers" => Some(Table {
+            name: "customers-template".into(),
+            columns: CUSTOMER_FIELDS.to_vec(),
+            rows: vec![example(&[
+                "C-SH-001",
+                "上海华联贸易有限公司",
+                "wholesale",
+                "华东",
+                "buyer@example.com",
+                "+86 21 5555 0101",
+                "王经理",
+                "net30",
+                "50000.00",
+                "CNY",
+                "",
+                "zh-CN",
+                "",
+                "王经理",
+                "+86 138 0013 8000",
+                "南京东路 100 号",
+                "上海",
+                "上海",
+                "200001",
+                "CN",
+            ])],
+        }),
+        _ => None,
     }
 }

@@ -72,7 +72,10 @@ async fn template(staff: Staff) -> Response {
     if let Err(page) = staff.require(Permission::OrdersCreate) {
         return page;
     }
-    csv_download("orders-template", exchange::imports::template().to_csv())
+    match exchange::imports::template("orders") {
+        Some(table) => csv_download("orders-template", table.to_csv()),
+        None => not_found(&staff),
+    }
 }
 
 async fn rejected(State(state): State<AppState>, staff: Staff, Path(id): Path<String>) -> Response {

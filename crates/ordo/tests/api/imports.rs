@@ -196,3 +196,59 @@ async fn a_clerk_checks_then_imports_a_file_in_the_console_and_downloads_what_wa
         "{rejected}"
     );
 }
+
+#[tokio::test]
+async fn customers_come_back_from_their_own_export_with_the_new_ones_added_and_none_twice() {
+    let app = spawn_app().await;
+    shop(&app).await;
+    let export = app.authed(app.client.get(app.url("/api/v1/exports/customers"))).send().await.unwrap();
+    let mut csv = export.text().await.unwrap();
+    let header = csv.trim_start_matches('\u{feff}').lines().next().unwrap().to_string();
+    let columns: Vec<&str> = header.split(',').collect();
+    let row = |values: &[(&str, &str)]| {
+        columns
+            .iter()
+            .map(|c| values.iter().find(|(k, _)| k == c).map_or("", |(_, v)| *v))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    csv.push_str(&row(&[("code", "C-3"), ("name", "Bad Mail Ltd"), ("email", "not-an-address")]));
+    csv.push_str("\r\n");
+    csv.push_str(&row(&[
+        ("code", "C-4"),
+        ("name", "杭州茶庄"),
+        ("group", "wholesale"),
+        ("payment_terms", "net30"),
+        ("ship_line1", "西湖路 1 号"),
+        ("ship_city", "杭州"),
+        ("ship_country", "CN"),
+    ]));
+    csv.push_str("\r\n");
+
+    let (status, result) =
+        upload(&app, &[("kind", "customers"), ("mode", "valid_rows")], "customers.csv", csv.as_bytes()).await;
+    assert_eq!(status, StatusCode::CREATED, "{result}");
+    assert_eq!((result["imported"].as_i64(), result["rejected"].as_i64()), (Some(1), Some(3)));
+    assert_eq!(result["duplicates"], json!(["C-1", "C-2"]), "the exported ones are there already");
+    let bad_mail = errors(&result).into_iter().find(|(_, column, _)| column == "email");
+    assert_eq!(bad_mail.map(|e| e.0), Some(4), "C-3's e-mail, on the file's fourth row");
+    let created = app.get(&format!("/api/v1/customers/{}", result["customer_ids"][0])).await;
+    assert_eq!((created.body["code"].as_str(), created.body["name"].as_str()), (Some("C-4"), Some("杭州茶庄")));
+    assert_eq!(created.body["shipping_address"]["city"], "杭州");
+
+    let template = app.get("/api/v1/imports/templates/customers").await;
+    assert!(template.body.as_str().unwrap().trim_start_matches('\u{feff}').starts_with("code,name,group,"));
+    // Importing customers needs the right to manage them.
+    let clerk = app.token_for("warehouse").await;
+    let (content_type, body) = multipart(&[("kind", "customers")], "c.csv", b"code,name\nC-9,Nine\n");
+    let refused = app
+        .send(
+            app.client
+                .post(app.url("/api/v1/imports"))
+                .bearer_auth(&clerk)
+                .header("content-type", content_type)
+                .body(body),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+}
