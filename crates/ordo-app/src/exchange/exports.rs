@@ -151,7 +151,7 @@ fn customers(tx: &mut dyn Tx) -> Result<Table, ExchangeError> {
             row.push(text(r, i)?);
         }
         row.push(amount(r, 8, currency_of(r, 9))?);
-        for i in 9..14 {
+        for i in 9..13 {
             row.push(text(r, i)?);
         }
         row.extend([
@@ -163,35 +163,14 @@ fn customers(tx: &mut dyn Tx) -> Result<Table, ExchangeError> {
             part(&|a| a.postal_code.clone()),
             part(&|a| Some(a.country.clone())),
         ]);
+        // The ERP's key last: the import leaves it to the ERP sync.
+        row.push(text(r, 13)?);
         out.push(row);
     }
-    Ok(Table {
-        name: "customers".into(),
-        columns: vec![
-            "code",
-            "name",
-            "group",
-            "region",
-            "email",
-            "phone",
-            "contact_name",
-            "payment_terms",
-            "credit_limit",
-            "currency",
-            "price_list",
-            "language",
-            "salesperson",
-            "external_id",
-            "ship_name",
-            "ship_phone",
-            "ship_line1",
-            "ship_city",
-            "ship_province",
-            "ship_postal_code",
-            "ship_country",
-        ],
-        rows: out,
-    })
+    // The import's columns, so an edited export loads back as it is.
+    let mut columns = super::imports::CUSTOMER_FIELDS.to_vec();
+    columns.push("external_id");
+    Ok(Table { name: "customers".into(), columns, rows: out })
 }
 
 fn products(tx: &mut dyn Tx) -> Result<Table, ExchangeError> {
