@@ -30,7 +30,7 @@ pub fn router() -> Router<AppState> {
 #[derive(utoipa::ToSchema)]
 #[allow(dead_code)]
 pub struct ImportForm {
-    /// orders or customers (the kinds imported yet).
+    /// orders, customers or products (the kinds imported yet).
     kind: String,
     /// The CSV (UTF-8) or XLSX file; one row per order line.
     #[schema(value_type = String, format = Binary)]
@@ -58,6 +58,7 @@ pub async fn create_import(
     let file = read_upload(form, caller.require(Permission::PricesOverride, "set prices").is_ok()).await?;
     let ctx = match file.kind.as_str() {
         "customers" => caller.require(Permission::CustomersManage, "import customers")?,
+        "products" => caller.require(Permission::CatalogManage, "import products")?,
         _ => caller.require(Permission::OrdersCreate, "import orders")?,
     };
     let mut hash = Sha256::new();
@@ -157,7 +158,7 @@ pub struct TemplateQuery {
 }
 
 #[utoipa::path(get, path = "/api/v1/imports/templates/{kind}", tag = "exchange",
-    params(("kind" = String, Path, description = "orders or customers"), TemplateQuery),
+    params(("kind" = String, Path, description = "orders, customers or products"), TemplateQuery),
     responses((status = 200, description = "The header and an example order", content(("text/csv"),
             ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 422, body = Problem)),
@@ -169,7 +170,7 @@ pub async fn template(
 ) -> Result<Response, ApiError> {
     caller.require(Permission::Read, "read")?;
     let Some(table) = exchange::imports::template(&kind) else {
-        return Err(Invalid::field("kind", "must be orders or customers").into());
+        return Err(Invalid::field("kind", "must be orders, customers or products").into());
     };
     download(&[table], file_format(query.format.as_deref())?)
 }

@@ -192,34 +192,18 @@ fn products(tx: &mut dyn Tx) -> Result<Table, ExchangeError> {
             amount(r, 5, currency)?,
             text(r, 6)?,
             amount(r, 7, None)?,
-            amount(r, 8, currency)?,
             r.opt_int(9)?.map_or(Cell::Empty, |g| Cell::Amount(rust_decimal::Decimal::new(g, 3).normalize())),
             Cell::Text(if r.bool(10)? { "yes" } else { "no" }.into()),
             Cell::Text(if r.bool(11)? { "yes" } else { "no" }.into()),
             Cell::Text(tags.join(";")),
+            amount(r, 8, currency)?,
             text(r, 13)?,
         ]);
     }
-    Ok(Table {
-        name: "products".into(),
-        columns: vec![
-            "sku",
-            "name",
-            "description",
-            "category",
-            "unit",
-            "price",
-            "currency",
-            "tax_rate",
-            "cost",
-            "weight_kg",
-            "active",
-            "backorderable",
-            "tags",
-            "external_id",
-        ],
-        rows: out,
-    })
+    // The import's columns, then what comes from receipts (cost) and the ERP (its key).
+    let mut columns = super::imports::PRODUCT_FIELDS.to_vec();
+    columns.extend(["cost", "external_id"]);
+    Ok(Table { name: "products".into(), columns, rows: out })
 }
 
 fn stock(tx: &mut dyn Tx) -> Result<Table, ExchangeError> {

@@ -46,6 +46,23 @@ pub const CUSTOMER_FIELDS: &[&str] = &[
     "ship_country",
 ];
 
+/// Fields of a product row (the products export's columns, less cost and the ERP key,
+/// which come from receipts and the ERP); SKU and name are required.
+pub const PRODUCT_FIELDS: &[&str] = &[
+    "sku",
+    "name",
+    "description",
+    "category",
+    "unit",
+    "price",
+    "currency",
+    "tax_rate",
+    "weight_kg",
+    "active",
+    "backorderable",
+    "tags",
+];
+
 /// What a kind of file holds: its fields, how many of the first are required, and the
 /// field whose rows make one record (an order's reference, a customer's code).
 struct Kind {
@@ -54,9 +71,10 @@ struct Kind {
     required: usize,
 }
 
-const KINDS: [Kind; 2] = [
+const KINDS: [Kind; 3] = [
     Kind { name: "orders", fields: ORDER_FIELDS, required: 4 },
     Kind { name: "customers", fields: CUSTOMER_FIELDS, required: 2 },
+    Kind { name: "products", fields: PRODUCT_FIELDS, required: 2 },
 ];
 /// The most rows one file may hold.
 pub const MAX_ROWS: usize = 10_000;
@@ -111,6 +129,9 @@ pub struct ImportResult {
     /// The customers created (customer files).
     #[serde(default)]
     pub customer_ids: Vec<i64>,
+    /// The products created (product files).
+    #[serde(default)]
+    pub product_ids: Vec<i64>,
     /// The rejected orders' rows, as CSV with an `error` column, to fix and import again.
     pub rejected_csv: Option<String>,
     pub created_by: String,
@@ -157,7 +178,7 @@ struct Group {
 
 pub fn import(tx: &mut dyn Tx, ctx: &Ctx, file: &ImportFile) -> Result<ImportResult, ExchangeError> {
     let Some(kind) = KINDS.iter().find(|k| k.name == file.kind) else {
-        return Err(Invalid::field("kind", "must be orders or customers (the kinds imported yet)").into());
+        return Err(Invalid::field("kind", "must be orders, customers or products (the kinds imported yet)").into());
     };
     let fields = kind.fields;
     let mode = match file.mode.as_deref().map(str::trim).unwrap_or("dry_run") {
@@ -237,17 +258,25 @@ pub fn import(tx: &mut dyn Tx, ctx: &Ctx, file: &ImportFile) -> Result<ImportRes
     let mut duplicates = Vec::new();
     let mut order_ids = Vec::new();
     let mut customer_ids = Vec::new();
+    let mut product_ids = Vec::new();
     let mut rejected_rows: Vec<(usize, String)> = Vec::new();
     let (mut imported, mut rejected) = (0, 0);
     for (g, group) in groups.iter().enumerate() {
         let mut problems: Vec<RowError> = Vec::new();
-        if kind.name == "customers" {
-            let savepoint = format!("import_customer_{g}");
+        if kind.name != "orders" {
+            // One record per row, created through its own use case in a savepoint.
+            let savepoint = format!("import_record_{g}");
             tx.batch(&format!("SAVEPOINT {savepoint}"))?;
-            match import_customer(tx, ctx, group, &column_name, &mut problems, &mut duplicates)? {
+            let created = if kind.name == "customers" {
+                import_customer(tx, ctx, group, &column_name, &mut problems, &mut duplicates)?
+            } else {
+                import_product(tx, ctx, group, &column_name, &mut problems, &mut duplicates)?
+            };
+            // Any problem (a second row with the same key too) keeps the record out.
+            match created.filter(|_| problems.is_empty()) {
                 Some(id) => {
                     tx.batch(&format!("RELEASE SAVEPOINT {savepoint}"))?;
-                    customer_ids.push(id);
+                    if kind.name == "customers" { customer_ids.push(id) } else { product_ids.push(id) }
                 }
                 None => tx.batch(&format!("ROLLBACK TO SAVEPOINT {savepoint}"))?,
             }
@@ -313,6 +342,7 @@ pub fn import(tx: &mut dyn Tx, ctx: &Ctx, file: &ImportFile) -> Result<ImportRes
         errors,
         order_ids: if committed { order_ids } else { Vec::new() },
         customer_ids: if committed { customer_ids } else { Vec::new() },
+        product_ids: if committed { product_ids } else { Vec::new() },
         rejected_csv,
         created_by: ctx.actor.clone(),
         created_at: ctx.now,
@@ -344,6 +374,36 @@ fn tally(
     }
 }
 
+/// What every one-row record checks of its key (a code, a SKU): given, on one row only, not
+/// there already (then it is a duplicate, reported and not imported again). False: stop.
+fn key_checks(
+    group: &Group,
+    column: String,
+    what: &str,
+    exists: bool,
+    problems: &mut Vec<RowError>,
+    duplicates: &mut Vec<String>,
+) -> bool {
+    let row = group.rows[0].0;
+    for (again, _) in &group.rows[1..] {
+        problems.push(RowError {
+            row: *again,
+            column: column.clone(),
+            message: format!("this {what} is on an earlier row too"),
+        });
+    }
+    if group.external_ref.is_empty() {
+        problems.push(RowError { row, column, message: "is required".into() });
+        return false;
+    }
+    if exists {
+        duplicates.push(group.external_ref.clone());
+        problems.push(RowError { row, column, message: format!("this {what} exists already: not imported again") });
+        return false;
+    }
+    true
+}
+
 /// Creates one customer from its row through the same use case as the API; a code that
 /// exists already is reported, not imported again (nor updated).
 fn import_customer(
@@ -356,24 +416,8 @@ fn import_customer(
 ) -> Result<Option<i64>, DbError> {
     let (row, cells) = &group.rows[0];
     let column = |field: &str| CUSTOMER_FIELDS.iter().position(|f| *f == field).map_or(field.to_string(), column_name);
-    for (again, _) in &group.rows[1..] {
-        problems.push(RowError {
-            row: *again,
-            column: column("code"),
-            message: "this code is on an earlier row too".into(),
-        });
-    }
-    if group.external_ref.is_empty() {
-        problems.push(RowError { row: *row, column: column("code"), message: "is required".into() });
-        return Ok(None);
-    }
-    if crate::customers::store::id_by_code(tx, &group.external_ref)?.is_some() {
-        duplicates.push(group.external_ref.clone());
-        problems.push(RowError {
-            row: *row,
-            column: column("code"),
-            message: "a customer with this code exists: not imported again".into(),
-        });
+    let exists = crate::customers::store::id_by_code(tx, &group.external_ref)?.is_some();
+    if !key_checks(group, column("code"), "code", exists, problems, duplicates) {
         return Ok(None);
     }
     let cell = |field: &str| {
@@ -425,6 +469,69 @@ fn import_customer(
         Err(crate::customers::CustomerError::Db(db)) => Err(db),
         Err(other) => {
             problems.push(RowError { row: *row, column: column("code"), message: other.to_string() });
+            Ok(None)
+        }
+    }
+}
+
+/// Creates one product from its row through the catalog's use case; a SKU that exists is
+/// reported, not overwritten.
+fn import_product(
+    tx: &mut dyn Tx,
+    ctx: &Ctx,
+    group: &Group,
+    column_name: &dyn Fn(usize) -> String,
+    problems: &mut Vec<RowError>,
+    duplicates: &mut Vec<String>,
+) -> Result<Option<i64>, DbError> {
+    let (row, cells) = &group.rows[0];
+    let column = |field: &str| PRODUCT_FIELDS.iter().position(|f| *f == field).map_or(field.to_string(), column_name);
+    let at = |field: &str, message: String| RowError { row: *row, column: column(field), message };
+    let exists = crate::catalog::store::sku_exists(tx, &group.external_ref)?;
+    if !key_checks(group, column("sku"), "SKU", exists, problems, duplicates) {
+        return Ok(None);
+    }
+    let cell = |field: &str| {
+        PRODUCT_FIELDS.iter().position(|f| *f == field).map(|i| cells[i].clone()).filter(|v| !v.is_empty())
+    };
+    let mut flag = |field: &str| match cell(field).map(|v| v.to_lowercase()) {
+        None => None,
+        Some(v) if ["yes", "true", "1", "是", "y"].contains(&v.as_str()) => Some(true),
+        Some(v) if ["no", "false", "0", "否", "n"].contains(&v.as_str()) => Some(false),
+        Some(v) => {
+            problems.push(at(field, format!("must be yes or no, not {v:?}")));
+            None
+        }
+    };
+    // Still tried when a flag is wrong, so its other problems are reported too (the caller
+    // rolls back any record with a problem).
+    let (active, backorderable) = (flag("active"), flag("backorderable"));
+    let input = crate::catalog::NewProduct {
+        sku: cell("sku"),
+        name: cell("name"),
+        description: cell("description"),
+        category: cell("category"),
+        unit: cell("unit"),
+        price: cell("price").map(AmountInput),
+        currency: cell("currency"),
+        tax_rate: cell("tax_rate").map(AmountInput),
+        weight_kg: cell("weight_kg").map(AmountInput),
+        active,
+        backorderable,
+        tags: cell("tags")
+            .map(|t| t.split([';', ',']).map(str::trim).filter(|t| !t.is_empty()).map(String::from).collect()),
+    };
+    match crate::catalog::create_product(tx, ctx, &input) {
+        Ok(product) => Ok(Some(product.id)),
+        Err(crate::catalog::CatalogError::Invalid(invalid)) => {
+            for e in invalid.0 {
+                problems.push(RowError { row: *row, column: column(&e.field), message: e.message });
+            }
+            Ok(None)
+        }
+        Err(crate::catalog::CatalogError::Db(db)) => Err(db),
+        Err(other) => {
+            problems.push(RowError { row: *row, column: column("sku"), message: other.to_string() });
             Ok(None)
         }
     }
@@ -584,6 +691,24 @@ pub fn template(kind: &str) -> Option<Table> {
                 example(&["PO-1001", "C0001", "TEA-001", "12", "", "email", "deliver before noon", "2026-12-01"]),
                 example(&["PO-1001", "C0001", "CER-004", "2", "", "email", "", ""]),
             ],
+        }),
+        "products" => Some(Table {
+            name: "products-template".into(),
+            columns: PRODUCT_FIELDS.to_vec(),
+            rows: vec![example(&[
+                "TEA-001",
+                "西湖龙井 Longjing 250g",
+                "明前特级",
+                "tea",
+                "bag",
+                "168.00",
+                "CNY",
+                "0.09",
+                "0.3",
+                "yes",
+                "no",
+                "tea;gift",
+            ])],
         }),
         "customers" => Some(Table {
             name: "customers-template".into(),

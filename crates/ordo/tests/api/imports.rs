@@ -252,3 +252,39 @@ async fn customers_come_back_from_their_own_export_with_the_new_ones_added_and_n
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
 }
+
+#[tokio::test]
+async fn products_load_from_a_file_with_their_tax_and_tags_and_an_existing_sku_is_left_alone() {
+    let app = spawn_app().await;
+    shop(&app).await;
+    let file = "sku,name,category,unit,price,currency,tax_rate,weight_kg,active,backorderable,tags\n\
+        LJ-250,西湖龙井 250g,tea,bag,168.00,CNY,0.09,0.3,yes,no,tea;gift\n\
+        TEA,Another tea,tea,bag,10.00,CNY,0.13,,yes,no,\n\
+        CUP-9,Cup,teaware,pcs,abc,CNY,0.13,,maybe,no,\n\
+        LJ-250,Twice,tea,bag,1.00,CNY,0.09,,yes,no,\n";
+    let (status, result) =
+        upload(&app, &[("kind", "products"), ("mode", "valid_rows")], "products.csv", file.as_bytes()).await;
+    assert_eq!(status, StatusCode::OK, "{result}");
+    // LJ-250 is on two rows, so it stays out; TEA exists; CUP-9 has a bad flag.
+    assert_eq!((result["imported"].as_i64(), result["rejected"].as_i64()), (Some(0), Some(3)), "{result}");
+    assert_eq!(result["duplicates"], json!(["TEA"]));
+    let found = errors(&result);
+    assert!(found.contains(&(5, "sku".to_string(), "this SKU is on an earlier row too".to_string())), "{found:?}");
+    assert!(found.contains(&(4, "active".to_string(), "must be yes or no, not \"maybe\"".to_string())), "{found:?}");
+    assert!(found.iter().any(|(row, column, _)| *row == 4 && column == "price"), "and its price: {found:?}");
+
+    let fixed = "sku,name,category,unit,price,currency,tax_rate,weight_kg,active,backorderable,tags\n\
+        LJ-250,西湖龙井 250g,tea,bag,168.00,CNY,0.09,0.3,yes,no,tea;gift\n";
+    let (status, done) =
+        upload(&app, &[("kind", "products"), ("mode", "all_or_nothing")], "products.csv", fixed.as_bytes()).await;
+    assert_eq!(status, StatusCode::CREATED, "{done}");
+    let product = app.get(&format!("/api/v1/products/{}", done["product_ids"][0])).await;
+    assert_eq!(
+        (product.body["name"].as_str(), product.body["price"].as_str()),
+        (Some("西湖龙井 250g"), Some("168.00"))
+    );
+    assert_eq!(
+        (product.body["tax_rate"].as_str(), product.body["tags"].clone()),
+        (Some("0.09"), json!(["tea", "gift"]))
+    );
+}
