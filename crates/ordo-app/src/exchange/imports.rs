@@ -164,7 +164,7 @@ fn read_rows(file: &ImportFile) -> Result<Vec<Vec<String>>, Invalid> {
             })
             .collect())
     } else {
-        let text = String::from_utf8(file.bytes.clone())
+        let text = std::str::from_utf8(&file.bytes)
             .map_err(|_| Invalid::field("file", "is not UTF-8 text: save the CSV as UTF-8, or upload the XLSX"))?;
         Ok(ordo_domain::csv::parse(text.trim_start_matches('\u{feff}')))
     }
@@ -404,6 +404,13 @@ fn key_checks(
     true
 }
 
+/// A use case's field errors as problems of one row, each under the column it came from.
+fn field_problems(problems: &mut Vec<RowError>, row: usize, invalid: Invalid, column: impl Fn(&str) -> String) {
+    for e in invalid.0 {
+        problems.push(RowError { row, column: column(&e.field), message: e.message });
+    }
+}
+
 /// Creates one customer from its row through the same use case as the API; a code that
 /// exists already is reported, not imported again (nor updated).
 fn import_customer(
@@ -455,15 +462,12 @@ fn import_customer(
     match crate::customers::create_customer(tx, ctx, &input) {
         Ok(customer) => Ok(Some(customer.id)),
         Err(crate::customers::CustomerError::Invalid(invalid)) => {
-            for e in invalid.0 {
-                // `shipping_address.city` → ship_city; the rest are named as the columns.
-                let field = match e.field.strip_prefix("shipping_address.") {
-                    Some("region") => "ship_province".to_string(),
-                    Some(part) => format!("ship_{part}"),
-                    None => e.field.clone(),
-                };
-                problems.push(RowError { row: *row, column: column(&field), message: e.message });
-            }
+            // `shipping_address.city` → ship_city; the rest are named as the columns.
+            field_problems(problems, *row, invalid, |field| match field.strip_prefix("shipping_address.") {
+                Some("region") => column("ship_province"),
+                Some(part) => column(&format!("ship_{part}")),
+                None => column(field),
+            });
             Ok(None)
         }
         Err(crate::customers::CustomerError::Db(db)) => Err(db),
@@ -524,9 +528,7 @@ fn import_product(
     match crate::catalog::create_product(tx, ctx, &input) {
         Ok(product) => Ok(Some(product.id)),
         Err(crate::catalog::CatalogError::Invalid(invalid)) => {
-            for e in invalid.0 {
-                problems.push(RowError { row: *row, column: column(&e.field), message: e.message });
-            }
+            field_problems(problems, *row, invalid, column);
             Ok(None)
         }
         Err(crate::catalog::CatalogError::Db(db)) => Err(db),

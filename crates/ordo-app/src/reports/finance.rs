@@ -4,7 +4,7 @@
 
 use super::model::{FinanceRow, FinanceSummary, FinanceTotals, ReportError};
 use super::sales::main_currency;
-use super::summaries::DAY_MICROS;
+use super::summaries::day_start;
 use crate::db::Tx;
 use crate::params;
 use ordo_domain::money::from_e4_in;
@@ -61,7 +61,7 @@ pub fn finance_summary(tx: &mut dyn Tx, params: &FinanceParams) -> Result<Financ
     let (first_day, last_day) = (params.first.days_since_epoch(), params.last.days_since_epoch());
     // Local midnights: the month as the business counts it.
     let offset = super::summaries::utc_offset(tx)?;
-    let (start, end) = (first_day * DAY_MICROS - offset, (last_day + 1) * DAY_MICROS - offset);
+    let (start, end) = (day_start(params.first, offset), day_start(params.last.plus_days(1), offset));
     let money = |e4: i64| from_e4_in(e4, currency);
     let mut rows = Vec::new();
     let mut row = |key: &str, label: &str, amount: Decimal, count: Option<i64>| {

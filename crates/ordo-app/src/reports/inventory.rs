@@ -71,6 +71,12 @@ pub fn abc(tx: &mut dyn Tx, params: &AbcParams) -> Result<AbcReport, ReportError
     };
     let (from, to) = (params.from.days_since_epoch(), params.to.days_since_epoch());
     let days = Decimal::from(to - from + 1);
+    let offset = super::summaries::utc_offset(tx)?;
+    let window = Window {
+        days,
+        start: super::summaries::day_start(params.from, offset),
+        end: super::summaries::day_start(params.to.plus_days(1), offset),
+    };
     let mut sold: HashMap<i64, (i64, i64, i64)> = HashMap::new();
     for row in tx.query(
         "SELECT product_id, CAST(SUM(units) AS BIGINT), CAST(SUM(revenue_e4) AS BIGINT), CAST(SUM(cost_e4) AS BIGINT) \
@@ -153,7 +159,7 @@ pub fn abc(tx: &mut dyn Tx, params: &AbcParams) -> Result<AbcReport, ReportError
         totals.stock_value += from_e4_in(item.stock_value_e4, currency);
         let per_day = Decimal::from(item.units) / days;
         if item.available <= 0 && (item.units > 0 || item.on_hand > 0 || item.available < 0) {
-            let out = stock_out(tx, params, currency, &item, days)?;
+            let out = stock_out(tx, params, currency, &item, &window)?;
             totals.lost_revenue += out.lost_revenue;
             stock_outs.push(out);
         }
@@ -191,6 +197,14 @@ pub fn abc(tx: &mut dyn Tx, params: &AbcParams) -> Result<AbcReport, ReportError
 }
 
 const DAY_MICROS: i64 = super::summaries::DAY_MICROS;
+
+/// The report's period: its length in days, and where it starts and ends (local midnights,
+/// in UTC microseconds), worked out once for every stock-out.
+struct Window {
+    days: Decimal,
+    start: i64,
+    end: i64,
+}
 /// How far back a stock-out's start is looked for, in movements.
 const WALK_BACK: i64 = 5000;
 
@@ -203,7 +217,7 @@ fn stock_out(
     params: &AbcParams,
     currency: Currency,
     item: &Item,
-    period_days: Decimal,
+    window: &Window,
 ) -> Result<StockOutRow, ReportError> {
     let (product_id, available, units) = (item.id, item.available, item.units);
     let movements = match params.warehouse_id {
@@ -230,13 +244,11 @@ fn stock_out(
     let now = params.now.micros();
     let days_out = out_since.map(|since| Decimal::from(now.saturating_sub(since).max(0)) / Decimal::from(DAY_MICROS));
     // Days of the period it had stock to sell from (at least one, so a rate exists).
-    let offset = super::summaries::utc_offset(tx)?;
-    let period_end = super::summaries::day_start(params.to.plus_days(1), offset);
     let out_in_period = out_since.map_or(Decimal::ZERO, |since| {
-        let start = since.max(super::summaries::day_start(params.from, offset));
-        Decimal::from(period_end.saturating_sub(start).max(0)) / Decimal::from(DAY_MICROS)
+        let start = since.max(window.start);
+        Decimal::from(window.end.saturating_sub(start).max(0)) / Decimal::from(DAY_MICROS)
     });
-    let selling_days = (period_days - out_in_period).max(Decimal::ONE);
+    let selling_days = (window.days - out_in_period).max(Decimal::ONE);
     let daily_units = Decimal::from(units) / selling_days;
     let lost_units = days_out.map_or(Decimal::ZERO, |days| daily_units * days);
     let unit_price =
