@@ -1018,3 +1018,4 @@ imports.download_rejected = Download the rejected rows to fix
 imports.row = Row
 imports.column = Column
 imports.problem = Problem
+customers.salesperson_short = Salesperson

@@ -1018,3 +1018,4 @@ imports.download_rejected = 下载被拒的行以便修改
 imports.row = 行
 imports.column = 列
 imports.problem = 问题
+customers.salesperson_short = 销售负责人

@@ -1018,3 +1018,4 @@ imports.download_rejected = 下載被拒的列以便修改
 imports.row = 列
 imports.column = 欄
 imports.problem = 問題
+customers.salesperson_short = 銷售負責人
