@@ -10,14 +10,14 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use ordo_app::exchange::{self, ExchangeError, ImportFile, ImportResult};
+use ordo_app::exchange::{self, ExchangeError, ImportFile, ImportMode, ImportResult};
 use ordo_domain::Invalid;
 use ordo_domain::auth::Permission;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-/// The largest file an import takes.
-pub const MAX_IMPORT_BYTES: usize = 8 * 1024 * 1024;
+/// The largest file an import takes (100,000 order lines are about 5 MB of CSV).
+pub const MAX_IMPORT_BYTES: usize = 32 * 1024 * 1024;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -30,7 +30,7 @@ pub fn router() -> Router<AppState> {
 #[derive(utoipa::ToSchema)]
 #[allow(dead_code)]
 pub struct ImportForm {
-    /// orders, customers or products (the kinds imported yet).
+    /// orders, customers, products, stock or price_lists.
     kind: String,
     /// The CSV (UTF-8) or XLSX file; one row per order line.
     #[schema(value_type = String, format = Binary)]
@@ -58,7 +58,8 @@ pub async fn create_import(
     let file = read_upload(form, caller.require(Permission::PricesOverride, "set prices").is_ok()).await?;
     let ctx = match file.kind.as_str() {
         "customers" => caller.require(Permission::CustomersManage, "import customers")?,
-        "products" => caller.require(Permission::CatalogManage, "import products")?,
+        "products" | "price_lists" => caller.require(Permission::CatalogManage, "import products and prices")?,
+        "stock" => caller.require(Permission::StockAdjust, "import stock levels")?,
         _ => caller.require(Permission::OrdersCreate, "import orders")?,
     };
     let mut hash = Sha256::new();
@@ -73,31 +74,28 @@ pub async fn create_import(
     }
     let hash: String = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
     let key = idempotency_key(&headers, &caller, "imports", &hash)?;
+    let parsed = std::sync::Arc::new(exchange::imports::parse(&file)?);
+    // valid_rows commits chunk by chunk; the key is kept with the last chunk and the outcome
+    // (a retry after a crash finds the committed orders already there, reported as such).
+    let tally = match parsed.mode() {
+        ImportMode::ValidRows => Some(exchange::import_leading_chunks(&state.db, &ctx, parsed.clone()).await?),
+        _ => None,
+    };
     let work_ctx = ctx.clone();
     let outcome = post_once(&state, key, &ctx, move |tx| {
-        exchange::import(tx, &work_ctx, &file)
-            .map(|result| (if result.imported > 0 { StatusCode::CREATED } else { StatusCode::OK }, result))
+        let result = match &tally {
+            Some(tally) => exchange::imports::import_last_chunk(tx, &work_ctx, &parsed, tally),
+            None => exchange::imports::import_parsed(tx, &work_ctx, &parsed),
+        };
+        result.map(|result| (if result.imported > 0 { StatusCode::CREATED } else { StatusCode::OK }, result))
     })
     .await;
     match outcome {
+        // A dry run, or all-or-nothing with errors, was rolled back: its outcome is kept alone.
         Err(ApiError::Exchange(ExchangeError::RolledBack(result))) => {
-            Ok((StatusCode::OK, Json(keep_outcome(&state, *result).await?)).into_response())
+            Ok((StatusCode::OK, Json(exchange::keep_outcome(&state.db, *result).await?)).into_response())
         }
         other => other,
-    }
-}
-
-/// A dry run, or all-or-nothing with errors, was rolled back: its outcome is kept alone.
-async fn keep_outcome(state: &AppState, result: ImportResult) -> Result<ImportResult, ApiError> {
-    Ok(state.db.write(move |tx| exchange::imports::record(tx, result.clone())).await?)
-}
-
-/// Imports a file once (the console's path: no Idempotency-Key), returning the outcome.
-pub async fn import_once(state: &AppState, ctx: ordo_app::Ctx, file: ImportFile) -> Result<ImportResult, ApiError> {
-    match state.db.write(move |tx| exchange::import(tx, &ctx, &file)).await {
-        Ok(result) => Ok(result),
-        Err(ExchangeError::RolledBack(result)) => keep_outcome(state, *result).await,
-        Err(error) => Err(error.into()),
     }
 }
 
@@ -116,6 +114,7 @@ pub async fn read_upload(
         file_name: String::new(),
         bytes: Vec::new(),
         may_set_prices,
+        progress: None,
     };
     let unreadable = |e: axum::extract::multipart::MultipartError| {
         ApiError::from(Invalid::field("file", format!("the upload could not be read: {e}")))
@@ -158,7 +157,7 @@ pub struct TemplateQuery {
 }
 
 #[utoipa::path(get, path = "/api/v1/imports/templates/{kind}", tag = "exchange",
-    params(("kind" = String, Path, description = "orders, customers or products"), TemplateQuery),
+    params(("kind" = String, Path, description = "orders, customers, products, stock or price_lists"), TemplateQuery),
     responses((status = 200, description = "The header and an example order", content(("text/csv"),
             ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 422, body = Problem)),
@@ -170,7 +169,7 @@ pub async fn template(
 ) -> Result<Response, ApiError> {
     caller.require(Permission::Read, "read")?;
     let Some(table) = exchange::imports::template(&kind) else {
-        return Err(Invalid::field("kind", "must be orders, customers or products").into());
+        return Err(Invalid::field("kind", "must be orders, customers, products, stock or price_lists").into());
     };
     download(&[table], file_format(query.format.as_deref())?)
 }

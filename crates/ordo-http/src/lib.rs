@@ -34,7 +34,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub use openapi::openapi_json;
@@ -83,8 +82,8 @@ pub fn app(state: AppState) -> Router {
         .merge(console::router())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(extract::MAX_BODY_BYTES))
-        // A client that has not sent its request within this time is cut off.
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        // A slow client (or a runaway request) is cut off; see `deadline`.
+        .layer(axum::middleware::from_fn(deadline))
         .route_layer(axum::middleware::from_fn(observe::track))
         // Outermost first: the id is set before the log span opens and returned on the response.
         .layer(PropagateRequestIdLayer::x_request_id())
@@ -94,6 +93,17 @@ pub fn app(state: AppState) -> Router {
         }))
         .layer(SetRequestIdLayer::x_request_id(observe::HexRequestId))
         .with_state(state)
+}
+
+/// Every request must be answered within 30 s, except an import, which may place 100,000
+/// order lines in one transaction (about 30 s on PostgreSQL on two cores).
+async fn deadline(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let long = request.method() == axum::http::Method::POST && request.uri().path().ends_with("/imports");
+    let limit = Duration::from_secs(if long { 15 * 60 } else { 30 });
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => StatusCode::REQUEST_TIMEOUT.into_response(),
+    }
 }
 
 async fn openapi_document() -> Response {

@@ -30,6 +30,8 @@ pub enum BenchCommand {
     Sourcing(crate::bench_sourcing::SourcingArgs),
     /// Webhook delivery: N events fanned out and POSTed (signed) to a local receiver.
     Events(crate::bench_events::EventsArgs),
+    /// A 100,000-line orders file uploaded to a real server: dry run, then valid rows.
+    Import(crate::bench_import::ImportArgs),
 }
 
 #[derive(clap::Args, Clone)]
@@ -117,6 +119,10 @@ pub async fn run(command: BenchCommand, database_url: Option<String>) -> Result<
         BenchCommand::Floor(mut args) => {
             args.bench_database_url = database_url.unwrap_or(args.bench_database_url);
             return floor(args).await;
+        }
+        BenchCommand::Import(mut args) => {
+            args.bench_database_url = database_url.unwrap_or(args.bench_database_url);
+            return crate::bench_import::import(args).await;
         }
         BenchCommand::Sourcing(args) => return crate::bench_sourcing::sourcing(args).await,
         BenchCommand::Events(mut args) => {
@@ -213,13 +219,13 @@ impl Server {
         Ok(server)
     }
 
-    fn base(&self) -> &str {
+    pub(crate) fn base(&self) -> &str {
         match self {
             Server::External { base, .. } | Server::Own { base, .. } => base,
         }
     }
 
-    fn token(&self) -> &str {
+    pub(crate) fn token(&self) -> &str {
         match self {
             Server::External { token, .. } | Server::Own { token, .. } => token,
         }
@@ -299,8 +305,9 @@ async fn wait_ready(base: &str) -> Result<(), BoxError> {
 
 const SKUS: usize = 30;
 
-/// Creates a warehouse, SKUs with practically endless stock and a customer.
-async fn seed(client: &reqwest::Client, base: &str, token: &str) -> Result<i64, BoxError> {
+/// Creates a warehouse, SKUs with practically endless stock and a customer; returns the
+/// customer's id and code.
+pub(crate) async fn seed(client: &reqwest::Client, base: &str, token: &str) -> Result<(i64, String), BoxError> {
     let post = |path: &str, body: serde_json::Value| {
         client.post(format!("{base}{path}")).bearer_auth(token).json(&body).send()
     };
@@ -335,7 +342,8 @@ async fn seed(client: &reqwest::Client, base: &str, token: &str) -> Result<i64, 
     .await?
     .json()
     .await?;
-    customer["id"].as_i64().ok_or_else(|| format!("seeding customer: {customer}").into())
+    let id = customer["id"].as_i64().ok_or_else(|| format!("seeding customer: {customer}"))?;
+    Ok((id, code))
 }
 
 /// CPU seconds (user + system) a process has used so far.
@@ -356,7 +364,7 @@ fn peak_rss_mb(pid: u32) -> Option<f64> {
 
 async fn placement(server: &Server, engine: &str, clients: usize, duration: Duration) -> Result<RunResult, BoxError> {
     let client = reqwest::Client::builder().pool_max_idle_per_host(clients.max(1)).build()?;
-    let customer = seed(&client, server.base(), server.token()).await?;
+    let (customer, _) = seed(&client, server.base(), server.token()).await?;
     let url = Arc::new(format!("{}/api/v1/orders", server.base()));
     let token = Arc::new(server.token().to_string());
 

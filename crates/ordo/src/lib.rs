@@ -2,8 +2,10 @@
 
 pub mod bench;
 pub mod bench_events;
+pub mod bench_import;
 pub mod bench_sourcing;
 pub mod demo;
+pub mod import;
 
 use ordo_app::{Database, DbConfig};
 use std::future::Future;

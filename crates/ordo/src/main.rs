@@ -55,6 +55,24 @@ enum Command {
         #[command(subcommand)]
         command: StockCommand,
     },
+    /// Load a CSV or XLSX file of orders, customers, products, stock or price lists, with a
+    /// progress bar; the same checks and modes as `POST /api/v1/imports`.
+    Import {
+        /// The file (.csv in UTF-8, or .xlsx: the first sheet).
+        file: PathBuf,
+        /// orders, customers, products, stock or price_lists.
+        #[arg(long, default_value = "orders")]
+        kind: String,
+        /// dry_run (check only), all_or_nothing or valid_rows.
+        #[arg(long, default_value = "dry_run")]
+        mode: String,
+        /// JSON object naming the field each of the file's columns holds: {"Bestell-Nr": "external_ref"}.
+        #[arg(long)]
+        mapping: Option<String>,
+        /// Write the rejected rows here (CSV with an `error` column), to fix and load again.
+        #[arg(long)]
+        rejects: Option<PathBuf>,
+    },
     /// Measure Ordo (see `ordo bench placement --help`).
     Bench {
         #[command(subcommand)]
@@ -213,6 +231,11 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
             } else {
                 Err(format!("{} stock levels differ from their movements", mismatches.len()).into())
             }
+        }
+        Command::Import { file, kind, mode, mapping, rejects } => {
+            let db = open().await?;
+            let options = ordo::import::Options { kind, mode, mapping, rejects };
+            ordo::import::run(&db, &file, options).await
         }
         Command::Bench { command } => ordo::bench::run(command, cli.db.database_url.clone()).await,
     }

@@ -4,11 +4,16 @@
 //! `valid_rows` imports the orders whose rows are all valid and returns the others as a
 //! file to fix. An order with any invalid row is rejected whole, never imported in half;
 //! an external reference already imported is reported, not imported twice.
+//!
+//! Customers and products load the same way (a key already held is reported, not
+//! overwritten); stock files set levels (a stock count: the difference is an adjustment
+//! movement) and price-list files create lists or set their prices, so each kind's export
+//! imports back unchanged.
 
 use super::ExchangeError;
 use crate::Ctx;
 use crate::common::AmountInput;
-use crate::db::{DbError, Tx};
+use crate::db::{DbError, Dialect, Tx};
 use crate::orders::{NewOrder, NewOrderLine, OrderError, Placed};
 use crate::params;
 use crate::reports::{Cell, Table};
@@ -63,21 +68,36 @@ pub const PRODUCT_FIELDS: &[&str] = &[
     "tags",
 ];
 
-/// What a kind of file holds: its fields, how many of the first are required, and the
-/// field whose rows make one record (an order's reference, a customer's code).
+/// Fields of a stock row (the stock export's columns; `reserved`, `available` and `damaged`
+/// are what Ordo keeps and are not read back); warehouse, SKU and on hand are required.
+pub const STOCK_FIELDS: &[&str] = &["warehouse", "sku", "on_hand", "bin"];
+
+/// Fields of a price-list row (the price-lists export's columns), one row per price; rows
+/// with the same `price_list` form one list. Name and currency are needed for a new list.
+pub const PRICE_LIST_FIELDS: &[&str] = &["price_list", "sku", "price", "name", "currency", "customer_group"];
+
+/// What a kind of file holds: its fields, how many of the first are required, and how many
+/// of the first form the key whose rows make one record (an order's reference, a
+/// customer's code, a warehouse and SKU).
 struct Kind {
     name: &'static str,
     fields: &'static [&'static str],
     required: usize,
+    key: usize,
 }
 
-const KINDS: [Kind; 3] = [
-    Kind { name: "orders", fields: ORDER_FIELDS, required: 4 },
-    Kind { name: "customers", fields: CUSTOMER_FIELDS, required: 2 },
-    Kind { name: "products", fields: PRODUCT_FIELDS, required: 2 },
+const KINDS: [Kind; 5] = [
+    Kind { name: "orders", fields: ORDER_FIELDS, required: 4, key: 1 },
+    Kind { name: "customers", fields: CUSTOMER_FIELDS, required: 2, key: 1 },
+    Kind { name: "products", fields: PRODUCT_FIELDS, required: 2, key: 1 },
+    Kind { name: "stock", fields: STOCK_FIELDS, required: 3, key: 2 },
+    Kind { name: "price_lists", fields: PRICE_LIST_FIELDS, required: 3, key: 1 },
 ];
 /// The most rows one file may hold.
-pub const MAX_ROWS: usize = 10_000;
+pub const MAX_ROWS: usize = 200_000;
+
+/// Told how far an import has come: (records done, records in the file).
+pub type Progress = std::sync::Arc<dyn Fn(usize, usize) + Send + Sync>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -97,6 +117,8 @@ pub struct ImportFile {
     pub bytes: Vec<u8>,
     /// Whether the importer may set `unit_price` (the price-override permission).
     pub may_set_prices: bool,
+    /// Called after each record, for a progress bar.
+    pub progress: Option<Progress>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -132,6 +154,9 @@ pub struct ImportResult {
     /// The products created (product files).
     #[serde(default)]
     pub product_ids: Vec<i64>,
+    /// Stock levels set (stock files) or prices set (price-list files).
+    #[serde(default)]
+    pub updated: usize,
     /// The rejected orders' rows, as CSV with an `error` column, to fix and import again.
     pub rejected_csv: Option<String>,
     pub created_by: String,
@@ -176,9 +201,66 @@ struct Group {
     rows: Vec<(usize, Vec<String>)>,
 }
 
-pub fn import(tx: &mut dyn Tx, ctx: &Ctx, file: &ImportFile) -> Result<ImportResult, ExchangeError> {
+/// A file read and grouped into records, ready to import (no database needed yet).
+pub struct Parsed {
+    kind: &'static Kind,
+    mode: ImportMode,
+    header: Vec<String>,
+    data: Vec<Vec<String>>,
+    /// Which of the file's columns holds each field.
+    columns: Vec<Option<usize>>,
+    groups: Vec<Group>,
+    may_set_prices: bool,
+    progress: Option<Progress>,
+}
+
+impl Parsed {
+    pub fn mode(&self) -> ImportMode {
+        self.mode
+    }
+
+    /// Records in the file (orders, customers, levels, lists).
+    pub fn records(&self) -> usize {
+        self.groups.len()
+    }
+
+    /// The file's own name for a field's column (the field's name when it has none).
+    fn column_name(&self, field: usize) -> String {
+        self.columns[field].map_or(self.kind.fields[field].to_string(), |c| self.header[c].trim().to_string())
+    }
+}
+
+/// What the records imported so far came to; cloned before each chunk, so a chunk that is
+/// retried (a serialization failure) counts once.
+#[derive(Clone, Default)]
+pub struct Tally {
+    errors: Vec<RowError>,
+    duplicates: Vec<String>,
+    order_ids: Vec<i64>,
+    customer_ids: Vec<i64>,
+    product_ids: Vec<i64>,
+    rejected_rows: Vec<(usize, String)>,
+    imported: usize,
+    rejected: usize,
+    updated: usize,
+}
+
+/// Records per chunk: what a dry run rolls back at a time, and what `valid_rows` commits at
+/// a time. PostgreSQL keeps every version of a row that a transaction updates until the
+/// transaction ends, and placing thousands of orders on a few SKUs in one transaction walks
+/// ever longer chains of them (a 10,000-order file: 223 s with chunks of 500, 83 s with
+/// 100); SQLite updates in place, and pays a sync for every commit, so its chunks are big.
+pub fn chunk_size(dialect: Dialect) -> usize {
+    match dialect {
+        Dialect::Postgres => 100,
+        _ => 2_000,
+    }
+}
+
+/// Reads the file, its kind, mode and mapping, and groups its rows into records.
+pub fn parse(file: &ImportFile) -> Result<Parsed, ExchangeError> {
     let Some(kind) = KINDS.iter().find(|k| k.name == file.kind) else {
-        return Err(Invalid::field("kind", "must be orders, customers or products (the kinds imported yet)").into());
+        return Err(Invalid::field("kind", "must be orders, customers, products, stock or price_lists").into());
     };
     let fields = kind.fields;
     let mode = match file.mode.as_deref().map(str::trim).unwrap_or("dry_run") {
@@ -195,10 +277,12 @@ pub fn import(tx: &mut dyn Tx, ctx: &Ctx, file: &ImportFile) -> Result<ImportRes
     if let Some(bad) = mapping.values().find(|f| !fields.contains(&f.as_str())) {
         return Err(Invalid::field("mapping", format!("{bad:?} is not a field; fields: {}", fields.join(", "))).into());
     }
-    let rows = read_rows(file)?;
-    let Some((header, data)) = rows.split_first() else {
+    let mut rows = read_rows(file)?;
+    if rows.is_empty() {
         return Err(Invalid::field("file", "is empty: it needs a header row and one row per record").into());
-    };
+    }
+    let header = rows.remove(0);
+    let data = rows;
     if data.len() > MAX_ROWS {
         return Err(Invalid::field("file", format!("has {} rows; at most {MAX_ROWS} per file", data.len())).into());
     }
@@ -235,10 +319,10 @@ pub fn import(tx: &mut dyn Tx, ctx: &Ctx, file: &ImportFile) -> Result<ImportRes
         }
         return Err(invalid.into());
     }
-    let column_name = |field: usize| columns[field].map_or(fields[field].to_string(), |c| header[c].trim().to_string());
-
-    // Group rows by their record's key (reference, code), in file order; blank rows are skipped.
+    // Group rows by their record's key (reference, code), in file order; blank rows are
+    // skipped, and rows without a key stay apart (each is reported).
     let mut groups: Vec<Group> = Vec::new();
+    let mut group_of: HashMap<String, usize> = HashMap::new();
     for (n, row) in data.iter().enumerate() {
         if row.iter().all(|c| c.trim().is_empty()) {
             continue;
@@ -247,43 +331,143 @@ pub fn import(tx: &mut dyn Tx, ctx: &Ctx, file: &ImportFile) -> Result<ImportRes
             .iter()
             .map(|c| c.and_then(|i| row.get(i)).map_or(String::new(), |v| v.trim().to_string()))
             .collect();
-        let reference = cells[0].clone();
-        match groups.iter_mut().find(|g| g.external_ref == reference && !reference.is_empty()) {
-            Some(group) => group.rows.push((n + 2, cells)),
-            None => groups.push(Group { external_ref: reference, rows: vec![(n + 2, cells)] }),
+        let key = if cells[..kind.key].iter().any(String::is_empty) { String::new() } else { cells[..kind.key].join("/") };
+        match group_of.get(&key).filter(|_| !key.is_empty()) {
+            Some(&g) => groups[g].rows.push((n + 2, cells)),
+            None => {
+                group_of.insert(key.clone(), groups.len());
+                groups.push(Group { external_ref: key, rows: vec![(n + 2, cells)] });
+            }
         }
     }
 
-    let mut errors: Vec<RowError> = Vec::new();
-    let mut duplicates = Vec::new();
-    let mut order_ids = Vec::new();
-    let mut customer_ids = Vec::new();
-    let mut product_ids = Vec::new();
-    let mut rejected_rows: Vec<(usize, String)> = Vec::new();
-    let (mut imported, mut rejected) = (0, 0);
-    for (g, group) in groups.iter().enumerate() {
+    Ok(Parsed {
+        kind,
+        mode,
+        header,
+        data,
+        columns,
+        groups,
+        may_set_prices: file.may_set_prices,
+        progress: file.progress.clone(),
+    })
+}
+
+/// Imports a whole file in one transaction: a dry run (rolled back chunk by chunk, the
+/// stock it would take carried forward, then wholly) or all-or-nothing. What must leave
+/// nothing behind ends in `ExchangeError::RolledBack` with the outcome to record.
+pub fn import(tx: &mut dyn Tx, ctx: &Ctx, file: &ImportFile) -> Result<ImportResult, ExchangeError> {
+    import_parsed(tx, ctx, &parse(file)?)
+}
+
+/// `import` of a file already parsed.
+pub fn import_parsed(tx: &mut dyn Tx, ctx: &Ctx, parsed: &Parsed) -> Result<ImportResult, ExchangeError> {
+    let mut tally = Tally::default();
+    let size = chunk_size(tx.dialect());
+    for start in (0..parsed.records()).step_by(size) {
+        let chunk = start..(start + size).min(parsed.records());
+        if parsed.mode == ImportMode::DryRun && parsed.kind.name == "orders" {
+            try_chunk(tx, ctx, parsed, chunk, &mut tally)?;
+        } else {
+            import_records(tx, ctx, parsed, chunk, &mut tally)?;
+        }
+    }
+    finish(tx, ctx, parsed, tally)
+}
+
+/// Where the last chunk of a file begins.
+pub fn last_chunk(parsed: &Parsed, dialect: Dialect) -> usize {
+    let size = chunk_size(dialect);
+    parsed.records().saturating_sub(1) / size * size
+}
+
+/// `valid_rows`' last step: the last chunk and the outcome, in one transaction (with the
+/// request's idempotency key, at the edge), after `import_records` committed the others.
+pub fn import_last_chunk(
+    tx: &mut dyn Tx,
+    ctx: &Ctx,
+    parsed: &Parsed,
+    tally: &Tally,
+) -> Result<ImportResult, ExchangeError> {
+    let mut tally = tally.clone();
+    let last = last_chunk(parsed, tx.dialect());
+    import_records(tx, ctx, parsed, last..parsed.records(), &mut tally)?;
+    finish(tx, ctx, parsed, tally)
+}
+
+/// A dry run's chunk of orders: placed, then rolled back, with the stock they took put
+/// back as one change per stock level, so later orders still see it taken (as they would
+/// when importing) while no row carries thousands of versions.
+fn try_chunk(
+    tx: &mut dyn Tx,
+    ctx: &Ctx,
+    parsed: &Parsed,
+    chunk: std::ops::Range<usize>,
+    tally: &mut Tally,
+) -> Result<(), DbError> {
+    let mark = tx.query_one("SELECT COALESCE(MAX(id), 0) FROM stock_movements", &[])?.int(0)?;
+    tx.batch("SAVEPOINT import_chunk")?;
+    import_records(tx, ctx, parsed, chunk, tally)?;
+    let taken = tx.query(
+        "SELECT product_id, warehouse_id, CAST(SUM(on_hand_delta) AS BIGINT), CAST(SUM(reserved_delta) AS BIGINT) \
+         FROM stock_movements \
+         WHERE id > ? AND at = ? AND actor = ? GROUP BY product_id, warehouse_id",
+        params![mark, ctx.now.micros(), ctx.actor.as_str()],
+    )?;
+    tx.batch("ROLLBACK TO SAVEPOINT import_chunk")?;
+    tx.batch("RELEASE SAVEPOINT import_chunk")?;
+    for row in &taken {
+        tx.execute(
+            "UPDATE stock_levels SET on_hand = on_hand + ?, reserved = reserved + ? WHERE product_id = ? AND warehouse_id = ?",
+            params![row.int(2)?, row.int(3)?, row.int(0)?, row.int(1)?],
+        )?;
+    }
+    Ok(())
+}
+
+/// Imports records `range` of the file, each in a savepoint through its own use case.
+pub fn import_records(
+    tx: &mut dyn Tx,
+    ctx: &Ctx,
+    parsed: &Parsed,
+    range: std::ops::Range<usize>,
+    tally: &mut Tally,
+) -> Result<(), DbError> {
+    let kind = parsed.kind;
+    let column_name = |field: usize| parsed.column_name(field);
+    for g in range {
+        let group = &parsed.groups[g];
+        if let Some(progress) = &parsed.progress {
+            progress(g, parsed.records());
+        }
         let mut problems: Vec<RowError> = Vec::new();
         if kind.name != "orders" {
-            // One record per row, created through its own use case in a savepoint.
             let savepoint = format!("import_record_{g}");
             tx.batch(&format!("SAVEPOINT {savepoint}"))?;
-            let created = if kind.name == "customers" {
-                import_customer(tx, ctx, group, &column_name, &mut problems, &mut duplicates)?
-            } else {
-                import_product(tx, ctx, group, &column_name, &mut problems, &mut duplicates)?
+            let duplicates = &mut tally.duplicates;
+            let done = match kind.name {
+                "customers" => import_customer(tx, ctx, group, &column_name, &mut problems, duplicates)?,
+                "products" => import_product(tx, ctx, group, &column_name, &mut problems, duplicates)?,
+                "stock" => import_stock_level(tx, ctx, group, &column_name, &mut problems)?,
+                _ => import_price_list(tx, ctx, group, &column_name, &mut problems)?,
             };
             // Any problem (a second row with the same key too) keeps the record out.
-            match created.filter(|_| problems.is_empty()) {
-                Some(id) => {
+            match done.filter(|_| problems.is_empty()) {
+                Some(done) => {
                     tx.batch(&format!("RELEASE SAVEPOINT {savepoint}"))?;
-                    if kind.name == "customers" { customer_ids.push(id) } else { product_ids.push(id) }
+                    match (kind.name, done) {
+                        ("customers", Done::Created(id)) => tally.customer_ids.push(id),
+                        (_, Done::Created(id)) => tally.product_ids.push(id),
+                        (_, Done::Updated(n)) => tally.updated += n,
+                    }
                 }
                 None => tx.batch(&format!("ROLLBACK TO SAVEPOINT {savepoint}"))?,
             }
-            tally(group, problems, &mut imported, &mut rejected, &mut rejected_rows, &mut errors);
+            tally.count(group, problems);
             continue;
         }
-        let order = check_group(tx, group, &column_name, &mut problems, &mut duplicates, file.may_set_prices)?;
+        let order =
+            check_group(tx, group, &column_name, &mut problems, &mut tally.duplicates, parsed.may_set_prices)?;
         // Every order is tried in a savepoint: what placing finds (stock, credit, prices)
         // is reported like the rest, and a rejected order leaves nothing behind.
         if let Some(order) = order.filter(|_| problems.is_empty()) {
@@ -292,11 +476,11 @@ pub fn import(tx: &mut dyn Tx, ctx: &Ctx, file: &ImportFile) -> Result<ImportRes
             match crate::orders::place_order(tx, ctx, &order) {
                 Ok(Placed::Created(placed)) => {
                     tx.batch(&format!("RELEASE SAVEPOINT {savepoint}"))?;
-                    order_ids.push(placed.id);
+                    tally.order_ids.push(placed.id);
                 }
                 Ok(Placed::Existing(existing)) => {
                     tx.batch(&format!("ROLLBACK TO SAVEPOINT {savepoint}"))?;
-                    duplicates.push(group.external_ref.clone());
+                    tally.duplicates.push(group.external_ref.clone());
                     problems.push(RowError {
                         row: group.rows[0].0,
                         column: column_name(0),
@@ -309,8 +493,19 @@ pub fn import(tx: &mut dyn Tx, ctx: &Ctx, file: &ImportFile) -> Result<ImportRes
                 }
             }
         }
-        tally(group, problems, &mut imported, &mut rejected, &mut rejected_rows, &mut errors);
+        tally.count(group, problems);
     }
+    Ok(())
+}
+
+/// The file's outcome from its tally. Kept (and given its id) when what was imported stays;
+/// otherwise `RolledBack`, for the caller to roll back and record on its own.
+pub fn finish(tx: &mut dyn Tx, ctx: &Ctx, parsed: &Parsed, tally: Tally) -> Result<ImportResult, ExchangeError> {
+    if let Some(progress) = &parsed.progress {
+        progress(parsed.records(), parsed.records());
+    }
+    let mode = parsed.mode;
+    let (imported, rejected) = (tally.imported, tally.rejected);
     let status = match mode {
         ImportMode::DryRun => "validated",
         _ if rejected == 0 => "imported",
@@ -318,11 +513,12 @@ pub fn import(tx: &mut dyn Tx, ctx: &Ctx, file: &ImportFile) -> Result<ImportRes
         ImportMode::ValidRows if imported == 0 => "rejected",
         ImportMode::ValidRows => "partially_imported",
     };
-    // The rejected orders' rows as they were, under the file's own header, with the reason.
-    let rejected_csv = (!rejected_rows.is_empty()).then(|| {
+    // The rejected records' rows as they were, under the file's own header, with the reason.
+    let rejected_csv = (!tally.rejected_rows.is_empty()).then(|| {
+        let header = &parsed.header;
         let mut lines = vec![header.iter().cloned().chain(std::iter::once("error".to_string())).collect::<Vec<_>>()];
-        for (row, error) in &rejected_rows {
-            let mut cells = data[row - 2].clone();
+        for (row, error) in &tally.rejected_rows {
+            let mut cells = parsed.data[row - 2].clone();
             cells.resize(header.len(), String::new());
             cells.push(error.clone());
             lines.push(cells);
@@ -332,17 +528,18 @@ pub fn import(tx: &mut dyn Tx, ctx: &Ctx, file: &ImportFile) -> Result<ImportRes
     let committed = matches!((mode, status), (ImportMode::AllOrNothing, "imported") | (ImportMode::ValidRows, _));
     let result = ImportResult {
         id: 0,
-        kind: file.kind.clone(),
+        kind: parsed.kind.name.to_string(),
         mode,
         status: status.to_string(),
-        rows: data.len(),
+        rows: parsed.data.len(),
         imported,
         rejected,
-        duplicates,
-        errors,
-        order_ids: if committed { order_ids } else { Vec::new() },
-        customer_ids: if committed { customer_ids } else { Vec::new() },
-        product_ids: if committed { product_ids } else { Vec::new() },
+        duplicates: tally.duplicates,
+        errors: tally.errors,
+        order_ids: if committed { tally.order_ids } else { Vec::new() },
+        customer_ids: if committed { tally.customer_ids } else { Vec::new() },
+        product_ids: if committed { tally.product_ids } else { Vec::new() },
+        updated: if committed { tally.updated } else { 0 },
         rejected_csv,
         created_by: ctx.actor.clone(),
         created_at: ctx.now,
@@ -350,27 +547,28 @@ pub fn import(tx: &mut dyn Tx, ctx: &Ctx, file: &ImportFile) -> Result<ImportRes
     if committed {
         Ok(record(tx, result)?)
     } else {
-        // Nothing of it may stay: the caller rolls back and records the result alone.
         Err(ExchangeError::RolledBack(Box::new(result)))
     }
 }
 
-/// Counts a record in or out; an out one's rows go to the rejects file with its first problem.
-fn tally(
-    group: &Group,
-    problems: Vec<RowError>,
-    imported: &mut usize,
-    rejected: &mut usize,
-    rejected_rows: &mut Vec<(usize, String)>,
-    errors: &mut Vec<RowError>,
-) {
-    if problems.is_empty() {
-        *imported += 1;
-    } else {
-        *rejected += 1;
-        let first = problems[0].message.clone();
-        rejected_rows.extend(group.rows.iter().map(|(row, _)| (*row, first.clone())));
-        errors.extend(problems);
+/// What importing one record did.
+enum Done {
+    Created(i64),
+    /// Levels or prices set.
+    Updated(usize),
+}
+
+impl Tally {
+    /// Counts a record in or out; an out one's rows go to the rejects file with its first problem.
+    fn count(&mut self, group: &Group, problems: Vec<RowError>) {
+        if problems.is_empty() {
+            self.imported += 1;
+        } else {
+            self.rejected += 1;
+            let first = problems[0].message.clone();
+            self.rejected_rows.extend(group.rows.iter().map(|(row, _)| (*row, first.clone())));
+            self.errors.extend(problems);
+        }
     }
 }
 
@@ -420,7 +618,7 @@ fn import_customer(
     column_name: &dyn Fn(usize) -> String,
     problems: &mut Vec<RowError>,
     duplicates: &mut Vec<String>,
-) -> Result<Option<i64>, DbError> {
+) -> Result<Option<Done>, DbError> {
     let (row, cells) = &group.rows[0];
     let column = |field: &str| CUSTOMER_FIELDS.iter().position(|f| *f == field).map_or(field.to_string(), column_name);
     let exists = crate::customers::store::id_by_code(tx, &group.external_ref)?.is_some();
@@ -460,7 +658,7 @@ fn import_customer(
         ..Default::default()
     };
     match crate::customers::create_customer(tx, ctx, &input) {
-        Ok(customer) => Ok(Some(customer.id)),
+        Ok(customer) => Ok(Some(Done::Created(customer.id))),
         Err(crate::customers::CustomerError::Invalid(invalid)) => {
             // `shipping_address.city` → ship_city; the rest are named as the columns.
             field_problems(problems, *row, invalid, |field| match field.strip_prefix("shipping_address.") {
@@ -487,7 +685,7 @@ fn import_product(
     column_name: &dyn Fn(usize) -> String,
     problems: &mut Vec<RowError>,
     duplicates: &mut Vec<String>,
-) -> Result<Option<i64>, DbError> {
+) -> Result<Option<Done>, DbError> {
     let (row, cells) = &group.rows[0];
     let column = |field: &str| PRODUCT_FIELDS.iter().position(|f| *f == field).map_or(field.to_string(), column_name);
     let at = |field: &str, message: String| RowError { row: *row, column: column(field), message };
@@ -526,7 +724,7 @@ fn import_product(
             .map(|t| t.split([';', ',']).map(str::trim).filter(|t| !t.is_empty()).map(String::from).collect()),
     };
     match crate::catalog::create_product(tx, ctx, &input) {
-        Ok(product) => Ok(Some(product.id)),
+        Ok(product) => Ok(Some(Done::Created(product.id))),
         Err(crate::catalog::CatalogError::Invalid(invalid)) => {
             field_problems(problems, *row, invalid, column);
             Ok(None)
@@ -534,6 +732,160 @@ fn import_product(
         Err(crate::catalog::CatalogError::Db(db)) => Err(db),
         Err(other) => {
             problems.push(RowError { row: *row, column: column("sku"), message: other.to_string() });
+            Ok(None)
+        }
+    }
+}
+
+/// Sets one stock level from its row through the same use case as `PUT
+/// /api/v1/stock/{warehouse}/{sku}`: a difference to what is on hand is an adjustment
+/// movement with the reason "stock import"; the same level again changes nothing.
+fn import_stock_level(
+    tx: &mut dyn Tx,
+    ctx: &Ctx,
+    group: &Group,
+    column_name: &dyn Fn(usize) -> String,
+    problems: &mut Vec<RowError>,
+) -> Result<Option<Done>, DbError> {
+    use crate::inventory::{InventoryError, SetStock};
+    let (row, cells) = &group.rows[0];
+    let at = |field: usize, message: String| RowError { row: *row, column: column_name(field), message };
+    if group.external_ref.is_empty() {
+        problems.extend((0..2).filter(|&i| cells[i].is_empty()).map(|i| at(i, "is required".into())));
+        return Ok(None);
+    }
+    if !key_checks(group, column_name(1), "warehouse and SKU", false, problems, &mut Vec::new()) {
+        return Ok(None);
+    }
+    let Some(on_hand) = cells[2].replace([',', ' '], "").parse::<i64>().ok().filter(|n| *n >= 0) else {
+        problems.push(at(2, format!("must be a whole number of units, 0 or more, not {:?}", cells[2])));
+        return Ok(None);
+    };
+    let input = SetStock {
+        on_hand: Some(on_hand),
+        bin: Some(cells[3].clone()).filter(|b| !b.is_empty()),
+        reason: Some("stock import".into()),
+    };
+    match crate::inventory::set_stock(tx, ctx, &cells[0], &cells[1], &input) {
+        Ok(_) => return Ok(Some(Done::Updated(1))),
+        Err(InventoryError::Invalid(invalid)) => field_problems(problems, *row, invalid, |field| {
+            STOCK_FIELDS.iter().position(|f| *f == field).map_or(field.to_string(), column_name)
+        }),
+        Err(InventoryError::WarehouseNotFound(code)) => {
+            problems.push(at(0, format!("no warehouse has the code {code:?}")))
+        }
+        Err(InventoryError::ProductNotFound(sku)) => {
+            problems.push(at(1, crate::orders::service::unknown_sku(tx, &sku)?))
+        }
+        Err(InventoryError::Db(db)) => return Err(db),
+        Err(other) => problems.push(at(2, other.to_string())),
+    }
+    Ok(None)
+}
+
+/// Loads one price list's rows: a new list is created through the catalog's use case
+/// (its name and currency from the first row), an existing one gets each row's price set.
+/// A file cannot rename a list or change its currency or group: that is reported.
+fn import_price_list(
+    tx: &mut dyn Tx,
+    ctx: &Ctx,
+    group: &Group,
+    column_name: &dyn Fn(usize) -> String,
+    problems: &mut Vec<RowError>,
+) -> Result<Option<Done>, DbError> {
+    use crate::catalog::{CatalogError, NewPriceList, PriceInput, SetPrice};
+    let column = |field: &str| PRICE_LIST_FIELDS.iter().position(|f| *f == field).map_or(field.to_string(), column_name);
+    let (first_row, first) = &group.rows[0];
+    if group.external_ref.is_empty() {
+        problems.extend(group.rows.iter().map(|(row, _)| RowError {
+            row: *row,
+            column: column("price_list"),
+            message: "is required: rows with the same price list form one list".into(),
+        }));
+        return Ok(None);
+    }
+    let list = crate::catalog::store::price_list_by_code(tx, &group.external_ref)?;
+    let mut items: Vec<(usize, PriceInput)> = Vec::new();
+    for (row, cells) in &group.rows {
+        let mut at = |field: &str, message: String| problems.push(RowError { row: *row, column: column(field), message });
+        if cells[1].is_empty() {
+            at("sku", "is required".into());
+        } else if items.iter().any(|(_, item)| item.sku.as_deref() == Some(cells[1].as_str())) {
+            at("sku", "this SKU is on an earlier row of the same list".into());
+        }
+        if cells[2].is_empty() {
+            at("price", "is required".into());
+        } else if AmountInput(cells[2].clone()).parse("price", false).is_err() {
+            at("price", format!("must be an amount such as 12.50, not {:?}", cells[2]));
+        }
+        // What describes the list must agree with the list (or its first row, for a new one).
+        let described = [
+            ("name", 3, list.as_ref().map(|l| l.name.clone())),
+            ("currency", 4, list.as_ref().map(|l| l.currency.to_string())),
+            ("customer_group", 5, list.as_ref().map(|l| l.customer_group.clone().unwrap_or_default())),
+        ];
+        for (field, i, held) in described {
+            let expected = held.unwrap_or_else(|| first[i].clone());
+            if !cells[i].is_empty() && !cells[i].eq_ignore_ascii_case(&expected) {
+                at(field, format!("differs from the list's {field} {expected:?}: a file sets prices, not the list itself"));
+            }
+        }
+        items.push((*row, PriceInput { sku: Some(cells[1].clone()), price: Some(AmountInput(cells[2].clone())) }));
+    }
+    if !problems.is_empty() {
+        return Ok(None);
+    }
+    // A use case's field error, under its row and column (`items[2].sku` → the third row).
+    let problem_at = |field: &str, message: String| {
+        let (row, field) = match field.strip_prefix("items[").and_then(|r| r.split_once("].")) {
+            Some((n, field)) => (n.parse::<usize>().ok().and_then(|n| items.get(n)).map_or(*first_row, |i| i.0), field),
+            None => (*first_row, field),
+        };
+        RowError { row, column: column(if field == "code" { "price_list" } else { field }), message }
+    };
+    let result = match &list {
+        None => crate::catalog::create_price_list(
+            tx,
+            ctx,
+            &NewPriceList {
+                code: Some(group.external_ref.clone()),
+                name: Some(first[3].clone()).filter(|n| !n.is_empty()),
+                currency: Some(first[4].clone()).filter(|c| !c.is_empty()),
+                customer_group: Some(first[5].clone()).filter(|g| !g.is_empty()),
+                items: items.iter().map(|(_, item)| item.clone()).collect(),
+            },
+        )
+        .map(|_| ()),
+        Some(list) => items.iter().try_for_each(|(_, item)| {
+            let sku = item.sku.clone().unwrap_or_default();
+            crate::catalog::set_list_price(tx, ctx, &list.code, &sku, &SetPrice { price: item.price.clone() })
+                .map(|_| ())
+                .map_err(|error| match error {
+                    // Name the row: set_list_price knows one SKU, not which line it came from.
+                    CatalogError::Invalid(invalid) => CatalogError::Invalid(Invalid(
+                        invalid
+                            .0
+                            .into_iter()
+                            .map(|mut e| {
+                                let n = items.iter().position(|(_, i)| i.sku == item.sku).unwrap_or(0);
+                                e.field = format!("items[{n}].{}", e.field);
+                                e
+                            })
+                            .collect(),
+                    )),
+                    other => other,
+                })
+        }),
+    };
+    match result {
+        Ok(()) => Ok(Some(Done::Updated(items.len()))),
+        Err(CatalogError::Invalid(invalid)) => {
+            problems.extend(invalid.0.into_iter().map(|e| problem_at(&e.field, e.message)));
+            Ok(None)
+        }
+        Err(CatalogError::Db(db)) => Err(db),
+        Err(other) => {
+            problems.push(problem_at("price_list", other.to_string()));
             Ok(None)
         }
     }
@@ -737,6 +1089,19 @@ pub fn template(kind: &str) -> Option<Table> {
                 "200001",
                 "CN",
             ])],
+        }),
+        "stock" => Some(Table {
+            name: "stock-template".into(),
+            columns: STOCK_FIELDS.to_vec(),
+            rows: vec![example(&["SH-01", "TEA-001", "120", "A-03-2"]), example(&["SH-01", "CER-004", "36", ""])],
+        }),
+        "price_lists" => Some(Table {
+            name: "price-lists-template".into(),
+            columns: PRICE_LIST_FIELDS.to_vec(),
+            rows: vec![
+                example(&["WHOLESALE-CNY", "TEA-001", "138.00", "批发价 Wholesale", "CNY", "wholesale"]),
+                example(&["WHOLESALE-CNY", "CER-004", "52.00", "", "", ""]),
+            ],
         }),
         _ => None,
     }

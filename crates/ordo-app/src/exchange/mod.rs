@@ -5,7 +5,7 @@ pub mod exports;
 pub mod imports;
 
 pub use exports::{ExportQuery, KINDS, export};
-pub use imports::{ImportFile, ImportMode, ImportResult, RowError, get_import, import};
+pub use imports::{ImportFile, ImportMode, ImportResult, Progress, RowError, get_import, import};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExchangeError {
@@ -19,3 +19,51 @@ pub enum ExchangeError {
     RolledBack(Box<imports::ImportResult>),
 }
 crate::store_error!(ExchangeError);
+
+/// Imports a file and keeps its outcome. A dry run, or an all-or-nothing file with
+/// problems, is rolled back whole and its outcome kept on its own; `valid_rows` commits
+/// chunk by chunk (`imports::chunk_size`), so a crash keeps what was committed and
+/// importing the file again reports those records as already there.
+pub async fn import_file(
+    db: &crate::Database,
+    ctx: crate::Ctx,
+    file: ImportFile,
+) -> Result<ImportResult, ExchangeError> {
+    let parsed = std::sync::Arc::new(imports::parse(&file)?);
+    let outcome = if parsed.mode() == ImportMode::ValidRows {
+        let tally = import_leading_chunks(db, &ctx, parsed.clone()).await?;
+        db.write(move |tx| imports::import_last_chunk(tx, &ctx, &parsed, &tally)).await
+    } else {
+        db.write(move |tx| imports::import_parsed(tx, &ctx, &parsed)).await
+    };
+    match outcome {
+        Err(ExchangeError::RolledBack(result)) => keep_outcome(db, *result).await,
+        other => other,
+    }
+}
+
+/// Commits every chunk of a `valid_rows` file but the last, each in its own transaction.
+pub async fn import_leading_chunks(
+    db: &crate::Database,
+    ctx: &crate::Ctx,
+    parsed: std::sync::Arc<imports::Parsed>,
+) -> Result<imports::Tally, ExchangeError> {
+    let mut tally = imports::Tally::default();
+    let size = imports::chunk_size(db.dialect());
+    for start in (0..imports::last_chunk(&parsed, db.dialect())).step_by(size) {
+        let (ctx, parsed, before) = (ctx.clone(), parsed.clone(), tally.clone());
+        tally = db
+            .write(move |tx| {
+                let mut tally = before.clone();
+                imports::import_records(tx, &ctx, &parsed, start..start + size, &mut tally)?;
+                Ok::<_, ExchangeError>(tally)
+            })
+            .await?;
+    }
+    Ok(tally)
+}
+
+/// Records the outcome of an import whose own transaction was rolled back.
+pub async fn keep_outcome(db: &crate::Database, result: ImportResult) -> Result<ImportResult, ExchangeError> {
+    Ok(db.write(move |tx| imports::record(tx, result.clone())).await?)
+}

@@ -5,7 +5,7 @@
 use super::session::Staff;
 use super::{Frame, failed, not_found, render, show};
 use crate::AppState;
-use crate::imports::{import_once, read_upload};
+use crate::imports::read_upload;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Multipart, Path, State};
@@ -17,7 +17,10 @@ use ordo_domain::auth::Permission;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/imports", get(page).post(upload))
+        .route(
+            "/imports",
+            get(page).post(upload).layer(axum::extract::DefaultBodyLimit::max(crate::imports::MAX_IMPORT_BYTES)),
+        )
         .route("/imports/template.csv", get(template))
         .route("/imports/{id}/rejected.csv", get(rejected))
 }
@@ -58,7 +61,7 @@ async fn upload(
     let outcome = match read_upload(form, staff.may(Permission::PricesOverride)).await {
         Ok(mut file) => {
             file.kind = "orders".into();
-            import_once(&state, ctx, file).await
+            exchange::import_file(&state.db, ctx, file).await.map_err(Into::into)
         }
         Err(error) => Err(error),
     };

@@ -67,13 +67,19 @@ pub async fn csrf_guard(request: Request, next: Next) -> Response {
     let headers = request.headers().clone();
     let (mut parts, body) = request.into_parts();
     let body = if parts.method == Method::POST {
-        let Ok(bytes) = axum::body::to_bytes(body, MAX_FORM_BYTES).await else {
-            return (StatusCode::PAYLOAD_TOO_LARGE, "form too large").into_response();
-        };
+        // A token in the header (htmx) leaves the body unread, so an upload can stream
+        // past the form limit to its own route's limit; otherwise it is in the form.
         let from_header = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).map(str::to_string);
-        let from_form =
-            || form_urlencoded::parse(&bytes).find(|(key, _)| key == "csrf").map(|(_, value)| value.into_owned());
-        let sent = from_header.or_else(from_form);
+        let (sent, body) = match from_header {
+            Some(sent) => (Some(sent), body),
+            None => {
+                let Ok(bytes) = axum::body::to_bytes(body, MAX_FORM_BYTES).await else {
+                    return (StatusCode::PAYLOAD_TOO_LARGE, "form too large").into_response();
+                };
+                let sent = form_urlencoded::parse(&bytes).find(|(key, _)| key == "csrf").map(|(_, value)| value.into_owned());
+                (sent, Body::from(bytes))
+            }
+        };
         if existing.is_none() || sent.as_deref() != existing.as_deref() {
             tracing::warn!(path = %parts.uri.path(), "form refused: missing or wrong CSRF token");
             return (
@@ -82,7 +88,7 @@ pub async fn csrf_guard(request: Request, next: Next) -> Response {
             )
                 .into_response();
         }
-        Body::from(bytes)
+        body
     } else {
         body
     };

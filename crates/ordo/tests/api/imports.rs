@@ -288,3 +288,165 @@ async fn products_load_from_a_file_with_their_tax_and_tags_and_an_existing_sku_i
         (Some("0.09"), json!(["tea", "gift"]))
     );
 }
+
+/// A big account's month: 10,000 orders of two lines, one row in a hundred wrong in one of
+/// four ways. The dry run names exactly those 200 rows; valid rows imports the other 9,800.
+#[tokio::test]
+async fn ten_thousand_orders_with_one_row_in_a_hundred_wrong_are_checked_then_the_valid_ones_imported() {
+    let app = spawn_app().await;
+    app.warehouse("SH").await;
+    app.product("TEA", "10.00").await;
+    app.product("POT", "25.00").await;
+    app.stock("SH", "TEA", 1_000_000).await;
+    app.stock("SH", "POT", 1_000_000).await;
+    app.customer("C-1", "retail").await;
+    let mut csv = String::from("external_ref,customer_code,sku,quantity,requested_delivery_date\n");
+    let mut expected = Vec::new();
+    for n in 0..20_000usize {
+        let (order, row) = (n / 2, n as i64 + 2);
+        let (mut customer, mut sku, mut quantity, mut date) = ("C-1", ["TEA", "POT"][n % 2], "3", "2026-12-01");
+        if n % 100 == 37 {
+            let (column, message) = match (n / 100) % 4 {
+                0 => {
+                    sku = "TEAX";
+                    ("sku", "no product has SKU \"TEAX\"; did you mean TEA?")
+                }
+                1 => {
+                    quantity = "three";
+                    ("quantity", "must be a whole number from 1 to 1,000,000, not \"three\"")
+                }
+                2 => {
+                    customer = "C-2";
+                    ("customer_code", "differs from the order's first row (C-1): one order, one customer")
+                }
+                _ => {
+                    date = "31/12/2026";
+                    ("requested_delivery_date", "must be a date such as 2026-12-01, not \"31/12/2026\"")
+                }
+            };
+            expected.push((row, column.to_string(), message.to_string()));
+        }
+        csv.push_str(&format!("PO-{order:05},{customer},{sku},{quantity},{date}\n"));
+    }
+
+    let (status, dry) = upload(&app, &[("kind", "orders"), ("mode", "dry_run")], "month.csv", csv.as_bytes()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!((dry["rows"].as_i64(), dry["imported"].as_i64(), dry["rejected"].as_i64()), (Some(20_000), Some(9_800), Some(200)));
+    assert_eq!(errors(&dry), expected);
+    assert_eq!(app.order_count().await, 0, "a dry run changes nothing");
+
+    let (status, done) = upload(&app, &[("kind", "orders"), ("mode", "valid_rows")], "month.csv", csv.as_bytes()).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!((done["status"].as_str(), done["imported"].as_i64()), (Some("partially_imported"), Some(9_800)));
+    assert_eq!(done["order_ids"].as_array().map(Vec::len), Some(9_800));
+    // 3 teas and 3 pots at 13% tax: (30.00 + 75.00) × 1.13.
+    let first = app.get(&format!("/api/v1/orders/{}", done["order_ids"][0])).await;
+    assert_eq!((first.body["external_ref"].as_str(), first.body["total"].as_str()), (Some("PO-00000"), Some("118.65")));
+    assert_eq!(app.level("SH", "TEA").await["reserved"], 9_800 * 3);
+    assert_eq!(app.level("SH", "POT").await["reserved"], 9_800 * 3);
+    let rejected = done["rejected_csv"].as_str().unwrap().trim_start_matches('\u{feff}');
+    assert_eq!(rejected.lines().count(), 1 + 400, "both rows of each of the 200 rejected orders");
+    assert!(rejected.lines().nth(1).unwrap().starts_with("PO-00018,C-1,TEA,3,2026-12-01,"), "{rejected:.200}");
+}
+
+async fn export_csv(app: &TestApp, kind: &str) -> String {
+    let export = app.authed(app.client.get(app.url(&format!("/api/v1/exports/{kind}")))).send().await.unwrap();
+    export.text().await.unwrap()
+}
+
+/// A warehouse's count comes in as a file: each level set, the difference booked as an
+/// adjustment; the stock export loads back without a single movement.
+#[tokio::test]
+async fn a_stock_count_file_sets_each_level_and_the_stock_export_loads_back_unchanged() {
+    let app = spawn_app().await;
+    shop(&app).await;
+    let order = app
+        .post("/api/v1/orders", json!({"customer_id": app.customer("C-3", "retail").await, "lines": [{"sku": "TEA", "quantity": 5}]}))
+        .await;
+    assert_eq!(order.status, StatusCode::CREATED, "{}", order.body);
+    let movements = "/api/v1/stock/movements?sku=TEA&warehouse=SH&limit=100";
+    let before = app.get(movements).await.body["items"].as_array().map_or(0, Vec::len);
+    let (status, same) = upload(&app, &[("kind", "stock"), ("mode", "valid_rows")], "stock.csv", export_csv(&app, "stock").await.as_bytes()).await;
+    assert_eq!(status, StatusCode::CREATED, "{same}");
+    assert_eq!((same["imported"].as_i64(), same["updated"].as_i64(), same["rejected"].as_i64()), (Some(2), Some(2), Some(0)));
+    let after = app.get(movements).await.body["items"].as_array().map_or(0, Vec::len);
+    assert_eq!(after, before, "the same levels again move nothing");
+
+    let count = "warehouse,sku,on_hand,bin\n\
+        SH,TEA,50,A-01\n\
+        SH,POT,-1,\n\
+        XX,TEA,5,\n\
+        SH,TEAA,5,\n\
+        SH,POT,3,\n";
+    let (status, dry) = upload(&app, &[("kind", "stock"), ("mode", "dry_run")], "count.csv", count.as_bytes()).await;
+    assert_eq!(status, StatusCode::OK, "{dry}");
+    assert_eq!(
+        errors(&dry),
+        [
+            (6, "sku".to_string(), "this warehouse and SKU is on an earlier row too".to_string()),
+            (3, "on_hand".to_string(), "must be a whole number of units, 0 or more, not \"-1\"".to_string()),
+            (4, "warehouse".to_string(), "no warehouse has the code \"XX\"".to_string()),
+            (5, "sku".to_string(), "no product has SKU \"TEAA\"; did you mean TEA?".to_string()),
+        ]
+    );
+    assert_eq!(app.level("SH", "TEA").await["on_hand"], 20, "a dry run sets nothing");
+
+    // Below what open orders hold: refused, naming the reservation.
+    let (status, done) = upload(&app, &[("kind", "stock"), ("mode", "valid_rows")], "count.csv", b"warehouse,sku,on_hand,bin\nSH,TEA,50,A-01\nSH,POT,0,\nSH,TEA,3,\n").await;
+    assert_eq!(status, StatusCode::CREATED, "{done}");
+    assert_eq!((done["imported"].as_i64(), done["rejected"].as_i64()), (Some(1), Some(1)), "POT set, TEA twice");
+    let (status, done) = upload(&app, &[("kind", "stock"), ("mode", "valid_rows")], "count.csv", b"warehouse,sku,on_hand,bin\nSH,TEA,3,\nSH,POT,7,B-2\n").await;
+    assert_eq!(status, StatusCode::CREATED, "{done}");
+    assert_eq!(
+        errors(&done),
+        [(2, "on_hand".to_string(), "on hand cannot go below the 5 units reserved for open orders (asked for 3)".to_string())]
+    );
+    let pot = app.level("SH", "POT").await;
+    assert_eq!((pot["on_hand"].as_i64(), pot["bin"].as_str()), (Some(7), Some("B-2")));
+    let last = app.get("/api/v1/stock/movements?sku=POT&warehouse=SH&limit=1").await;
+    assert_eq!(last.body["items"][0]["reason"], "stock import");
+    assert_eq!(app.ledger_mismatches().await, 0);
+}
+
+/// Price lists come in as one row per price: a new list is created, an existing list gets
+/// its prices set; a file cannot quietly change a list's currency.
+#[tokio::test]
+async fn price_lists_load_from_a_file_new_and_existing_and_their_export_loads_back_unchanged() {
+    let app = spawn_app().await;
+    shop(&app).await;
+    let list = app
+        .post(
+            "/api/v1/price-lists",
+            json!({"code": "WHOLESALE", "name": "Wholesale", "currency": "CNY", "customer_group": "wholesale",
+                   "items": [{"sku": "TEA", "price": "80.00"}]}),
+        )
+        .await;
+    assert_eq!(list.status, StatusCode::CREATED, "{}", list.body);
+    let (status, same) = upload(&app, &[("kind", "price_lists"), ("mode", "all_or_nothing")], "p.csv", export_csv(&app, "price_lists").await.as_bytes()).await;
+    assert_eq!(status, StatusCode::CREATED, "{same}");
+    assert_eq!((same["status"].as_str(), same["updated"].as_i64()), (Some("imported"), Some(1)));
+
+    let file = "price_list,sku,price,name,currency,customer_group\n\
+        WHOLESALE,POT,120.00,,,\n\
+        WHOLESALE,TEA,70.00,,USD,\n\
+        VIP,TEA,90.00,VIP 贵宾价,CNY,vip\n\
+        VIP,POT,abc,,,\n\
+        STAFF,TEA,60.00,Staff,CNY,staff\n";
+    let (status, done) = upload(&app, &[("kind", "price_lists"), ("mode", "valid_rows")], "p.csv", file.as_bytes()).await;
+    assert_eq!(status, StatusCode::CREATED, "{done}");
+    assert_eq!(
+        errors(&done),
+        [
+            (3, "currency".to_string(), "differs from the list's currency \"CNY\": a file sets prices, not the list itself".to_string()),
+            (5, "price".to_string(), "must be an amount such as 12.50, not \"abc\"".to_string()),
+        ]
+    );
+    assert_eq!((done["imported"].as_i64(), done["updated"].as_i64()), (Some(1), Some(1)), "only STAFF");
+    let lists = app.get("/api/v1/price-lists").await;
+    let find = |code: &str| lists.body.as_array().unwrap().iter().find(|l| l["code"] == code).cloned();
+    let staff = find("STAFF").expect("the new list");
+    assert_eq!((staff["currency"].as_str(), staff["customer_group"].as_str()), (Some("CNY"), Some("staff")));
+    assert_eq!(staff["items"], json!([{"sku": "TEA", "price": "60.00"}]));
+    assert_eq!(find("WHOLESALE").unwrap()["items"], json!([{"sku": "TEA", "price": "80.00"}]), "its file was rejected whole");
+    assert!(find("VIP").is_none());
+}
