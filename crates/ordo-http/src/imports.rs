@@ -55,13 +55,9 @@ pub async fn create_import(
     headers: HeaderMap,
     form: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Response, ApiError> {
-    let file = read_upload(form, caller.require(Permission::PricesOverride, "set prices").is_ok()).await?;
-    let ctx = match file.kind.as_str() {
-        "customers" => caller.require(Permission::CustomersManage, "import customers")?,
-        "products" | "price_lists" => caller.require(Permission::CatalogManage, "import products and prices")?,
-        "stock" => caller.require(Permission::StockAdjust, "import stock levels")?,
-        _ => caller.require(Permission::OrdersCreate, "import orders")?,
-    };
+    let (file, _) = read_upload(form, caller.require(Permission::PricesOverride, "set prices").is_ok()).await?;
+    let (permission, what) = permission_for(&file.kind);
+    let ctx = caller.require(permission, what)?;
     let mut hash = Sha256::new();
     for part in [
         file.kind.as_bytes(),
@@ -99,11 +95,22 @@ pub async fn create_import(
     }
 }
 
-/// The upload's parts: `kind`, `mode`, `mapping` and the `file`.
+/// What importing a kind needs: the right to create those records by hand.
+pub fn permission_for(kind: &str) -> (Permission, &'static str) {
+    match kind {
+        "customers" => (Permission::CustomersManage, "import customers"),
+        "products" | "price_lists" => (Permission::CatalogManage, "import products and prices"),
+        "stock" => (Permission::StockAdjust, "import stock levels"),
+        _ => (Permission::OrdersCreate, "import orders"),
+    }
+}
+
+/// The upload's parts: `kind`, `mode`, `mapping` and the `file` (and, from the console,
+/// `progress`: the key its progress is shown under).
 pub async fn read_upload(
     form: Result<Multipart, axum::extract::multipart::MultipartRejection>,
     may_set_prices: bool,
-) -> Result<ImportFile, ApiError> {
+) -> Result<(ImportFile, Option<String>), ApiError> {
     // Not a multipart upload at all: a problem naming the file, like any other bad input.
     let mut form =
         form.map_err(|e| ApiError::from(Invalid::field("file", format!("send the file as multipart/form-data: {e}"))))?;
@@ -116,6 +123,7 @@ pub async fn read_upload(
         may_set_prices,
         progress: None,
     };
+    let mut progress_key = None;
     let unreadable = |e: axum::extract::multipart::MultipartError| {
         ApiError::from(Invalid::field("file", format!("the upload could not be read: {e}")))
     };
@@ -124,6 +132,7 @@ pub async fn read_upload(
             "kind" => file.kind = part.text().await.map_err(unreadable)?.trim().to_string(),
             "mode" => file.mode = Some(part.text().await.map_err(unreadable)?),
             "mapping" => file.mapping = Some(part.text().await.map_err(unreadable)?),
+            "progress" => progress_key = Some(part.text().await.map_err(unreadable)?),
             "file" => {
                 file.file_name = part.file_name().unwrap_or("upload.csv").to_string();
                 file.bytes = part.bytes().await.map_err(unreadable)?.to_vec();
@@ -134,7 +143,7 @@ pub async fn read_upload(
     if file.bytes.is_empty() {
         return Err(Invalid::field("file", "is required: a .csv or .xlsx file").into());
     }
-    Ok(file)
+    Ok((file, progress_key))
 }
 
 #[utoipa::path(get, path = "/api/v1/imports/{id}", tag = "exchange", params(("id" = i64, Path)),

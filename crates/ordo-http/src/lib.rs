@@ -44,12 +44,14 @@ pub struct AppState {
     pub db: Database,
     /// Recently verified tokens, by hash.
     pub(crate) tokens: Arc<Mutex<HashMap<String, (Principal, Instant)>>>,
+    /// How far the console's imports running in this process have come: (done, of, when).
+    pub(crate) imports: Arc<Mutex<HashMap<String, (usize, usize, Instant)>>>,
 }
 
 impl AppState {
     pub fn new(db: Database) -> AppState {
         observe::recorder();
-        AppState { db, tokens: Arc::new(Mutex::new(HashMap::new())) }
+        AppState { db, tokens: Arc::new(Mutex::new(HashMap::new())), imports: Arc::new(Mutex::new(HashMap::new())) }
     }
 }
 

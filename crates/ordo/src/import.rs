@@ -85,11 +85,12 @@ impl Bar {
     fn draw(&self, done: usize, total: usize) {
         let Ok(mut last) = self.last.lock() else { return };
         let tenth = total.div_ceil(10).max(1);
-        let due = if self.terminal {
-            last.0.elapsed() >= Duration::from_millis(100)
-        } else {
-            done / tenth > last.1 / tenth
-        };
+        let due = done == total
+            || if self.terminal {
+                last.0.elapsed() >= Duration::from_millis(100)
+            } else {
+                done / tenth > last.1 / tenth
+            };
         if !due {
             return;
         }

@@ -331,7 +331,8 @@ pub fn parse(file: &ImportFile) -> Result<Parsed, ExchangeError> {
             .iter()
             .map(|c| c.and_then(|i| row.get(i)).map_or(String::new(), |v| v.trim().to_string()))
             .collect();
-        let key = if cells[..kind.key].iter().any(String::is_empty) { String::new() } else { cells[..kind.key].join("/") };
+        let key =
+            if cells[..kind.key].iter().any(String::is_empty) { String::new() } else { cells[..kind.key].join("/") };
         match group_of.get(&key).filter(|_| !key.is_empty()) {
             Some(&g) => groups[g].rows.push((n + 2, cells)),
             None => {
@@ -466,8 +467,7 @@ pub fn import_records(
             tally.count(group, problems);
             continue;
         }
-        let order =
-            check_group(tx, group, &column_name, &mut problems, &mut tally.duplicates, parsed.may_set_prices)?;
+        let order = check_group(tx, group, &column_name, &mut problems, &mut tally.duplicates, parsed.may_set_prices)?;
         // Every order is tried in a savepoint: what placing finds (stock, credit, prices)
         // is reported like the rest, and a rejected order leaves nothing behind.
         if let Some(order) = order.filter(|_| problems.is_empty()) {
@@ -544,11 +544,7 @@ pub fn finish(tx: &mut dyn Tx, ctx: &Ctx, parsed: &Parsed, tally: Tally) -> Resu
         created_by: ctx.actor.clone(),
         created_at: ctx.now,
     };
-    if committed {
-        Ok(record(tx, result)?)
-    } else {
-        Err(ExchangeError::RolledBack(Box::new(result)))
-    }
+    if committed { Ok(record(tx, result)?) } else { Err(ExchangeError::RolledBack(Box::new(result))) }
 }
 
 /// What importing one record did.
@@ -794,7 +790,8 @@ fn import_price_list(
     problems: &mut Vec<RowError>,
 ) -> Result<Option<Done>, DbError> {
     use crate::catalog::{CatalogError, NewPriceList, PriceInput, SetPrice};
-    let column = |field: &str| PRICE_LIST_FIELDS.iter().position(|f| *f == field).map_or(field.to_string(), column_name);
+    let column =
+        |field: &str| PRICE_LIST_FIELDS.iter().position(|f| *f == field).map_or(field.to_string(), column_name);
     let (first_row, first) = &group.rows[0];
     if group.external_ref.is_empty() {
         problems.extend(group.rows.iter().map(|(row, _)| RowError {
@@ -807,7 +804,8 @@ fn import_price_list(
     let list = crate::catalog::store::price_list_by_code(tx, &group.external_ref)?;
     let mut items: Vec<(usize, PriceInput)> = Vec::new();
     for (row, cells) in &group.rows {
-        let mut at = |field: &str, message: String| problems.push(RowError { row: *row, column: column(field), message });
+        let mut at =
+            |field: &str, message: String| problems.push(RowError { row: *row, column: column(field), message });
         if cells[1].is_empty() {
             at("sku", "is required".into());
         } else if items.iter().any(|(_, item)| item.sku.as_deref() == Some(cells[1].as_str())) {
@@ -827,7 +825,10 @@ fn import_price_list(
         for (field, i, held) in described {
             let expected = held.unwrap_or_else(|| first[i].clone());
             if !cells[i].is_empty() && !cells[i].eq_ignore_ascii_case(&expected) {
-                at(field, format!("differs from the list's {field} {expected:?}: a file sets prices, not the list itself"));
+                at(
+                    field,
+                    format!("differs from the list's {field} {expected:?}: a file sets prices, not the list itself"),
+                );
             }
         }
         items.push((*row, PriceInput { sku: Some(cells[1].clone()), price: Some(AmountInput(cells[2].clone())) }));

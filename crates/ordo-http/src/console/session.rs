@@ -53,7 +53,7 @@ pub fn set_cookie(response: &mut Response, request_headers: &HeaderMap, name: &s
 #[derive(Debug, Clone)]
 pub struct CsrfToken(pub String);
 
-fn random_token() -> String {
+pub(crate) fn random_token() -> String {
     let mut bytes = [0u8; 24];
     let _ = getrandom::fill(&mut bytes);
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -76,7 +76,8 @@ pub async fn csrf_guard(request: Request, next: Next) -> Response {
                 let Ok(bytes) = axum::body::to_bytes(body, MAX_FORM_BYTES).await else {
                     return (StatusCode::PAYLOAD_TOO_LARGE, "form too large").into_response();
                 };
-                let sent = form_urlencoded::parse(&bytes).find(|(key, _)| key == "csrf").map(|(_, value)| value.into_owned());
+                let sent =
+                    form_urlencoded::parse(&bytes).find(|(key, _)| key == "csrf").map(|(_, value)| value.into_owned());
                 (sent, Body::from(bytes))
             }
         };

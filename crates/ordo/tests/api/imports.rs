@@ -173,6 +173,10 @@ async fn a_clerk_checks_then_imports_a_file_in_the_console_and_downloads_what_wa
     let (status, page) = console.get("/imports").await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("id=\"import-form\"") && page.contains("external_ref, customer_code, sku, quantity"));
+    // A sales clerk may import orders and customers, not stock or the catalog.
+    assert!(page.contains("value=\"customers\"") && !page.contains("value=\"stock\""), "{page}");
+    let (status, _) = console.get("/imports/template.csv?kind=stock").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
     let (_, template) = console.get("/imports/template.csv").await;
     assert!(template.trim_start_matches('\u{feff}').starts_with("external_ref,customer_code,sku,quantity"));
 
@@ -186,7 +190,7 @@ async fn a_clerk_checks_then_imports_a_file_in_the_console_and_downloads_what_wa
     let (content_type, body) =
         multipart(&[("mode", "valid_rows"), ("mapping", MAPPING)], "orders.csv", FILE.as_bytes());
     let (_, done) = console.post_multipart("/imports", &content_type, body).await;
-    assert!(done.contains("Valid orders imported") && done.contains("id=\"rejected-download\""), "{done}");
+    assert!(done.contains("Valid records imported") && done.contains("id=\"rejected-download\""), "{done}");
     assert_eq!(app.order_count().await, 1);
     let link = done.split("href=\"/imports/").nth(1).unwrap().split('"').next().unwrap();
     let (status, rejected) = console.get(&format!("/imports/{link}")).await;
@@ -331,7 +335,10 @@ async fn ten_thousand_orders_with_one_row_in_a_hundred_wrong_are_checked_then_th
 
     let (status, dry) = upload(&app, &[("kind", "orders"), ("mode", "dry_run")], "month.csv", csv.as_bytes()).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!((dry["rows"].as_i64(), dry["imported"].as_i64(), dry["rejected"].as_i64()), (Some(20_000), Some(9_800), Some(200)));
+    assert_eq!(
+        (dry["rows"].as_i64(), dry["imported"].as_i64(), dry["rejected"].as_i64()),
+        (Some(20_000), Some(9_800), Some(200))
+    );
     assert_eq!(errors(&dry), expected);
     assert_eq!(app.order_count().await, 0, "a dry run changes nothing");
 
@@ -361,14 +368,26 @@ async fn a_stock_count_file_sets_each_level_and_the_stock_export_loads_back_unch
     let app = spawn_app().await;
     shop(&app).await;
     let order = app
-        .post("/api/v1/orders", json!({"customer_id": app.customer("C-3", "retail").await, "lines": [{"sku": "TEA", "quantity": 5}]}))
+        .post(
+            "/api/v1/orders",
+            json!({"customer_id": app.customer("C-3", "retail").await, "lines": [{"sku": "TEA", "quantity": 5}]}),
+        )
         .await;
     assert_eq!(order.status, StatusCode::CREATED, "{}", order.body);
     let movements = "/api/v1/stock/movements?sku=TEA&warehouse=SH&limit=100";
     let before = app.get(movements).await.body["items"].as_array().map_or(0, Vec::len);
-    let (status, same) = upload(&app, &[("kind", "stock"), ("mode", "valid_rows")], "stock.csv", export_csv(&app, "stock").await.as_bytes()).await;
+    let (status, same) = upload(
+        &app,
+        &[("kind", "stock"), ("mode", "valid_rows")],
+        "stock.csv",
+        export_csv(&app, "stock").await.as_bytes(),
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED, "{same}");
-    assert_eq!((same["imported"].as_i64(), same["updated"].as_i64(), same["rejected"].as_i64()), (Some(2), Some(2), Some(0)));
+    assert_eq!(
+        (same["imported"].as_i64(), same["updated"].as_i64(), same["rejected"].as_i64()),
+        (Some(2), Some(2), Some(0))
+    );
     let after = app.get(movements).await.body["items"].as_array().map_or(0, Vec::len);
     assert_eq!(after, before, "the same levels again move nothing");
 
@@ -392,14 +411,30 @@ async fn a_stock_count_file_sets_each_level_and_the_stock_export_loads_back_unch
     assert_eq!(app.level("SH", "TEA").await["on_hand"], 20, "a dry run sets nothing");
 
     // Below what open orders hold: refused, naming the reservation.
-    let (status, done) = upload(&app, &[("kind", "stock"), ("mode", "valid_rows")], "count.csv", b"warehouse,sku,on_hand,bin\nSH,TEA,50,A-01\nSH,POT,0,\nSH,TEA,3,\n").await;
+    let (status, done) = upload(
+        &app,
+        &[("kind", "stock"), ("mode", "valid_rows")],
+        "count.csv",
+        b"warehouse,sku,on_hand,bin\nSH,TEA,50,A-01\nSH,POT,0,\nSH,TEA,3,\n",
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED, "{done}");
     assert_eq!((done["imported"].as_i64(), done["rejected"].as_i64()), (Some(1), Some(1)), "POT set, TEA twice");
-    let (status, done) = upload(&app, &[("kind", "stock"), ("mode", "valid_rows")], "count.csv", b"warehouse,sku,on_hand,bin\nSH,TEA,3,\nSH,POT,7,B-2\n").await;
+    let (status, done) = upload(
+        &app,
+        &[("kind", "stock"), ("mode", "valid_rows")],
+        "count.csv",
+        b"warehouse,sku,on_hand,bin\nSH,TEA,3,\nSH,POT,7,B-2\n",
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED, "{done}");
     assert_eq!(
         errors(&done),
-        [(2, "on_hand".to_string(), "on hand cannot go below the 5 units reserved for open orders (asked for 3)".to_string())]
+        [(
+            2,
+            "on_hand".to_string(),
+            "on hand cannot go below the 5 units reserved for open orders (asked for 3)".to_string()
+        )]
     );
     let pot = app.level("SH", "POT").await;
     assert_eq!((pot["on_hand"].as_i64(), pot["bin"].as_str()), (Some(7), Some("B-2")));
@@ -422,7 +457,13 @@ async fn price_lists_load_from_a_file_new_and_existing_and_their_export_loads_ba
         )
         .await;
     assert_eq!(list.status, StatusCode::CREATED, "{}", list.body);
-    let (status, same) = upload(&app, &[("kind", "price_lists"), ("mode", "all_or_nothing")], "p.csv", export_csv(&app, "price_lists").await.as_bytes()).await;
+    let (status, same) = upload(
+        &app,
+        &[("kind", "price_lists"), ("mode", "all_or_nothing")],
+        "p.csv",
+        export_csv(&app, "price_lists").await.as_bytes(),
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED, "{same}");
     assert_eq!((same["status"].as_str(), same["updated"].as_i64()), (Some("imported"), Some(1)));
 
@@ -432,12 +473,17 @@ async fn price_lists_load_from_a_file_new_and_existing_and_their_export_loads_ba
         VIP,TEA,90.00,VIP 贵宾价,CNY,vip\n\
         VIP,POT,abc,,,\n\
         STAFF,TEA,60.00,Staff,CNY,staff\n";
-    let (status, done) = upload(&app, &[("kind", "price_lists"), ("mode", "valid_rows")], "p.csv", file.as_bytes()).await;
+    let (status, done) =
+        upload(&app, &[("kind", "price_lists"), ("mode", "valid_rows")], "p.csv", file.as_bytes()).await;
     assert_eq!(status, StatusCode::CREATED, "{done}");
     assert_eq!(
         errors(&done),
         [
-            (3, "currency".to_string(), "differs from the list's currency \"CNY\": a file sets prices, not the list itself".to_string()),
+            (
+                3,
+                "currency".to_string(),
+                "differs from the list's currency \"CNY\": a file sets prices, not the list itself".to_string()
+            ),
             (5, "price".to_string(), "must be an amount such as 12.50, not \"abc\"".to_string()),
         ]
     );
@@ -447,6 +493,54 @@ async fn price_lists_load_from_a_file_new_and_existing_and_their_export_loads_ba
     let staff = find("STAFF").expect("the new list");
     assert_eq!((staff["currency"].as_str(), staff["customer_group"].as_str()), (Some("CNY"), Some("staff")));
     assert_eq!(staff["items"], json!([{"sku": "TEA", "price": "60.00"}]));
-    assert_eq!(find("WHOLESALE").unwrap()["items"], json!([{"sku": "TEA", "price": "80.00"}]), "its file was rejected whole");
+    assert_eq!(
+        find("WHOLESALE").unwrap()["items"],
+        json!([{"sku": "TEA", "price": "80.00"}]),
+        "its file was rejected whole"
+    );
     assert!(find("VIP").is_none());
+}
+
+/// `ordo import` loads a file straight into the database, drawing its progress, and keeps
+/// the rejected rows in a file; a dry run that finds problems exits with failure.
+#[test]
+fn ordo_import_loads_a_file_from_the_command_line_with_its_progress_and_rejects() {
+    let dir = std::env::temp_dir().join(format!("ordo-cli-import-{}-{}", std::process::id(), line!()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut file = String::from("sku,name,price,currency\n");
+    for n in 1..=25 {
+        let price = if n == 4 { "twelve".to_string() } else { format!("{n}.50") };
+        file.push_str(&format!("CLI-{n:02},Product {n},{price},CNY\n"));
+    }
+    std::fs::write(dir.join("products.csv"), file).unwrap();
+    let ordo = |mode: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_ordo"))
+            .env_remove("ORDO_DATABASE_URL")
+            .env("ORDO_LOG", "warn")
+            .arg("--data-dir")
+            .arg(dir.join("data"))
+            .args(["import", "--kind", "products", "--mode", mode, "--rejects"])
+            .arg(dir.join("rejects.csv"))
+            .arg(dir.join("products.csv"))
+            .output()
+            .unwrap()
+    };
+
+    let checked = ordo("dry_run");
+    let stdout = String::from_utf8_lossy(&checked.stdout);
+    assert!(!checked.status.success(), "problems found: {stdout}");
+    assert!(stdout.contains("validated: 25 rows, 24 records imported, 1 rejected"), "{stdout}");
+    assert!(stdout.contains("row      5  price"), "{stdout}");
+
+    let loaded = ordo("valid_rows");
+    let (stdout, stderr) = (String::from_utf8_lossy(&loaded.stdout), String::from_utf8_lossy(&loaded.stderr));
+    assert!(loaded.status.success(), "{stdout} {stderr}");
+    assert!(stdout.contains("partially_imported: 25 rows, 24 records imported, 1 rejected"), "{stdout}");
+    assert!(stderr.contains("] 25/25 records 100%"), "a progress bar: {stderr}");
+    let rejects = std::fs::read_to_string(dir.join("rejects.csv")).unwrap();
+    assert_eq!(
+        rejects.trim_start_matches('\u{feff}').lines().nth(1),
+        Some(r#"CLI-04,Product 4,twelve,CNY,"must be a decimal amount such as ""12.50"", got ""twelve""""#)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }
