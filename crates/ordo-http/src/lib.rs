@@ -44,9 +44,12 @@ pub struct AppState {
     pub db: Database,
     /// Recently verified tokens, by hash.
     pub(crate) tokens: Arc<Mutex<HashMap<String, (Principal, Instant)>>>,
-    /// How far the console's imports running in this process have come: (done, of, when).
-    pub(crate) imports: Arc<Mutex<HashMap<String, (usize, usize, Instant)>>>,
+    /// How far the console's imports running in this process have come.
+    pub(crate) imports: Arc<Mutex<HashMap<String, ImportProgress>>>,
 }
+
+/// An import's progress: records done, records in the file, when last told.
+pub(crate) type ImportProgress = (usize, usize, Instant);
 
 impl AppState {
     pub fn new(db: Database) -> AppState {

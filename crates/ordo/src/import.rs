@@ -95,7 +95,7 @@ impl Bar {
             return;
         }
         *last = (Instant::now(), done);
-        let percent = if total == 0 { 100 } else { done * 100 / total };
+        let percent = (done * 100).checked_div(total).unwrap_or(100);
         let filled = percent * 30 / 100;
         let line = format!("[{}{}] {done}/{total} records {percent:>3}%", "#".repeat(filled), "-".repeat(30 - filled));
         let mut err = std::io::stderr().lock();
