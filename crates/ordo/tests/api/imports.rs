@@ -6,22 +6,9 @@ use crate::helpers::{TestApp, spawn_app};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-/// A multipart/form-data body, written out by hand: (content type, body).
+/// A multipart/form-data body: (content type, body).
 fn multipart(fields: &[(&str, &str)], file_name: &str, file: &[u8]) -> (String, Vec<u8>) {
-    let boundary = "ordo-test-boundary-7f3a";
-    let mut body = Vec::new();
-    for (name, value) in fields {
-        body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
-        );
-    }
-    body.extend_from_slice(
-        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n\r\n")
-            .as_bytes(),
-    );
-    body.extend_from_slice(file);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
+    ordo::bench_import::multipart_form(fields, file_name, file)
 }
 
 async fn upload(app: &TestApp, fields: &[(&str, &str)], file_name: &str, file: &[u8]) -> (StatusCode, Value) {

@@ -359,7 +359,8 @@ async fn summaries_follow_edits_splits_merges_and_cancellations_exactly() {
 
     let problems = app.db.read(|tx| ordo_app::reports::summaries::verify(tx)).await.unwrap();
     assert!(problems.is_empty(), "{problems:#?}");
-    let today = Timestamp::now().to_rfc3339()[..10].to_string();
+    // Today in the business's zone (+08:00 unless changed): after 16:00 UTC it is tomorrow there.
+    let today = Timestamp::now().plus_seconds(8 * 3600).to_rfc3339()[..10].to_string();
     let report = app.get(&format!("/api/v1/reports/sales?from={today}&to={today}&group_by=product")).await;
     let tea = rows(&report.body).iter().find(|r| r["label"] == "TEA Product TEA").unwrap().clone();
     // 5 × 100.00 × 1.13 after the edit; the split and merge moved them, not added any.
