@@ -132,6 +132,7 @@ mod tests {
             line1: "1 Nanjing Road".into(),
             line2: None,
             city: "Shanghai".into(),
+            district: None,
             region: region.map(str::to_string),
             postal_code: None,
             country: country.into(),

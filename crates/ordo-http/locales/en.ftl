@@ -115,6 +115,7 @@ customers.orders_word = orders
 customers.history = Order history
 customers.address = Address
 customers.city = City
+customers.district = District / county
 customers.province = Province / state
 customers.postal_code = Postal code
 customers.country = Country (CN, HK, TW…)

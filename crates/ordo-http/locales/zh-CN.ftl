@@ -115,6 +115,7 @@ customers.orders_word = 个订单
 customers.history = 历史订单
 customers.address = 地址
 customers.city = 城市
+customers.district = 区/县
 customers.province = 省份
 customers.postal_code = 邮编
 customers.country = 国家/地区（CN、HK、TW…）

@@ -115,6 +115,7 @@ customers.orders_word = 個訂單
 customers.history = 歷史訂單
 customers.address = 地址
 customers.city = 城市
+customers.district = 區/縣
 customers.province = 省份
 customers.postal_code = 郵遞區號
 customers.country = 國家/地區（CN、HK、TW…）

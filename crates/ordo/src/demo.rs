@@ -243,7 +243,15 @@ pub async fn load(db: &Database) -> Result<String, BoxError> {
                     line1: Some(format!("{} 路 {} 号 No. {} Commerce Road", city, 10 + i, 10 + i)),
                     city: Some(city.to_string()),
                     region: Some(region.to_string()),
-                    postal_code: Some(format!("{:06}", 200_000 + i * 1111)),
+                    postal_code: Some(match *country {
+                        "US" => "94103".to_string(),
+                        "GB" => "EC2V 7HH".to_string(),
+                        "DE" => "10115".to_string(),
+                        "JP" => "100-0001".to_string(),
+                        "CA" => "V6B 1A1".to_string(),
+                        "AU" => "2000".to_string(),
+                        _ => format!("{:06}", 200_000 + i * 1111),
+                    }),
                     country: Some(country.to_string()),
                     ..Default::default()
                 };

@@ -107,6 +107,13 @@ fn parse_fields(
     let shipping_address =
         address(v, "shipping_address", &input.shipping_address, old.map(|c| c.shipping_address.clone()));
     let billing_address = address(v, "billing_address", &input.billing_address, old.map(|c| c.billing_address.clone()));
+    // The customer's own number is read in the country it ships to (China when not known).
+    if input.phone.is_some()
+        && let Some(Some(number)) = &phone
+    {
+        let country = shipping_address.as_ref().and_then(|a| a.as_ref()).map_or("CN", |a| a.country.as_str());
+        v.check(ordo_domain::customers::check_phone("phone", number, Some(country)));
+    }
     let payment_terms = if keep(input.payment_terms.is_some()) {
         old.map(|c| c.payment_terms.clone())
     } else {

@@ -146,7 +146,7 @@ fn customers(tx: &mut dyn Tx) -> Result<Table, ExchangeError> {
         let address: Option<Address> = r.opt_text(14)?.and_then(|json| serde_json::from_str(&json).ok());
         let part =
             |pick: &dyn Fn(&Address) -> Option<String>| address.as_ref().and_then(pick).map_or(Cell::Empty, Cell::Text);
-        let mut row = Vec::with_capacity(21);
+        let mut row = Vec::with_capacity(22);
         for i in 0..8 {
             row.push(text(r, i)?);
         }
@@ -159,6 +159,7 @@ fn customers(tx: &mut dyn Tx) -> Result<Table, ExchangeError> {
             part(&|a| a.phone.clone()),
             part(&|a| Some(a.line1.clone())),
             part(&|a| Some(a.city.clone())),
+            part(&|a| a.district.clone()),
             part(&|a| a.region.clone()),
             part(&|a| a.postal_code.clone()),
             part(&|a| Some(a.country.clone())),

@@ -71,3 +71,44 @@ async fn an_order_is_filled_from_the_customers_defaults() {
     assert_eq!(order.body["payment_terms"], "prepaid");
     assert_eq!(elsewhere.body["shipping_address"]["city"], "Hong Kong");
 }
+
+/// A Chinese address is checked at the door: the district is kept, a phone number that is
+/// not a mainland number and a postal code of the wrong form are named, and nothing is saved.
+#[tokio::test]
+async fn a_chinese_address_keeps_its_district_and_a_wrong_phone_or_postal_code_is_named() {
+    let app = spawn_app().await;
+    let address = |phone: &str, postal_code: &str| {
+        json!({"name": "王经理", "phone": phone, "line1": "南京东路 100 号", "district": "黄浦区", "city": "上海",
+               "region": "上海", "postal_code": postal_code, "country": "CN"})
+    };
+    let wrong = app
+        .post(
+            "/api/v1/customers",
+            json!({"code": "C-SH-9", "name": "上海华联", "phone": "5555 0101",
+                   "shipping_address": address("138 0013 800", "20001")}),
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", wrong.body);
+    let fields: Vec<&str> =
+        wrong.body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["shipping_address.phone", "shipping_address.postal_code", "phone"]);
+    assert_eq!(wrong.body["errors"][1]["message"], "must be 6 digits, e.g. 200001 for CN");
+    assert!(app.get("/api/v1/customers?q=C-SH-9").await.body["items"].as_array().unwrap().is_empty(), "nothing saved");
+
+    let created = app
+        .post(
+            "/api/v1/customers",
+            json!({"code": "C-SH-9", "name": "上海华联", "phone": "021-5555-0101",
+                   "shipping_address": address("+86 138 0013 8000", "200001")}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(created.body["shipping_address"]["district"], "黄浦区");
+    // The district goes out in the export and comes back in the import's column.
+    let export = app.authed(app.client.get(app.url("/api/v1/exports/customers"))).send().await.unwrap();
+    let csv = export.text().await.unwrap();
+    assert!(
+        csv.contains(",ship_city,ship_district,ship_province,") && csv.contains(",上海,黄浦区,上海,200001,CN,"),
+        "{csv}"
+    );
+}
