@@ -22,7 +22,7 @@ crate::store_error!(ExchangeError);
 
 /// Imports a file and keeps its outcome. A dry run, or an all-or-nothing file with
 /// problems, is rolled back whole and its outcome kept on its own; `valid_rows` commits
-/// chunk by chunk (`imports::chunk_size`), so a crash keeps what was committed and
+/// chunk by chunk (`imports::CHUNK` records each), so a crash keeps what was committed and
 /// importing the file again reports those records as already there.
 pub async fn import_file(
     db: &crate::Database,
@@ -49,13 +49,12 @@ pub async fn import_leading_chunks(
     parsed: std::sync::Arc<imports::Parsed>,
 ) -> Result<imports::Tally, ExchangeError> {
     let mut tally = imports::Tally::default();
-    let size = imports::chunk_size(db.dialect());
-    for start in (0..imports::last_chunk(&parsed, db.dialect())).step_by(size) {
+    for start in (0..imports::last_chunk(&parsed)).step_by(imports::CHUNK) {
         let (ctx, parsed, before) = (ctx.clone(), parsed.clone(), tally.clone());
         tally = db
             .write(move |tx| {
                 let mut tally = before.clone();
-                imports::import_records(tx, &ctx, &parsed, start..start + size, &mut tally)?;
+                imports::import_records(tx, &ctx, &parsed, start..start + imports::CHUNK, &mut tally)?;
                 Ok::<_, ExchangeError>(tally)
             })
             .await?;
