@@ -24,6 +24,8 @@ pub fn router() -> Router<AppState> {
         .route("/imports", post(create_import).layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES)))
         .route("/imports/{id}", get(get_import))
         .route("/imports/templates/{kind}", get(template))
+        .route("/imports/mappings", get(list_mappings))
+        .route("/imports/mappings/{kind}/{name}", axum::routing::put(save_mapping))
 }
 
 /// The multipart form, as documented (the handler reads the parts itself).
@@ -39,6 +41,8 @@ pub struct ImportForm {
     mode: Option<String>,
     /// JSON object mapping the file's column names to the fields.
     mapping: Option<String>,
+    /// Or the name of a mapping saved with `PUT /api/v1/imports/mappings/{kind}/{name}`.
+    mapping_name: Option<String>,
 }
 
 #[utoipa::path(post, path = "/api/v1/imports", tag = "exchange",
@@ -55,7 +59,8 @@ pub async fn create_import(
     headers: HeaderMap,
     form: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Response, ApiError> {
-    let (file, _) = read_upload(form, caller.require(Permission::PricesOverride, "set prices").is_ok()).await?;
+    let (mut file, _) = read_upload(form, caller.require(Permission::PricesOverride, "set prices").is_ok()).await?;
+    exchange::use_saved_mapping(&state.db, &mut file).await?;
     let (permission, what) = permission_for(&file.kind);
     let ctx = caller.require(permission, what)?;
     let mut hash = Sha256::new();
@@ -105,12 +110,21 @@ pub fn permission_for(kind: &str) -> (Permission, &'static str) {
     }
 }
 
-/// The upload's parts: `kind`, `mode`, `mapping` and the `file` (and, from the console,
-/// `progress`: the key its progress is shown under).
+/// What the console's upload form sends besides the file.
+#[derive(Default)]
+pub struct ConsoleParts {
+    /// The key the import's progress is shown under.
+    pub progress: Option<String>,
+    /// Keep the mapping typed in under this name.
+    pub save_as: Option<String>,
+}
+
+/// The upload's parts: `kind`, `mode`, `mapping` or `mapping_name`, and the `file` (and the
+/// console's own parts).
 pub async fn read_upload(
     form: Result<Multipart, axum::extract::multipart::MultipartRejection>,
     may_set_prices: bool,
-) -> Result<(ImportFile, Option<String>), ApiError> {
+) -> Result<(ImportFile, ConsoleParts), ApiError> {
     // Not a multipart upload at all: a problem naming the file, like any other bad input.
     let mut form =
         form.map_err(|e| ApiError::from(Invalid::field("file", format!("send the file as multipart/form-data: {e}"))))?;
@@ -118,12 +132,13 @@ pub async fn read_upload(
         kind: String::new(),
         mode: None,
         mapping: None,
+        mapping_name: None,
         file_name: String::new(),
         bytes: Vec::new(),
         may_set_prices,
         progress: None,
     };
-    let mut progress_key = None;
+    let mut console = ConsoleParts::default();
     let unreadable = |e: axum::extract::multipart::MultipartError| {
         ApiError::from(Invalid::field("file", format!("the upload could not be read: {e}")))
     };
@@ -132,7 +147,9 @@ pub async fn read_upload(
             "kind" => file.kind = part.text().await.map_err(unreadable)?.trim().to_string(),
             "mode" => file.mode = Some(part.text().await.map_err(unreadable)?),
             "mapping" => file.mapping = Some(part.text().await.map_err(unreadable)?),
-            "progress" => progress_key = Some(part.text().await.map_err(unreadable)?),
+            "mapping_name" => file.mapping_name = Some(part.text().await.map_err(unreadable)?),
+            "progress" => console.progress = Some(part.text().await.map_err(unreadable)?),
+            "save_as" => console.save_as = Some(part.text().await.map_err(unreadable)?),
             "file" => {
                 file.file_name = part.file_name().unwrap_or("upload.csv").to_string();
                 file.bytes = part.bytes().await.map_err(unreadable)?.to_vec();
@@ -143,7 +160,7 @@ pub async fn read_upload(
     if file.bytes.is_empty() {
         return Err(Invalid::field("file", "is required: a .csv or .xlsx file").into());
     }
-    Ok((file, progress_key))
+    Ok((file, console))
 }
 
 #[utoipa::path(get, path = "/api/v1/imports/{id}", tag = "exchange", params(("id" = i64, Path)),
@@ -181,4 +198,50 @@ pub async fn template(
         return Err(Invalid::field("kind", "must be orders, customers, products, stock or price_lists").into());
     };
     download(&[table], file_format(query.format.as_deref())?)
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct MappingBody {
+    /// The file's column → the field it holds, e.g. `{"单号": "external_ref", "数量": "quantity"}`.
+    #[schema(value_type = Object)]
+    mapping: serde_json::Value,
+}
+
+#[utoipa::path(put, path = "/api/v1/imports/mappings/{kind}/{name}", tag = "exchange",
+    params(("kind" = String, Path, description = "orders, customers, products, stock or price_lists"),
+        ("name" = String, Path, description = "The name to use it by, e.g. the customer whose files it reads")),
+    request_body = MappingBody,
+    responses((status = 200, body = exchange::SavedMapping, description = "Saved (replacing one of the same name)"),
+        (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn save_mapping(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((kind, name)): Path<(String, String)>,
+    body: crate::extract::JsonBody<MappingBody>,
+) -> Result<Json<exchange::SavedMapping>, ApiError> {
+    let (permission, what) = permission_for(&kind);
+    let ctx = caller.require(permission, what)?;
+    let json = body.value.mapping.to_string();
+    let saved = state.db.write(move |tx| exchange::imports::save_mapping(tx, &ctx, &kind, &name, &json)).await?;
+    Ok(Json(saved))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct MappingsQuery {
+    /// Only this kind's mappings.
+    kind: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/imports/mappings", tag = "exchange", params(MappingsQuery),
+    responses((status = 200, body = Vec<exchange::SavedMapping>)), security(("bearer" = [])))]
+pub async fn list_mappings(
+    State(state): State<AppState>,
+    caller: Caller,
+    QueryParams(query): QueryParams<MappingsQuery>,
+) -> Result<Json<Vec<exchange::SavedMapping>>, ApiError> {
+    caller.require(Permission::Read, "read import mappings")?;
+    let kind = query.kind;
+    let found = state.db.read(move |tx| exchange::imports::saved_mappings(tx, kind.as_deref())).await?;
+    Ok(Json(found))
 }

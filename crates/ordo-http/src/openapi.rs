@@ -31,6 +31,7 @@ use utoipa::{Modify, OpenApi};
         order_templates::create_template, order_templates::list_templates, order_templates::get_template,
         order_templates::delete_template, order_templates::order_from_template, order_templates::reorder,
         exports::export, imports::create_import, imports::get_import, imports::template,
+        imports::save_mapping, imports::list_mappings,
         rules::create_rule, rules::list_rules, rules::get_rule, rules::update_rule, rules::delete_rule, rules::rule_history,
         rules::test_rule, rules::order_policy, rules::update_order_policy,
         purchasing::create_supplier, purchasing::list_suppliers, purchasing::get_supplier,

@@ -12,6 +12,7 @@ pub struct Options {
     pub kind: String,
     pub mode: String,
     pub mapping: Option<String>,
+    pub mapping_name: Option<String>,
     pub rejects: Option<PathBuf>,
 }
 
@@ -25,6 +26,7 @@ pub async fn run(db: &ordo_app::Database, path: &Path, options: Options) -> Resu
         kind: options.kind,
         mode: Some(options.mode),
         mapping: options.mapping,
+        mapping_name: options.mapping_name,
         file_name: path.file_name().map_or("upload.csv".into(), |n| n.to_string_lossy().into_owned()),
         bytes,
         // Whoever can run this holds the database itself.

@@ -69,6 +69,9 @@ enum Command {
         /// JSON object naming the field each of the file's columns holds: {"Bestell-Nr": "external_ref"}.
         #[arg(long)]
         mapping: Option<String>,
+        /// Or the name of a mapping saved for this kind (console or `PUT /api/v1/imports/mappings/{kind}/{name}`).
+        #[arg(long)]
+        mapping_name: Option<String>,
         /// Write the rejected rows here (CSV with an `error` column), to fix and load again.
         #[arg(long)]
         rejects: Option<PathBuf>,
@@ -232,9 +235,9 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
                 Err(format!("{} stock levels differ from their movements", mismatches.len()).into())
             }
         }
-        Command::Import { file, kind, mode, mapping, rejects } => {
+        Command::Import { file, kind, mode, mapping, mapping_name, rejects } => {
             let db = open().await?;
-            let options = ordo::import::Options { kind, mode, mapping, rejects };
+            let options = ordo::import::Options { kind, mode, mapping, mapping_name, rejects };
             ordo::import::run(&db, &file, options).await
         }
         Command::Bench { command } => ordo::bench::run(command, cli.db.database_url.clone()).await,

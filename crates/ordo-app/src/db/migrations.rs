@@ -1066,6 +1066,18 @@ pub const MIGRATIONS: &[Migration] = &[
                 created_at BIGINT NOT NULL
             )"],
     },
+    Migration {
+        version: 16,
+        name: "saved import mappings",
+        statements: &["CREATE TABLE import_mappings (
+                kind VARCHAR(32) NOT NULL,
+                name VARCHAR(100) NOT NULL,
+                mapping TEXT NOT NULL,
+                updated_by VARCHAR(200) NOT NULL,
+                updated_at BIGINT NOT NULL,
+                PRIMARY KEY (kind, name)
+            )"],
+    },
 ];
 
 fn render(sql: &str, dialect: Dialect) -> String {

@@ -5,7 +5,7 @@ pub mod exports;
 pub mod imports;
 
 pub use exports::{ExportQuery, KINDS, export};
-pub use imports::{ImportFile, ImportMode, ImportResult, Progress, RowError, get_import, import};
+pub use imports::{ImportFile, ImportMode, ImportResult, Progress, RowError, SavedMapping, get_import, import};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExchangeError {
@@ -27,8 +27,9 @@ crate::store_error!(ExchangeError);
 pub async fn import_file(
     db: &crate::Database,
     ctx: crate::Ctx,
-    file: ImportFile,
+    mut file: ImportFile,
 ) -> Result<ImportResult, ExchangeError> {
+    use_saved_mapping(db, &mut file).await?;
     let parsed = std::sync::Arc::new(imports::parse(&file)?);
     let outcome = if parsed.mode() == ImportMode::ValidRows {
         let tally = import_leading_chunks(db, &ctx, parsed.clone()).await?;
@@ -65,4 +66,14 @@ pub async fn import_leading_chunks(
 /// Records the outcome of an import whose own transaction was rolled back.
 pub async fn keep_outcome(db: &crate::Database, result: ImportResult) -> Result<ImportResult, ExchangeError> {
     Ok(db.write(move |tx| imports::record(tx, result.clone())).await?)
+}
+
+/// Puts the saved mapping a file names (`mapping_name`) in the file's `mapping`.
+pub async fn use_saved_mapping(db: &crate::Database, file: &mut ImportFile) -> Result<(), ExchangeError> {
+    if file.mapping_name.is_none() {
+        return Ok(());
+    }
+    let (kind, mapping, name) = (file.kind.clone(), file.mapping.clone(), file.mapping_name.clone());
+    file.mapping = db.read(move |tx| imports::resolve_mapping(tx, &kind, mapping.as_deref(), name.as_deref())).await?;
+    Ok(())
 }

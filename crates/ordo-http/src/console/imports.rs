@@ -38,6 +38,8 @@ struct ImportsPage {
     first_columns: String,
     /// The key this page's imports report their progress under.
     progress_key: String,
+    /// Saved mappings of the kinds offered: (kind, name).
+    mappings: Vec<(String, String)>,
 }
 
 #[derive(Template)]
@@ -47,7 +49,7 @@ struct ResultFragment {
     outcome: ImportResult,
 }
 
-async fn page(staff: Staff, headers: HeaderMap) -> Response {
+async fn page(State(state): State<AppState>, staff: Staff, headers: HeaderMap) -> Response {
     let kinds: Vec<(&'static str, String)> = ["orders", "customers", "products", "stock", "price_lists"]
         .into_iter()
         .filter(|kind| staff.may(permission_for(kind).0))
@@ -57,12 +59,20 @@ async fn page(staff: Staff, headers: HeaderMap) -> Response {
         return staff.require(Permission::OrdersCreate).err().unwrap_or_else(|| not_found(&staff));
     }
     let (first_kind, first_columns) = kinds[0].clone();
+    let offered: Vec<&'static str> = kinds.iter().map(|(kind, _)| *kind).collect();
+    let mappings = match state.db.read(|tx| exchange::imports::saved_mappings(tx, None)).await {
+        Ok(saved) => {
+            saved.into_iter().filter(|m| offered.contains(&m.kind.as_str())).map(|m| (m.kind, m.name)).collect()
+        }
+        Err(error) => return failed(&staff, ordo_app::exchange::ExchangeError::Db(error).into()),
+    };
     let view = ImportsPage {
         page: Frame::new(&staff, "orders"),
         kinds,
         first_kind,
         first_columns,
         progress_key: super::session::random_token(),
+        mappings,
     };
     show(&view, &staff, &headers)
 }
@@ -74,8 +84,8 @@ async fn upload(
     staff: Staff,
     form: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Response {
-    let (mut file, key) = match read_upload(form, staff.may(Permission::PricesOverride)).await {
-        Ok(upload) => upload,
+    let (mut file, key, save_as) = match read_upload(form, staff.may(Permission::PricesOverride)).await {
+        Ok((file, extra)) => (file, extra.progress, extra.save_as),
         Err(error) => return failed(&staff, error),
     };
     if file.kind.is_empty() {
@@ -85,6 +95,17 @@ async fn upload(
         Ok(ctx) => ctx,
         Err(page) => return page,
     };
+    // The mapping typed in is kept under the name given, for next time.
+    if let (Some(name), Some(mapping)) = (save_as.filter(|n| !n.trim().is_empty()), file.mapping.clone()) {
+        let (save_ctx, kind) = (ctx.clone(), file.kind.clone());
+        let saved = state
+            .db
+            .write(move |tx| exchange::imports::save_mapping(tx, &save_ctx, &kind, name.trim(), &mapping))
+            .await;
+        if let Err(error) = saved {
+            return failed(&staff, error.into());
+        }
+    }
     let key = key.filter(|k| (16..=64).contains(&k.len()) && k.chars().all(|c| c.is_ascii_alphanumeric()));
     if let Some(key) = key.clone() {
         let imports = state.imports.clone();

@@ -531,3 +531,54 @@ fn ordo_import_loads_a_file_from_the_command_line_with_its_progress_and_rejects(
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A big account sends the same spreadsheet every month: its column names are saved once
+/// under a name, and the next file needs only the name.
+#[tokio::test]
+async fn a_saved_mapping_reads_next_months_file_by_its_name() {
+    let app = spawn_app().await;
+    shop(&app).await;
+    let mapping: Value = serde_json::from_str(MAPPING).unwrap();
+    let saved = app.put("/api/v1/imports/mappings/orders/华联月单", json!({"mapping": mapping})).await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    assert_eq!(saved.body["mapping"]["Qty"], "quantity");
+    let wrong = app.put("/api/v1/imports/mappings/orders/bad", json!({"mapping": {"Qty": "amount"}})).await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(wrong.body["errors"][0]["field"], "mapping");
+    let listed = app.get("/api/v1/imports/mappings?kind=orders").await;
+    assert_eq!(listed.body.as_array().map(Vec::len), Some(1));
+
+    let (status, dry) = upload(
+        &app,
+        &[("kind", "orders"), ("mode", "dry_run"), ("mapping_name", "华联月单")],
+        "m.csv",
+        FILE.as_bytes(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{dry}");
+    assert_eq!((dry["imported"].as_i64(), dry["rejected"].as_i64()), (Some(1), Some(3)), "read with the saved names");
+    let (status, unknown) =
+        upload(&app, &[("kind", "orders"), ("mapping_name", "nobody")], "m.csv", FILE.as_bytes()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(unknown["errors"][0]["message"], "no mapping named \"nobody\" is saved for orders");
+    let (status, both) = upload(
+        &app,
+        &[("kind", "orders"), ("mapping_name", "华联月单"), ("mapping", MAPPING)],
+        "m.csv",
+        FILE.as_bytes(),
+    )
+    .await;
+    assert_eq!((status, both["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("mapping_name")));
+
+    // In the console: saved while importing, then offered by name.
+    let mut console = app.console_as("sales").await;
+    let (content_type, body) = multipart(
+        &[("kind", "orders"), ("mode", "dry_run"), ("mapping", MAPPING), ("save_as", "Clerk's month")],
+        "orders.csv",
+        FILE.as_bytes(),
+    );
+    let (status, checked) = console.post_multipart("/imports", &content_type, body).await;
+    assert_eq!(status, StatusCode::OK, "{checked}");
+    let (_, page) = console.get("/imports").await;
+    assert!(page.contains("value=\"Clerk&#39;s month\"") && page.contains("value=\"华联月单\""), "{page}");
+}
