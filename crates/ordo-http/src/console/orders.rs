@@ -25,6 +25,8 @@ pub fn router() -> Router<AppState> {
         .route("/orders", get(list))
         .route("/orders.csv", get(export_csv))
         .route("/orders/new", get(new_form).post(place))
+        .route("/orders/templates", get(templates_page))
+        .route("/orders/templates/{id}/order", post(order_from_template))
         .route("/orders/new/preview", post(preview))
         .route("/orders/new/line", get(blank_line))
         .route("/orders/new/customers", get(suggest_customers))
@@ -425,6 +427,93 @@ async fn reorder(State(state): State<AppState>, staff: Staff, headers: HeaderMap
     let Ok(id) = id.parse::<i64>() else { return not_found(&staff) };
     let input = orders::UseTemplate::default();
     match state.db.write(move |tx| orders::reorder(tx, &ctx, id, &input)).await {
+        Ok(orders::FromTemplate::Placed(placed)) => {
+            let (orders::Placed::Created(order) | orders::Placed::Existing(order)) = *placed;
+            redirect_with_flash(
+                &format!("/orders/{}", order.id),
+                &staff.i18n.tf("orders.reordered_flash", &[("number", &order.number)]),
+                &headers,
+            )
+        }
+        Ok(orders::FromTemplate::Quoted(_)) => not_found(&staff),
+        Err(error) => failed(&staff, error.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "order_templates.html")]
+struct TemplatesPage {
+    page: Frame,
+    /// (id, name, the customer's label or None when shared, line count)
+    templates: Vec<(i64, String, Option<String>, usize)>,
+    customers: Vec<(String, String)>,
+}
+
+/// The saved templates, each placed as a new order at today's prices in one click (a shared
+/// one for the customer chosen beside it).
+async fn templates_page(State(state): State<AppState>, staff: Staff, headers: HeaderMap) -> Response {
+    if let Err(page) = staff.require(Permission::OrdersCreate) {
+        return page;
+    }
+    let found = state
+        .db
+        .read(|tx| {
+            let templates = orders::list_templates(tx, None)?;
+            let mut rows = Vec::new();
+            for t in templates.items {
+                let customer = match t.customer_id {
+                    Some(id) => ordo_app::customers::store::by_id(tx, id)?
+                        .map(|c| format!("{} — {}", c.customer.code, c.customer.name)),
+                    None => None,
+                };
+                rows.push((t.id, t.name, customer, t.lines.len()));
+            }
+            Ok::<_, orders::OrderError>(rows)
+        })
+        .await;
+    let templates = match found {
+        Ok(rows) => rows,
+        Err(error) => return failed(&staff, error.into()),
+    };
+    let page =
+        TemplatesPage { page: Frame::new(&staff, "new_order"), templates, customers: customer_choices(&state).await };
+    show(&page, &staff, &headers)
+}
+
+#[derive(Deserialize)]
+struct FromTemplateForm {
+    #[serde(default)]
+    customer: String,
+}
+
+/// The same use case as `POST /api/v1/orders/from-template/{id}`.
+async fn order_from_template(
+    State(state): State<AppState>,
+    staff: Staff,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<FromTemplateForm>,
+) -> Response {
+    let ctx = match staff.require(Permission::OrdersCreate) {
+        Ok(ctx) => ctx,
+        Err(page) => return page,
+    };
+    let Ok(id) = id.parse::<i64>() else { return not_found(&staff) };
+    let code = form.customer.trim().to_string();
+    let placed = state
+        .db
+        .write(move |tx| {
+            let customer_id = match code.as_str() {
+                "" => None,
+                code => Some(ordo_app::customers::store::id_by_code(tx, code)?.ok_or_else(|| {
+                    ordo_domain::Invalid::field("customer", format!("no customer has the code {code:?}"))
+                })?),
+            };
+            let input = orders::UseTemplate { customer_id, ..Default::default() };
+            orders::order_from_template(tx, &ctx, id, &input)
+        })
+        .await;
+    match placed {
         Ok(orders::FromTemplate::Placed(placed)) => {
             let (orders::Placed::Created(order) | orders::Placed::Existing(order)) = *placed;
             redirect_with_flash(

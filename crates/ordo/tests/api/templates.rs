@@ -170,4 +170,19 @@ async fn a_sales_clerk_orders_again_and_keeps_an_order_as_a_template_from_the_co
         .map(|t| (t["name"].as_str().unwrap(), t["customer_id"].as_i64()))
         .collect();
     assert_eq!(kept, [("Four teas", Some(a)), ("Tea for anyone", None)]);
+
+    // From the new-order page to the templates, and the shared one placed for customer B.
+    let (_, new_form) = console.get("/orders/new").await;
+    assert!(new_form.contains("href=\"/orders/templates\""));
+    let (status, listed) = console.get("/orders/templates").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(listed.contains("Four teas") && listed.contains("A — Customer A") && listed.contains("Shared"), "{listed}");
+    let shared = templates.body["items"][1]["id"].as_i64().unwrap();
+    let (status, _) = console.post(&format!("/orders/templates/{shared}/order"), &[]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a shared template needs a customer");
+    let (status, location) = console.post(&format!("/orders/templates/{shared}/order"), &[("customer", "B")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{location}");
+    let (_, placed) = console.get(&location).await;
+    assert!(placed.contains("Customer B") && placed.contains("452.00"), "{placed}");
+    assert_eq!(app.order_count().await, 3);
 }
