@@ -426,17 +426,27 @@ async fn reorder(State(state): State<AppState>, staff: Staff, headers: HeaderMap
     };
     let Ok(id) = id.parse::<i64>() else { return not_found(&staff) };
     let input = orders::UseTemplate::default();
-    match state.db.write(move |tx| orders::reorder(tx, &ctx, id, &input)).await {
+    let placed = state.db.write(move |tx| orders::reorder(tx, &ctx, id, &input)).await;
+    show_placed(&staff, &headers, placed)
+}
+
+/// On to the order just placed from a past order or a template.
+fn show_placed(
+    staff: &Staff,
+    headers: &HeaderMap,
+    placed: Result<orders::FromTemplate, orders::OrderError>,
+) -> Response {
+    match placed {
         Ok(orders::FromTemplate::Placed(placed)) => {
             let (orders::Placed::Created(order) | orders::Placed::Existing(order)) = *placed;
             redirect_with_flash(
                 &format!("/orders/{}", order.id),
                 &staff.i18n.tf("orders.reordered_flash", &[("number", &order.number)]),
-                &headers,
+                headers,
             )
         }
-        Ok(orders::FromTemplate::Quoted(_)) => not_found(&staff),
-        Err(error) => failed(&staff, error.into()),
+        Ok(orders::FromTemplate::Quoted(_)) => not_found(staff),
+        Err(error) => failed(staff, error.into()),
     }
 }
 
@@ -513,18 +523,7 @@ async fn order_from_template(
             orders::order_from_template(tx, &ctx, id, &input)
         })
         .await;
-    match placed {
-        Ok(orders::FromTemplate::Placed(placed)) => {
-            let (orders::Placed::Created(order) | orders::Placed::Existing(order)) = *placed;
-            redirect_with_flash(
-                &format!("/orders/{}", order.id),
-                &staff.i18n.tf("orders.reordered_flash", &[("number", &order.number)]),
-                &headers,
-            )
-        }
-        Ok(orders::FromTemplate::Quoted(_)) => not_found(&staff),
-        Err(error) => failed(&staff, error.into()),
-    }
+    show_placed(&staff, &headers, placed)
 }
 
 #[derive(Deserialize)]
