@@ -660,6 +660,16 @@ impl Tally {
     }
 }
 
+/// The file's column holding `field` of a kind (the field's own name when it is no field).
+fn column_of(fields: &[&str], column_name: &dyn Fn(usize) -> String, field: &str) -> String {
+    fields.iter().position(|f| *f == field).map_or(field.to_string(), column_name)
+}
+
+/// A row's value of `field`, if the row has one.
+fn cell_of(fields: &[&str], cells: &[String], field: &str) -> Option<String> {
+    fields.iter().position(|f| *f == field).map(|i| cells[i].clone()).filter(|v| !v.is_empty())
+}
+
 /// What every one-row record checks of its key (a code, a SKU): given, on one row only, not
 /// there already (then it is a duplicate, reported and not imported again). False: stop.
 fn key_checks(
@@ -708,14 +718,12 @@ fn import_customer(
     duplicates: &mut Vec<String>,
 ) -> Result<Option<Done>, DbError> {
     let (row, cells) = &group.rows[0];
-    let column = |field: &str| CUSTOMER_FIELDS.iter().position(|f| *f == field).map_or(field.to_string(), column_name);
+    let column = |field: &str| column_of(CUSTOMER_FIELDS, column_name, field);
     let exists = crate::customers::store::id_by_code(tx, &group.external_ref)?.is_some();
     if !key_checks(group, column("code"), "code", exists, problems, duplicates) {
         return Ok(None);
     }
-    let cell = |field: &str| {
-        CUSTOMER_FIELDS.iter().position(|f| *f == field).map(|i| cells[i].clone()).filter(|v| !v.is_empty())
-    };
+    let cell = |field: &str| cell_of(CUSTOMER_FIELDS, cells, field);
     let address = ["ship_line1", "ship_city", "ship_country"].iter().any(|f| cell(f).is_some()).then(|| {
         ordo_domain::customers::AddressInput {
             name: cell("ship_name"),
@@ -776,15 +784,13 @@ fn import_product(
     duplicates: &mut Vec<String>,
 ) -> Result<Option<Done>, DbError> {
     let (row, cells) = &group.rows[0];
-    let column = |field: &str| PRODUCT_FIELDS.iter().position(|f| *f == field).map_or(field.to_string(), column_name);
+    let column = |field: &str| column_of(PRODUCT_FIELDS, column_name, field);
     let at = |field: &str, message: String| RowError { row: *row, column: column(field), message };
     let exists = crate::catalog::store::sku_exists(tx, &group.external_ref)?;
     if !key_checks(group, column("sku"), "SKU", exists, problems, duplicates) {
         return Ok(None);
     }
-    let cell = |field: &str| {
-        PRODUCT_FIELDS.iter().position(|f| *f == field).map(|i| cells[i].clone()).filter(|v| !v.is_empty())
-    };
+    let cell = |field: &str| cell_of(PRODUCT_FIELDS, cells, field);
     let mut flag = |field: &str| match cell(field).map(|v| v.to_lowercase()) {
         None => None,
         Some(v) if ["yes", "true", "1", "是", "y"].contains(&v.as_str()) => Some(true),
@@ -857,9 +863,9 @@ fn import_stock_level(
     };
     match crate::inventory::set_stock(tx, ctx, &cells[0], &cells[1], &input) {
         Ok(_) => return Ok(Some(Done::Updated(1))),
-        Err(InventoryError::Invalid(invalid)) => field_problems(problems, *row, invalid, |field| {
-            STOCK_FIELDS.iter().position(|f| *f == field).map_or(field.to_string(), column_name)
-        }),
+        Err(InventoryError::Invalid(invalid)) => {
+            field_problems(problems, *row, invalid, |field| column_of(STOCK_FIELDS, column_name, field))
+        }
         Err(InventoryError::WarehouseNotFound(code)) => {
             problems.push(at(0, format!("no warehouse has the code {code:?}")))
         }
@@ -883,8 +889,7 @@ fn import_price_list(
     problems: &mut Vec<RowError>,
 ) -> Result<Option<Done>, DbError> {
     use crate::catalog::{CatalogError, NewPriceList, PriceInput, SetPrice};
-    let column =
-        |field: &str| PRICE_LIST_FIELDS.iter().position(|f| *f == field).map_or(field.to_string(), column_name);
+    let column = |field: &str| column_of(PRICE_LIST_FIELDS, column_name, field);
     let (first_row, first) = &group.rows[0];
     if group.external_ref.is_empty() {
         problems.extend(group.rows.iter().map(|(row, _)| RowError {
