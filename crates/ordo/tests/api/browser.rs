@@ -764,5 +764,18 @@ async fn a_clerk_checks_an_order_file_in_the_console_in_a_real_browser() {
     }
     assert_eq!(app.order_count().await, 0, "only checked");
     let _ = std::fs::remove_file(&file);
+
+    // The templates, placed from the console in one click (in the language chosen above).
+    let kept = app
+        .post(
+            "/api/v1/order-templates",
+            json!({"name": "每周茶叶 Weekly tea", "lines": [{"sku": "TEA", "quantity": 2}]}),
+        )
+        .await;
+    assert_eq!(kept.status, reqwest::StatusCode::CREATED, "{}", kept.body);
+    client.goto(&format!("{}/orders/templates", app.base)).await.unwrap();
+    client.wait().for_element(Locator::Id("templates")).await.expect("the templates table");
+    assert!(page_text(&client).await.contains("每周茶叶"));
+    screenshot(&client, "order-templates-zh-CN").await;
     client.close().await.unwrap();
 }
