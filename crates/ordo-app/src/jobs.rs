@@ -12,7 +12,7 @@ use crate::params;
 use crate::settings::{self, OrderPolicy};
 use ordo_domain::Timestamp;
 use ordo_domain::checks::HoldCode;
-use ordo_domain::orders::{Channel, OrderAction, OrderStatus, PaymentStatus};
+use ordo_domain::orders::{ChannelKind, OrderAction, OrderStatus, PaymentStatus};
 use ordo_domain::payments::MethodConfig;
 use std::time::Duration;
 
@@ -60,13 +60,18 @@ pub fn release(tx: &mut dyn Tx, name: &str, holder: &str, now: Timestamp) -> Res
 
 /// Minutes after which an unpaid order is cancelled: its payment method's limit, else its
 /// channel's.
-fn unpaid_limit(methods: &[MethodConfig], policy: &OrderPolicy, order: &orders::Order) -> Option<i64> {
+fn unpaid_limit(
+    methods: &[MethodConfig],
+    policy: &OrderPolicy,
+    order: &orders::Order,
+    channel: ChannelKind,
+) -> Option<i64> {
     let by_method = order
         .payment_method
         .as_deref()
         .and_then(|code| methods.iter().find(|m| m.code == code))
         .and_then(|m| m.auto_cancel_minutes);
-    by_method.or_else(|| policy.auto_cancel_after(order.channel))
+    by_method.or_else(|| policy.auto_cancel_after(channel))
 }
 
 /// Unpaid open orders older than their payment method's or channel's limit, oldest first.
@@ -83,13 +88,14 @@ pub fn unpaid_due(tx: &mut dyn Tx, policy: &OrderPolicy, now: Timestamp) -> Resu
             due.push(row.int(0)?);
         }
     }
-    for channel in Channel::ALL {
-        let Some(minutes) = policy.auto_cancel_after(*channel) else { continue };
+    // By kind: a registered marketplace follows the marketplace rule.
+    for kind in ChannelKind::ALL {
+        let Some(minutes) = policy.auto_cancel_after(*kind) else { continue };
         let cutoff = now.plus_seconds(-60 * minutes);
         for row in tx.query(
-            "SELECT id FROM orders WHERE channel = ? AND payment_status = 'unpaid' AND created_at <= ? \
+            "SELECT id FROM orders WHERE channel IN (SELECT code FROM channels WHERE kind = ?) AND payment_status = 'unpaid' AND created_at <= ? \
              AND status IN ('draft', 'pending_approval', 'on_hold', 'confirmed') ORDER BY created_at LIMIT 200",
-            params![channel.as_str(), cutoff.micros()],
+            params![kind.as_str(), cutoff.micros()],
         )? {
             due.push(row.int(0)?);
         }
@@ -105,7 +111,8 @@ pub fn cancel_if_unpaid(tx: &mut dyn Tx, ctx: &Ctx, id: i64) -> Result<bool, Ord
     let policy = settings::order_policy(tx)?;
     let methods = crate::payments::payment_settings(tx)?.methods;
     let order = orders::lock_order(tx, id, None)?;
-    let Some(minutes) = unpaid_limit(&methods, &policy, &order) else { return Ok(false) };
+    let kind = crate::channels::kind_of(tx, &order.channel)?;
+    let Some(minutes) = unpaid_limit(&methods, &policy, &order, kind) else { return Ok(false) };
     let due = order.created_at <= ctx.now.plus_seconds(-60 * minutes);
     if !due || order.payment_status != PaymentStatus::Unpaid || order.status == OrderStatus::Cancelled {
         return Ok(false);

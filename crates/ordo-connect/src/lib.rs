@@ -158,7 +158,7 @@ pub async fn pass(
             ))
         })
         .await?;
-    let mut channels = vec![integrations::WEBHOOK];
+    let mut channels = vec![integrations::WEBHOOK, integrations::CALLBACK];
     if mail_settings.enabled {
         channels.push(integrations::MAIL);
     }
@@ -196,7 +196,7 @@ pub async fn pass(
             let _turn = gate.acquire_owned().await;
             let started = Instant::now();
             let (status_code, error) = match delivery.channel.as_str() {
-                integrations::WEBHOOK => webhook::send(&http, &delivery, timeout).await,
+                integrations::WEBHOOK | integrations::CALLBACK => webhook::send(&http, &delivery, timeout).await,
                 integrations::MAIL => match &mailer {
                     Some(mailer) => mail::send(mailer, &from, &delivery).await,
                     None => (None, Some("the SMTP settings are not usable".to_string())),

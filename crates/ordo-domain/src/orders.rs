@@ -4,9 +4,40 @@ use crate::money::{Currency, Quantity};
 use rust_decimal::Decimal;
 
 crate::text_enum!(
-    /// Where an order came from.
-    Channel { Web = "web", Phone = "phone", Email = "email", Store = "store", Marketplace = "marketplace", Api = "api", Import = "import" }
+    /// What kind of channel an order came through. Each kind is also a channel of its own
+    /// (code = kind) that always exists; a business registers more, e.g. `tmall` of kind
+    /// marketplace, each with its own partner keys and external references.
+    ChannelKind {
+        Web = "web",
+        Phone = "phone",
+        Email = "email",
+        Store = "store",
+        Marketplace = "marketplace",
+        Distributor = "distributor",
+        Api = "api",
+        Import = "import",
+    }
 );
+
+/// A channel code: 2–16 lower-case letters, digits, `-` or `_`, starting with a letter
+/// (it is stored on every order and used in URLs and reports).
+pub fn check_channel_code(field: &str, code: Option<&str>) -> Result<String, crate::FieldError> {
+    let code = code.map(str::trim).unwrap_or("");
+    if code.is_empty() {
+        return Err(crate::FieldError::new(field, "is required"));
+    }
+    let well_formed = (2..=16).contains(&code.len())
+        && code.starts_with(|c: char| c.is_ascii_lowercase())
+        && code.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+    if well_formed {
+        Ok(code.to_string())
+    } else {
+        Err(crate::FieldError::new(
+            field,
+            "must be 2–16 lower-case letters, digits, - or _, starting with a letter (e.g. tmall, jd-shop)",
+        ))
+    }
+}
 
 crate::text_enum!(
     /// Where the order stands as a whole.
@@ -250,6 +281,15 @@ pub fn price_lines(currency: Currency, lines: &[LinePricing]) -> (Vec<PricedLine
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn channel_codes_are_short_lower_case_words() {
+        assert_eq!(check_channel_code("code", Some(" tmall ")).unwrap(), "tmall");
+        assert!(check_channel_code("code", Some("jd-shop_2")).is_ok());
+        for bad in ["", "t", "Tmall", "2shop", "天猫", "a-very-long-channel-code", "web shop"] {
+            assert!(check_channel_code("code", Some(bad)).is_err(), "{bad} accepted");
+        }
+    }
     use super::*;
     use proptest::prelude::*;
     use std::str::FromStr;

@@ -185,6 +185,7 @@ channel.email = E-mail
 channel.store = Store
 channel.marketplace = Marketplace
 channel.api = API
+channel.distributor = Distributors
 channel.import = Import
 
 event.placed = Placed

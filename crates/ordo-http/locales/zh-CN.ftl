@@ -185,6 +185,7 @@ channel.email = 邮件
 channel.store = 门店
 channel.marketplace = 电商平台
 channel.api = 接口
+channel.distributor = 经销商
 channel.import = 导入
 
 event.placed = 已下单

@@ -185,6 +185,7 @@ channel.email = 郵件
 channel.store = 門店
 channel.marketplace = 電商平台
 channel.api = API
+channel.distributor = 經銷商
 channel.import = 匯入
 
 event.placed = 已下單

@@ -8,6 +8,7 @@ use ordo_app::aftersales::AfterSalesError;
 use ordo_app::audit::AuditError;
 use ordo_app::auth::TokenError;
 use ordo_app::catalog::CatalogError;
+use ordo_app::channels::ChannelError;
 use ordo_app::customers::CustomerError;
 use ordo_app::exchange::ExchangeError;
 use ordo_app::fulfillment::FulfillmentError;
@@ -69,6 +70,8 @@ pub enum ApiError {
     Catalog(#[from] CatalogError),
     #[error(transparent)]
     Customer(#[from] CustomerError),
+    #[error(transparent)]
+    Channel(#[from] ChannelError),
     #[error(transparent)]
     Inventory(#[from] InventoryError),
     #[error(transparent)]
@@ -185,6 +188,15 @@ impl ApiError {
                 InventoryError::Db(e) => db_shape(e),
             },
             ApiError::Order(e) => order_shape(e),
+            ApiError::Channel(e) => match e {
+                ChannelError::Invalid(_) => invalid,
+                ChannelError::NotFound(_) => not_found,
+                ChannelError::VersionMismatch { .. } => precondition,
+                ChannelError::Token(TokenError::Invalid(_)) => invalid,
+                ChannelError::Token(TokenError::NoRandomness(_)) => internal,
+                ChannelError::Token(TokenError::Db(e)) | ChannelError::Db(e) => db_shape(e),
+                ChannelError::Order(e) => order_shape(e),
+            },
             ApiError::Payment(e) => payment_shape(e),
             ApiError::Integration(e) => match e {
                 IntegrationError::Invalid(_) => invalid,
@@ -296,6 +308,9 @@ impl ApiError {
             | ApiError::Customer(CustomerError::Invalid(e))
             | ApiError::Inventory(InventoryError::Invalid(e))
             | ApiError::Order(OrderError::Invalid(e))
+            | ApiError::Channel(ChannelError::Invalid(e))
+            | ApiError::Channel(ChannelError::Order(OrderError::Invalid(e)))
+            | ApiError::Channel(ChannelError::Token(TokenError::Invalid(e)))
             | ApiError::Rule(RuleError::Invalid(e))
             | ApiError::Purchasing(PurchasingError::Invalid(e))
             | ApiError::Payment(PaymentError::Invalid(e))
@@ -406,10 +421,11 @@ impl IntoResponse for ApiError {
             current_version: None,
         };
         match &self {
-            ApiError::Order(OrderError::ShortStock(short)) | ApiError::Inventory(InventoryError::ShortStock(short)) => {
-                problem.short = Some(short.clone())
-            }
+            ApiError::Order(OrderError::ShortStock(short))
+            | ApiError::Channel(ChannelError::Order(OrderError::ShortStock(short)))
+            | ApiError::Inventory(InventoryError::ShortStock(short)) => problem.short = Some(short.clone()),
             ApiError::Order(OrderError::IllegalTransition(t))
+            | ApiError::Channel(ChannelError::Order(OrderError::IllegalTransition(t)))
             | ApiError::Fulfillment(FulfillmentError::Order(OrderError::IllegalTransition(t)))
             | ApiError::Rule(RuleError::Order(OrderError::IllegalTransition(t))) => {
                 problem.current_status = Some(t.from);
@@ -419,6 +435,7 @@ impl IntoResponse for ApiError {
             | ApiError::Order(OrderError::VersionMismatch { current })
             | ApiError::Catalog(CatalogError::VersionMismatch { current })
             | ApiError::Customer(CustomerError::VersionMismatch { current })
+            | ApiError::Channel(ChannelError::VersionMismatch { current })
             | ApiError::Rule(RuleError::VersionMismatch { current })
             | ApiError::Fulfillment(FulfillmentError::VersionMismatch { current }) => {
                 problem.current_version = Some(*current)

@@ -9,7 +9,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use ordo_app::Ctx;
-use ordo_app::auth::Principal;
+use ordo_app::auth::{Partner, Principal};
 use ordo_app::db::{StoreError, Tx};
 use ordo_app::idempotency::{self, IdempotencyKey, Outcome, Stored};
 use ordo_domain::FieldError;
@@ -171,10 +171,31 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
 
 impl Caller {
     pub fn require(&self, permission: Permission, action: &'static str) -> Result<Ctx, ApiError> {
+        if self.0.partner.is_some() {
+            return Err(ApiError::Forbidden { role: "partner key", action });
+        }
         if self.0.role.may(permission) {
             Ok(Ctx::new(self.0.actor(), "api").from_ip(self.1.clone()))
         } else {
             Err(ApiError::Forbidden { role: self.0.role.as_str(), action })
+        }
+    }
+}
+
+impl Caller {
+    /// For the order endpoints a partner key may use: staff need `permission`; a partner
+    /// key gets its channel back, and the use case keeps it to that channel's orders.
+    pub fn staff_or_partner(
+        &self,
+        permission: Permission,
+        action: &'static str,
+    ) -> Result<(Ctx, Option<Partner>), ApiError> {
+        match &self.0.partner {
+            Some(partner) => {
+                let actor = format!("partner:{}:{}", partner.channel, self.0.name);
+                Ok((Ctx::new(actor, "api").from_ip(self.1.clone()), Some(partner.clone())))
+            }
+            None => self.require(permission, action).map(|ctx| (ctx, None)),
         }
     }
 }

@@ -4,6 +4,7 @@
 mod aftersales;
 mod audit;
 mod catalog;
+mod channels;
 pub mod console;
 mod customers;
 pub mod error;
@@ -63,6 +64,7 @@ pub fn app(state: AppState) -> Router {
     let api = Router::new()
         .merge(audit::router())
         .merge(catalog::router())
+        .merge(channels::router())
         .merge(customers::router())
         .merge(inventory::router())
         .merge(orders::router())

@@ -2,8 +2,8 @@
 
 use crate::error::{FieldErrorDoc, Problem};
 use crate::{
-    aftersales, audit, catalog, customers, exports, fulfillment, imports, integrations, inventory, order_templates,
-    orders, payments, purchasing, reports, rules,
+    aftersales, audit, catalog, channels, customers, exports, fulfillment, imports, integrations, inventory,
+    order_templates, orders, payments, purchasing, reports, rules,
 };
 use std::sync::OnceLock;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -28,6 +28,8 @@ use utoipa::{Modify, OpenApi};
         orders::place_order, orders::list_orders, orders::get_order, orders::cancel_order, orders::order_events,
         orders::edit_order, orders::hold_order, orders::release_order, orders::submit_order, orders::split_order,
         orders::merge_orders, orders::approve_order, orders::reject_order, orders::approval_inbox, orders::order_approvals, orders::queues,
+        channels::list_channels, channels::create_channel, channels::get_channel, channels::update_channel,
+        channels::create_key, channels::list_keys, channels::revoke_key, channels::inbound_order,
         order_templates::create_template, order_templates::list_templates, order_templates::get_template,
         order_templates::delete_template, order_templates::order_from_template, order_templates::reorder,
         exports::export, imports::create_import, imports::get_import, imports::template,
@@ -74,6 +76,13 @@ use utoipa::{Modify, OpenApi};
         (name = "customers", description = "Customers and their defaults"),
         (name = "inventory", description = "Warehouses, stock levels and the movement ledger"),
         (name = "orders", description = "Placing, finding, editing, holding, splitting, merging and cancelling orders"),
+        (name = "channels", description = "Sales channels and their partners. Every kind (web, phone, email, store, \
+            marketplace, distributor, api, import) is a channel; a business registers more, e.g. `tmall`. A partner key \
+            (`POST /channels/{id}/keys`) may only place orders on its channel (for the channel's customer account, under \
+            the partner's own `external_ref`), list them and read or cancel one: any other channel's order is a 404. \
+            A channel with a `callback_url` is told `order.shipped`, `order.delivered` and `order.cancelled` as \
+            `{id, type, created_at, data: {channel, external_ref, order_id, order, status, …}}`, signed like webhooks \
+            with the channel's `callback_secret`."),
         (name = "approvals", description = "Approval steps asked for by rules, and each approver's inbox"),
         (name = "payments", description = "Payment methods and providers, payments, refunds, the ledger, invoices, receivables and bank reconciliation"),
         (name = "fulfillment", description = "Sourcing, pick lists, shipments, carriers and rate shopping, tracking, claims and logistics KPIs"),

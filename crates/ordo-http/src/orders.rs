@@ -12,6 +12,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use ordo_app::Page;
+use ordo_app::channels::{self, ChannelError};
 use ordo_app::orders::{
     self, ApprovalInbox, ApprovalStepView, CancelOrder, Decision, MergeOrders, NewOrder, Order, OrderError,
     OrderEvents, OrderFilter, OrderPatch, Placed, QueueCounts, ReasonInput, SplitOrder, SplitResult,
@@ -82,23 +83,32 @@ pub async fn place_order(
     headers: HeaderMap,
     body: JsonBody<NewOrder>,
 ) -> Result<Response, ApiError> {
-    let ctx = caller.require(Permission::OrdersCreate, "create orders")?;
+    let (ctx, partner) = caller.staff_or_partner(Permission::OrdersCreate, "create orders")?;
     if body.value.lines.iter().flatten().any(|line| line.unit_price.is_some()) {
         caller.require(Permission::PricesOverride, "override prices")?;
     }
     let key = idempotency_key(&headers, &caller, "orders", &body.hash)?;
     let (input, work_ctx) = (body.value, ctx.clone());
     let response = post_once(&state, key, &ctx, move |tx| {
-        orders::place_order(tx, &work_ctx, &input).map(|placed| match placed {
-            Placed::Created(order) => (StatusCode::CREATED, order),
-            Placed::Existing(order) => (StatusCode::OK, order),
-        })
+        let placed = match &partner {
+            Some(partner) => channels::place_partner_order(tx, &work_ctx, partner, &input),
+            None => orders::place_order(tx, &work_ctx, &input).map_err(ChannelError::from),
+        };
+        placed.map(placed_response)
     })
     .await?;
     if response.status() == StatusCode::CREATED && !response.headers().contains_key("idempotent-replayed") {
         metrics::counter!("orders_placed_total").increment(1);
     }
     Ok(response)
+}
+
+/// 201 for a new order, 200 for the one already placed under the same reference.
+pub(crate) fn placed_response(placed: Placed) -> (StatusCode, Order) {
+    match placed {
+        Placed::Created(order) => (StatusCode::CREATED, order),
+        Placed::Existing(order) => (StatusCode::OK, order),
+    }
 }
 
 #[utoipa::path(get, path = "/api/v1/orders", tag = "orders", params(OrderListQuery),
@@ -108,9 +118,9 @@ pub async fn list_orders(
     caller: Caller,
     QueryParams(query): QueryParams<OrderListQuery>,
 ) -> Result<Json<Page<Order>>, ApiError> {
-    caller.require(Permission::Read, "read")?;
+    let (_, partner) = caller.staff_or_partner(Permission::Read, "read")?;
     let page = page_of(query.limit, query.cursor.as_deref())?;
-    let filter = OrderFilter {
+    let mut filter = OrderFilter {
         status: query.status,
         payment_status: query.payment_status,
         fulfillment_status: query.fulfillment_status,
@@ -125,6 +135,9 @@ pub async fn list_orders(
         region: query.region,
         salesperson: query.salesperson,
     };
+    if let Some(partner) = partner {
+        filter.channel = Some(partner.channel);
+    }
     Ok(Json(state.db.read(move |tx| orders::list_orders(tx, &filter, page)).await?))
 }
 
@@ -135,9 +148,15 @@ pub async fn get_order(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    caller.require(Permission::Read, "read")?;
+    let (_, partner) = caller.staff_or_partner(Permission::Read, "read")?;
     let id = path_id(&id, "order")?;
-    let order = state.db.read(move |tx| orders::get_order(tx, id)).await?;
+    let order = state
+        .db
+        .read(move |tx| match &partner {
+            Some(partner) => channels::partner_order(tx, partner, id),
+            None => orders::get_order(tx, id),
+        })
+        .await?;
     Ok(with_etag(StatusCode::OK, &order, order.version))
 }
 
@@ -155,13 +174,16 @@ pub async fn cancel_order(
     headers: HeaderMap,
     OptionalJsonBody(body): OptionalJsonBody<CancelOrder>,
 ) -> Result<Response, ApiError> {
-    let ctx = caller.require(Permission::OrdersCancel, "cancel orders")?;
+    let (ctx, partner) = caller.staff_or_partner(Permission::OrdersCancel, "cancel orders")?;
     let id = path_id(&id, "order")?;
     let expected = if_match(&headers)?;
     let (input, hash) = (body.value, body.hash);
     let key = idempotency_key(&headers, &caller, &format!("orders/{id}/cancel"), &hash)?;
     let work_ctx = ctx.clone();
     let response = post_once(&state, key, &ctx, move |tx| {
+        if let Some(partner) = &partner {
+            channels::partner_order(tx, partner, id)?;
+        }
         orders::cancel_order(tx, &work_ctx, id, expected, &input).map(|order| (StatusCode::OK, order))
     })
     .await?;

@@ -3,4 +3,4 @@
 
 pub mod service;
 
-pub use service::{Principal, TokenError, TokenView, authenticate, create_token, list_tokens, revoke_token};
+pub use service::{Partner, Principal, TokenError, TokenView, authenticate, create_token, list_tokens, revoke_token};

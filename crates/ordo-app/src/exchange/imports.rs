@@ -17,7 +17,7 @@ use crate::db::{DbError, Tx};
 use crate::orders::{NewOrder, NewOrderLine, OrderError, Placed};
 use crate::params;
 use crate::reports::{Cell, Table};
-use ordo_domain::orders::Channel;
+use ordo_domain::orders::ChannelKind;
 use ordo_domain::time::Date;
 use ordo_domain::{Invalid, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -1010,10 +1010,21 @@ fn check_group(
         return Ok(None);
     }
     let channel_text = first.1[5].clone();
-    let channel = if channel_text.is_empty() { Some(Channel::Import) } else { Channel::parse(&channel_text) };
-    if channel.is_none() {
-        add(first.0, 5, format!("must be one of {}", Channel::choices()));
-    }
+    let channel = if channel_text.is_empty() {
+        Some(ChannelKind::Import.as_str().to_string())
+    } else {
+        match ordo_domain::orders::check_channel_code("channel", Some(&channel_text)) {
+            Ok(code) if crate::channels::is_open(tx, &code)? => Some(code),
+            Ok(code) => {
+                add(first.0, 5, format!("no active channel has the code {code} (see the channels list)"));
+                None
+            }
+            Err(e) => {
+                add(first.0, 5, e.message);
+                None
+            }
+        }
+    };
     let customer_code = first.1[1].clone();
     let customer = crate::customers::store::id_by_code(tx, &customer_code)?;
     let mut lines = Vec::new();
@@ -1047,7 +1058,7 @@ fn check_group(
         }
         lines.push(NewOrderLine { sku: Some(cells[2].clone()), quantity, unit_price, ..Default::default() });
     }
-    if let (Some(channel), false) = (channel, group.external_ref.is_empty()) {
+    if let (Some(channel), false) = (&channel, group.external_ref.is_empty()) {
         let existing = tx.query_opt(
             "SELECT number FROM orders WHERE channel = ? AND external_ref = ?",
             params![channel.as_str(), group.external_ref.as_str()],
@@ -1059,7 +1070,7 @@ fn check_group(
     }
     Ok(Some(NewOrder {
         customer_id: customer,
-        channel: channel.map(|c| c.as_str().to_string()),
+        channel,
         external_ref: Some(group.external_ref.clone()),
         lines: Some(lines),
         notes: Some(first.1[6].clone()).filter(|n| !n.is_empty()),

@@ -18,6 +18,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 pub const WEBHOOK: &str = "webhook";
 pub const MAIL: &str = "mail";
 pub const BUS: &str = "bus";
+/// A status callback to the partner of the order's sales channel.
+pub const CALLBACK: &str = "callback";
 
 /// One event as read from the outbox.
 #[derive(Debug, Clone)]
@@ -95,6 +97,11 @@ pub fn dispatch(tx: &mut dyn Tx, now: Timestamp, limit: i64) -> Result<Dispatche
             pending.add(tx, BUS, 0, event, &stream, Some(&subject), None, now)?;
             report.deliveries += 1;
         }
+        if let Some(callback) = channel_callback(tx, event)? {
+            let text = Some((callback.kind, callback.body.as_str()));
+            pending.add(tx, CALLBACK, callback.channel_id, event, &callback.stream, Some(&callback.url), text, now)?;
+            report.deliveries += 1;
+        }
         let told = told_staff(&settings, &staff, &event.kind);
         report.notifications += notifications::notify(tx, event, &told)?;
         if mail_settings.enabled {
@@ -113,6 +120,60 @@ pub fn dispatch(tx: &mut dyn Tx, now: Timestamp, limit: i64) -> Result<Dispatche
     tx.execute(&format!("UPDATE events SET dispatched = 1 WHERE id IN ({marks})"), &ids)?;
     report.events = events.len();
     Ok(report)
+}
+
+/// A status callback owed to a channel's partner.
+struct ChannelCallback {
+    channel_id: i64,
+    url: String,
+    kind: &'static str,
+    body: String,
+    /// Per order, so a partner hears shipped before delivered.
+    stream: String,
+}
+
+/// The name a partner knows an event by, for the events partners are told about.
+fn callback_kind(event: &str) -> Option<&'static str> {
+    match event {
+        "shipment.shipped" => Some("order.shipped"),
+        "order.delivered" => Some("order.delivered"),
+        "order.cancelled" => Some("order.cancelled"),
+        _ => None,
+    }
+}
+
+/// The callback `event` owes, when its order came through a channel with a callback URL.
+/// The body names the order by the partner's own reference.
+fn channel_callback(tx: &mut dyn Tx, event: &OutboxEvent) -> Result<Option<ChannelCallback>, DbError> {
+    let Some(kind) = callback_kind(&event.kind) else { return Ok(None) };
+    let order_id = match event.aggregate.as_str() {
+        "order" => Some(event.aggregate_id),
+        _ => event.data.get("order_id").and_then(serde_json::Value::as_i64),
+    };
+    let Some(order_id) = order_id else { return Ok(None) };
+    let Some(row) = tx.query_opt(
+        "SELECT c.id, c.callback_url, c.code, o.external_ref, o.number, o.status FROM orders o \
+         JOIN channels c ON c.code = o.channel WHERE o.id = ? AND c.callback_url IS NOT NULL AND c.active = 1",
+        params![order_id],
+    )?
+    else {
+        return Ok(None);
+    };
+    let mut data = serde_json::json!({"channel": row.text(2)?, "external_ref": row.opt_text(3)?, "order_id": order_id,
+        "order": row.text(4)?, "status": row.text(5)?});
+    for field in ["shipment", "carrier", "service", "tracking_number", "reason"] {
+        if let Some(value) = event.data.get(field) {
+            data[field] = value.clone();
+        }
+    }
+    let body = serde_json::json!({"id": event.id, "type": kind, "created_at": event.created_at, "data": data});
+    Ok(Some(ChannelCallback {
+        channel_id: row.int(0)?,
+        url: row.text(1)?,
+        kind,
+        body: body.to_string(),
+        stream: format!("order:{order_id}"),
+    }))
 }
 
 /// Days a delivered delivery and its attempts stay in the log.
@@ -220,7 +281,7 @@ pub struct DueDelivery {
     pub recipient: String,
     pub subject: Option<String>,
     pub body: Option<String>,
-    /// The webhook's signing key.
+    /// The webhook's or the channel's signing key.
     pub secret: Option<String>,
     pub attempts: i64,
     pub event: OutboxEvent,
@@ -280,9 +341,10 @@ pub fn claim_due(
         &values,
     )?;
     tx.query(
-        "SELECT d.id, d.channel, d.target_id, d.recipient, d.subject, d.body, w.secret, d.attempts, \
-         v.id, v.type, v.aggregate, v.aggregate_id, v.data, v.created_at \
+        "SELECT d.id, d.channel, d.target_id, d.recipient, d.subject, d.body, COALESCE(w.secret, c.callback_secret), \
+         d.attempts, v.id, v.type, v.aggregate, v.aggregate_id, v.data, v.created_at \
          FROM deliveries d JOIN events v ON v.id = d.event_id LEFT JOIN webhooks w ON d.channel = 'webhook' AND w.id = d.target_id \
+         LEFT JOIN channels c ON d.channel = 'callback' AND c.id = d.target_id \
          WHERE d.claimed_by = ? AND d.status = 'pending' ORDER BY d.id",
         params![token],
     )?

@@ -93,18 +93,19 @@ pub struct DeliveryPage {
     pub next_before: Option<i64>,
 }
 
-fn check_url(url: Option<&str>, v: &mut Violations) -> Option<String> {
+/// A receiver URL: `https://…`, or `http://` for a receiver on the business's own network.
+pub(crate) fn check_url(field: &str, url: Option<&str>, v: &mut Violations) -> Option<String> {
     let url = url.map(str::trim).unwrap_or("");
     if url.is_empty() {
-        v.add("url", "is required");
+        v.add(field, "is required");
         return None;
     }
     let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
     match rest {
-        _ if url.len() > 500 => v.add("url", "must be at most 500 characters"),
-        None => v.add("url", "must start with https:// (or http:// for a receiver on your network)"),
+        _ if url.len() > 500 => v.add(field, "must be at most 500 characters"),
+        None => v.add(field, "must start with https:// (or http:// for a receiver on your network)"),
         Some(host) if host.is_empty() || host.starts_with('/') || url.chars().any(char::is_whitespace) => {
-            v.add("url", "must name a host, without spaces")
+            v.add(field, "must name a host, without spaces")
         }
         Some(_) => return Some(url.to_string()),
     }
@@ -126,7 +127,7 @@ fn check_events(events: Option<&[String]>, v: &mut Violations) -> Option<Vec<Str
 
 pub fn create_webhook(tx: &mut dyn Tx, ctx: &Ctx, input: &NewWebhook) -> Result<Webhook, IntegrationError> {
     let mut v = Violations::new();
-    let url = check_url(input.url.as_deref(), &mut v);
+    let url = check_url("url", input.url.as_deref(), &mut v);
     let events = check_events(input.events.as_deref(), &mut v);
     let description = v.check(optional_text("description", input.description.as_deref(), 200)).flatten();
     let secret = match input.secret.as_deref().map(str::trim) {
@@ -177,7 +178,8 @@ pub fn update_webhook(
         return Err(IntegrationError::VersionMismatch { current: current.version });
     }
     let mut v = Violations::new();
-    let url = if input.url.is_some() { check_url(input.url.as_deref(), &mut v) } else { Some(current.url.clone()) };
+    let url =
+        if input.url.is_some() { check_url("url", input.url.as_deref(), &mut v) } else { Some(current.url.clone()) };
     let events = if input.events.is_some() {
         check_events(input.events.as_deref(), &mut v)
     } else {

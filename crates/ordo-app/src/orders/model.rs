@@ -2,7 +2,7 @@ use crate::common::AmountInput;
 use ordo_domain::auth::Role;
 use ordo_domain::checks::HoldReason;
 use ordo_domain::customers::{Address, AddressInput};
-use ordo_domain::orders::{Channel, FulfillmentStatus, IllegalTransition, OrderAction, OrderStatus, PaymentStatus};
+use ordo_domain::orders::{FulfillmentStatus, IllegalTransition, OrderAction, OrderStatus, PaymentStatus};
 use ordo_domain::payments::OrderMoney;
 use ordo_domain::{Currency, Timestamp};
 use rust_decimal::Decimal;
@@ -15,7 +15,8 @@ pub const MAX_LINES: usize = 500;
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 pub struct NewOrder {
     pub customer_id: Option<i64>,
-    /// web, phone, email, store, marketplace, api (default), import.
+    /// A channel code (see `/channels`): web, phone, email, store, marketplace, distributor,
+    /// api (default), import, or one the business registered.
     pub channel: Option<String>,
     /// The channel's own reference (e.g. marketplace order id). A second order with the same
     /// reference on the same channel returns the first one instead of creating another.
@@ -63,7 +64,9 @@ pub struct Order {
     pub allowed_actions: Vec<OrderAction>,
     pub customer_id: i64,
     pub customer_name: String,
-    pub channel: Channel,
+    /// The channel's code: a kind (web, phone, marketplace…) or a registered channel such
+    /// as `tmall` (see `/channels`).
+    pub channel: String,
     pub external_ref: Option<String>,
     pub currency: Currency,
     pub lines: Vec<OrderLine>,

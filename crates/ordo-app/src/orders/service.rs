@@ -14,7 +14,7 @@ use ordo_domain::fulfillment::Need;
 use ordo_domain::inventory::MovementKind;
 use ordo_domain::money::{MAX_LINE_QUANTITY, from_e4_in};
 use ordo_domain::orders::{
-    self as rules, Channel, FulfillmentStatus, LinePricing, OrderAction, OrderStatus, PaymentStatus,
+    self as rules, ChannelKind, FulfillmentStatus, LinePricing, OrderAction, OrderStatus, PaymentStatus,
 };
 use ordo_domain::time::Date;
 use ordo_domain::validation::{FieldError, Violations, optional_text};
@@ -25,7 +25,7 @@ use serde_json::json;
 /// A request that passed validation: every field in its domain type.
 struct ValidOrder {
     customer_id: i64,
-    channel: Channel,
+    channel: String,
     external_ref: Option<String>,
     currency: Option<Currency>,
     lines: Vec<ValidLine>,
@@ -44,6 +44,11 @@ struct ValidLine {
 }
 
 fn validate(input: &NewOrder) -> Result<ValidOrder, ordo_domain::Invalid> {
+    validate_on(input, true)
+}
+
+/// `channel_open`: whether the registry has the channel named (and it is active).
+fn validate_on(input: &NewOrder, channel_open: bool) -> Result<ValidOrder, ordo_domain::Invalid> {
     let mut v = Violations::new();
     let customer_id = match input.customer_id {
         Some(id) => Some(id),
@@ -53,11 +58,14 @@ fn validate(input: &NewOrder) -> Result<ValidOrder, ordo_domain::Invalid> {
         }
     };
     let channel = match input.channel.as_deref().map(str::trim) {
-        None | Some("") => Some(Channel::Api),
-        Some(text) => v.check(
-            Channel::parse(text)
-                .ok_or_else(|| FieldError::new("channel", format!("must be one of {}", Channel::choices()))),
-        ),
+        None | Some("") => Some(ChannelKind::Api.as_str().to_string()),
+        Some(text) => v.check(ordo_domain::orders::check_channel_code("channel", Some(text)).and_then(|code| {
+            if channel_open {
+                Ok(code)
+            } else {
+                Err(FieldError::new("channel", format!("no active channel has the code {code} (see /api/v1/channels)")))
+            }
+        })),
     };
     let external_ref = v.check(optional_text("external_ref", input.external_ref.as_deref(), 100));
     let currency = v.check(Currency::field("currency", input.currency.as_deref()));
@@ -307,9 +315,14 @@ pub fn quote_order(tx: &mut dyn Tx, input: &NewOrder) -> Result<Quote, OrderErro
 /// Places an order: prices it for the customer, reserves stock for every line in one
 /// warehouse each (all lines or none), numbers it and records it with its events.
 pub fn place_order(tx: &mut dyn Tx, ctx: &Ctx, input: &NewOrder) -> Result<Placed, OrderError> {
-    let order = validate(input)?;
+    let channel = input.channel.as_deref().map(str::trim).filter(|c| !c.is_empty());
+    let channel_open = match channel {
+        Some(code) => crate::channels::is_open(tx, code)?,
+        None => true,
+    };
+    let order = validate_on(input, channel_open)?;
     if let Some(external_ref) = &order.external_ref
-        && let Some(id) = store::id_by_external_ref(tx, order.channel, external_ref)?
+        && let Some(id) = store::id_by_external_ref(tx, &order.channel, external_ref)?
     {
         return Ok(Placed::Existing(get_order(tx, id)?));
     }
@@ -326,7 +339,7 @@ pub fn place_order(tx: &mut dyn Tx, ctx: &Ctx, input: &NewOrder) -> Result<Place
         allowed_actions: Vec::new(),
         customer_id: customer.customer.id,
         customer_name: customer.customer.name.clone(),
-        channel: order.channel,
+        channel: order.channel.clone(),
         external_ref: order.external_ref.clone(),
         currency,
         lines,
@@ -862,12 +875,7 @@ fn parse_filter(f: &OrderFilter) -> Result<ListFilter, ordo_domain::Invalid> {
                 .ok_or_else(|| FieldError::new("status", format!("must be one of {}", OrderStatus::choices()))),
         )
     });
-    let channel = blank(&f.channel).and_then(|s| {
-        v.check(
-            Channel::parse(&s)
-                .ok_or_else(|| FieldError::new("channel", format!("must be one of {}", Channel::choices()))),
-        )
-    });
+    let channel = blank(&f.channel).and_then(|s| v.check(ordo_domain::orders::check_channel_code("channel", Some(&s))));
     let payment_status =
         blank(&f.payment_status).and_then(|s| {
             v.check(PaymentStatus::parse(&s).ok_or_else(|| {

@@ -7,7 +7,7 @@ use crate::params;
 use ordo_domain::Timestamp;
 use ordo_domain::checks::{HoldCode, HoldReason};
 use ordo_domain::money::{from_e4, from_e4_in, to_e4};
-use ordo_domain::orders::{Channel, FulfillmentStatus, OrderStatus, PaymentStatus};
+use ordo_domain::orders::{FulfillmentStatus, OrderStatus, PaymentStatus};
 use ordo_domain::payments::OrderMoney;
 
 const HEADER_COLUMNS: &str = "o.id, o.number, o.customer_id, c.name, o.channel, o.external_ref, o.currency, o.status, \
@@ -30,7 +30,7 @@ fn header(row: &Row) -> Result<Order, DbError> {
         number: row.text(1)?,
         customer_id: row.int(2)?,
         customer_name: row.text(3)?,
-        channel: decode(Channel::parse(&row.text(4)?), "channel")?,
+        channel: row.text(4)?,
         external_ref: row.opt_text(5)?,
         currency,
         status,
@@ -111,13 +111,10 @@ pub fn set_number(tx: &mut dyn Tx, id: i64, number: &str) -> Result<(), DbError>
     Ok(())
 }
 
-pub fn id_by_external_ref(tx: &mut dyn Tx, channel: Channel, external_ref: &str) -> Result<Option<i64>, DbError> {
-    tx.query_opt(
-        "SELECT id FROM orders WHERE channel = ? AND external_ref = ?",
-        params![channel.as_str(), external_ref],
-    )?
-    .map(|r| r.int(0))
-    .transpose()
+pub fn id_by_external_ref(tx: &mut dyn Tx, channel: &str, external_ref: &str) -> Result<Option<i64>, DbError> {
+    tx.query_opt("SELECT id FROM orders WHERE channel = ? AND external_ref = ?", params![channel, external_ref])?
+        .map(|r| r.int(0))
+        .transpose()
 }
 
 /// The order header as stored, for insert.
@@ -305,7 +302,7 @@ pub struct ListFilter {
     pub payment_status: Option<PaymentStatus>,
     pub fulfillment_status: Option<FulfillmentStatus>,
     pub customer_id: Option<i64>,
-    pub channel: Option<Channel>,
+    pub channel: Option<String>,
     pub q: Option<String>,
     pub created_from: Option<Timestamp>,
     /// Exclusive upper bound.
@@ -371,7 +368,7 @@ pub fn list_headers(
     filter.when("o.payment_status = ?", f.payment_status.map(|s| vec![s.as_str()]));
     filter.when("o.fulfillment_status = ?", f.fulfillment_status.map(|s| vec![s.as_str()]));
     filter.when("o.customer_id = ?", f.customer_id.map(|id| vec![id]));
-    filter.when("o.channel = ?", f.channel.map(|c| vec![c.as_str()]));
+    filter.when("o.channel = ?", f.channel.clone().map(|c| vec![c]));
     filter.when("o.department = ?", f.department.clone().map(|d| vec![d]));
     filter.when("c.customer_group = ?", f.customer_group.clone().map(|g| vec![g]));
     filter.when("c.region = ?", f.region.clone().map(|r| vec![r]));

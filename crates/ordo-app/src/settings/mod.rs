@@ -6,7 +6,7 @@ use crate::db::{DbError, Tx};
 use crate::params;
 use ordo_domain::auth::Role;
 use ordo_domain::checks::CheckPolicy;
-use ordo_domain::orders::Channel;
+use ordo_domain::orders::ChannelKind;
 use ordo_domain::validation::{FieldError, Violations};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -40,9 +40,9 @@ pub struct OrderPolicy {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct AutoCancel {
-    /// Channel the rule applies to; absent means every channel.
+    /// ChannelKind the rule applies to; absent means every channel.
     #[serde(default)]
-    pub channel: Option<Channel>,
+    pub channel: Option<ChannelKind>,
     /// Minutes after placement an unpaid order is cancelled.
     pub after_minutes: i64,
 }
@@ -67,7 +67,7 @@ impl OrderPolicy {
     }
 
     /// The minutes after which an unpaid order of this channel is cancelled, if ever.
-    pub fn auto_cancel_after(&self, channel: Channel) -> Option<i64> {
+    pub fn auto_cancel_after(&self, channel: ChannelKind) -> Option<i64> {
         self.auto_cancel
             .iter()
             .find(|rule| rule.channel == Some(channel))
@@ -159,12 +159,12 @@ pub fn update_order_policy(tx: &mut dyn Tx, ctx: &Ctx, input: &OrderPolicyInput)
         for (i, rule) in rules.iter().enumerate().take(20) {
             let channel = match rule.channel.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
                 None => None,
-                Some(text) => match Channel::parse(text) {
+                Some(text) => match ChannelKind::parse(text) {
                     Some(c) => Some(c),
                     None => {
                         v.push(FieldError::new(
                             format!("auto_cancel[{i}].channel"),
-                            format!("must be one of {}", Channel::choices()),
+                            format!("must be one of {}", ChannelKind::choices()),
                         ));
                         None
                     }

@@ -94,6 +94,13 @@ impl I18n {
         catalogs()[index].get(key).copied().unwrap_or(key)
     }
 
+    /// A channel's name: the kinds are translated, a registered channel shows its code.
+    pub fn channel(&self, code: &str) -> String {
+        let key = format!("channel.{code}");
+        let text = self.t(&key);
+        if text == key { code.to_string() } else { text.to_string() }
+    }
+
     /// A message with `{ $name }` placeholders filled in.
     pub fn tf(&self, key: &str, args: &[(&str, &str)]) -> String {
         let mut text = self.t(key).to_string();

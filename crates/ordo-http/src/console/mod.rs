@@ -358,6 +358,11 @@ pub fn now() -> Timestamp {
 }
 
 /// The page of a console list: 50 rows after the cursor (a bad cursor starts over).
+/// The channels an order may be placed on, for filters and forms.
+pub(crate) async fn channel_choices(state: &AppState) -> Vec<String> {
+    state.db.read(ordo_app::channels::open_codes).await.unwrap_or_default()
+}
+
 pub fn list_page(cursor: Option<&str>) -> ordo_app::PageRequest {
     ordo_app::PageRequest::parse(Some(50), cursor).unwrap_or(ordo_app::PageRequest { limit: 50, before_id: None })
 }

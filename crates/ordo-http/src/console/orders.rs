@@ -17,7 +17,7 @@ use ordo_app::orders::{self, CancelOrder, NewOrder, NewOrderLine, Order, OrderEv
 use ordo_app::{Page, PageRequest};
 use ordo_domain::FieldError;
 use ordo_domain::auth::Permission;
-use ordo_domain::orders::{Channel, FulfillmentStatus, OrderStatus, PaymentStatus};
+use ordo_domain::orders::{FulfillmentStatus, OrderStatus, PaymentStatus};
 use serde::Deserialize;
 
 pub fn router() -> Router<AppState> {
@@ -128,7 +128,7 @@ struct ListPage {
     statuses: Vec<&'static str>,
     payment_statuses: Vec<&'static str>,
     fulfillment_statuses: Vec<&'static str>,
-    channels: Vec<&'static str>,
+    channels: Vec<String>,
     filters: String,
     error: Option<String>,
 }
@@ -178,7 +178,7 @@ async fn list(
         statuses: OrderStatus::ALL.iter().map(|s| s.as_str()).collect(),
         payment_statuses: PaymentStatus::ALL.iter().map(|s| s.as_str()).collect(),
         fulfillment_statuses: FulfillmentStatus::ALL.iter().map(|s| s.as_str()).collect(),
-        channels: Channel::ALL.iter().map(|c| c.as_str()).collect(),
+        channels: super::channel_choices(&state).await,
         error,
     };
     show(&page, &staff, &headers)
@@ -727,7 +727,7 @@ impl Draft {
 struct NewPage {
     page: Frame,
     draft: Draft,
-    channels: Vec<&'static str>,
+    channels: Vec<String>,
     customers: Vec<(String, String)>,
     errors: Vec<FieldError>,
 }
@@ -766,7 +766,7 @@ async fn new_form(State(state): State<AppState>, staff: Staff, headers: HeaderMa
     let page = NewPage {
         page: Frame::new(&staff, "new_order"),
         draft,
-        channels: Channel::ALL.iter().map(|c| c.as_str()).collect(),
+        channels: super::channel_choices(&state).await,
         customers: customer_choices(&state).await,
         errors: Vec::new(),
     };
@@ -930,7 +930,7 @@ async fn place(State(state): State<AppState>, staff: Staff, headers: HeaderMap, 
             let page = NewPage {
                 page: Frame::new(&staff, "new_order"),
                 draft,
-                channels: Channel::ALL.iter().map(|c| c.as_str()).collect(),
+                channels: super::channel_choices(&state).await,
                 customers: customer_choices(&state).await,
                 errors,
             };

@@ -19,7 +19,6 @@ use ordo_app::reports::{
     self, AbcQuery, Cell, CycleQuery, FinanceQuery, ReportError, ReportKey, RfmQuery, SalesQuery, Table, Tabular,
 };
 use ordo_domain::auth::Permission;
-use ordo_domain::orders::Channel;
 use ordo_domain::reports::SalesGrouping;
 use ordo_domain::time::Date;
 use serde::Deserialize;
@@ -207,7 +206,7 @@ struct ReportPage {
     note: String,
     warehouses: Vec<(i64, String)>,
     groupings: Vec<&'static str>,
-    channels: Vec<&'static str>,
+    channels: Vec<String>,
     /// This report's e-mail schedules, for those who may change them.
     schedules: Vec<reports::ReportSchedule>,
     may_schedule: bool,
@@ -295,7 +294,7 @@ fn page(
         note,
         warehouses: Vec::new(),
         groupings: SalesGrouping::ALL.iter().map(|g| g.as_str()).collect(),
-        channels: Channel::ALL.iter().map(|c| c.as_str()).collect(),
+        channels: Vec::new(),
         schedules: Vec::new(),
         may_schedule: staff.may(Permission::SettingsManage),
         zone: String::new(),
@@ -458,7 +457,8 @@ async fn sales(
         .collect();
     let note =
         i18n.tf("reports.sales_note", &[("from", &report.from), ("to", &report.to), ("currency", &report.currency)]);
-    let view = page(&staff, "sales", form, &table, links, figures, charts_shown, note);
+    let mut view = page(&staff, "sales", form, &table, links, figures, charts_shown, note);
+    view.channels = super::channel_choices(&state).await;
     show_report(&state, &staff, &headers, view).await
 }
 

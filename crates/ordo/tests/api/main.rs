@@ -9,6 +9,7 @@ mod audit;
 mod auth;
 mod browser;
 mod catalog;
+mod channels;
 mod concurrency;
 mod console;
 mod crash;
