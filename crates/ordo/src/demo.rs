@@ -307,13 +307,29 @@ pub async fn load(db: &Database) -> Result<String, BoxError> {
                 };
                 ordo_app::rules::create_rule(tx, &ctx, &input).map_err(|e| e.to_string())?;
             }
+            // A Tmall shop sending orders of its own, read through a mapping of its JSON.
+            let retail = CUSTOMERS.iter().position(|c| c.1 == "retail").map(|i| i as i64 + 1);
+            let mapping = serde_json::json!({"external_ref": "/trade/tid", "lines": "/trade/orders",
+                "sku": "/outer_sku_id", "quantity": "/num", "notes": "/trade/buyer_message",
+                "ship_to": {"name": "/trade/receiver_name", "phone": "/trade/receiver_mobile",
+                    "line1": "/trade/receiver_address", "city": "/trade/receiver_city",
+                    "district": "/trade/receiver_district", "region": "/trade/receiver_state", "country": "CN"}});
+            let tmall = ordo_app::channels::NewChannel {
+                code: Some("tmall".into()),
+                name: Some("天猫旗舰店 Tmall flagship store".into()),
+                kind: Some("marketplace".into()),
+                customer_id: retail,
+                callback_url: None,
+                inbound_mapping: serde_json::from_value(mapping).ok(),
+            };
+            ordo_app::channels::create_channel(tx, &ctx, &tmall).map_err(|e| e.to_string())?;
             Ok::<_, DemoError>(PRODUCTS.len())
         })
         .await?;
 
     // 500 orders, oldest first, so numbers rise with time.
     let mut dice = Dice(0x5eed_0bd0);
-    let channels = ["web", "web", "phone", "email", "store", "marketplace", "api", "import"];
+    let channels = ["web", "web", "phone", "email", "store", "tmall", "api", "import"];
     let mut placed = 0;
     let mut cancelled = 0;
     for n in 0..500_i64 {
@@ -335,7 +351,7 @@ pub async fn load(db: &Database) -> Result<String, BoxError> {
         let input = NewOrder {
             customer_id: Some(1 + dice.below(CUSTOMERS.len() as u64) as i64),
             channel: Some(channel.into()),
-            external_ref: (channel == "marketplace").then(|| format!("TM{}", 2_026_000_000 + n * 7)),
+            external_ref: (channel == "tmall").then(|| format!("TM{}", 2_026_000_000 + n * 7)),
             currency: None,
             lines: Some(lines),
             shipping_address: None,

@@ -8,6 +8,7 @@ mod account;
 mod admin;
 mod audit;
 mod catalog;
+mod channels;
 mod charts;
 mod customers;
 mod dashboard;
@@ -47,6 +48,7 @@ pub fn router() -> Router<AppState> {
         .route("/locale", post(set_locale))
         .merge(account::router())
         .merge(admin::router())
+        .merge(channels::router())
         .merge(dashboard::router())
         .merge(orders::router())
         .merge(imports::router())

@@ -612,6 +612,12 @@ async fn an_admin_subscribes_a_webhook_and_reads_notifications_in_a_real_browser
     click(&client, "#webhooks button[type=submit]").await;
     client.wait().for_element(Locator::Id("new-secret")).await.expect("the secret, shown once");
     screenshot(&client, "integrations").await;
+    client.goto(&format!("{}/channels", app.base)).await.unwrap();
+    fill(&client, "#ch-code", "tmall").await;
+    fill(&client, "#ch-name", "天猫旗舰店").await;
+    click(&client, "form[action='/channels'] button[type=submit]").await;
+    client.wait().for_element(Locator::Css("a[href='/orders?channel=tmall']")).await.expect("the registered channel");
+    screenshot(&client, "channels").await;
 
     app.post("/api/v1/warehouses", json!({"code": "SH", "name": "上海仓"})).await;
     app.product("TEA-1", "100").await;

@@ -301,3 +301,53 @@ async fn a_marketplace_sends_orders_in_its_own_json_read_through_the_channel_map
     let elsewhere = app.post_as(&jd_key, &path, trade).await;
     assert_eq!(elsewhere.status, StatusCode::NOT_FOUND, "another channel's door does not exist for jd's key");
 }
+
+#[tokio::test]
+async fn an_admin_registers_a_channel_in_the_console_and_hands_its_partner_a_key() {
+    let app = spawn_app().await;
+    let (buyers, _) = shop(&app).await;
+    let mut console = app.console_as("admin").await;
+    let (status, page) = console.get("/channels").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("<code>marketplace</code>"), "the kinds are listed");
+
+    let (status, page) = console
+        .post("/channels", &[("code", "Tmall"), ("name", "Tmall"), ("kind", "marketplace"), ("customer", "")])
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("lower-case"), "the code's rule is shown");
+    let (status, page) = console
+        .post(
+            "/channels",
+            &[
+                ("code", "tmall"),
+                ("name", "天猫旗舰店"),
+                ("kind", "marketplace"),
+                ("customer", "TMALL-BUYERS"),
+                ("callback_url", "https://partner.example.com/ordo"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("chsec_"), "the callback secret is shown once");
+    let listed = app.get("/api/v1/channels").await.body;
+    let tmall = listed.as_array().unwrap().iter().find(|c| c["code"] == "tmall").unwrap().clone();
+    assert_eq!(tmall["customer_id"], buyers);
+    assert_eq!(tmall["callback_url"], "https://partner.example.com/ordo");
+
+    let id = tmall["id"].as_i64().unwrap();
+    let (status, page) = console.post(&format!("/channels/{id}/keys"), &[("name", "Tmall connector")]).await;
+    assert_eq!(status, StatusCode::OK);
+    let key =
+        page.split("<code id=\"secret\"").nth(1).and_then(|s| s.split('>').nth(1)).and_then(|s| s.split('<').next());
+    let key = key.expect("the key is on the page").to_string();
+    let placed = app.post_as(&key, "/api/v1/orders", marketplace_order("C-1", 1)).await;
+    assert_eq!((placed.status, placed.body["channel"].as_str()), (StatusCode::CREATED, Some("tmall")));
+
+    console.post(&format!("/channels/{id}/active"), &[("active", "false")]).await;
+    assert_eq!(app.get(&format!("/api/v1/channels/{id}")).await.body["active"], false);
+    let (_, page) = console.get("/orders/new").await;
+    assert!(!page.contains("value=\"tmall\""), "a switched-off channel is not offered for new orders");
+    let (status, _) = app.console_as("sales").await.get("/channels").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}

@@ -1,0 +1,198 @@
+//! Sales channels in the console: register a channel, switch it off and on, and make its
+//! partner keys. The same use cases as `/api/v1/channels`.
+
+use super::session::{Staff, redirect_with_flash};
+use super::{Frame, failed, render, show};
+use crate::AppState;
+use crate::error::ApiError;
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use ordo_app::channels::{self, ChannelChange, NewChannel, NewPartnerKey, SalesChannel};
+use ordo_domain::auth::Permission;
+use ordo_domain::orders::ChannelKind;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/channels", get(list).post(create))
+        .route("/channels/{id}/active", post(switch))
+        .route("/channels/{id}/keys", post(make_key))
+}
+
+#[derive(Template)]
+#[template(path = "channels.html")]
+struct ChannelsPage {
+    page: Frame,
+    channels: Vec<SalesChannel>,
+    kinds: Vec<&'static str>,
+    /// id, code, name of the accounts a channel's orders may be placed for.
+    customers: Vec<(i64, String, String)>,
+    may_make_keys: bool,
+    error: Option<String>,
+}
+
+impl ChannelsPage {
+    /// The customer account's code, for the table.
+    fn account(&self, channel: &SalesChannel) -> String {
+        let Some(id) = channel.customer_id else { return String::new() };
+        self.customers.iter().find(|c| c.0 == id).map(|c| c.1.clone()).unwrap_or_else(|| format!("#{id}"))
+    }
+}
+
+#[derive(Template)]
+#[template(path = "secret.html")]
+struct SecretPage {
+    page: Frame,
+    title: String,
+    explanation: String,
+    secret: String,
+    back: &'static str,
+}
+
+async fn page(state: &AppState, staff: &Staff, error: Option<String>) -> Result<ChannelsPage, ApiError> {
+    Ok(ChannelsPage {
+        page: Frame::new(staff, "channels"),
+        channels: state.db.read(channels::list_channels).await?,
+        kinds: ChannelKind::ALL.iter().map(|k| k.as_str()).collect(),
+        customers: state
+            .db
+            .read(|tx| {
+                ordo_app::customers::list_customers(tx, None, ordo_app::PageRequest { limit: 200, before_id: None })
+            })
+            .await?
+            .items
+            .into_iter()
+            .map(|c| (c.id, c.code, c.name))
+            .collect(),
+        may_make_keys: staff.may(Permission::UsersManage),
+        error,
+    })
+}
+
+async fn list(State(state): State<AppState>, staff: Staff, headers: HeaderMap) -> Response {
+    if let Err(page) = staff.require(Permission::SettingsManage) {
+        return page;
+    }
+    match page(&state, &staff, None).await {
+        Ok(view) => show(&view, &staff, &headers),
+        Err(error) => failed(&staff, error),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct ChannelForm {
+    code: String,
+    name: String,
+    kind: String,
+    #[serde(default)]
+    customer: String,
+    #[serde(default)]
+    callback_url: String,
+}
+
+async fn create(
+    State(state): State<AppState>,
+    staff: Staff,
+    headers: HeaderMap,
+    Form(form): Form<ChannelForm>,
+) -> Response {
+    let ctx = match staff.require(Permission::SettingsManage) {
+        Ok(ctx) => ctx,
+        Err(page) => return page,
+    };
+    let created = state
+        .db
+        .write(move |tx| {
+            let customer = form.customer.trim();
+            let customer_id =
+                if customer.is_empty() { None } else { ordo_app::customers::store::id_by_code(tx, customer)? };
+            let input = NewChannel {
+                code: Some(form.code.clone()),
+                name: Some(form.name.clone()),
+                kind: Some(form.kind.clone()),
+                customer_id,
+                callback_url: Some(form.callback_url.clone()),
+                inbound_mapping: None,
+            };
+            channels::create_channel(tx, &ctx, &input)
+        })
+        .await;
+    match created {
+        Ok(channel) => match channel.callback_secret {
+            Some(secret) => render(&SecretPage {
+                page: Frame::new(&staff, "channels"),
+                title: staff.i18n.t("channels.created").to_string(),
+                explanation: staff.i18n.tf("channels.secret_once", &[("code", &channel.code)]),
+                secret,
+                back: "/channels",
+            }),
+            None => redirect_with_flash("/channels", staff.i18n.t("channels.created"), &headers),
+        },
+        Err(channels::ChannelError::Invalid(invalid)) => match page(&state, &staff, Some(invalid.to_string())).await {
+            Ok(view) => (StatusCode::UNPROCESSABLE_ENTITY, render(&view)).into_response(),
+            Err(error) => failed(&staff, error),
+        },
+        Err(error) => failed(&staff, error.into()),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct SwitchForm {
+    active: String,
+}
+
+async fn switch(
+    State(state): State<AppState>,
+    staff: Staff,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(form): Form<SwitchForm>,
+) -> Response {
+    let ctx = match staff.require(Permission::SettingsManage) {
+        Ok(ctx) => ctx,
+        Err(page) => return page,
+    };
+    let change = ChannelChange { active: Some(form.active == "true"), ..Default::default() };
+    match state.db.write(move |tx| channels::update_channel(tx, &ctx, id, None, &change)).await {
+        Ok(channel) => {
+            let key = if channel.active { "channels.switched_on" } else { "channels.switched_off" };
+            redirect_with_flash("/channels", &staff.i18n.tf(key, &[("code", &channel.code)]), &headers)
+        }
+        Err(error) => failed(&staff, error.into()),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct KeyForm {
+    name: String,
+}
+
+async fn make_key(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    Form(form): Form<KeyForm>,
+) -> Response {
+    let ctx = match staff.require(Permission::UsersManage) {
+        Ok(ctx) => ctx,
+        Err(page) => return page,
+    };
+    let input = NewPartnerKey { name: Some(form.name) };
+    match state.db.write(move |tx| channels::create_partner_key(tx, &ctx, id, &input)).await {
+        Ok(key) => render(&SecretPage {
+            page: Frame::new(&staff, "channels"),
+            title: staff.i18n.t("channels.key_created").to_string(),
+            explanation: staff.i18n.tf("channels.key_once", &[("name", &key.name), ("code", &key.channel)]),
+            secret: key.key,
+            back: "/channels",
+        }),
+        Err(channels::ChannelError::Invalid(invalid)) => match page(&state, &staff, Some(invalid.to_string())).await {
+            Ok(view) => (StatusCode::UNPROCESSABLE_ENTITY, render(&view)).into_response(),
+            Err(error) => failed(&staff, error),
+        },
+        Err(error) => failed(&staff, error.into()),
+    }
+}
