@@ -1,7 +1,7 @@
 //! Administration: users and their roles, API tokens. Needs `users.manage`.
 
 use super::session::{Staff, redirect_with_flash};
-use super::{Frame, failed, render, show};
+use super::{Frame, SecretPage, failed, render, show};
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
@@ -35,16 +35,6 @@ impl UsersPage {
     fn has(&self, user: &User, role: &str) -> bool {
         user.roles.iter().any(|r| r.as_str() == role)
     }
-}
-
-#[derive(Template)]
-#[template(path = "secret.html")]
-struct SecretPage {
-    page: Frame,
-    title: String,
-    explanation: String,
-    secret: String,
-    back: &'static str,
 }
 
 async fn users_page(state: &AppState, staff: &Staff, error: Option<String>) -> Response {

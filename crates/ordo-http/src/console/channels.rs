@@ -2,7 +2,7 @@
 //! partner keys. The same use cases as `/api/v1/channels`.
 
 use super::session::{Staff, redirect_with_flash};
-use super::{Frame, failed, render, show};
+use super::{Frame, SecretPage, failed, render, show};
 use crate::AppState;
 use crate::error::ApiError;
 use askama::Template;
@@ -42,16 +42,6 @@ impl ChannelsPage {
     }
 }
 
-#[derive(Template)]
-#[template(path = "secret.html")]
-struct SecretPage {
-    page: Frame,
-    title: String,
-    explanation: String,
-    secret: String,
-    back: &'static str,
-}
-
 async fn page(state: &AppState, staff: &Staff, error: Option<String>) -> Result<ChannelsPage, ApiError> {
     Ok(ChannelsPage {
         page: Frame::new(staff, "channels"),
@@ -70,6 +60,14 @@ async fn page(state: &AppState, staff: &Staff, error: Option<String>) -> Result<
         may_make_keys: staff.may(Permission::UsersManage),
         error,
     })
+}
+
+/// The page again with what was wrong, as a 422.
+async fn refused(state: &AppState, staff: &Staff, invalid: ordo_domain::Invalid) -> Response {
+    match page(state, staff, Some(invalid.to_string())).await {
+        Ok(view) => (StatusCode::UNPROCESSABLE_ENTITY, render(&view)).into_response(),
+        Err(error) => failed(staff, error),
+    }
 }
 
 async fn list(State(state): State<AppState>, staff: Staff, headers: HeaderMap) -> Response {
@@ -131,10 +129,7 @@ async fn create(
             }),
             None => redirect_with_flash("/channels", staff.i18n.t("channels.created"), &headers),
         },
-        Err(channels::ChannelError::Invalid(invalid)) => match page(&state, &staff, Some(invalid.to_string())).await {
-            Ok(view) => (StatusCode::UNPROCESSABLE_ENTITY, render(&view)).into_response(),
-            Err(error) => failed(&staff, error),
-        },
+        Err(channels::ChannelError::Invalid(invalid)) => refused(&state, &staff, invalid).await,
         Err(error) => failed(&staff, error.into()),
     }
 }
@@ -189,10 +184,7 @@ async fn make_key(
             secret: key.key,
             back: "/channels",
         }),
-        Err(channels::ChannelError::Invalid(invalid)) => match page(&state, &staff, Some(invalid.to_string())).await {
-            Ok(view) => (StatusCode::UNPROCESSABLE_ENTITY, render(&view)).into_response(),
-            Err(error) => failed(&staff, error),
-        },
+        Err(channels::ChannelError::Invalid(invalid)) => refused(&state, &staff, invalid).await,
         Err(error) => failed(&staff, error.into()),
     }
 }

@@ -119,6 +119,17 @@ impl Frame {
     }
 }
 
+/// A secret shown once (an API token, a partner key, a signing secret), with the way back.
+#[derive(Template)]
+#[template(path = "secret.html")]
+pub(crate) struct SecretPage {
+    pub page: Frame,
+    pub title: String,
+    pub explanation: String,
+    pub secret: String,
+    pub back: &'static str,
+}
+
 pub fn render<T: Template>(page: &T) -> Response {
     match page.render() {
         Ok(html) => Html(html).into_response(),
