@@ -47,6 +47,7 @@ pub mod inventory;
 pub mod money;
 pub mod orders;
 pub mod payments;
+pub mod pricing;
 pub mod reports;
 pub mod rules;
 pub mod supply;

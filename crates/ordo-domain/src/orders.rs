@@ -244,6 +244,8 @@ pub struct LinePricing {
     pub discount_percent: Decimal,
     /// Fraction, e.g. 0.13 for 13 % VAT.
     pub tax_rate: Decimal,
+    /// Taken off by promotions and tiers (see `pricing`), already rounded; 0 for none.
+    pub off: Decimal,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -259,16 +261,20 @@ pub struct Totals {
     pub total: Decimal,
 }
 
+/// Quantity × unit price less the manual discount, rounded: what promotions start from.
+pub fn line_amount(currency: Currency, line: &LinePricing) -> Decimal {
+    let gross = Decimal::from(line.quantity) * line.unit_price;
+    currency.round(gross * (Decimal::ONE_HUNDRED - line.discount_percent) / Decimal::ONE_HUNDRED)
+}
+
 /// Prices lines exclusive of tax: each line total and each line's tax is rounded once to
 /// the currency's minor unit, and the order totals are plain sums of those rounded values,
 /// so an invoice's lines always add up to its total.
 pub fn price_lines(currency: Currency, lines: &[LinePricing]) -> (Vec<PricedLine>, Totals) {
-    let hundred = Decimal::ONE_HUNDRED;
     let priced: Vec<PricedLine> = lines
         .iter()
         .map(|line| {
-            let gross = Decimal::from(line.quantity) * line.unit_price;
-            let line_total = currency.round(gross * (hundred - line.discount_percent) / hundred);
+            let line_total = currency.round((line_amount(currency, line) - line.off).max(Decimal::ZERO));
             let tax = currency.round(line_total * line.tax_rate);
             PricedLine { line_total, tax }
         })
@@ -362,7 +368,13 @@ mod tests {
 
     #[test]
     fn a_discounted_taxed_line_rounds_half_up_once() {
-        let line = LinePricing { quantity: 3, unit_price: d("3.335"), discount_percent: d("10"), tax_rate: d("0.13") };
+        let line = LinePricing {
+            quantity: 3,
+            unit_price: d("3.335"),
+            discount_percent: d("10"),
+            tax_rate: d("0.13"),
+            off: Decimal::ZERO,
+        };
         let (priced, totals) = price_lines(Currency::CNY, &[line]);
         // 3 × 3.335 = 10.005, less 10 % = 9.0045 → 9.00; tax 1.17
         assert_eq!(priced[0].line_total.to_string(), "9.00");
@@ -377,14 +389,14 @@ mod tests {
     }
 
     fn arb_line() -> impl Strategy<Value = LinePricing> {
-        (1i64..100_000, 0i64..100_000_000, 0u32..=100, 0u32..=30).prop_map(|(quantity, price_e4, discount, tax)| {
-            LinePricing {
+        (1i64..100_000, 0i64..100_000_000, 0u32..=100, 0u32..=30, prop::option::weighted(0.2, 0i64..10_000_000))
+            .prop_map(|(quantity, price_e4, discount, tax, off)| LinePricing {
                 quantity,
                 unit_price: Decimal::new(price_e4, 4),
                 discount_percent: Decimal::from(discount),
                 tax_rate: Decimal::new(i64::from(tax), 2),
-            }
-        })
+                off: Decimal::new(off.unwrap_or(0), 2),
+            })
     }
 
     proptest! {
@@ -409,6 +421,7 @@ mod tests {
 
         #[test]
         fn a_line_is_within_half_a_minor_unit_of_the_exact_value(line in arb_line()) {
+            let line = LinePricing { off: Decimal::ZERO, ..line };
             let (priced, _) = price_lines(Currency::CNY, &[line]);
             let exact = Decimal::from(line.quantity) * line.unit_price * (Decimal::ONE_HUNDRED - line.discount_percent) / Decimal::ONE_HUNDRED;
             prop_assert!((priced[0].line_total - exact).abs() <= d("0.005"));

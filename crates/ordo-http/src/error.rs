@@ -16,6 +16,7 @@ use ordo_app::integrations::IntegrationError;
 use ordo_app::inventory::InventoryError;
 use ordo_app::orders::{OrderError, ShortLine};
 use ordo_app::payments::PaymentError;
+use ordo_app::promotions::PromotionError;
 use ordo_app::purchasing::PurchasingError;
 use ordo_app::reports::ReportError;
 use ordo_app::rules::RuleError;
@@ -72,6 +73,8 @@ pub enum ApiError {
     Customer(#[from] CustomerError),
     #[error(transparent)]
     Channel(#[from] ChannelError),
+    #[error(transparent)]
+    Promotion(#[from] PromotionError),
     #[error(transparent)]
     Inventory(#[from] InventoryError),
     #[error(transparent)]
@@ -188,6 +191,12 @@ impl ApiError {
                 InventoryError::Db(e) => db_shape(e),
             },
             ApiError::Order(e) => order_shape(e),
+            ApiError::Promotion(e) => match e {
+                PromotionError::Invalid(_) => invalid,
+                PromotionError::NotFound(_) => not_found,
+                PromotionError::VersionMismatch { .. } => precondition,
+                PromotionError::Db(e) => db_shape(e),
+            },
             ApiError::Channel(e) => match e {
                 ChannelError::Invalid(_) => invalid,
                 ChannelError::NotFound(_) => not_found,
@@ -309,6 +318,7 @@ impl ApiError {
             | ApiError::Inventory(InventoryError::Invalid(e))
             | ApiError::Order(OrderError::Invalid(e))
             | ApiError::Channel(ChannelError::Invalid(e))
+            | ApiError::Promotion(PromotionError::Invalid(e))
             | ApiError::Channel(ChannelError::Order(OrderError::Invalid(e)))
             | ApiError::Channel(ChannelError::Token(TokenError::Invalid(e)))
             | ApiError::Rule(RuleError::Invalid(e))
@@ -436,6 +446,7 @@ impl IntoResponse for ApiError {
             | ApiError::Catalog(CatalogError::VersionMismatch { current })
             | ApiError::Customer(CustomerError::VersionMismatch { current })
             | ApiError::Channel(ChannelError::VersionMismatch { current })
+            | ApiError::Promotion(PromotionError::VersionMismatch { current })
             | ApiError::Rule(RuleError::VersionMismatch { current })
             | ApiError::Fulfillment(FulfillmentError::VersionMismatch { current }) => {
                 problem.current_version = Some(*current)

@@ -19,6 +19,7 @@ mod openapi;
 mod order_templates;
 mod orders;
 mod payments;
+mod promotions;
 mod purchasing;
 mod reports;
 mod rules;
@@ -65,6 +66,7 @@ pub fn app(state: AppState) -> Router {
         .merge(audit::router())
         .merge(catalog::router())
         .merge(channels::router())
+        .merge(promotions::router())
         .merge(customers::router())
         .merge(inventory::router())
         .merge(orders::router())

@@ -3,7 +3,7 @@
 use crate::error::{FieldErrorDoc, Problem};
 use crate::{
     aftersales, audit, catalog, channels, customers, exports, fulfillment, imports, integrations, inventory,
-    order_templates, orders, payments, purchasing, reports, rules,
+    order_templates, orders, payments, promotions, purchasing, reports, rules,
 };
 use std::sync::OnceLock;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -30,6 +30,8 @@ use utoipa::{Modify, OpenApi};
         orders::merge_orders, orders::approve_order, orders::reject_order, orders::approval_inbox, orders::order_approvals, orders::queues,
         channels::list_channels, channels::create_channel, channels::get_channel, channels::update_channel,
         channels::create_key, channels::list_keys, channels::revoke_key, channels::inbound_order,
+        promotions::list_promotions, promotions::create_promotion, promotions::get_promotion,
+        promotions::update_promotion, promotions::list_member_tiers, promotions::create_member_tier,
         order_templates::create_template, order_templates::list_templates, order_templates::get_template,
         order_templates::delete_template, order_templates::order_from_template, order_templates::reorder,
         exports::export, imports::create_import, imports::get_import, imports::template,
@@ -83,6 +85,15 @@ use utoipa::{Modify, OpenApi};
             A channel with a `callback_url` is told `order.shipped`, `order.delivered` and `order.cancelled` as \
             `{id, type, created_at, data: {channel, external_ref, order_id, order, status, …}}`, signed like webhooks \
             with the channel's `callback_secret`."),
+        (name = "promotions", description = "Promotions, coupons and member tiers. An order's lines are priced in \
+            this order, each step on what the one before left: (1) base unit price — a price typed on the line, else \
+            the customer's own price list, its group's list for the channel, its group's list, a list for the channel \
+            (at the largest quantity break the line reaches), else the catalog price; (2) the line's manual \
+            `discount_percent`; (3) automatic line promotions (percent off, amount off each unit, buy X get Y), lower \
+            `priority` first; (4) the member tier's percent off; (5) automatic order promotions (percent or amount off \
+            the order, spread over the lines in proportion); (6) the coupon. A `min_order` is compared with the \
+            subtotal as it stands at the promotion's turn. Each amount is rounded to the currency's minor unit when \
+            taken, so a line's `pricing.adjustments` add up to the difference between its gross and its `line_total`."),
         (name = "approvals", description = "Approval steps asked for by rules, and each approver's inbox"),
         (name = "payments", description = "Payment methods and providers, payments, refunds, the ledger, invoices, receivables and bank reconciliation"),
         (name = "fulfillment", description = "Sourcing, pick lists, shipments, carriers and rate shopping, tracking, claims and logistics KPIs"),

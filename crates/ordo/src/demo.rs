@@ -9,6 +9,7 @@ use ordo_app::common::AmountInput;
 use ordo_app::customers::{self, NewCustomer};
 use ordo_app::inventory::{self, NewWarehouse, SetStock};
 use ordo_app::orders::{self, CancelOrder, NewOrder, NewOrderLine, OrderError, Placed};
+use ordo_app::promotions::{self, NewMemberTier, NewPromotion};
 use ordo_app::{Ctx, Database, DbError};
 use ordo_domain::Timestamp;
 use ordo_domain::customers::AddressInput;
@@ -224,7 +225,11 @@ pub async fn load(db: &Database) -> Result<String, BoxError> {
                         let list: rust_decimal::Decimal = price.parse().unwrap_or_default();
                         let price = (list * rust_decimal::Decimal::from(discount) / rust_decimal::Decimal::ONE_HUNDRED)
                             .round_dp(2);
-                        PriceInput { sku: Some(format!("{family}-{:03}", i + 1)), price: amount(&price.to_string()) }
+                        PriceInput {
+                            sku: Some(format!("{family}-{:03}", i + 1)),
+                            price: amount(&price.to_string()),
+                            breaks: Vec::new(),
+                        }
                     })
                     .collect();
                 let input = NewPriceList {
@@ -232,9 +237,52 @@ pub async fn load(db: &Database) -> Result<String, BoxError> {
                     name: Some(format!("{group} prices ({discount}% of list)")),
                     currency: Some("CNY".into()),
                     customer_group: Some(group.into()),
+                    channel: None,
                     items,
                 };
                 catalog::create_price_list(tx, &ctx, &input).map_err(|e| e.to_string())?;
+            }
+            // VIP accounts are gold members; a spring deal on 龙井, 满2000减100 (100 off every
+            // order from 2,000) and a welcome coupon show how promotions stack on a line.
+            let tier = NewMemberTier {
+                code: Some("gold".into()),
+                name: Some("金卡会员 Gold".into()),
+                discount_percent: amount("2"),
+            };
+            promotions::create_member_tier(tx, &ctx, &tier).map_err(|e| e.to_string())?;
+            for input in [
+                NewPromotion {
+                    code: Some("LONGJING-4+1".into()),
+                    name: Some("龙井 买四送一 Buy 4 get 1".into()),
+                    benefit: Some("buy_x_get_y".into()),
+                    buy_quantity: Some(4),
+                    get_quantity: Some(1),
+                    skus: vec!["TEA-001".into()],
+                    ..Default::default()
+                },
+                NewPromotion {
+                    code: Some("MAN2000".into()),
+                    name: Some("满2000减100 100 off from 2,000".into()),
+                    scope: Some("order".into()),
+                    benefit: Some("amount_off".into()),
+                    amount: amount("100"),
+                    currency: Some("CNY".into()),
+                    min_order: amount("2000"),
+                    ..Default::default()
+                },
+                NewPromotion {
+                    code: Some("WELCOME".into()),
+                    name: Some("新客九折 Welcome 10% off".into()),
+                    scope: Some("order".into()),
+                    benefit: Some("percent_off".into()),
+                    percent: amount("10"),
+                    coupon_code: Some("WELCOME10".into()),
+                    once_per_customer: true,
+                    usage_limit: Some(1000),
+                    ..Default::default()
+                },
+            ] {
+                promotions::create_promotion(tx, &ctx, &input).map_err(|e| e.to_string())?;
             }
             for (i, (name, group, region, city, country)) in CUSTOMERS.iter().enumerate() {
                 let address = AddressInput {
@@ -271,6 +319,7 @@ pub async fn load(db: &Database) -> Result<String, BoxError> {
                     // Every demo customer buys in CNY: the demo catalog is priced in CNY only.
                     currency: Some("CNY".into()),
                     price_list: None,
+                    tier: (*group == "vip").then(|| "gold".to_string()),
                     accepts_backorders: None,
                     // Trade customers in the demo read their mail in Chinese.
                     language: Some(if *group == "retail" { "en" } else { "zh-CN" }.into()),
@@ -359,6 +408,7 @@ pub async fn load(db: &Database) -> Result<String, BoxError> {
             requested_delivery_date: None,
             payment_method: None,
             shipping_service: None,
+            coupon_code: None,
         };
         let cancel = dice.below(100) < 12;
         let ctx = Ctx::at("demo", "demo", now);

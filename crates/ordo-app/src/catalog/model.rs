@@ -81,6 +81,9 @@ pub struct NewPriceList {
     /// Customers of this group are priced from this list unless they have their own.
     #[schema(example = "wholesale")]
     pub customer_group: Option<String>,
+    /// A channel code: the list prices that channel's orders only (a group's list for a
+    /// channel beats its list for every channel).
+    pub channel: Option<String>,
     #[serde(default)]
     pub items: Vec<PriceInput>,
 }
@@ -89,11 +92,22 @@ pub struct NewPriceList {
 pub struct PriceInput {
     pub sku: Option<String>,
     pub price: Option<AmountInput>,
+    /// Quantity breaks: from `min_quantity` units on, a line gets `price` a unit.
+    #[serde(default)]
+    pub breaks: Vec<PriceBreakInput>,
 }
 
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct PriceBreakInput {
+    pub min_quantity: Option<i64>,
+    pub price: Option<AmountInput>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 pub struct SetPrice {
     pub price: Option<AmountInput>,
+    /// Replaces the product's quantity breaks on this list when given (empty: none).
+    pub breaks: Option<Vec<PriceBreakInput>>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -103,12 +117,21 @@ pub struct PriceList {
     pub name: String,
     pub currency: Currency,
     pub customer_group: Option<String>,
+    pub channel: Option<String>,
     pub items: Vec<PriceListItem>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct PriceListItem {
     pub sku: String,
+    #[schema(value_type = String)]
+    pub price: Decimal,
+    pub breaks: Vec<PriceBreak>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PriceBreak {
+    pub min_quantity: i64,
     #[schema(value_type = String)]
     pub price: Decimal,
 }

@@ -171,17 +171,26 @@ pub fn create_price_list(tx: &mut dyn Tx, ctx: &Ctx, input: &NewPriceList) -> Re
     let group = v
         .check(optional_text("customer_group", input.customer_group.as_deref(), 32))
         .map(|g| g.map(|g| g.to_lowercase()));
+    let channel = match input.channel.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+        None => None,
+        Some(c) if crate::channels::is_open(tx, c)? => Some(c.to_string()),
+        Some(c) => {
+            v.add("channel", format!("no active channel has the code {c:?}"));
+            None
+        }
+    };
     let mut prices = Vec::new();
     for (i, item) in input.items.iter().enumerate() {
         let sku = v.check(parse_sku(&format!("items[{i}].sku"), item.sku.as_deref()));
         let price = v.check(AmountInput::required(&format!("items[{i}].price"), item.price.as_ref(), false));
-        if let (Some(sku), Some(price)) = (sku, price) {
-            prices.push((i, sku, price));
+        let breaks = v.check(price_breaks(&format!("items[{i}].breaks"), &item.breaks));
+        if let (Some(sku), Some(price), Some(breaks)) = (sku, price, breaks) {
+            prices.push((i, sku, price, breaks));
         }
     }
-    let skus: Vec<&str> = prices.iter().map(|(_, sku, _)| sku.as_str()).collect();
+    let skus: Vec<&str> = prices.iter().map(|(_, sku, _, _)| sku.as_str()).collect();
     let products = store::products_by_skus(tx, &skus)?;
-    for (i, sku, _) in &prices {
+    for (i, sku, _, _) in &prices {
         if !products.iter().any(|p| &p.sku == sku) {
             v.add(format!("items[{i}].sku"), format!("no product has SKU {sku:?}"));
         }
@@ -193,11 +202,12 @@ pub fn create_price_list(tx: &mut dyn Tx, ctx: &Ctx, input: &NewPriceList) -> Re
     if store::price_list_by_code(tx, &list_code)?.is_some() {
         return Err(CatalogError::PriceListCodeTaken(list_code));
     }
-    let id = store::insert_price_list(tx, &list_code, &name, currency, group.as_deref(), ctx.now)?;
+    let id = store::insert_price_list(tx, &list_code, &name, currency, group.as_deref(), channel.as_deref(), ctx.now)?;
     crate::audit::record(tx, ctx, "catalog", "price_list.created", &list_code, &format!("{} prices", prices.len()))?;
-    for (_, sku, price) in &prices {
+    for (_, sku, price, breaks) in &prices {
         if let Some(product) = products.iter().find(|p| &p.sku == sku) {
             store::set_price(tx, id, product.id, *price)?;
+            store::set_breaks(tx, id, product.id, breaks)?;
         }
     }
     store::price_list_by_code(tx, &list_code)?.ok_or(CatalogError::PriceListNotFound(list_code))
@@ -210,16 +220,48 @@ pub fn set_list_price(
     sku: &str,
     input: &SetPrice,
 ) -> Result<PriceList, CatalogError> {
-    let price =
-        AmountInput::required("price", input.price.as_ref(), false).map_err(|e| ordo_domain::Invalid(vec![e]))?;
+    let mut v = Violations::new();
+    let price = v.check(AmountInput::required("price", input.price.as_ref(), false));
+    let breaks = input.breaks.as_ref().map(|b| v.check(price_breaks("breaks", b)));
+    v.into_result()?;
+    let Some(price) = price else { unreachable!("checked above") };
     let list =
         store::price_list_by_code(tx, list_code)?.ok_or_else(|| CatalogError::PriceListNotFound(list_code.into()))?;
     let product = store::products_by_skus(tx, &[sku])?
         .pop()
         .ok_or_else(|| ordo_domain::Invalid::field("sku", format!("no product has SKU {sku:?}")))?;
     store::set_price(tx, list.id, product.id, price)?;
+    if let Some(Some(breaks)) = &breaks {
+        store::set_breaks(tx, list.id, product.id, breaks)?;
+    }
     crate::audit::record(tx, ctx, "catalog", "price_list.price_set", list_code, &format!("{sku}: {price}"))?;
     store::price_list_by_code(tx, list_code)?.ok_or_else(|| CatalogError::PriceListNotFound(list_code.into()))
+}
+
+/// Quantity breaks: each from 2 units up, each quantity once.
+fn price_breaks(
+    field: &str,
+    breaks: &[PriceBreakInput],
+) -> Result<Vec<(i64, Decimal)>, ordo_domain::validation::FieldError> {
+    use ordo_domain::validation::FieldError;
+    let mut out: Vec<(i64, Decimal)> = Vec::with_capacity(breaks.len());
+    for (i, b) in breaks.iter().enumerate() {
+        let min = match b.min_quantity {
+            Some(n) if (2..=ordo_domain::money::MAX_LINE_QUANTITY).contains(&n) => n,
+            Some(_) => {
+                return Err(FieldError::new(
+                    format!("{field}[{i}].min_quantity"),
+                    "must be at least 2 (1 is the plain price)",
+                ));
+            }
+            None => return Err(FieldError::new(format!("{field}[{i}].min_quantity"), "is required")),
+        };
+        if out.iter().any(|(m, _)| *m == min) {
+            return Err(FieldError::new(format!("{field}[{i}].min_quantity"), format!("{min} is given twice")));
+        }
+        out.push((min, AmountInput::required(&format!("{field}[{i}].price"), b.price.as_ref(), false)?));
+    }
+    Ok(out)
 }
 
 pub fn list_price_lists(tx: &mut dyn Tx) -> Result<Vec<PriceList>, CatalogError> {

@@ -1,7 +1,8 @@
-use super::model::{PriceList, PriceListItem, Product};
+use super::model::{PriceBreak, PriceList, PriceListItem, Product};
 use crate::db::{DbError, Filter, Row, Tx};
 use crate::params;
 use ordo_domain::money::{from_e4, from_e4_in, to_e4};
+use ordo_domain::pricing::ListPrice;
 use ordo_domain::{Currency, Timestamp};
 
 const PRODUCT_COLUMNS: &str = "id, sku, name, description, unit, price_e4, currency, tax_rate_e4, weight_g, active, version, \
@@ -155,12 +156,33 @@ pub fn insert_price_list(
     name: &str,
     currency: Currency,
     group: Option<&str>,
+    channel: Option<&str>,
     now: Timestamp,
 ) -> Result<i64, DbError> {
     tx.insert(
-        "INSERT INTO price_lists (code, name, currency, customer_group, created_at) VALUES (?, ?, ?, ?, ?)",
-        params![code, name, currency.code(), group, now.micros()],
+        "INSERT INTO price_lists (code, name, currency, customer_group, channel, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        params![code, name, currency.code(), group, channel, now.micros()],
     )
+}
+
+/// Replaces a product's quantity breaks on a list.
+pub fn set_breaks(
+    tx: &mut dyn Tx,
+    price_list_id: i64,
+    product_id: i64,
+    breaks: &[(i64, rust_decimal::Decimal)],
+) -> Result<(), DbError> {
+    tx.execute(
+        "DELETE FROM price_breaks WHERE price_list_id = ? AND product_id = ?",
+        params![price_list_id, product_id],
+    )?;
+    for (min_quantity, price) in breaks {
+        tx.execute(
+            "INSERT INTO price_breaks (price_list_id, product_id, min_quantity, price_e4) VALUES (?, ?, ?, ?)",
+            params![price_list_id, product_id, *min_quantity, to_e4(*price)],
+        )?;
+    }
+    Ok(())
 }
 
 /// Sets a product's price on a list, replacing any earlier one.
@@ -184,8 +206,10 @@ pub fn set_price(
 }
 
 pub fn price_list_by_code(tx: &mut dyn Tx, code: &str) -> Result<Option<PriceList>, DbError> {
-    let Some(row) =
-        tx.query_opt("SELECT id, code, name, currency, customer_group FROM price_lists WHERE code = ?", params![code])?
+    let Some(row) = tx.query_opt(
+        "SELECT id, code, name, currency, customer_group, channel FROM price_lists WHERE code = ?",
+        params![code],
+    )?
     else {
         return Ok(None);
     };
@@ -193,7 +217,8 @@ pub fn price_list_by_code(tx: &mut dyn Tx, code: &str) -> Result<Option<PriceLis
 }
 
 pub fn list_price_lists(tx: &mut dyn Tx) -> Result<Vec<PriceList>, DbError> {
-    let rows = tx.query("SELECT id, code, name, currency, customer_group FROM price_lists ORDER BY code", &[])?;
+    let rows =
+        tx.query("SELECT id, code, name, currency, customer_group, channel FROM price_lists ORDER BY code", &[])?;
     rows.iter().map(|row| price_list_with_items(tx, row)).collect()
 }
 
@@ -206,46 +231,80 @@ fn price_list_with_items(tx: &mut dyn Tx, row: &Row) -> Result<PriceList, DbErro
             params![id],
         )?
         .iter()
-        .map(|r| Ok(PriceListItem { sku: r.text(0)?, price: from_e4_in(r.int(1)?, list_currency) }))
-        .collect::<Result<_, DbError>>()?;
+        .map(|r| Ok(PriceListItem { sku: r.text(0)?, price: from_e4_in(r.int(1)?, list_currency), breaks: Vec::new() }))
+        .collect::<Result<Vec<_>, DbError>>()?;
+    let mut items = items;
+    for r in tx.query(
+        "SELECT p.sku, b.min_quantity, b.price_e4 FROM price_breaks b JOIN products p ON p.id = b.product_id \
+         WHERE b.price_list_id = ? ORDER BY p.sku, b.min_quantity",
+        params![id],
+    )? {
+        let sku = r.text(0)?;
+        if let Some(item) = items.iter_mut().find(|i| i.sku == sku) {
+            item.breaks.push(PriceBreak { min_quantity: r.int(1)?, price: from_e4_in(r.int(2)?, list_currency) });
+        }
+    }
     Ok(PriceList {
         id,
         code: row.text(1)?,
         name: row.text(2)?,
         currency: list_currency,
         customer_group: row.opt_text(4)?,
+        channel: row.opt_text(5)?,
         items,
     })
 }
 
-/// Prices for `product_ids` from the first list that has them: the customer's own list,
-/// then its group's list. Returns (product_id, price) pairs in `currency` only.
-pub fn customer_prices(
+/// Every price the lists that apply to a customer offer for `product_ids` in `currency`:
+/// its own list (rank 0), its group's list for this channel (1), its group's list for
+/// every channel (2), a list for this channel and every group (3); plain prices count
+/// from 1 unit, quantity breaks from theirs. `pricing::best_list_price` picks per line.
+pub fn list_offers(
     tx: &mut dyn Tx,
     own_list: Option<i64>,
     group: &str,
+    channel: &str,
     currency: Currency,
     product_ids: &[i64],
-) -> Result<Vec<(i64, rust_decimal::Decimal)>, DbError> {
+) -> Result<Vec<(i64, ListPrice)>, DbError> {
     if product_ids.is_empty() {
         return Ok(Vec::new());
     }
     let marks = vec!["?"; product_ids.len()].join(", ");
-    // Rank 0 is the customer's own list, rank 1 its group's; the lowest rank wins.
     let sql = format!(
-        "SELECT i.product_id, i.price_e4, CASE WHEN l.id = ? THEN 0 ELSE 1 END AS list_rank \
-         FROM price_list_items i JOIN price_lists l ON l.id = i.price_list_id \
-         WHERE l.currency = ? AND (l.id = ? OR l.customer_group = ?) AND i.product_id IN ({marks}) \
-         ORDER BY list_rank, l.id"
+        "SELECT x.product_id, l.code, CASE WHEN l.id = ? THEN 0 WHEN l.customer_group = ? AND l.channel = ? THEN 1 \
+         WHEN l.customer_group = ? THEN 2 ELSE 3 END AS list_rank, x.min_quantity, x.price_e4 \
+         FROM (SELECT price_list_id, product_id, 1 AS min_quantity, price_e4 FROM price_list_items \
+               WHERE product_id IN ({marks}) \
+               UNION ALL SELECT price_list_id, product_id, min_quantity, price_e4 FROM price_breaks \
+               WHERE product_id IN ({marks})) x \
+         JOIN price_lists l ON l.id = x.price_list_id \
+         WHERE l.currency = ? AND (l.id = ? OR (l.customer_group = ? AND (l.channel IS NULL OR l.channel = ?)) \
+               OR (l.customer_group IS NULL AND l.channel = ?))"
     );
-    let mut params = vec![own_list.into(), currency.code().into(), own_list.into(), group.into()];
+    let mut params: Vec<crate::db::Value> = vec![own_list.into(), group.into(), channel.into(), group.into()];
     params.extend(product_ids.iter().map(|id| crate::db::Value::from(*id)));
-    let mut prices: Vec<(i64, rust_decimal::Decimal)> = Vec::new();
-    for row in tx.query(&sql, &params)? {
-        let product_id = row.int(0)?;
-        if !prices.iter().any(|(id, _)| *id == product_id) {
-            prices.push((product_id, from_e4(row.int(1)?)));
-        }
-    }
-    Ok(prices)
+    params.extend(product_ids.iter().map(|id| crate::db::Value::from(*id)));
+    params.extend([currency.code().into(), own_list.into(), group.into(), channel.into(), channel.into()]);
+    tx.query(&sql, &params)?
+        .iter()
+        .map(|row| {
+            let rank = row.int(2)?;
+            Ok((
+                row.int(0)?,
+                ListPrice {
+                    list_code: row.text(1)?,
+                    rank: u8::try_from(rank).unwrap_or(3),
+                    min_quantity: row.int(3)?,
+                    price: from_e4_in(row.int(4)?, currency),
+                },
+            ))
+        })
+        .collect()
+}
+
+/// The price lists' price for `quantity` of `product_id`, from `list_offers`.
+pub fn best_offer(offers: &[(i64, ListPrice)], product_id: i64, quantity: i64) -> Option<ListPrice> {
+    let mine: Vec<ListPrice> = offers.iter().filter(|(id, _)| *id == product_id).map(|(_, o)| o.clone()).collect();
+    ordo_domain::pricing::best_list_price(&mine, quantity).cloned()
 }

@@ -26,6 +26,8 @@ pub struct NewCustomer {
     pub currency: Option<String>,
     /// Code of the customer's own price list, ahead of the group's.
     pub price_list: Option<String>,
+    /// Code of the customer's member tier (see `/member-tiers`; empty to clear).
+    pub tier: Option<String>,
     /// Whether this customer takes partial deliveries with backorders; default true.
     pub accepts_backorders: Option<bool>,
     /// en, zh-CN or zh-TW: the language of the customer's e-mails (empty to clear).
@@ -55,6 +57,8 @@ pub struct Customer {
     pub credit_limit: Option<Decimal>,
     pub currency: Option<Currency>,
     pub price_list: Option<String>,
+    /// Member tier code: its discount comes off every line after line promotions.
+    pub tier: Option<String>,
     pub version: i64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,

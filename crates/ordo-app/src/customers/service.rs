@@ -137,6 +137,15 @@ fn parse_fields(
             None => v.check(Err(FieldError::new("price_list", format!("no price list has code {:?}", list.trim())))),
         },
     };
+    let tier_id = match (&input.tier, current) {
+        (None, Some(current)) => Some(current.tier_id),
+        (None, None) => Some(None),
+        (Some(t), _) if t.trim().is_empty() => Some(None),
+        (Some(t), _) => match crate::promotions::tier_by_code(tx, &t.trim().to_lowercase())? {
+            Some(tier) => Some(Some(tier.id)),
+            None => v.check(Err(FieldError::new("tier", format!("no member tier has code {:?}", t.trim())))),
+        },
+    };
     let language = match (&input.language, old) {
         (None, Some(old)) => Some(old.language.clone()),
         (None, None) => Some(None),
@@ -176,6 +185,7 @@ fn parse_fields(
             credit_limit: credit_limit?,
             currency: currency?,
             price_list_id: price_list_id?,
+            tier_id: tier_id?,
             accepts_backorders: input.accepts_backorders.or(old.map(|c| c.accepts_backorders)).unwrap_or(true),
             language: language?,
             salesperson: salesperson?,

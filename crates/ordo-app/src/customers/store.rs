@@ -10,13 +10,17 @@ use rust_decimal::Decimal;
 
 const COLUMNS: &str = "c.id, c.code, c.name, c.customer_group, c.region, c.email, c.phone, c.contact_name, c.shipping_address, \
     c.billing_address, c.payment_terms, c.credit_limit_e4, c.currency, l.code, c.version, c.created_at, c.updated_at, c.price_list_id, \
-    c.accepts_backorders, c.language, c.salesperson";
-const FROM: &str = "customers c LEFT JOIN price_lists l ON l.id = c.price_list_id";
+    c.accepts_backorders, c.language, c.salesperson, c.tier_id, t.code, t.discount_percent_e4";
+const FROM: &str =
+    "customers c LEFT JOIN price_lists l ON l.id = c.price_list_id LEFT JOIN member_tiers t ON t.id = c.tier_id";
 
-/// A customer as stored, plus the price list id the order pricing needs.
+/// A customer as stored, plus what the order pricing needs.
 pub struct CustomerRecord {
     pub customer: Customer,
     pub price_list_id: Option<i64>,
+    pub tier_id: Option<i64>,
+    /// The member tier's percent off.
+    pub tier_discount: Option<Decimal>,
 }
 
 fn record(row: &Row) -> Result<CustomerRecord, DbError> {
@@ -42,8 +46,11 @@ fn record(row: &Row) -> Result<CustomerRecord, DbError> {
             accepts_backorders: row.bool(18)?,
             language: row.opt_text(19)?,
             salesperson: row.opt_text(20)?,
+            tier: row.opt_text(22)?,
         },
         price_list_id: row.opt_int(17)?,
+        tier_id: row.opt_int(21)?,
+        tier_discount: row.opt_int(23)?.map(from_e4),
     })
 }
 
@@ -62,6 +69,7 @@ pub struct CustomerRow {
     pub credit_limit: Option<Decimal>,
     pub currency: Option<Currency>,
     pub price_list_id: Option<i64>,
+    pub tier_id: Option<i64>,
     pub accepts_backorders: bool,
     pub language: Option<String>,
     pub salesperson: Option<String>,
@@ -71,12 +79,13 @@ pub fn insert(tx: &mut dyn Tx, c: &CustomerRow, now: Timestamp) -> Result<i64, D
     tx.insert(
         "INSERT INTO customers (code, name, customer_group, region, email, phone, contact_name, shipping_address, billing_address, \
          payment_terms, credit_limit_e4, currency, price_list_id, version, created_at, updated_at, accepts_backorders, language, \
-         salesperson) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)",
+         salesperson, tier_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?)",
         params![
             c.code.as_str(), c.name.as_str(), c.group.as_str(), c.region.clone(), c.email.clone(), c.phone.clone(),
             c.contact_name.clone(), to_json_text(&c.shipping_address), to_json_text(&c.billing_address),
             c.payment_terms.as_str(), c.credit_limit.map(to_e4), c.currency.map(|c| c.code().to_string()),
-            c.price_list_id, now.micros(), now.micros(), c.accepts_backorders, c.language.clone(), c.salesperson.clone()
+            c.price_list_id, now.micros(), now.micros(), c.accepts_backorders, c.language.clone(), c.salesperson.clone(),
+            c.tier_id
         ],
     )
 }
@@ -85,13 +94,13 @@ pub fn update(tx: &mut dyn Tx, id: i64, version: i64, c: &CustomerRow, now: Time
     let changed = tx.execute(
         "UPDATE customers SET name = ?, customer_group = ?, region = ?, email = ?, phone = ?, contact_name = ?, shipping_address = ?, \
          billing_address = ?, payment_terms = ?, credit_limit_e4 = ?, currency = ?, price_list_id = ?, accepts_backorders = ?, \
-         language = ?, salesperson = ?, version = version + 1, updated_at = ? \
+         language = ?, salesperson = ?, tier_id = ?, version = version + 1, updated_at = ? \
          WHERE id = ? AND version = ?",
         params![
             c.name.as_str(), c.group.as_str(), c.region.clone(), c.email.clone(), c.phone.clone(), c.contact_name.clone(),
             to_json_text(&c.shipping_address), to_json_text(&c.billing_address), c.payment_terms.as_str(),
             c.credit_limit.map(to_e4), c.currency.map(|c| c.code().to_string()), c.price_list_id, c.accepts_backorders,
-            c.language.clone(), c.salesperson.clone(), now.micros(), id, version
+            c.language.clone(), c.salesperson.clone(), c.tier_id, now.micros(), id, version
         ],
     )?;
     Ok(changed == 1)

@@ -1114,6 +1114,81 @@ pub const MIGRATIONS: &[Migration] = &[
             "ALTER TABLE api_tokens ADD COLUMN channel_id BIGINT REFERENCES channels (id)",
         ],
     },
+    Migration {
+        version: 18,
+        name: "pricing and promotions",
+        statements: &[
+            // A list for a channel prices that channel's orders only (NULL: every channel).
+            "ALTER TABLE price_lists ADD COLUMN channel VARCHAR(16)",
+            // Quantity breaks: from `min_quantity` units a line gets `price_e4` a unit.
+            "CREATE TABLE price_breaks (
+                price_list_id BIGINT NOT NULL REFERENCES price_lists (id),
+                product_id BIGINT NOT NULL REFERENCES products (id),
+                min_quantity BIGINT NOT NULL,
+                price_e4 BIGINT NOT NULL,
+                PRIMARY KEY (price_list_id, product_id, min_quantity)
+            )",
+            "CREATE TABLE member_tiers (
+                id {id},
+                code VARCHAR(32) NOT NULL,
+                name VARCHAR(200) NOT NULL,
+                discount_percent_e4 BIGINT NOT NULL,
+                created_at BIGINT NOT NULL,
+                CONSTRAINT member_tiers_code_key UNIQUE (code)
+            )",
+            "ALTER TABLE customers ADD COLUMN tier_id BIGINT REFERENCES member_tiers (id)",
+            // `benefit`: percent_off (percent_e4), amount_off (amount_e4, per unit on lines),
+            // buy_x_get_y (buy_quantity, get_quantity). `skus` is a comma list.
+            // `times_used` counts orders that took the promotion, against `usage_limit`.
+            "CREATE TABLE promotions (
+                id {id},
+                code VARCHAR(32) NOT NULL,
+                name VARCHAR(200) NOT NULL,
+                scope VARCHAR(8) NOT NULL,
+                benefit VARCHAR(16) NOT NULL,
+                percent_e4 BIGINT,
+                amount_e4 BIGINT,
+                buy_quantity BIGINT,
+                get_quantity BIGINT,
+                currency VARCHAR(3),
+                min_order_e4 BIGINT,
+                skus TEXT,
+                customer_group VARCHAR(32),
+                channel VARCHAR(16),
+                starts_at BIGINT,
+                ends_at BIGINT,
+                coupon_code VARCHAR(32),
+                usage_limit BIGINT,
+                once_per_customer BIGINT NOT NULL,
+                times_used BIGINT NOT NULL,
+                priority BIGINT NOT NULL,
+                active BIGINT NOT NULL,
+                version BIGINT NOT NULL,
+                created_by VARCHAR(200) NOT NULL,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL,
+                CONSTRAINT promotions_code_key UNIQUE (code),
+                CONSTRAINT promotions_coupon_key UNIQUE (coupon_code)
+            )",
+            // One row per promotion an order took. `once_key` is the customer for a
+            // once-per-customer promotion and the order otherwise, so the unique key stops a
+            // second use even when two orders race.
+            "CREATE TABLE promotion_redemptions (
+                promotion_id BIGINT NOT NULL REFERENCES promotions (id),
+                order_id BIGINT NOT NULL REFERENCES orders (id),
+                customer_id BIGINT NOT NULL REFERENCES customers (id),
+                once_key VARCHAR(40) NOT NULL,
+                amount_e4 BIGINT NOT NULL,
+                created_at BIGINT NOT NULL,
+                PRIMARY KEY (promotion_id, order_id),
+                CONSTRAINT promotion_redemptions_once_key UNIQUE (promotion_id, once_key)
+            )",
+            "ALTER TABLE orders ADD COLUMN coupon_code VARCHAR(32)",
+            // Where a line's price came from and what was taken off it (JSON), so the
+            // order can always explain its totals.
+            "ALTER TABLE order_lines ADD COLUMN pricing TEXT",
+        ],
+    },
 ];
 
 fn render(sql: &str, dialect: Dialect) -> String {

@@ -929,7 +929,10 @@ fn import_price_list(
                 );
             }
         }
-        items.push((*row, PriceInput { sku: Some(cells[1].clone()), price: Some(AmountInput(cells[2].clone())) }));
+        items.push((
+            *row,
+            PriceInput { sku: Some(cells[1].clone()), price: Some(AmountInput(cells[2].clone())), breaks: Vec::new() },
+        ));
     }
     if !problems.is_empty() {
         return Ok(None);
@@ -951,29 +954,36 @@ fn import_price_list(
                 name: Some(first[3].clone()).filter(|n| !n.is_empty()),
                 currency: Some(first[4].clone()).filter(|c| !c.is_empty()),
                 customer_group: Some(first[5].clone()).filter(|g| !g.is_empty()),
+                channel: None,
                 items: items.iter().map(|(_, item)| item.clone()).collect(),
             },
         )
         .map(|_| ()),
         Some(list) => items.iter().try_for_each(|(_, item)| {
             let sku = item.sku.clone().unwrap_or_default();
-            crate::catalog::set_list_price(tx, ctx, &list.code, &sku, &SetPrice { price: item.price.clone() })
-                .map(|_| ())
-                .map_err(|error| match error {
-                    // Name the row: set_list_price knows one SKU, not which line it came from.
-                    CatalogError::Invalid(invalid) => CatalogError::Invalid(Invalid(
-                        invalid
-                            .0
-                            .into_iter()
-                            .map(|mut e| {
-                                let n = items.iter().position(|(_, i)| i.sku == item.sku).unwrap_or(0);
-                                e.field = format!("items[{n}].{}", e.field);
-                                e
-                            })
-                            .collect(),
-                    )),
-                    other => other,
-                })
+            crate::catalog::set_list_price(
+                tx,
+                ctx,
+                &list.code,
+                &sku,
+                &SetPrice { price: item.price.clone(), breaks: None },
+            )
+            .map(|_| ())
+            .map_err(|error| match error {
+                // Name the row: set_list_price knows one SKU, not which line it came from.
+                CatalogError::Invalid(invalid) => CatalogError::Invalid(Invalid(
+                    invalid
+                        .0
+                        .into_iter()
+                        .map(|mut e| {
+                            let n = items.iter().position(|(_, i)| i.sku == item.sku).unwrap_or(0);
+                            e.field = format!("items[{n}].{}", e.field);
+                            e
+                        })
+                        .collect(),
+                )),
+                other => other,
+            })
         }),
     };
     match result {

@@ -132,7 +132,7 @@ fn upsert_price(tx: &mut dyn Tx, ctx: &Ctx, input: &ExternalPrice) -> Result<&'s
     let (id, sku) = (product.int(0)?, product.text(1)?);
     match input.price_list.as_deref() {
         Some(list) => {
-            catalog::set_list_price(tx, ctx, list, &sku, &SetPrice { price: input.price.clone() })?;
+            catalog::set_list_price(tx, ctx, list, &sku, &SetPrice { price: input.price.clone(), breaks: None })?;
         }
         None => {
             AmountInput::required("price", input.price.as_ref(), false).map_err(|e| ordo_domain::Invalid(vec![e]))?;

@@ -4,6 +4,7 @@ use ordo_domain::checks::HoldReason;
 use ordo_domain::customers::{Address, AddressInput};
 use ordo_domain::orders::{FulfillmentStatus, IllegalTransition, OrderAction, OrderStatus, PaymentStatus};
 use ordo_domain::payments::OrderMoney;
+use ordo_domain::pricing::LineNote;
 use ordo_domain::{Currency, Timestamp};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -35,6 +36,8 @@ pub struct NewOrder {
     /// `CARRIER` or `CARRIER/SERVICE` to ship by (when it can take the parcel), or
     /// `pickup` for self-pickup (自提); default: the carrier policy chooses.
     pub shipping_service: Option<String>,
+    /// A promotion's coupon code (any case); a coupon that cannot be used is a 422 saying why.
+    pub coupon_code: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
@@ -107,6 +110,8 @@ pub struct Order {
     /// Why the order ships from more than one warehouse.
     pub split_reason: Option<String>,
     pub delivered_at: Option<Timestamp>,
+    /// The coupon the order was placed with.
+    pub coupon_code: Option<String>,
     /// Paid, owed, refunded, credited and invoiced; `payment_status` follows from them.
     pub amounts: OrderAmounts,
     pub created_by: String,
@@ -235,7 +240,8 @@ pub struct OrderLine {
     pub discount_percent: Decimal,
     #[schema(value_type = String, example = "0.13")]
     pub tax_rate: Decimal,
-    /// quantity × unit price less discount, rounded to the currency's minor unit; tax excluded.
+    /// quantity × unit price less the discount and the `pricing` adjustments, rounded to the
+    /// currency's minor unit; tax excluded.
     #[schema(value_type = String, example = "25.00")]
     pub line_total: Decimal,
     #[schema(value_type = String, example = "3.25")]
@@ -251,9 +257,17 @@ pub struct OrderLine {
     /// When the backordered units are promised (`YYYY-MM-DD`); absent when no supply is
     /// planned for them yet. Moves as purchase orders come and go.
     pub promise_date: Option<String>,
+    /// Where the unit price came from and what promotions, tier and coupon took off, in
+    /// the order they were taken (absent on lines priced before promotions existed).
+    pub pricing: Option<LineNote>,
 }
 
 impl OrderLine {
+    /// What promotions, tier and coupon took off this line.
+    pub fn off(&self) -> Decimal {
+        self.pricing.as_ref().map_or(Decimal::ZERO, LineNote::off)
+    }
+
     /// Units reserved for this line now.
     pub fn reserved_quantity(&self) -> i64 {
         self.quantity - self.backordered_quantity - self.shipped_quantity
@@ -338,6 +352,8 @@ pub struct QuoteLine {
     /// that would wait, and when they are promised (absent: no supply planned yet).
     pub backordered_quantity: i64,
     pub promise_date: Option<String>,
+    /// Where the price came from and what promotions take off it.
+    pub pricing: LineNote,
 }
 
 /// A SKU the order could not reserve.

@@ -178,6 +178,7 @@ fn reprice(order: &mut Order, lines: &mut [Sourced]) {
             unit_price: s.line.unit_price,
             discount_percent: s.line.discount_percent,
             tax_rate: s.line.tax_rate,
+            off: s.line.off(),
         })
         .collect();
     let (priced, totals) = domain::price_lines(order.currency, &pricing);
@@ -347,9 +348,11 @@ fn replace_lines(tx: &mut dyn Tx, ctx: &Ctx, order: &mut Order, new_lines: &[New
         customer_id: Some(order.customer_id),
         currency: Some(order.currency.code().to_string()),
         lines: Some(lines),
+        channel: Some(order.channel.clone()),
+        coupon_code: order.coupon_code.clone(),
         ..Default::default()
     };
-    let priced = super::service::price_for_edit(tx, &input)?;
+    let priced = super::service::price_for_edit(tx, &input, order.created_at)?;
 
     // Lines of an order that let its stock go while waiting hold nothing to release.
     let planned = sourced_lines(tx, order)?;
@@ -471,11 +474,14 @@ pub fn split_order(
                 // What cannot ship now is what splits off first: backordered units move
                 // before reserved ones.
                 let moved_backordered = take.min(s.line.backordered_quantity);
-                let mut part = s.clone();
+                let mut rest = s;
+                let mut part = rest.clone();
                 part.line.quantity = take;
                 part.line.backordered_quantity = moved_backordered;
+                // The promotions go with the units, in proportion.
+                part.line.pricing =
+                    rest.line.pricing.as_mut().map(|note| note.split_off(order.currency, take, rest.line.quantity));
                 moved.push(part);
-                let mut rest = s;
                 rest.line.quantity -= take;
                 rest.line.backordered_quantity -= moved_backordered;
                 if rest.line.backordered_quantity == 0 {

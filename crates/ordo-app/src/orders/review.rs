@@ -93,17 +93,21 @@ pub(crate) fn line_catalog(
     skus.dedup();
     let products = catalog::store::products_by_skus(tx, &skus)?;
     let ids: Vec<i64> = products.iter().map(|p| p.id).collect();
-    let listed =
-        catalog::store::customer_prices(tx, record.price_list_id, &record.customer.group, order.currency, &ids)?;
+    let offers = catalog::store::list_offers(
+        tx,
+        record.price_list_id,
+        &record.customer.group,
+        &order.channel,
+        order.currency,
+        &ids,
+    )?;
     Ok(order
         .lines
         .iter()
         .map(|line| {
             let Some(product) = products.iter().find(|p| p.sku == line.sku) else { return LineCatalog::default() };
-            let list_price = listed
-                .iter()
-                .find(|(id, _)| *id == product.id)
-                .map(|(_, price)| *price)
+            let list_price = catalog::store::best_offer(&offers, product.id, line.quantity)
+                .map(|o| o.price)
                 .or((product.currency == order.currency).then_some(product.price));
             LineCatalog { list_price, tags: product.tags.clone() }
         })

@@ -16,6 +16,7 @@ use ordo_domain::money::{MAX_LINE_QUANTITY, from_e4_in};
 use ordo_domain::orders::{
     self as rules, ChannelKind, FulfillmentStatus, LinePricing, OrderAction, OrderStatus, PaymentStatus,
 };
+use ordo_domain::pricing::{self, Applied, LineNote};
 use ordo_domain::time::Date;
 use ordo_domain::validation::{FieldError, Violations, optional_text};
 use ordo_domain::{Currency, Timestamp};
@@ -34,6 +35,8 @@ struct ValidOrder {
     requested_delivery_date: Option<Date>,
     payment_method: Option<String>,
     shipping_service: Option<String>,
+    /// Upper-case.
+    coupon: Option<String>,
 }
 
 struct ValidLine {
@@ -118,6 +121,9 @@ fn validate_on(input: &NewOrder, channel_open: bool) -> Result<ValidOrder, ordo_
     let notes = v.check(optional_text("notes", input.notes.as_deref(), 2000));
     let requested_delivery_date =
         v.check(Date::field("requested_delivery_date", input.requested_delivery_date.as_deref()));
+    if input.coupon_code.as_deref().is_some_and(|c| c.chars().count() > 32) {
+        v.add("coupon_code", "must be at most 32 characters");
+    }
     if let Some(named) = input.shipping_service.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         let well_formed = named.len() <= 65
             && named.split('/').count() <= 2
@@ -154,6 +160,7 @@ fn validate_on(input: &NewOrder, channel_open: bool) -> Result<ValidOrder, ordo_
                 .map(str::trim)
                 .filter(|s| !s.is_empty())
                 .map(str::to_string),
+            coupon: input.coupon_code.as_deref().map(crate::promotions::normalize_coupon).filter(|c| !c.is_empty()),
         }),
         _ => unreachable!("every field was checked above"),
     }
@@ -170,6 +177,10 @@ struct Prepared {
     totals: rules::Totals,
     /// The price each line would have from the price lists, where there is one.
     list_prices: Vec<Option<Decimal>>,
+    /// Each line's price explained, adjustments included.
+    notes: Vec<LineNote>,
+    applied: Applied,
+    promotions: Vec<crate::promotions::Promotion>,
 }
 
 /// "no product has SKU …", with the close ones when there are any.
@@ -182,7 +193,9 @@ pub(crate) fn unknown_sku(tx: &mut dyn Tx, sku: &str) -> Result<String, crate::D
     })
 }
 
-fn prepare(tx: &mut dyn Tx, order: ValidOrder) -> Result<Prepared, OrderError> {
+/// Prices the order as of `at`: promotions running then apply (an edit passes the time the
+/// order was placed, so it keeps the promotions it was sold with).
+fn prepare(tx: &mut dyn Tx, order: ValidOrder, at: Timestamp) -> Result<Prepared, OrderError> {
     let customer = customers::store::by_id(tx, order.customer_id)?.ok_or_else(|| {
         ordo_domain::Invalid::field("customer_id", format!("no customer has id {}", order.customer_id))
     })?;
@@ -205,31 +218,79 @@ fn prepare(tx: &mut dyn Tx, order: ValidOrder) -> Result<Prepared, OrderError> {
 
     let currency = order.currency.or(customer.customer.currency).unwrap_or(products[0].currency);
     let product_ids: Vec<i64> = products.iter().map(|p| p.id).collect();
-    let list_prices =
-        catalog::store::customer_prices(tx, customer.price_list_id, &customer.customer.group, currency, &product_ids)?;
+    let c = &customer.customer;
+    let offers =
+        catalog::store::list_offers(tx, customer.price_list_id, &c.group, &order.channel, currency, &product_ids)?;
     let mut v = Violations::new();
     let mut pricing = Vec::with_capacity(order.lines.len());
     let mut listed = Vec::with_capacity(order.lines.len());
+    let mut notes = Vec::with_capacity(order.lines.len());
     for (i, (line, product)) in order.lines.iter().zip(&products).enumerate() {
-        let from_list = list_prices.iter().find(|(id, _)| *id == product.id).map(|(_, price)| *price);
-        let list_price = (product.currency == currency).then_some(product.price);
-        listed.push(from_list.or(list_price));
-        match line.unit_price.or(from_list).or(list_price) {
-            Some(unit_price) => pricing.push(LinePricing {
-                quantity: line.quantity,
-                unit_price,
-                discount_percent: line.discount_percent,
-                tax_rate: product.tax_rate,
-            }),
-            None => v.add(
-                format!("lines[{i}].unit_price"),
-                format!("{} has no price in {currency}; give unit_price or add it to a price list", product.sku),
-            ),
-        }
+        let offer = catalog::store::best_offer(&offers, product.id, line.quantity);
+        let catalog_price = (product.currency == currency).then_some(product.price);
+        listed.push(offer.as_ref().map(|o| o.price).or(catalog_price));
+        let (unit_price, note) = match (line.unit_price, &offer, catalog_price) {
+            (Some(entered), _, _) => (entered, LineNote::entered()),
+            (None, Some(offer), _) => (offer.price, LineNote::from_offer(Some(offer))),
+            (None, None, Some(price)) => (price, LineNote::from_offer(None)),
+            (None, None, None) => {
+                v.add(
+                    format!("lines[{i}].unit_price"),
+                    format!("{} has no price in {currency}; give unit_price or add it to a price list", product.sku),
+                );
+                continue;
+            }
+        };
+        notes.push(note);
+        pricing.push(LinePricing {
+            quantity: line.quantity,
+            unit_price,
+            discount_percent: line.discount_percent,
+            tax_rate: product.tax_rate,
+            off: Decimal::ZERO,
+        });
     }
     v.into_result()?;
+
+    let promotions = crate::promotions::for_pricing(tx, at, order.coupon.as_deref())?;
+    let rules_now: Vec<pricing::Promotion> = promotions.iter().map(|p| p.rule()).collect();
+    let lines: Vec<pricing::Line> = order
+        .lines
+        .iter()
+        .zip(&pricing)
+        .map(|(line, p)| pricing::Line {
+            sku: &line.sku,
+            quantity: line.quantity,
+            amount: rules::line_amount(currency, p),
+        })
+        .collect();
+    let buyer = pricing::Buyer {
+        group: &c.group,
+        channel: &order.channel,
+        currency,
+        tier: c.tier.as_deref().zip(customer.tier_discount),
+        now: at,
+    };
+    let applied = pricing::apply(currency, &buyer, &lines, &rules_now, order.coupon.as_deref(), "coupon_code")
+        .map_err(|e| ordo_domain::Invalid(vec![e]))?;
+    for (i, adjustments) in applied.lines.iter().enumerate() {
+        notes[i].adjustments = adjustments.clone();
+        pricing[i].off = notes[i].off();
+    }
     let (priced, totals) = rules::price_lines(currency, &pricing);
-    Ok(Prepared { order, customer, products, currency, pricing, priced, totals, list_prices: listed })
+    Ok(Prepared {
+        order,
+        customer,
+        products,
+        currency,
+        pricing,
+        priced,
+        totals,
+        list_prices: listed,
+        notes,
+        applied,
+        promotions,
+    })
 }
 
 /// The priced lines, not yet reserved anywhere.
@@ -253,13 +314,18 @@ fn order_lines(p: &Prepared) -> Vec<OrderLine> {
             promise_date: None,
             picked_quantity: 0,
             shipped_quantity: 0,
+            pricing: Some(p.notes[i].clone()),
         })
         .collect()
 }
 
 /// Prices the lines of an edit for the order's customer: each line and its product id.
-pub(crate) fn price_for_edit(tx: &mut dyn Tx, input: &NewOrder) -> Result<Vec<(OrderLine, i64, bool)>, OrderError> {
-    let prepared = prepare(tx, validate(input)?)?;
+pub(crate) fn price_for_edit(
+    tx: &mut dyn Tx,
+    input: &NewOrder,
+    placed_at: Timestamp,
+) -> Result<Vec<(OrderLine, i64, bool)>, OrderError> {
+    let prepared = prepare(tx, validate(input)?, placed_at)?;
     let backorders_ok = prepared.customer.customer.accepts_backorders;
     Ok(order_lines(&prepared)
         .into_iter()
@@ -271,7 +337,7 @@ pub(crate) fn price_for_edit(tx: &mut dyn Tx, input: &NewOrder) -> Result<Vec<(O
 /// A draft priced for its customer, with what each line could reserve now. Nothing is
 /// reserved or stored: the console shows this while an order is being entered.
 pub fn quote_order(tx: &mut dyn Tx, input: &NewOrder) -> Result<Quote, OrderError> {
-    let p = prepare(tx, validate(input)?)?;
+    let p = prepare(tx, validate(input)?, Timestamp::now())?;
     let mut lines = Vec::with_capacity(p.order.lines.len());
     for (i, line) in p.order.lines.iter().enumerate() {
         let available = stock::availability(tx, p.products[i].id)?;
@@ -298,6 +364,7 @@ pub fn quote_order(tx: &mut dyn Tx, input: &NewOrder) -> Result<Quote, OrderErro
             can_reserve: best >= line.quantity,
             backordered_quantity: waits,
             promise_date,
+            pricing: p.notes[i].clone(),
         });
     }
     Ok(Quote {
@@ -326,9 +393,9 @@ pub fn place_order(tx: &mut dyn Tx, ctx: &Ctx, input: &NewOrder) -> Result<Place
     {
         return Ok(Placed::Existing(get_order(tx, id)?));
     }
-    let prepared = prepare(tx, order)?;
+    let prepared = prepare(tx, order, ctx.now)?;
     let lines = order_lines(&prepared);
-    let Prepared { order, customer, products, currency, totals, list_prices, .. } = prepared;
+    let Prepared { order, customer, products, currency, totals, list_prices, applied, promotions, .. } = prepared;
     let line_products: Vec<&Product> = products.iter().collect();
     let mut placed = Order {
         id: 0,
@@ -363,6 +430,7 @@ pub fn place_order(tx: &mut dyn Tx, ctx: &Ctx, input: &NewOrder) -> Result<Place
         shipping_service: None,
         split_reason: None,
         delivered_at: None,
+        coupon_code: order.coupon.clone(),
         amounts: {
             let zero = from_e4_in(0, currency);
             OrderAmounts {
@@ -484,6 +552,15 @@ pub fn place_order(tx: &mut dyn Tx, ctx: &Ctx, input: &NewOrder) -> Result<Place
         .map(|(i, line)| LineRow { line, product_id: line_products[i].id, warehouse_id: warehouses[i] })
         .collect();
     store::insert_lines(tx, placed.id, &line_rows)?;
+    if !applied.promotion_ids().is_empty() {
+        crate::promotions::redeem(tx, ctx, placed.id, customer.customer.id, &applied, &promotions).map_err(
+            |e| match e {
+                crate::promotions::PromotionError::Invalid(invalid) => OrderError::Invalid(invalid),
+                crate::promotions::PromotionError::Db(db) => OrderError::Db(db),
+                other => OrderError::Db(crate::db::DbError::Other(other.to_string())),
+            },
+        )?;
+    }
     let details = json!({
         "status": placed.status,
         "total": placed.total.to_string(),
@@ -831,6 +908,7 @@ pub(crate) fn cancel_locked(
     }
     store::close_holds(tx, order.id, false, &ctx.actor, "order cancelled", ctx.now)?;
     crate::approvals::store::supersede_pending(tx, order.id, ctx.now)?;
+    crate::promotions::release(tx, order.id)?;
     store::set_status(tx, order.id, next, ctx.now)?;
     let details = json!({"from": order.status, "to": next, "reason": reason});
     store::append_event(tx, order.id, &ctx.actor, "cancelled", &details, ctx.now)?;

@@ -15,7 +15,7 @@ const HEADER_COLUMNS: &str = "o.id, o.number, o.customer_id, c.name, o.channel, 
     o.billing_address, o.notes, o.requested_delivery_date, o.created_by, o.version, o.created_at, o.updated_at, \
     o.tags, o.department, o.split_from, o.merged_into, o.stock_reserved, o.priority, \
     o.paid_e4, o.on_account_e4, o.authorized_e4, o.refunded_e4, o.credited_e4, o.invoiced_e4, o.payment_method, \
-    o.shipping_service, o.split_reason, o.delivered_at";
+    o.shipping_service, o.split_reason, o.delivered_at, o.coupon_code";
 const HEADER_FROM: &str = "orders o JOIN customers c ON c.id = o.customer_id";
 
 fn decode<T>(value: Option<T>, what: &str) -> Result<T, DbError> {
@@ -60,6 +60,7 @@ fn header(row: &Row) -> Result<Order, DbError> {
         shipping_service: row.opt_text(35)?,
         split_reason: row.opt_text(36)?,
         delivered_at: row.opt_int(37)?.map(Timestamp),
+        coupon_code: row.opt_text(38)?,
         hold_reasons: Vec::new(),
         approvals: Vec::new(),
         lines: Vec::new(),
@@ -134,8 +135,8 @@ pub fn insert_order(tx: &mut dyn Tx, row: &OrderRow) -> Result<i64, DbError> {
         "INSERT INTO orders (number, customer_id, channel, external_ref, currency, status, payment_status, fulfillment_status, \
          subtotal_e4, tax_total_e4, total_e4, payment_terms, shipping_address, billing_address, notes, requested_delivery_date, \
          created_by, version, created_at, updated_at, tags, department, fingerprint, split_from, priority, payment_method, \
-         shipping_service, split_reason, confirmed_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         shipping_service, split_reason, confirmed_at, coupon_code) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         params![
             row.number, o.customer_id, o.channel.as_str(), o.external_ref.clone(), o.currency.code(), o.status.as_str(),
             o.payment_status.as_str(), o.fulfillment_status.as_str(), to_e4(o.subtotal), to_e4(o.tax_total), to_e4(o.total),
@@ -143,7 +144,7 @@ pub fn insert_order(tx: &mut dyn Tx, row: &OrderRow) -> Result<i64, DbError> {
             o.requested_delivery_date.clone(), o.created_by.as_str(), o.created_at.micros(), o.updated_at.micros(),
             tags_text(&o.tags), o.department.clone(), row.fingerprint, o.split_from, o.priority, o.payment_method.clone(),
             o.shipping_service.clone(), o.split_reason.clone(),
-            (o.status == OrderStatus::Confirmed).then_some(o.created_at.micros())
+            (o.status == OrderStatus::Confirmed).then_some(o.created_at.micros()), o.coupon_code.clone()
         ],
     )
 }
@@ -159,14 +160,14 @@ pub struct LineRow<'a> {
 pub fn insert_lines(tx: &mut dyn Tx, order_id: i64, lines: &[LineRow]) -> Result<(), DbError> {
     let mut sql = String::from(
         "INSERT INTO order_lines (order_id, line_no, product_id, sku, name, quantity, unit_price_e4, discount_percent_e4, \
-         tax_rate_e4, line_total_e4, tax_e4, warehouse_id, backordered, promise_date, unit_cost_e4) VALUES ",
+         tax_rate_e4, line_total_e4, tax_e4, warehouse_id, backordered, promise_date, pricing, unit_cost_e4) VALUES ",
     );
-    let mut params: Vec<Value> = Vec::with_capacity(lines.len() * 15);
+    let mut params: Vec<Value> = Vec::with_capacity(lines.len() * 16);
     for (i, row) in lines.iter().enumerate() {
         sql.push_str(if i == 0 {
-            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT cost_e4 FROM products WHERE id = ?))"
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT cost_e4 FROM products WHERE id = ?))"
         } else {
-            ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT cost_e4 FROM products WHERE id = ?))"
+            ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT cost_e4 FROM products WHERE id = ?))"
         });
         let l = row.line;
         params.extend([
@@ -184,6 +185,7 @@ pub fn insert_lines(tx: &mut dyn Tx, order_id: i64, lines: &[LineRow]) -> Result
             row.warehouse_id.into(),
             l.backordered_quantity.into(),
             l.promise_date.clone().into(),
+            to_json_text(&l.pricing).into(),
             row.product_id.into(),
         ]);
     }
@@ -264,7 +266,7 @@ pub fn attach_lines(tx: &mut dyn Tx, orders: &mut [Order]) -> Result<(), DbError
     let marks = vec!["?"; orders.len()].join(", ");
     let sql = format!(
         "SELECT l.order_id, l.line_no, l.sku, l.name, l.quantity, l.unit_price_e4, l.discount_percent_e4, l.tax_rate_e4, \
-         l.line_total_e4, l.tax_e4, w.code, l.backordered, l.promise_date, l.picked, l.shipped FROM order_lines l \
+         l.line_total_e4, l.tax_e4, w.code, l.backordered, l.promise_date, l.picked, l.shipped, l.pricing FROM order_lines l \
          JOIN warehouses w ON w.id = l.warehouse_id \
          WHERE l.order_id IN ({marks}) ORDER BY l.order_id, l.line_no"
     );
@@ -290,6 +292,7 @@ pub fn attach_lines(tx: &mut dyn Tx, orders: &mut [Order]) -> Result<(), DbError
             promise_date: row.opt_text(12)?,
             picked_quantity: row.int(13)?,
             shipped_quantity: row.int(14)?,
+            pricing: from_json_text(row.opt_text(15)?),
         });
     }
     Ok(())

@@ -217,6 +217,7 @@ fn order_with_lines(
         requested_delivery_date: input.requested_delivery_date.clone(),
         payment_method: input.payment_method.clone(),
         shipping_service: input.shipping_service.clone(),
+        coupon_code: None,
     };
     if input.dry_run {
         return Ok(FromTemplate::Quoted(Box::new(quote_order(tx, &order)?)));

@@ -159,6 +159,8 @@ pub fn issue_invoice(tx: &mut dyn Tx, ctx: &Ctx, order_id: i64, input: &NewInvoi
                 unit_price: line.unit_price,
                 discount_percent: line.discount_percent,
                 tax_rate: line.tax_rate,
+                // The line's promotions in proportion to the units invoiced.
+                off: order.currency.round(line.off() * Decimal::from(quantity) / Decimal::from(line.quantity.max(1))),
             }
         })
         .collect();

@@ -171,6 +171,7 @@ impl CustomerForm {
             credit_limit: some(&self.credit_limit).map(AmountInput),
             currency: some(&self.currency),
             price_list: None,
+            tier: None,
             accepts_backorders: None,
             language: some(&self.language),
             salesperson: some(&self.salesperson),

@@ -101,6 +101,12 @@ impl I18n {
         if text == key { code.to_string() } else { text.to_string() }
     }
 
+    /// A price source or adjustment source (`price_list`, `tier`, `coupon`…) in words.
+    pub fn pricing(&self, what: &str) -> String {
+        let key = format!("pricing.{what}");
+        self.t(&key).to_string()
+    }
+
     /// A message with `{ $name }` placeholders filled in.
     pub fn tf(&self, key: &str, args: &[(&str, &str)]) -> String {
         let mut text = self.t(key).to_string();

@@ -19,6 +19,7 @@ mod integrations;
 mod invoices;
 mod orders;
 mod processing;
+mod promotions;
 mod reports;
 pub mod sandbox;
 mod service;
@@ -49,6 +50,7 @@ pub fn router() -> Router<AppState> {
         .merge(account::router())
         .merge(admin::router())
         .merge(channels::router())
+        .merge(promotions::router())
         .merge(dashboard::router())
         .merge(orders::router())
         .merge(imports::router())

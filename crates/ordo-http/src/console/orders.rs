@@ -651,6 +651,7 @@ pub struct Draft {
     pub requested_delivery_date: String,
     pub payment_method: String,
     pub shipping_service: String,
+    pub coupon_code: String,
     pub lines: Vec<DraftLine>,
 }
 
@@ -669,6 +670,7 @@ impl Draft {
                 "sku" => skus.push(value),
                 "payment_method" => draft.payment_method = value,
                 "shipping_service" => draft.shipping_service = value,
+                "coupon_code" => draft.coupon_code = value,
                 "quantity" => quantities.push(value),
                 "unit_price" => prices.push(value),
                 _ => {}
@@ -718,6 +720,7 @@ impl Draft {
             requested_delivery_date: text(&self.requested_delivery_date),
             payment_method: text(&self.payment_method),
             shipping_service: text(&self.shipping_service),
+            coupon_code: text(&self.coupon_code),
         })
     }
 }

@@ -479,10 +479,10 @@ async fn price_lists_load_from_a_file_new_and_existing_and_their_export_loads_ba
     let find = |code: &str| lists.body.as_array().unwrap().iter().find(|l| l["code"] == code).cloned();
     let staff = find("STAFF").expect("the new list");
     assert_eq!((staff["currency"].as_str(), staff["customer_group"].as_str()), (Some("CNY"), Some("staff")));
-    assert_eq!(staff["items"], json!([{"sku": "TEA", "price": "60.00"}]));
+    assert_eq!(staff["items"], json!([{"sku": "TEA", "price": "60.00", "breaks": []}]));
     assert_eq!(
         find("WHOLESALE").unwrap()["items"],
-        json!([{"sku": "TEA", "price": "80.00"}]),
+        json!([{"sku": "TEA", "price": "80.00", "breaks": []}]),
         "its file was rejected whole"
     );
     assert!(find("VIP").is_none());

@@ -23,6 +23,7 @@ mod openapi;
 mod orders;
 mod payments;
 mod processing;
+mod promotions;
 mod purchasing;
 mod reports;
 mod roles;
