@@ -186,6 +186,17 @@ fn count(field: &str, value: Option<i64>, max: i64) -> Result<i64, FieldError> {
     }
 }
 
+/// Promotion and tier codes: up to 32 ASCII letters, digits, `-` and `_` (they are shown
+/// on invoices and typed by staff; case is folded).
+fn ascii_code(field: &str, value: Option<&str>) -> Result<String, FieldError> {
+    let text = code(field, value, 32)?;
+    if text.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        Ok(text)
+    } else {
+        Err(FieldError::new(field, "may contain only letters A–Z, digits, - and _"))
+    }
+}
+
 /// Coupon codes are matched without regard to case: customers type them.
 pub fn normalize_coupon(text: &str) -> String {
     text.trim().to_uppercase()
@@ -219,7 +230,7 @@ struct Valid {
 
 fn validate(tx: &mut dyn Tx, input: &NewPromotion) -> Result<Valid, PromotionError> {
     let mut v = Violations::new();
-    let promo_code = v.check(code("code", input.code.as_deref(), 32)).map(|c| c.to_uppercase());
+    let promo_code = v.check(ascii_code("code", input.code.as_deref()).map(|c| c.to_uppercase()));
     let name = v.check(required_text("name", input.name.as_deref(), 200));
     let scope = match input.scope.as_deref().map(str::trim) {
         None | Some("") => Some(Scope::Line),
@@ -284,9 +295,8 @@ fn validate(tx: &mut dyn Tx, input: &NewPromotion) -> Result<Valid, PromotionErr
         }
     }
     let group = v
-        .check(optional_text("customer_group", input.customer_group.as_deref(), 32))
-        .flatten()
-        .map(|g| g.to_lowercase());
+        .check(optional_text("customer_group", input.customer_group.as_deref().map(str::to_lowercase).as_deref(), 32))
+        .flatten();
     let channel = match input.channel.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
         None => None,
         Some(c) if crate::channels::is_open(tx, c)? => Some(c.to_string()),
@@ -595,7 +605,7 @@ pub(crate) fn release(tx: &mut dyn Tx, order_id: i64) -> Result<(), DbError> {
 
 pub fn create_member_tier(tx: &mut dyn Tx, ctx: &Ctx, input: &NewMemberTier) -> Result<MemberTier, PromotionError> {
     let mut v = Violations::new();
-    let tier_code = v.check(code("code", input.code.as_deref(), 32)).map(|c| c.to_lowercase());
+    let tier_code = v.check(ascii_code("code", input.code.as_deref()).map(|c| c.to_lowercase()));
     let name = v.check(required_text("name", input.name.as_deref(), 200));
     let discount = match &input.discount_percent {
         Some(p) if p.0.trim() == "0" => Some(Decimal::ZERO),
