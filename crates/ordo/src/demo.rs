@@ -252,7 +252,7 @@ pub async fn load(db: &Database) -> Result<String, BoxError> {
             promotions::create_member_tier(tx, &ctx, &tier).map_err(|e| e.to_string())?;
             for input in [
                 NewPromotion {
-                    code: Some("LONGJING-4+1".into()),
+                    code: Some("LONGJING-B4G1".into()),
                     name: Some("龙井 买四送一 Buy 4 get 1".into()),
                     benefit: Some("buy_x_get_y".into()),
                     buy_quantity: Some(4),

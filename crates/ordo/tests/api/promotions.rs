@@ -299,3 +299,15 @@ async fn a_manager_sets_up_a_deal_in_the_console_and_the_order_page_explains_eac
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn the_demo_loads_with_its_deals_and_prices_its_orders_with_them() {
+    let app = spawn_app().await;
+    ordo::demo::load(&app.db).await.expect("the demo loads");
+    let promotions = app.get("/api/v1/promotions").await.body;
+    let mut codes: Vec<&str> = promotions.as_array().unwrap().iter().map(|p| p["code"].as_str().unwrap()).collect();
+    codes.sort_unstable();
+    assert_eq!(codes, ["LONGJING-B4G1", "MAN2000", "WELCOME"]);
+    let used: i64 = promotions.as_array().unwrap().iter().map(|p| p["times_used"].as_i64().unwrap()).sum();
+    assert!(used > 0, "demo orders took the automatic deals: {promotions}");
+}
