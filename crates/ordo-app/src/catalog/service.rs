@@ -171,14 +171,7 @@ pub fn create_price_list(tx: &mut dyn Tx, ctx: &Ctx, input: &NewPriceList) -> Re
     let group = v
         .check(optional_text("customer_group", input.customer_group.as_deref(), 32))
         .map(|g| g.map(|g| g.to_lowercase()));
-    let channel = match input.channel.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
-        None => None,
-        Some(c) if crate::channels::is_open(tx, c)? => Some(c.to_string()),
-        Some(c) => {
-            v.add("channel", format!("no active channel has the code {c:?}"));
-            None
-        }
-    };
+    let channel = v.check(crate::channels::check_open(tx, input.channel.as_deref())?).flatten();
     let mut prices = Vec::new();
     for (i, item) in input.items.iter().enumerate() {
         let sku = v.check(parse_sku(&format!("items[{i}].sku"), item.sku.as_deref()));

@@ -114,6 +114,15 @@ pub fn is_open(tx: &mut dyn Tx, code: &str) -> Result<bool, DbError> {
     Ok(tx.query_opt("SELECT 1 FROM channels WHERE code = ? AND active = 1", params![code])?.is_some())
 }
 
+/// An optional `channel` field that must name an open channel: `Ok(Err(..))` says why not.
+pub fn check_open(tx: &mut dyn Tx, value: Option<&str>) -> Result<Result<Option<String>, FieldError>, DbError> {
+    Ok(match value.map(str::trim).filter(|c| !c.is_empty()) {
+        None => Ok(None),
+        Some(c) if is_open(tx, c)? => Ok(Some(c.to_string())),
+        Some(c) => Err(FieldError::new("channel", format!("no active channel has the code {c:?}"))),
+    })
+}
+
 /// The kind of the channel `code`; rules (auto-cancel) are set per kind.
 pub fn kind_of(tx: &mut dyn Tx, code: &str) -> Result<ChannelKind, DbError> {
     if let Some(kind) = ChannelKind::parse(code) {

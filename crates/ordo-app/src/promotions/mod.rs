@@ -297,14 +297,7 @@ fn validate(tx: &mut dyn Tx, input: &NewPromotion) -> Result<Valid, PromotionErr
     let group = v
         .check(optional_text("customer_group", input.customer_group.as_deref().map(str::to_lowercase).as_deref(), 32))
         .flatten();
-    let channel = match input.channel.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
-        None => None,
-        Some(c) if crate::channels::is_open(tx, c)? => Some(c.to_string()),
-        Some(c) => {
-            v.add("channel", format!("no active channel has the code {c:?}"));
-            None
-        }
-    };
+    let channel = v.check(crate::channels::check_open(tx, input.channel.as_deref())?).flatten();
     let starts_at = v.check(optional_time("starts_at", input.starts_at.as_deref())).flatten();
     let ends_at = v.check(optional_time("ends_at", input.ends_at.as_deref())).flatten();
     if let (Some(s), Some(e)) = (starts_at, ends_at)
