@@ -618,6 +618,16 @@ async fn an_admin_subscribes_a_webhook_and_reads_notifications_in_a_real_browser
     click(&client, "form[action='/channels'] button[type=submit]").await;
     client.wait().for_element(Locator::Css("a[href='/orders?channel=tmall']")).await.expect("the registered channel");
     screenshot(&client, "channels").await;
+    client.goto(&format!("{}/promotions", app.base)).await.unwrap();
+    fill(&client, "#pr-code", "MAN500").await;
+    fill(&client, "#pr-name", "满500减30").await;
+    fill(&client, "#pr-value", "30").await;
+    fill(&client, "#pr-min", "500").await;
+    client.find(Locator::Css("#pr-scope option[value=order]")).await.unwrap().click().await.unwrap();
+    client.find(Locator::Css("#pr-benefit option[value=amount_off]")).await.unwrap().click().await.unwrap();
+    click(&client, "form[action='/promotions'] button[type=submit]").await;
+    client.wait().for_element(Locator::XPath("//code[.='MAN500']")).await.expect("the new promotion listed");
+    screenshot(&client, "promotions").await;
 
     app.post("/api/v1/warehouses", json!({"code": "SH", "name": "上海仓"})).await;
     app.product("TEA-1", "100").await;
