@@ -19,6 +19,7 @@ pub mod inventory;
 pub mod jobs;
 pub mod orders;
 pub mod payments;
+pub mod portal;
 pub mod promotions;
 pub mod purchasing;
 pub mod reports;

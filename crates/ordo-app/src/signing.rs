@@ -56,6 +56,23 @@ pub fn verify(secret: &str, header: Option<&str>, body: &[u8], now: Timestamp) -
     mac.verify_slice(&digest).map_err(|_| "the signature does not match".to_string())
 }
 
+/// A tag that binds `message` to `secret` (hex HMAC-SHA256), for links that must not be
+/// forgeable (portal invitations).
+pub fn tag(secret: &str, message: &str) -> String {
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else { return String::new() };
+    mac.update(message.as_bytes());
+    mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Whether `tag_hex` is `message`'s tag, compared in constant time.
+pub fn tag_matches(secret: &str, message: &str, tag_hex: &str) -> bool {
+    let (Ok(mut mac), Some(tag)) = (Hmac::<Sha256>::new_from_slice(secret.as_bytes()), unhex(tag_hex)) else {
+        return false;
+    };
+    mac.update(message.as_bytes());
+    mac.verify_slice(&tag).is_ok()
+}
+
 /// A secret kept in the settings under `name`, made on first use.
 pub fn secret(tx: &mut dyn crate::db::Tx, name: &str, prefix: &str) -> Result<String, crate::db::DbError> {
     if let Some(secret) = crate::settings::document(tx, name)? {

@@ -60,6 +60,22 @@ pub struct AddressInput {
     pub country: Option<String>,
 }
 
+impl From<&Address> for AddressInput {
+    fn from(a: &Address) -> Self {
+        AddressInput {
+            name: a.name.clone(),
+            phone: a.phone.clone(),
+            line1: Some(a.line1.clone()),
+            line2: a.line2.clone(),
+            city: Some(a.city.clone()),
+            district: a.district.clone(),
+            region: a.region.clone(),
+            postal_code: a.postal_code.clone(),
+            country: Some(a.country.clone()),
+        }
+    }
+}
+
 impl AddressInput {
     pub fn parse(&self, field: &str, violations: &mut Violations) -> Option<Address> {
         let f = |name: &str| format!("{field}.{name}");

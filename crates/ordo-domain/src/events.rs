@@ -151,6 +151,12 @@ pub const CATALOGUE: &[EventSpec] = &[
         r#"{"webhook_id": 3, "url": "https://erp.example.com/hooks/ordo", "failures": 20, "last_error": "HTTP 500"}"#
     ),
     spec!(
+        "portal.invited",
+        "customer",
+        "A customer's person was invited to the customer portal (the e-mail carries the link; the event does not).",
+        r#"{"invitation_id": 4, "customer_id": 3, "customer_name": "上海华联贸易有限公司", "email": "buyer@hualian.example", "name": "王芳", "language": "zh-CN"}"#
+    ),
+    spec!(
         "report.mailed",
         "report",
         "A scheduled report for a finished period was written and e-mailed to its recipients.",

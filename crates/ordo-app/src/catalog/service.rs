@@ -153,7 +153,14 @@ pub fn update_product(
 
 pub fn list_products(tx: &mut dyn Tx, q: Option<&str>, page: PageRequest) -> Result<Page<Product>, CatalogError> {
     let q = q.map(str::trim).filter(|q| !q.is_empty());
-    let rows = store::list_products(tx, q, page.before_id, page.fetch_limit())?;
+    let rows = store::list_products(tx, q, false, page.before_id, page.fetch_limit())?;
+    Ok(page.page(rows, |p| p.id))
+}
+
+/// The products customers may order (active ones), newest first.
+pub fn products_for_sale(tx: &mut dyn Tx, q: Option<&str>, page: PageRequest) -> Result<Page<Product>, CatalogError> {
+    let q = q.map(str::trim).filter(|q| !q.is_empty());
+    let rows = store::list_products(tx, q, true, page.before_id, page.fetch_limit())?;
     Ok(page.page(rows, |p| p.id))
 }
 

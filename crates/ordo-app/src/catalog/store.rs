@@ -137,11 +137,13 @@ pub(crate) fn contains_pattern(text: &str) -> String {
 pub fn list_products(
     tx: &mut dyn Tx,
     q: Option<&str>,
+    for_sale_only: bool,
     before_id: Option<i64>,
     limit: i64,
 ) -> Result<Vec<Product>, DbError> {
     let mut filter = Filter::new();
     filter.when("id < ?", before_id.map(|id| vec![id]));
+    filter.when("active = ?", for_sale_only.then(|| vec![1_i64]));
     filter.when(
         "(LOWER(sku) LIKE ? ESCAPE '!' OR LOWER(name) LIKE ? ESCAPE '!')",
         q.map(contains_pattern).map(|p| vec![p.clone(), p]),

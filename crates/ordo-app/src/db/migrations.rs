@@ -1189,6 +1189,39 @@ pub const MIGRATIONS: &[Migration] = &[
             "ALTER TABLE order_lines ADD COLUMN pricing TEXT",
         ],
     },
+    Migration {
+        version: 19,
+        name: "customer portal",
+        statements: &[
+            // A user with a customer is a portal user: they sign in at /portal and see only
+            // that customer's data; the staff console refuses them.
+            "ALTER TABLE users ADD COLUMN customer_id BIGINT REFERENCES customers (id)",
+            // The token is HMAC(secret, id.nonce), so the invitation e-mail can be written
+            // later from the id alone and no usable token is ever stored.
+            "CREATE TABLE portal_invitations (
+                id {id},
+                user_id BIGINT NOT NULL REFERENCES users (id),
+                nonce VARCHAR(32) NOT NULL,
+                link_base VARCHAR(200) NOT NULL,
+                created_by VARCHAR(200) NOT NULL,
+                created_at BIGINT NOT NULL,
+                expires_at BIGINT NOT NULL,
+                used_at BIGINT
+            )",
+            "CREATE INDEX portal_invitations_user ON portal_invitations (user_id)",
+            "CREATE TABLE portal_cart_items (
+                user_id BIGINT NOT NULL REFERENCES users (id),
+                product_id BIGINT NOT NULL REFERENCES products (id),
+                quantity BIGINT NOT NULL,
+                added_at BIGINT NOT NULL,
+                PRIMARY KEY (user_id, product_id)
+            )",
+            // Portal orders come in on their own channel, which a business may switch off.
+            "INSERT INTO channels (code, name, kind, active, version, created_by, created_at, updated_at)
+                SELECT 'portal', 'Customer portal', 'web', 1, 1, 'system', 0, 0
+                WHERE NOT EXISTS (SELECT 1 FROM channels WHERE code = 'portal')",
+        ],
+    },
 ];
 
 fn render(sql: &str, dialect: Dialect) -> String {

@@ -276,6 +276,20 @@ fn built_in(event: &str, language: &str) -> (&'static str, &'static str) {
                 "親愛的 {customer_name}：\n\n訂單 {order_number} 的退貨 {number} 已退款 {amount}。\n"
             )
         ),
+        "portal.invited" => pick!(
+            (
+                "{customer_name}: your access to our customer portal",
+                "Dear {name},\n\nyou are invited to order online for {customer_name}: see your prices and stock, place orders and follow them, and download invoices and statements.\n\nSet your password here (the link works for {days} days, once):\n{link}\n"
+            ),
+            (
+                "{customer_name}：客户自助门户邀请",
+                "{name} 您好：\n\n诚邀您为 {customer_name} 使用在线订货门户：查看专属价格与库存，下单并跟踪订单，下载发票和对账单。\n\n请通过以下链接设置密码（{days} 天内有效，仅可使用一次）：\n{link}\n"
+            ),
+            (
+                "{customer_name}：客戶自助入口邀請",
+                "{name} 您好：\n\n誠邀您為 {customer_name} 使用線上訂貨入口：查看專屬價格與庫存，下單並追蹤訂單，下載發票和對帳單。\n\n請透過以下連結設定密碼（{days} 天內有效，僅可使用一次）：\n{link}\n"
+            )
+        ),
         "order.approval_requested" => pick!(
             ("Approval needed: {order}", "Order {order} ({total} {currency}) waits for your approval.\n"),
             ("待审批：{order}", "订单 {order}（{total} {currency}）等待您审批。\n"),
@@ -463,6 +477,21 @@ pub(crate) fn messages_for(
             if let Some(to) = to.as_str().filter(|to| valid_address(to)) {
                 out.push(Message { to: to.to_string(), subject: text("subject"), body: text("body") });
             }
+        }
+        return Ok(out);
+    }
+    // A portal invitation goes to the invited person, with a link only the mail carries.
+    if event.kind == "portal.invited" {
+        let text = |key: &str| event.data.get(key).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+        let id = event.data.get("invitation_id").and_then(|v| v.as_i64()).unwrap_or(0);
+        let to = text("email");
+        if let Some(link) = crate::portal::access::invitation_link(tx, id, ordo_domain::Timestamp::now())?
+            && valid_address(&to)
+        {
+            let language = Some(text("language")).filter(|l| LANGUAGES.contains(&l.as_str()));
+            let t = template(tx, &event.kind, &language.unwrap_or(settings.default_language.clone()))?;
+            let extra = [("link", link), ("days", crate::portal::INVITATION_DAYS.to_string())];
+            out.push(Message { to, subject: render(&t.subject, event, &extra), body: render(&t.body, event, &extra) });
         }
         return Ok(out);
     }

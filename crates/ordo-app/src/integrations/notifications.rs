@@ -28,18 +28,21 @@ impl StaffMember {
 
 /// Active users with their roles.
 pub(crate) fn staff(tx: &mut dyn Tx) -> Result<Vec<StaffMember>, DbError> {
-    tx.query("SELECT id, email, name, roles, locale FROM users WHERE disabled = 0 ORDER BY id", &[])?
-        .iter()
-        .map(|r| {
-            Ok(StaffMember {
-                id: r.int(0)?,
-                email: r.text(1)?,
-                name: r.text(2)?,
-                roles: r.text(3)?.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
-                locale: r.text(4)?,
-            })
+    tx.query(
+        "SELECT id, email, name, roles, locale FROM users WHERE disabled = 0 AND customer_id IS NULL ORDER BY id",
+        &[],
+    )?
+    .iter()
+    .map(|r| {
+        Ok(StaffMember {
+            id: r.int(0)?,
+            email: r.text(1)?,
+            name: r.text(2)?,
+            roles: r.text(3)?.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
+            locale: r.text(4)?,
         })
-        .collect()
+    })
+    .collect()
 }
 
 /// Where the console shows what an event is about.

@@ -363,6 +363,26 @@ pub fn ledger_mismatches(tx: &mut dyn Tx) -> Result<Vec<LedgerMismatch>, DbError
         .collect()
 }
 
+/// Units free to sell of each product, over all warehouses (a warehouse short of stock
+/// counts as none, not less).
+pub fn available_totals(tx: &mut dyn Tx, product_ids: &[i64]) -> Result<Vec<(i64, i64)>, DbError> {
+    if product_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks = vec!["?"; product_ids.len()].join(", ");
+    let ids: Vec<crate::db::Value> = product_ids.iter().map(|id| crate::db::Value::from(*id)).collect();
+    tx.query(
+        &format!(
+            "SELECT product_id, CAST(SUM(CASE WHEN on_hand > reserved THEN on_hand - reserved ELSE 0 END) AS BIGINT) \
+             FROM stock_levels WHERE product_id IN ({marks}) GROUP BY product_id"
+        ),
+        &ids,
+    )?
+    .iter()
+    .map(|r| Ok((r.int(0)?, r.int(1)?)))
+    .collect()
+}
+
 /// (warehouse code, available) for a product, most available first.
 pub fn availability(tx: &mut dyn Tx, product_id: i64) -> Result<Vec<(String, i64)>, DbError> {
     tx.query(

@@ -333,6 +333,21 @@ pub struct Quote {
     pub total: Decimal,
 }
 
+/// A product's price for one customer, as a shop shows it.
+#[derive(Debug, Clone)]
+pub struct ShelfPrice {
+    pub product_id: i64,
+    pub currency: Currency,
+    /// None when the product has no price in the customer's currency.
+    pub price: Option<Decimal>,
+    /// Where the price comes from (own price, a price list, the catalog).
+    pub note: LineNote,
+    /// The catalog price, when it is in the same currency (to show a saving).
+    pub catalog_price: Option<Decimal>,
+    /// (from quantity, unit price) steps above one unit.
+    pub breaks: Vec<(i64, Decimal)>,
+}
+
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct QuoteLine {
     pub sku: String,

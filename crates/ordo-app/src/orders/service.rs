@@ -334,6 +334,57 @@ pub(crate) fn price_for_edit(
         .collect())
 }
 
+/// What a customer pays for each product today on `channel`, before promotions: the best
+/// price list's price for one unit, with its quantity breaks, else the catalog price.
+pub fn shelf_prices(
+    tx: &mut dyn Tx,
+    customer_id: i64,
+    channel: &str,
+    products: &[Product],
+) -> Result<Vec<ShelfPrice>, OrderError> {
+    let customer = customers::store::by_id(tx, customer_id)?.ok_or(OrderError::CustomerNotFound(customer_id))?;
+    let c = &customer.customer;
+    let mut currencies: Vec<Currency> = products.iter().map(|p| c.currency.unwrap_or(p.currency)).collect();
+    currencies.sort_unstable_by(|a, b| a.code().cmp(b.code()));
+    currencies.dedup();
+    let mut offers = Vec::new();
+    for currency in currencies {
+        let ids: Vec<i64> =
+            products.iter().filter(|p| c.currency.unwrap_or(p.currency) == currency).map(|p| p.id).collect();
+        offers.push((
+            currency,
+            catalog::store::list_offers(tx, customer.price_list_id, &c.group, channel, currency, &ids)?,
+        ));
+    }
+    Ok(products
+        .iter()
+        .map(|product| {
+            let currency = c.currency.unwrap_or(product.currency);
+            let offers = offers.iter().find(|(cur, _)| *cur == currency).map(|(_, o)| o.as_slice()).unwrap_or(&[]);
+            let one = catalog::store::best_offer(offers, product.id, 1);
+            let catalog_price = (product.currency == currency).then_some(product.price);
+            // Breaks of the list that prices one unit, so the steps shown are the ones a line gets.
+            let mut breaks: Vec<(i64, Decimal)> = offers
+                .iter()
+                .filter(|(id, o)| {
+                    *id == product.id && o.min_quantity > 1 && one.as_ref().is_none_or(|b| b.rank == o.rank)
+                })
+                .map(|(_, o)| (o.min_quantity, o.price))
+                .collect();
+            breaks.sort_unstable();
+            breaks.dedup_by_key(|(min, _)| *min);
+            ShelfPrice {
+                product_id: product.id,
+                currency,
+                price: one.as_ref().map(|o| o.price).or(catalog_price).map(|p| currency.show(p)),
+                note: LineNote::from_offer(one.as_ref()),
+                catalog_price: catalog_price.map(|p| currency.show(p)),
+                breaks: breaks.into_iter().map(|(min, price)| (min, currency.show(price))).collect(),
+            }
+        })
+        .collect())
+}
+
 /// A draft priced for its customer, with what each line could reserve now. Nothing is
 /// reserved or stored: the console shows this while an order is being entered.
 pub fn quote_order(tx: &mut dyn Tx, input: &NewOrder) -> Result<Quote, OrderError> {

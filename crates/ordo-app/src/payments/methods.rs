@@ -6,6 +6,7 @@ use crate::customers::Customer;
 use crate::db::{DbError, Tx};
 use crate::orders::Order;
 use crate::params;
+use ordo_domain::customers::Address;
 use ordo_domain::payments::{MethodConfig, MethodFacts, MethodKind, default_method, starter_methods};
 use ordo_domain::validation::{FieldError, Violations};
 use rust_decimal::Decimal;
@@ -134,20 +135,49 @@ pub fn update_payment_settings(
 
 /// What availability depends on, for an order.
 pub fn facts_for<'a>(order: &'a Order, customer: &'a Customer, store_credit: Decimal) -> MethodFacts<'a> {
+    facts(&order.channel, order.shipping_address.as_ref(), order.total, customer, store_credit)
+}
+
+/// What availability depends on, for an order not placed yet (a cart at checkout).
+pub fn facts<'a>(
+    channel: &'a str,
+    ship_to: Option<&'a Address>,
+    amount: Decimal,
+    customer: &'a Customer,
+    store_credit: Decimal,
+) -> MethodFacts<'a> {
     let mut regions: Vec<&str> = Vec::new();
     regions.extend(customer.region.as_deref());
-    if let Some(address) = &order.shipping_address {
+    if let Some(address) = ship_to {
         regions.push(&address.country);
         regions.extend(address.region.as_deref());
     }
     MethodFacts {
-        channel: order.channel.as_str(),
+        channel,
         customer_group: &customer.group,
         regions,
-        amount: order.total,
+        amount,
         has_terms: customer.payment_terms != "prepaid",
         store_credit,
     }
+}
+
+/// Each configured method with whether it may be used on these facts and why not.
+pub fn offer(methods: &[MethodConfig], facts: &MethodFacts) -> OrderMethods {
+    let choices = methods
+        .iter()
+        .map(|m| {
+            let reason = m.unavailable_because(facts);
+            MethodChoice {
+                code: m.code.clone(),
+                name: m.name.clone(),
+                kind: m.kind,
+                available: reason.is_none(),
+                reason,
+            }
+        })
+        .collect();
+    OrderMethods { default: default_method(methods, facts).map(|m| m.code.clone()), methods: choices }
 }
 
 /// The method an order is placed with: the one asked for, if it may be offered, or the
@@ -180,20 +210,5 @@ pub fn order_methods(tx: &mut dyn Tx, order_id: i64) -> Result<OrderMethods, Pay
         .customer;
     let credit = super::ledger::store_credit(tx, customer.id, order.currency)?;
     let settings = payment_settings(tx)?;
-    let facts = facts_for(&order, &customer, credit);
-    let methods = settings
-        .methods
-        .iter()
-        .map(|m| {
-            let reason = m.unavailable_because(&facts);
-            MethodChoice {
-                code: m.code.clone(),
-                name: m.name.clone(),
-                kind: m.kind,
-                available: reason.is_none(),
-                reason,
-            }
-        })
-        .collect();
-    Ok(OrderMethods { default: default_method(&settings.methods, &facts).map(|m| m.code.clone()), methods })
+    Ok(offer(&settings.methods, &facts_for(&order, &customer, credit)))
 }

@@ -18,6 +18,8 @@ pub struct User {
     pub two_factor: bool,
     pub disabled: bool,
     pub created_at: Timestamp,
+    /// Set for a customer's portal user, who may use `/portal` only, never the console.
+    pub customer_id: Option<i64>,
 }
 
 /// What sign-in needs to check a password, read before any write.

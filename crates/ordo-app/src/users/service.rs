@@ -211,6 +211,14 @@ pub fn finish_sign_in(
     Ok(SignIn::Accepted { token, user: current.user })
 }
 
+/// A new session for a user whose identity was just proven another way (an accepted
+/// invitation); returns its token.
+pub fn open_session(tx: &mut dyn Tx, ctx: &Ctx, user_id: i64) -> Result<String, UserError> {
+    let (token, hash) = new_session_token()?;
+    store::insert_session(tx, &hash, user_id, ctx.now, ctx.now.plus_seconds(SESSION_SECONDS), false)?;
+    Ok(token)
+}
+
 /// Second step of sign-in: an authenticator code, or a one-time recovery code.
 pub fn finish_second_factor(tx: &mut dyn Tx, ctx: &Ctx, token: &str, code: &str) -> Result<SignIn, UserError> {
     let hash = crate::auth::service::hash_token(token);

@@ -4,7 +4,7 @@ use crate::params;
 use ordo_domain::Timestamp;
 use ordo_domain::auth::{Role, format_roles, parse_roles};
 
-const COLUMNS: &str = "id, email, name, roles, locale, must_change_password, disabled, created_at, password_hash, locked_until, totp_secret";
+const COLUMNS: &str = "id, email, name, roles, locale, must_change_password, disabled, created_at, password_hash, locked_until, totp_secret, customer_id";
 
 fn credentials(row: &Row) -> Result<Credentials, DbError> {
     Ok(Credentials {
@@ -18,6 +18,7 @@ fn credentials(row: &Row) -> Result<Credentials, DbError> {
             two_factor: row.opt_text(10)?.is_some(),
             disabled: row.bool(6)?,
             created_at: Timestamp(row.int(7)?),
+            customer_id: row.opt_int(11)?,
         },
         password_hash: row.text(8)?,
         locked_until: row.opt_int(9)?.map(Timestamp),
@@ -35,11 +36,12 @@ pub fn by_id(tx: &mut dyn Tx, id: i64) -> Result<Option<Credentials>, DbError> {
 }
 
 pub fn count(tx: &mut dyn Tx) -> Result<i64, DbError> {
-    tx.query_one("SELECT COUNT(*) FROM users", &[])?.int(0)
+    tx.query_one("SELECT COUNT(*) FROM users WHERE customer_id IS NULL", &[])?.int(0)
 }
 
+/// Staff accounts (portal users belong to their customer's page).
 pub fn list(tx: &mut dyn Tx) -> Result<Vec<User>, DbError> {
-    let sql = format!("SELECT {COLUMNS} FROM users ORDER BY email");
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE customer_id IS NULL ORDER BY email");
     tx.query(&sql, &[])?.iter().map(|r| credentials(r).map(|c| c.user)).collect()
 }
 
@@ -57,6 +59,34 @@ pub fn insert(
          VALUES (?, ?, ?, ?, 1, ?, 0, 0, ?, ?)",
         params![email, name, format_roles(roles), password_hash, locale, now.micros(), now.micros()],
     )
+}
+
+/// A customer's portal user, who signs in once they accept their invitation (the stored
+/// hash `!` matches no password until then).
+pub fn insert_portal(
+    tx: &mut dyn Tx,
+    email: &str,
+    name: &str,
+    locale: &str,
+    customer_id: i64,
+    now: Timestamp,
+) -> Result<i64, DbError> {
+    tx.insert(
+        "INSERT INTO users (email, name, roles, password_hash, must_change_password, locale, failed_sign_ins, disabled, created_at, updated_at, customer_id) \
+         VALUES (?, ?, '', '!', 1, ?, 0, 0, ?, ?, ?)",
+        params![email, name, locale, now.micros(), now.micros(), customer_id],
+    )
+}
+
+pub fn set_disabled(tx: &mut dyn Tx, id: i64, disabled: bool, now: Timestamp) -> Result<(), DbError> {
+    tx.execute("UPDATE users SET disabled = ?, updated_at = ? WHERE id = ?", params![disabled, now.micros(), id])?;
+    Ok(())
+}
+
+/// The portal users of a customer.
+pub fn of_customer(tx: &mut dyn Tx, customer_id: i64) -> Result<Vec<User>, DbError> {
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE customer_id = ? ORDER BY email");
+    tx.query(&sql, params![customer_id])?.iter().map(|r| credentials(r).map(|c| c.user)).collect()
 }
 
 pub fn set_password(
