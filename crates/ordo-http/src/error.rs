@@ -16,6 +16,7 @@ use ordo_app::integrations::IntegrationError;
 use ordo_app::inventory::InventoryError;
 use ordo_app::orders::{OrderError, ShortLine};
 use ordo_app::payments::PaymentError;
+use ordo_app::portal::PortalError;
 use ordo_app::promotions::PromotionError;
 use ordo_app::purchasing::PurchasingError;
 use ordo_app::reports::ReportError;
@@ -119,6 +120,9 @@ pub enum ApiError {
     Forbidden { role: &'static str, action: &'static str },
     #[error("{0}")]
     NotFound(String),
+    /// The request is understood but the resource's state refuses it.
+    #[error("{0}")]
+    Conflict(String),
     #[error("this Idempotency-Key was already used for a different request")]
     IdempotencyKeyReused,
     #[error("If-Match does not match the current version {current}")]
@@ -302,6 +306,7 @@ impl ApiError {
             ApiError::Unauthenticated => shape(S::UNAUTHORIZED, "unauthenticated", "Unauthenticated"),
             ApiError::Forbidden { .. } => shape(S::FORBIDDEN, "forbidden", "Forbidden"),
             ApiError::NotFound(_) => not_found,
+            ApiError::Conflict(_) => conflict,
             ApiError::IdempotencyKeyReused => {
                 shape(S::UNPROCESSABLE_ENTITY, "idempotency-key-reused", "Idempotency key reused")
             }
@@ -407,6 +412,24 @@ impl ApiError {
     /// The HTTP status this error answers with.
     pub fn status(&self) -> StatusCode {
         self.shape().status
+    }
+}
+
+/// Portal errors are the other areas' errors seen by a customer: each maps as its area does.
+impl From<PortalError> for ApiError {
+    fn from(error: PortalError) -> Self {
+        match error {
+            PortalError::Invalid(e) => ApiError::Invalid(e),
+            PortalError::NotFound(m) => ApiError::NotFound(m),
+            PortalError::InvitationInvalid => ApiError::NotFound(PortalError::InvitationInvalid.to_string()),
+            PortalError::Conflict(m) => ApiError::Conflict(m),
+            PortalError::User(e) => e.into(),
+            PortalError::Order(e) => e.into(),
+            PortalError::Payment(e) => e.into(),
+            PortalError::AfterSales(e) => e.into(),
+            PortalError::Catalog(e) => e.into(),
+            PortalError::Db(e) => e.into(),
+        }
     }
 }
 

@@ -19,6 +19,7 @@ mod openapi;
 mod order_templates;
 mod orders;
 mod payments;
+mod portal;
 mod promotions;
 mod purchasing;
 mod reports;
@@ -67,6 +68,7 @@ pub fn app(state: AppState) -> Router {
         .merge(catalog::router())
         .merge(channels::router())
         .merge(promotions::router())
+        .merge(portal::router())
         .merge(customers::router())
         .merge(inventory::router())
         .merge(orders::router())

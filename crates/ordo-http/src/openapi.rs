@@ -3,7 +3,7 @@
 use crate::error::{FieldErrorDoc, Problem};
 use crate::{
     aftersales, audit, catalog, channels, customers, exports, fulfillment, imports, integrations, inventory,
-    order_templates, orders, payments, promotions, purchasing, reports, rules,
+    order_templates, orders, payments, portal, promotions, purchasing, reports, rules,
 };
 use std::sync::OnceLock;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -30,6 +30,7 @@ use utoipa::{Modify, OpenApi};
         orders::merge_orders, orders::approve_order, orders::reject_order, orders::approval_inbox, orders::order_approvals, orders::queues,
         channels::list_channels, channels::create_channel, channels::get_channel, channels::update_channel,
         channels::create_key, channels::list_keys, channels::revoke_key, channels::inbound_order,
+        portal::list_portal_users, portal::invite_portal_user, portal::disable_portal_user,
         promotions::list_promotions, promotions::create_promotion, promotions::get_promotion,
         promotions::update_promotion, promotions::list_member_tiers, promotions::create_member_tier,
         order_templates::create_template, order_templates::list_templates, order_templates::get_template,
@@ -85,6 +86,11 @@ use utoipa::{Modify, OpenApi};
             A channel with a `callback_url` is told `order.shipped`, `order.delivered` and `order.cancelled` as \
             `{id, type, created_at, data: {channel, external_ref, order_id, order, status, …}}`, signed like webhooks \
             with the channel's `callback_secret`."),
+        (name = "portal", description = "The customer portal at `/portal`: a customer's own people buy at their \
+            prices, place and follow orders, download invoices and statements, ask for returns and rate deliveries. \
+            Staff invite them here (`POST /customers/{id}/portal-users` answers the one-time link, also e-mailed when \
+            mail is on); a portal user sees only their own company's records, and another company's order or invoice \
+            is a 404. Portal users never get a console page or an API token."),
         (name = "promotions", description = "Promotions, coupons and member tiers. An order's lines are priced in \
             this order, each step on what the one before left: (1) base unit price — a price typed on the line, else \
             the customer's own price list, its group's list for the channel, its group's list, a list for the channel \

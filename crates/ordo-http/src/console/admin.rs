@@ -84,7 +84,7 @@ async fn create_user(State(state): State<AppState>, staff: Staff, body: axum::bo
             title: staff.i18n.t("users.created").to_string(),
             explanation: staff.i18n.tf("users.one_time_explained", &[("email", &email)]),
             secret: password,
-            back: "/users",
+            back: "/users".into(),
         }),
         Err(error) => users_page(&state, &staff, Some(error.to_string())).await,
     }
@@ -126,7 +126,7 @@ async fn reset_password(State(state): State<AppState>, staff: Staff, Path(id): P
             title: staff.i18n.t("users.reset_done").to_string(),
             explanation: staff.i18n.tf("users.one_time_explained", &[("email", &user.email)]),
             secret: password,
-            back: "/users",
+            back: "/users".into(),
         }),
         Err(error) => failed(&staff, error.into()),
     }
@@ -177,7 +177,7 @@ async fn create_token(State(state): State<AppState>, staff: Staff, Form(form): F
             title: staff.i18n.t("tokens.created").to_string(),
             explanation: staff.i18n.tf("tokens.shown_once", &[("name", &view.name)]),
             secret: token,
-            back: "/tokens",
+            back: "/tokens".into(),
         }),
         Err(auth::TokenError::Invalid(invalid)) => {
             let tokens = state.db.read(auth::list_tokens).await.unwrap_or_default();

@@ -25,6 +25,8 @@ pub fn router() -> Router<AppState> {
         .route("/customers", get(list))
         .route("/customers/new", get(new_form).post(create))
         .route("/customers/{id}", get(detail))
+        .route("/customers/{id}/portal-users", axum::routing::post(invite_portal_user))
+        .route("/customers/{id}/portal-users/{user_id}/disable", axum::routing::post(disable_portal_user))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -66,6 +68,8 @@ struct DetailPage {
     customer: Customer,
     orders: Vec<Order>,
     totals: Vec<String>,
+    portal_users: Vec<ordo_app::portal::PortalUser>,
+    may_invite: bool,
 }
 
 async fn detail(State(state): State<AppState>, staff: Staff, headers: HeaderMap, Path(id): Path<String>) -> Response {
@@ -76,11 +80,12 @@ async fn detail(State(state): State<AppState>, staff: Staff, headers: HeaderMap,
         .read(move |tx| {
             let customer = customers::get_customer(tx, id).map_err(ApiError::from)?;
             let orders = orders::customer_orders(tx, id, page_request).map_err(ApiError::from)?;
-            Ok::<_, CustomerPageError>((customer, orders.items))
+            let portal_users = ordo_app::portal::portal_users(tx, id).map_err(ApiError::from)?;
+            Ok::<_, CustomerPageError>((customer, orders.items, portal_users))
         })
         .await;
     match loaded {
-        Ok((customer, orders)) => {
+        Ok((customer, orders, portal_users)) => {
             // Totals of the orders shown, per currency, cancelled ones left out.
             let mut sums: Vec<(ordo_domain::Currency, rust_decimal::Decimal)> = Vec::new();
             for o in orders.iter().filter(|o| o.status != ordo_domain::orders::OrderStatus::Cancelled) {
@@ -90,10 +95,80 @@ async fn detail(State(state): State<AppState>, staff: Staff, headers: HeaderMap,
                 }
             }
             let totals = sums.iter().map(|(c, a)| staff.i18n.money(a, c)).collect();
-            show(&DetailPage { page: Frame::new(&staff, "customers"), customer, orders, totals }, &staff, &headers)
+            let page = DetailPage {
+                page: Frame::new(&staff, "customers"),
+                customer,
+                orders,
+                totals,
+                portal_users,
+                may_invite: staff.may(Permission::CustomersManage),
+            };
+            show(&page, &staff, &headers)
         }
         Err(CustomerPageError(ApiError::Customer(customers::CustomerError::NotFound(_)))) => not_found(&staff),
         Err(CustomerPageError(error)) => failed(&staff, error),
+    }
+}
+
+#[derive(Deserialize)]
+struct InviteForm {
+    email: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    locale: String,
+}
+
+/// Invites a person of the customer to the portal and shows the link once (it is also
+/// e-mailed to them when mail is on).
+async fn invite_portal_user(
+    State(state): State<AppState>,
+    staff: Staff,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<InviteForm>,
+) -> Response {
+    let Ok(id) = id.parse::<i64>() else { return not_found(&staff) };
+    let ctx = match staff.require(Permission::CustomersManage) {
+        Ok(ctx) => ctx,
+        Err(response) => return response,
+    };
+    let input = ordo_app::portal::NewPortalUser {
+        email: some(&form.email),
+        name: some(&form.name),
+        locale: some(&form.locale),
+    };
+    let base = crate::portal::public_base(&headers);
+    match state.db.write(move |tx| ordo_app::portal::invite(tx, &ctx, id, &input, &base)).await {
+        Ok(invitation) => render(&super::SecretPage {
+            page: Frame::new(&staff, "customers"),
+            title: staff.i18n.t("customers.portal_invited").to_string(),
+            explanation: staff.i18n.tf("customers.portal_link_once", &[("email", &invitation.user.email)]),
+            secret: invitation.link,
+            back: format!("/customers/{id}"),
+        }),
+        Err(error) => failed(&staff, error.into()),
+    }
+}
+
+async fn disable_portal_user(
+    State(state): State<AppState>,
+    staff: Staff,
+    headers: HeaderMap,
+    Path((id, user_id)): Path<(String, String)>,
+) -> Response {
+    let (Ok(id), Ok(user_id)) = (id.parse::<i64>(), user_id.parse::<i64>()) else { return not_found(&staff) };
+    let ctx = match staff.require(Permission::CustomersManage) {
+        Ok(ctx) => ctx,
+        Err(response) => return response,
+    };
+    match state.db.write(move |tx| ordo_app::portal::disable_portal_user(tx, &ctx, id, user_id)).await {
+        Ok(user) => redirect_with_flash(
+            &format!("/customers/{id}"),
+            &staff.i18n.tf("customers.portal_disabled", &[("email", &user.email)]),
+            &headers,
+        ),
+        Err(error) => failed(&staff, error.into()),
     }
 }
 

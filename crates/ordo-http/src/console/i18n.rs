@@ -116,6 +116,11 @@ impl I18n {
         text
     }
 
+    /// A message with a `{ $count }`.
+    pub fn tn(&self, key: &str, count: impl std::borrow::Borrow<i64>) -> String {
+        self.tf(key, &[("count", &self.count(count))])
+    }
+
     /// `¥1,234.50`; grouping is the same in all three languages.
     pub fn money(&self, amount: &Decimal, currency: &Currency) -> String {
         let symbol = match currency.code() {
@@ -194,11 +199,15 @@ mod tests {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/templates");
         let mut sources: Vec<String> =
             std::fs::read_dir(dir).unwrap().map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap()).collect();
-        let src = concat!(env!("CARGO_MANIFEST_DIR"), "/src/console");
-        sources.extend(std::fs::read_dir(src).unwrap().map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap()));
+        for src in
+            [concat!(env!("CARGO_MANIFEST_DIR"), "/src/console"), concat!(env!("CARGO_MANIFEST_DIR"), "/src/portal")]
+        {
+            sources
+                .extend(std::fs::read_dir(src).unwrap().map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap()));
+        }
         let mut missing = BTreeSet::new();
         for text in &sources {
-            for call in [".t(\"", ".tf(\""] {
+            for call in [".t(\"", ".tf(\"", ".tn(\""] {
                 for piece in text.split(call).skip(1) {
                     let key = piece.split('"').next().unwrap();
                     if !key.is_empty() && !english.contains_key(key) && !key.contains('{') {

@@ -16,8 +16,8 @@ mod fulfillment;
 pub mod i18n;
 mod imports;
 mod integrations;
-mod invoices;
-mod orders;
+pub(crate) mod invoices;
+pub(crate) mod orders;
 mod processing;
 mod promotions;
 mod reports;
@@ -65,6 +65,7 @@ pub fn router() -> Router<AppState> {
         .merge(service::router())
         .merge(reports::router())
         .merge(integrations::router())
+        .merge(crate::portal::pages::router())
         .layer(middleware::from_fn(session::csrf_guard))
         // The sandbox provider's own page stands outside the console, as a provider's would.
         .route("/sandbox/pay/{reference}", get(sandbox::pay_page).post(sandbox::pay))
@@ -129,7 +130,7 @@ pub(crate) struct SecretPage {
     pub title: String,
     pub explanation: String,
     pub secret: String,
-    pub back: &'static str,
+    pub back: String,
 }
 
 pub fn render<T: Template>(page: &T) -> Response {
@@ -231,22 +232,7 @@ async fn login(
     Form(form): Form<LoginForm>,
 ) -> Response {
     let email = form.email.trim().to_lowercase();
-    let lookup = email.clone();
-    let credentials = match state.db.read(move |tx| ordo_app::users::credentials(tx, &lookup)).await {
-        Ok(c) => c,
-        Err(error) => return crate::error::ApiError::from(error).into_response(),
-    };
-    // Verify on a blocking thread: argon2 is slow on purpose.
-    let (password, hash) = (form.password.clone(), credentials.as_ref().map(|c| c.password_hash.clone()));
-    let password_ok =
-        tokio::task::spawn_blocking(move || hash.is_some_and(|h| ordo_app::users::verify_password(&password, &h)))
-            .await
-            .unwrap_or(false);
-    let ctx = ordo_app::Ctx::new(format!("user:{email}"), "console").from_ip(ip);
-    let user_id = credentials.map(|c| c.user.id);
-    let who = email.clone();
-    let outcome = state.db.write(move |tx| ordo_app::users::finish_sign_in(tx, &ctx, &who, user_id, password_ok)).await;
-    match outcome {
+    match check_password(&state, &email, &form.password, ip, Door::Console).await {
         Ok(ordo_app::users::SignIn::Accepted { token, user }) => {
             open_session(&token, &user, form.next.as_deref(), &headers)
         }
@@ -274,6 +260,44 @@ async fn login(
         }
         Err(error) => crate::error::ApiError::from(error).into_response(),
     }
+}
+
+/// Which sign-in page a person came through: staff use the console, a customer's people
+/// the portal, and each page refuses the other kind of account like a wrong password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Door {
+    Console,
+    Portal,
+}
+
+/// Checks a password (on a blocking thread: argon2 is slow on purpose) and records the
+/// attempt, counting failures towards the lock.
+pub(crate) async fn check_password(
+    state: &AppState,
+    email: &str,
+    password: &str,
+    ip: Option<String>,
+    door: Door,
+) -> Result<ordo_app::users::SignIn, ordo_app::users::UserError> {
+    let lookup = email.to_string();
+    let credentials = state
+        .db
+        .read(move |tx| ordo_app::users::credentials(tx, &lookup))
+        .await?
+        .filter(|c| c.user.customer_id.is_some() == (door == Door::Portal));
+    let (password, hash) = (password.to_string(), credentials.as_ref().map(|c| c.password_hash.clone()));
+    let password_ok =
+        tokio::task::spawn_blocking(move || hash.is_some_and(|h| ordo_app::users::verify_password(&password, &h)))
+            .await
+            .unwrap_or(false);
+    let ctx = match door {
+        Door::Console => ordo_app::Ctx::new(format!("user:{email}"), "console"),
+        Door::Portal => ordo_app::Ctx::new(format!("portal:{email}"), "portal"),
+    }
+    .from_ip(ip);
+    let user_id = credentials.map(|c| c.user.id);
+    let who = email.to_string();
+    state.db.write(move |tx| ordo_app::users::finish_sign_in(tx, &ctx, &who, user_id, password_ok)).await
 }
 
 /// After a successful sign-in: the session cookie, then the page asked for (or the

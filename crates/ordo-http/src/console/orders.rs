@@ -241,7 +241,7 @@ async fn export_csv(State(state): State<AppState>, staff: Staff, Query(query): Q
 }
 
 /// Quotes a CSV field when needed; a leading =, +, - or @ is neutralised against formula injection.
-fn csv_field(value: &str) -> String {
+pub(crate) fn csv_field(value: &str) -> String {
     let value = if value.starts_with(['=', '+', '@']) || (value.starts_with('-') && value.parse::<f64>().is_err()) {
         format!("'{value}")
     } else {

@@ -154,6 +154,10 @@ impl FromRequestParts<AppState> for Staff {
             .await
             .map_err(|e| crate::error::ApiError::from(e).into_response())?;
         let Some((user, queues, unread)) = found else { return Err(to_login(&path)) };
+        // A customer's portal user never gets a console page, whatever cookie they send.
+        if user.customer_id.is_some() {
+            return Err(Redirect::to("/portal").into_response());
+        }
         if user.must_change_password && path != "/password" {
             return Err(Redirect::to("/password").into_response());
         }
