@@ -448,6 +448,31 @@ pub async fn load(db: &Database) -> Result<String, BoxError> {
     ))
 }
 
+/// Invites the demo's portal buyer (of 上海华联贸易) and returns the link where they set a
+/// password, on a server reached at `base`.
+pub async fn invite_portal_buyer(db: &Database, base: &str) -> Result<String, BoxError> {
+    let base = base.to_string();
+    let invitation = db
+        .write(move |tx| {
+            let ctx = Ctx::new("demo", "demo");
+            let page = ordo_app::PageRequest { limit: 1, before_id: None };
+            let customer = ordo_app::customers::list_customers(tx, Some("上海华联"), page)
+                .map_err(|e| DemoError::Step(e.to_string()))?
+                .items
+                .into_iter()
+                .next()
+                .ok_or_else(|| DemoError::Step("the demo customer 上海华联 is missing".into()))?;
+            let input = ordo_app::portal::NewPortalUser {
+                email: Some("buyer@hualian.example".into()),
+                name: Some("王芳".into()),
+                locale: Some("zh-CN".into()),
+            };
+            ordo_app::portal::invite(tx, &ctx, customer.id, &input, &base).map_err(|e| DemoError::Step(e.to_string()))
+        })
+        .await?;
+    Ok(invitation.link)
+}
+
 /// The setup step's error: any use case's message, or the database's.
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {

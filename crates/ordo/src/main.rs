@@ -162,8 +162,9 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
                     ordo::demo::load(&db).await?;
                     let token = create_token(&db, "admin", "demo").await?;
                     tracing::info!("demo data loaded; admin API token for trying it out: {token}");
+                    let portal = ordo::demo::invite_portal_buyer(&db, &format!("http://{listen}")).await?;
                     eprintln!(
-                        "\n  Demo admin token:  {token}\n  Try:  curl -H 'Authorization: Bearer {token}' http://{listen}/api/v1/orders?limit=5\n"
+                        "\n  Demo admin token:  {token}\n  Try:  curl -H 'Authorization: Bearer {token}' http://{listen}/api/v1/orders?limit=5\n  Customer portal (a buyer of 上海华联 sets a password here):  {portal}\n"
                     );
                 } else {
                     tracing::info!("the database already has data: demo data not loaded");

@@ -795,3 +795,80 @@ async fn a_clerk_checks_an_order_file_in_the_console_in_a_real_browser() {
     screenshot(&client, "order-templates-zh-CN").await;
     client.close().await.unwrap();
 }
+
+/// A phone-sized screenshot that leaves the window phone-sized.
+async fn phone_screenshot(client: &Client, name: &str) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
+    let _ = std::fs::create_dir_all(&dir);
+    if let Ok(png) = client.screenshot().await {
+        let _ = std::fs::write(dir.join(format!("{name}-phone.png")), png);
+    }
+}
+
+#[tokio::test]
+async fn a_buyer_signs_in_to_the_portal_and_orders_on_a_phone_in_simplified_chinese() {
+    let Some((_driver, client)) = browser().await else {
+        eprintln!("skipped: Chromium and chromedriver are not installed");
+        return;
+    };
+    let app = spawn_app().await;
+    app.warehouse("SH").await;
+    let tea =
+        json!({"sku": "LJ-250", "name": "西湖龙井 250g", "price": "88.00", "currency": "CNY", "tax_rate": "0.13"});
+    assert_eq!(app.post("/api/v1/products", tea).await.status, reqwest::StatusCode::CREATED);
+    app.stock("SH", "LJ-250", 40).await;
+    let customer = app.customer("HUALIAN", "wholesale").await;
+    let invited = app
+        .post(
+            &format!("/api/v1/customers/{customer}/portal-users"),
+            json!({"email": "wang.fang@hualian.example", "name": "王芳", "locale": "zh-CN"}),
+        )
+        .await;
+    let link = invited.body["link"].as_str().expect("an invitation link").to_string();
+    client.set_window_size(375, 812).await.expect("a phone-sized window");
+
+    // The invitation: a password, then the shop.
+    client.goto(&link).await.expect("goto");
+    assert!(page_text(&client).await.contains("设置密码"), "the invitation speaks the buyer's language");
+    fill(&client, "#password", "王芳的长密码 2026").await;
+    fill(&client, "#confirm", "王芳的长密码 2026").await;
+    click(&client, "button[type=submit]").await;
+    client.wait().for_element(Locator::Css("ul.products")).await.expect("the shop");
+    click(&client, "form[action='/portal/logout'] button").await;
+
+    // Signing in, in 简体中文.
+    client.wait().for_element(Locator::Css("#email")).await.expect("the sign-in page");
+    assert!(page_text(&client).await.contains("客户订货门户"));
+    phone_screenshot(&client, "portal-sign-in").await;
+    fill(&client, "#email", "wang.fang@hualian.example").await;
+    fill(&client, "#password", "王芳的长密码 2026").await;
+    click(&client, "button[type=submit]").await;
+    client.wait().for_element(Locator::Css("ul.products")).await.expect("the shop");
+    let shop = page_text(&client).await;
+    assert!(shop.contains("西湖龙井 250g") && shop.contains("¥88.00") && shop.contains("有货"), "{shop}");
+
+    // Two into the cart (htmx answers in place), then the cart and checkout.
+    fill(&client, "input.qty", "2").await;
+    click(&client, "form.add-to-cart button").await;
+    client.wait().for_element(Locator::Css(".added")).await.expect("added to the cart");
+    phone_screenshot(&client, "portal-shop").await;
+    click(&client, "a.cart-link").await;
+    client.wait().for_element(Locator::Css("form.checkout")).await.expect("the cart");
+    let cart = page_text(&client).await;
+    assert!(cart.contains("¥176.00") && cart.contains("¥198.88"), "2 × 88.00, with 13 % tax: {cart}");
+    phone_screenshot(&client, "portal-cart").await;
+    click(&client, "form.checkout button.big").await;
+    client.wait().for_element(Locator::Css(".flash")).await.expect("the placed order");
+    let placed = page_text(&client).await;
+    assert!(placed.contains("已提交"), "{placed}");
+    phone_screenshot(&client, "portal-order").await;
+
+    // The page is not wider than the phone: nothing to scroll sideways.
+    let wide = client.execute("return document.documentElement.scrollWidth", vec![]).await.expect("width");
+    assert!(wide.as_i64().unwrap_or(9999) <= 375, "the order page fits a 375 px screen: {wide}");
+    let orders = app.get("/api/v1/orders?channel=portal").await;
+    assert_eq!(orders.body["items"][0]["total"], "198.88");
+    assert_eq!(orders.body["items"][0]["customer_id"], customer);
+    client.goto(&format!("{}/portal/orders", app.base)).await.expect("goto");
+    phone_screenshot(&client, "portal-orders").await;
+}

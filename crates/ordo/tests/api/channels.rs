@@ -145,7 +145,7 @@ async fn channels_are_checked_when_registered() {
     let (buyers, _) = shop(&app).await;
     let listed = app.get("/api/v1/channels").await.body;
     let codes: Vec<&str> = listed.as_array().unwrap().iter().filter_map(|c| c["code"].as_str()).collect();
-    assert_eq!(codes, ["web", "phone", "email", "store", "marketplace", "distributor", "api", "import"]);
+    assert_eq!(codes, ["web", "phone", "email", "store", "marketplace", "distributor", "api", "import", "portal"]);
 
     let bad = app
         .post(

@@ -22,6 +22,7 @@ mod integrations;
 mod openapi;
 mod orders;
 mod payments;
+mod portal;
 mod processing;
 mod promotions;
 mod purchasing;
