@@ -1217,3 +1217,4 @@ customers.portal_hint = Portal users buy at this customer's prices and see only 
 customers.portal_invited_status = invited
 customers.portal_active = active
 customers.portal_disabled_status = switched off
+portal.lines = Items

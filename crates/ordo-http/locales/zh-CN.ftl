@@ -1217,3 +1217,4 @@ customers.portal_hint = 门户用户按该客户的价格下单，只能看到�
 customers.portal_invited_status = 已邀请
 customers.portal_active = 已启用
 customers.portal_disabled_status = 已停用
+portal.lines = 商品明细

@@ -1217,3 +1217,4 @@ customers.portal_hint = 入口使用者按此客戶的價格下單，只能看�
 customers.portal_invited_status = 已邀請
 customers.portal_active = 已啟用
 customers.portal_disabled_status = 已停用
+portal.lines = 商品明細
