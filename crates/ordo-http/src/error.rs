@@ -428,6 +428,7 @@ impl From<PortalError> for ApiError {
             PortalError::Payment(e) => e.into(),
             PortalError::AfterSales(e) => e.into(),
             PortalError::Catalog(e) => e.into(),
+            PortalError::Fulfillment(e) => e.into(),
             PortalError::Db(e) => e.into(),
         }
     }

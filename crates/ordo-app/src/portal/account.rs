@@ -51,7 +51,7 @@ pub struct OrderView {
 
 pub fn my_order_view(tx: &mut dyn Tx, buyer: &Buyer, order_id: i64) -> Result<OrderView, PortalError> {
     let order = my_order(tx, buyer, order_id)?;
-    let shipments = fulfillment::order_shipments(tx, order_id).map_err(|e| PortalError::Conflict(e.to_string()))?.items;
+    let shipments = fulfillment::order_shipments(tx, order_id)?.items;
     let invoices = payments::order_invoices(tx, order_id)?.items;
     let payments = payments::order_payments(tx, order_id)?.items;
     let query = ReturnQuery { order_id: Some(order_id), ..Default::default() };

@@ -45,6 +45,8 @@ pub enum PortalError {
     #[error(transparent)]
     Catalog(#[from] CatalogError),
     #[error(transparent)]
+    Fulfillment(#[from] crate::fulfillment::FulfillmentError),
+    #[error(transparent)]
     Db(#[from] DbError),
 }
 
@@ -56,7 +58,8 @@ impl crate::db::StoreError for PortalError {
             | Self::Order(OrderError::Db(error))
             | Self::Payment(PaymentError::Db(error))
             | Self::AfterSales(AfterSalesError::Db(error))
-            | Self::Catalog(CatalogError::Db(error)) => Some(error),
+            | Self::Catalog(CatalogError::Db(error))
+            | Self::Fulfillment(crate::fulfillment::FulfillmentError::Db(error)) => Some(error),
             _ => None,
         }
     }

@@ -198,6 +198,6 @@ pub fn clear_flash(response: &mut Response, staff: &Staff, request_headers: &Hea
     }
 }
 
-fn percent_decode(text: &str) -> String {
+pub(crate) fn percent_decode(text: &str) -> String {
     form_urlencoded::parse(format!("m={text}").as_bytes()).next().map(|(_, v)| v.into_owned()).unwrap_or_default()
 }

@@ -8,7 +8,9 @@
 use crate::AppState;
 use crate::console::i18n::{I18n, Locale};
 use crate::console::orders::csv_field;
-use crate::console::session::{CsrfToken, FLASH_COOKIE, Visitor, cookie, redirect_with_flash, set_cookie};
+use crate::console::session::{
+    CsrfToken, FLASH_COOKIE, Visitor, cookie, percent_decode, redirect_with_flash, set_cookie,
+};
 use crate::console::{Door, check_password, form_field, form_fields, invoices, render, safe_next, some};
 use crate::error::ApiError;
 use crate::extract::client_ip;
@@ -95,9 +97,7 @@ impl FromRequestParts<AppState> for Shopper {
         let Some((locale, buyer, company, cart_count)) = found else { return Err(to_login(&path)) };
         let locale = Locale::parse(&locale).unwrap_or_else(|| Locale::from_accept_language(&parts.headers));
         let csrf = parts.extensions.get::<CsrfToken>().map(|t| t.0.clone()).unwrap_or_default();
-        let flash = cookie(&parts.headers, FLASH_COOKIE).map(|f| {
-            form_urlencoded::parse(format!("m={f}").as_bytes()).next().map(|(_, v)| v.into_owned()).unwrap_or_default()
-        });
+        let flash = cookie(&parts.headers, FLASH_COOKIE).map(|f| percent_decode(&f));
         Ok(Shopper {
             buyer,
             i18n: I18n::new(locale),
