@@ -23,7 +23,9 @@ pub fn parse_payment_terms(field: &str, value: Option<&str>) -> Result<String, F
 }
 
 /// A postal address. Chinese addresses put province and city first; the fields are the
-/// same either way, and `region` holds the province or state.
+/// same either way, and `region` holds the province or state. An address in mainland China
+/// must name a province (a municipality named as the city will do), and its postal code
+/// must be one of that province's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 pub struct Address {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -98,8 +100,19 @@ impl AddressInput {
         if let Some(Some(number)) = &phone {
             violations.check(check_phone(&f("phone"), number, country_given.as_deref()));
         }
-        if let (Some(Some(code)), Some(country)) = (&postal_code, &country_given) {
-            violations.check(check_postal_code(&f("postal_code"), code, country));
+        let postal_ok = match (&postal_code, &country_given) {
+            (Some(Some(code)), Some(country)) => violations.check(check_postal_code(&f("postal_code"), code, country)),
+            _ => Some(()),
+        };
+        if let (Some(region), Some(city), Some("CN")) = (&region, &city, country_given.as_deref()) {
+            let postal = postal_code.clone().flatten().filter(|_| postal_ok.is_some());
+            violations.check(crate::china::check_address(
+                &f("region"),
+                &f("postal_code"),
+                region.as_deref(),
+                Some(city.as_str()),
+                postal.as_deref(),
+            ));
         }
         Some(Address {
             name: name?,

@@ -39,6 +39,7 @@ pub mod aftersales;
 pub mod auth;
 pub mod catalog;
 pub mod checks;
+pub mod china;
 pub mod csv;
 pub mod customers;
 pub mod events;

@@ -112,3 +112,52 @@ async fn a_chinese_address_keeps_its_district_and_a_wrong_phone_or_postal_code_i
         "{csv}"
     );
 }
+
+/// An address in mainland China names its province (a municipality as the city will do),
+/// however it is written, and its postal code must be that province's.
+#[tokio::test]
+async fn an_address_in_china_names_its_province_and_a_postal_code_from_it() {
+    let app = spawn_app().await;
+    let create = |code: &'static str, address: serde_json::Value| {
+        let app = &app;
+        async move {
+            app.post("/api/v1/customers", json!({"code": code, "name": "深圳优品", "shipping_address": address})).await
+        }
+    };
+    let no_province = create("C-SZ", json!({"line1": "深南大道 1 号", "city": "深圳", "country": "CN"})).await;
+    assert_eq!(no_province.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", no_province.body);
+    assert_eq!(no_province.body["errors"][0]["field"], "shipping_address.region");
+    let sales_region = create(
+        "C-SZ",
+        json!({"line1": "深南大道 1 号", "city": "深圳", "region": "华南", "postal_code": "518000", "country": "CN"}),
+    )
+    .await;
+    assert_eq!(
+        sales_region.body["errors"][0]["message"],
+        "\"华南\" is not a province of mainland China; write it like 广东省, Guangdong or GD"
+    );
+    let wrong_code = create(
+        "C-SZ",
+        json!({"line1": "深南大道 1 号", "city": "深圳", "region": "Guangdong", "postal_code": "200001", "country": "CN"}),
+    )
+    .await;
+    assert_eq!(wrong_code.body["errors"][0]["field"], "shipping_address.postal_code");
+    assert_eq!(
+        wrong_code.body["errors"][0]["message"],
+        "200001 is a postal code of 上海市, not of 广东省 (whose codes start with 51, 52)"
+    );
+    assert!(app.get("/api/v1/customers?q=C-SZ").await.body["items"].as_array().unwrap().is_empty(), "nothing saved");
+
+    for (code, region) in [("C-SZ", "广东省"), ("C-SZ2", "廣東"), ("C-SZ3", "GD")] {
+        let good = create(
+            code,
+            json!({"line1": "深南大道 1 号", "city": "深圳", "region": region, "postal_code": "518000", "country": "CN"}),
+        )
+        .await;
+        assert_eq!(good.status, StatusCode::CREATED, "{region}: {}", good.body);
+        assert_eq!(good.body["shipping_address"]["region"], region, "kept as written");
+    }
+    let elsewhere =
+        create("C-US", json!({"line1": "1 Market St", "city": "San Francisco", "region": "CA", "country": "US"})).await;
+    assert_eq!(elsewhere.status, StatusCode::CREATED, "other countries keep the generic check: {}", elsewhere.body);
+}
