@@ -127,6 +127,7 @@ products.search = SKU or name
 products.none = No products yet.
 products.name = Name
 products.unit = Unit
+products.packs = Packs (box=12; carton=144)
 products.price = List price
 products.tax_rate = Tax rate
 products.active = For sale
@@ -1005,6 +1006,9 @@ imports.mode = What to do
 imports.mode.dry_run = Check only (changes nothing)
 imports.mode.valid_rows = Import the valid records
 imports.mode.all_or_nothing = Import all or nothing
+imports.existing = Customers and products already there
+imports.existing.skip = Report them, change nothing
+imports.existing.update = Update them from the file
 imports.mapping = Your column names (optional, JSON)
 imports.saved_mapping = Saved column names
 imports.save_as = Save these column names as

@@ -127,6 +127,7 @@ products.search = SKU 或名称
 products.none = 暂无商品。
 products.name = 名称
 products.unit = 单位
+products.packs = 包装（箱=12; 件=144）
 products.price = 标价
 products.tax_rate = 税率
 products.active = 在售
@@ -1005,6 +1006,9 @@ imports.mode = 方式
 imports.mode.dry_run = 仅检查（不做任何更改）
 imports.mode.valid_rows = 导入有效记录
 imports.mode.all_or_nothing = 全部导入或全不导入
+imports.existing = 已有的客户和商品
+imports.existing.skip = 列出，不做更改
+imports.existing.update = 按文件更新
 imports.mapping = 您的列名（可选，JSON）
 imports.saved_mapping = 已保存的列名
 imports.save_as = 将这些列名保存为

@@ -127,6 +127,7 @@ products.search = SKU 或名稱
 products.none = 暫無商品。
 products.name = 名稱
 products.unit = 單位
+products.packs = 包裝（箱=12; 件=144）
 products.price = 標價
 products.tax_rate = 稅率
 products.active = 在售
@@ -1005,6 +1006,9 @@ imports.mode = 方式
 imports.mode.dry_run = 僅檢查（不做任何變更）
 imports.mode.valid_rows = 匯入有效紀錄
 imports.mode.all_or_nothing = 全部匯入或全不匯入
+imports.existing = 已有的客戶和商品
+imports.existing.skip = 列出，不做變更
+imports.existing.update = 依檔案更新
 imports.mapping = 您的欄位名稱（選填，JSON）
 imports.saved_mapping = 已儲存的欄位名稱
 imports.save_as = 將這些欄位名稱儲存為

@@ -39,6 +39,9 @@ pub struct ImportForm {
     file: Vec<u8>,
     /// dry_run (default), all_or_nothing or valid_rows.
     mode: Option<String>,
+    /// Customers and products already there: skip (default; reported as duplicates) or
+    /// update (the row changes the record; empty cells leave fields as they are).
+    existing: Option<String>,
     /// JSON object mapping the file's column names to the fields.
     mapping: Option<String>,
     /// Or the name of a mapping saved with `PUT /api/v1/imports/mappings/{kind}/{name}`.
@@ -67,6 +70,7 @@ pub async fn create_import(
     for part in [
         file.kind.as_bytes(),
         file.mode.as_deref().unwrap_or("").as_bytes(),
+        file.existing.as_deref().unwrap_or("").as_bytes(),
         file.mapping.as_deref().unwrap_or("").as_bytes(),
         &file.bytes,
     ] {
@@ -119,8 +123,8 @@ pub struct ConsoleParts {
     pub save_as: Option<String>,
 }
 
-/// The upload's parts: `kind`, `mode`, `mapping` or `mapping_name`, and the `file` (and the
-/// console's own parts).
+/// The upload's parts: `kind`, `mode`, `existing`, `mapping` or `mapping_name`, and the
+/// `file` (and the console's own parts).
 pub async fn read_upload(
     form: Result<Multipart, axum::extract::multipart::MultipartRejection>,
     may_set_prices: bool,
@@ -135,6 +139,7 @@ pub async fn read_upload(
         mapping_name: None,
         file_name: String::new(),
         bytes: Vec::new(),
+        existing: None,
         may_set_prices,
         progress: None,
     };
@@ -148,6 +153,7 @@ pub async fn read_upload(
             "mode" => file.mode = Some(part.text().await.map_err(unreadable)?),
             "mapping" => file.mapping = Some(part.text().await.map_err(unreadable)?),
             "mapping_name" => file.mapping_name = Some(part.text().await.map_err(unreadable)?),
+            "existing" => file.existing = Some(part.text().await.map_err(unreadable)?),
             "progress" => console.progress = Some(part.text().await.map_err(unreadable)?),
             "save_as" => console.save_as = Some(part.text().await.map_err(unreadable)?),
             "file" => {

@@ -12,6 +12,7 @@ use ordo_app::orders::{self, CancelOrder, NewOrder, NewOrderLine, OrderError, Pl
 use ordo_app::promotions::{self, NewMemberTier, NewPromotion};
 use ordo_app::{Ctx, Database, DbError};
 use ordo_domain::Timestamp;
+use ordo_domain::catalog::PackInput;
 use ordo_domain::customers::AddressInput;
 
 /// A small deterministic generator, so every demo database is the same.
@@ -82,6 +83,33 @@ const PRODUCTS: &[(&str, &str, &str, &str)] = &[
     ("HOM", "中国结 Chinese Knot", "wall hanging", "35.00"),
     ("HOM", "剪纸窗花 Paper-Cut Window Art", "set of 10", "28.00"),
 ];
+
+/// The province and a postal code of each mainland city the demo customers are in.
+const MAINLAND_CITIES: &[(&str, &str, &str)] = &[
+    ("上海", "上海市", "200001"),
+    ("杭州", "浙江省", "310000"),
+    ("南京", "江苏省", "210000"),
+    ("苏州", "江苏省", "215000"),
+    ("广州", "广东省", "510000"),
+    ("深圳", "广东省", "518000"),
+    ("厦门", "福建省", "361000"),
+    ("北京", "北京市", "100000"),
+    ("天津", "天津市", "300000"),
+    ("成都", "四川省", "610000"),
+    ("重庆", "重庆市", "400000"),
+    ("武汉", "湖北省", "430000"),
+    ("西安", "陕西省", "710000"),
+    ("青岛", "山东省", "266000"),
+    ("大连", "辽宁省", "116000"),
+];
+
+fn province_of(city: &str) -> Option<&'static str> {
+    MAINLAND_CITIES.iter().find(|(c, _, _)| *c == city).map(|(_, province, _)| *province)
+}
+
+fn postal_code_of(city: &str) -> Option<&'static str> {
+    MAINLAND_CITIES.iter().find(|(c, _, _)| *c == city).map(|(_, _, code)| *code)
+}
 
 const CUSTOMERS: &[(&str, &str, &str, &str, &str)] = &[
     // (name, group, region, city, country)
@@ -193,6 +221,12 @@ pub async fn load(db: &Database) -> Result<String, BoxError> {
                     }),
                     // Tea is made to order by the growers: it may be backordered.
                     backorderable: Some(*family == "TEA"),
+                    // Wholesalers buy tea and food by the case.
+                    packs: Some(match *family {
+                        "TEA" => vec![PackInput { unit: Some("箱".into()), size: Some(12) }],
+                        "FOD" => vec![PackInput { unit: Some("箱".into()), size: Some(24) }],
+                        _ => Vec::new(),
+                    }),
                     category: Some(
                         match *family {
                             "CER" => "ceramics",
@@ -290,7 +324,7 @@ pub async fn load(db: &Database) -> Result<String, BoxError> {
                     phone: Some(format!("+86 138 0013 {:04}", 1000 + i)),
                     line1: Some(format!("{} 路 {} 号 No. {} Commerce Road", city, 10 + i, 10 + i)),
                     city: Some(city.to_string()),
-                    region: Some(region.to_string()),
+                    region: Some(province_of(city).unwrap_or(region).to_string()),
                     postal_code: Some(match *country {
                         "US" => "94103".to_string(),
                         "GB" => "EC2V 7HH".to_string(),
@@ -298,6 +332,7 @@ pub async fn load(db: &Database) -> Result<String, BoxError> {
                         "JP" => "100-0001".to_string(),
                         "CA" => "V6B 1A1".to_string(),
                         "AU" => "2000".to_string(),
+                        "CN" => postal_code_of(city).unwrap_or("200001").to_string(),
                         _ => format!("{:06}", 200_000 + i * 1111),
                     }),
                     country: Some(country.to_string()),
@@ -391,8 +426,7 @@ pub async fn load(db: &Database) -> Result<String, BoxError> {
                 NewOrderLine {
                     sku: Some(format!("{}-{:03}", PRODUCTS[i].0, i + 1)),
                     quantity: Some(1 + dice.below(5) as i64),
-                    unit_price: None,
-                    discount_percent: None,
+                    ..Default::default()
                 }
             })
             .collect();

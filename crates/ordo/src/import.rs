@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 pub struct Options {
     pub kind: String,
     pub mode: String,
+    pub existing: String,
     pub mapping: Option<String>,
     pub mapping_name: Option<String>,
     pub rejects: Option<PathBuf>,
@@ -29,6 +30,7 @@ pub async fn run(db: &ordo_app::Database, path: &Path, options: Options) -> Resu
         mapping_name: options.mapping_name,
         file_name: path.file_name().map_or("upload.csv".into(), |n| n.to_string_lossy().into_owned()),
         bytes,
+        existing: Some(options.existing),
         // Whoever can run this holds the database itself.
         may_set_prices: true,
         progress: Some(Arc::new(move |done, total| drawn.draw(done, total))),

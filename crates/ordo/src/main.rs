@@ -66,6 +66,9 @@ enum Command {
         /// dry_run (check only), all_or_nothing or valid_rows.
         #[arg(long, default_value = "dry_run")]
         mode: String,
+        /// Customers and products already there: skip (report them) or update (change them).
+        #[arg(long, default_value = "skip")]
+        existing: String,
         /// JSON object naming the field each of the file's columns holds: {"Bestell-Nr": "external_ref"}.
         #[arg(long)]
         mapping: Option<String>,
@@ -236,9 +239,9 @@ async fn run(cli: Cli) -> Result<(), BoxError> {
                 Err(format!("{} stock levels differ from their movements", mismatches.len()).into())
             }
         }
-        Command::Import { file, kind, mode, mapping, mapping_name, rejects } => {
+        Command::Import { file, kind, mode, existing, mapping, mapping_name, rejects } => {
             let db = open().await?;
-            let options = ordo::import::Options { kind, mode, mapping, mapping_name, rejects };
+            let options = ordo::import::Options { kind, mode, existing, mapping, mapping_name, rejects };
             ordo::import::run(&db, &file, options).await
         }
         Command::Bench { command } => ordo::bench::run(command, cli.db.database_url.clone()).await,

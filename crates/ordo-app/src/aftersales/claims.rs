@@ -97,7 +97,7 @@ pub fn resolve_claim(
                 sku: Some(sku.clone()),
                 quantity: Some(*quantity),
                 unit_price: Some(AmountInput("0".into())),
-                discount_percent: None,
+                ..Default::default()
             })
             .collect();
         let input = NewOrder {

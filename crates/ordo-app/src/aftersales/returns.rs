@@ -699,6 +699,7 @@ fn send_replacement(tx: &mut dyn Tx, ctx: &Ctx, ret: &Return) -> Result<(), Afte
                 quantity: Some(*quantity),
                 unit_price: same.map(|l| AmountInput(l.unit_price.to_string())),
                 discount_percent: same.map(|l| AmountInput(l.discount_percent.to_string())),
+                unit: None,
             }
         })
         .collect();

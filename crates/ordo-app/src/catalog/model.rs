@@ -1,4 +1,5 @@
 use crate::common::AmountInput;
+use ordo_domain::catalog::{Pack, PackInput};
 use ordo_domain::{Currency, Timestamp};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -30,6 +31,29 @@ pub struct NewProduct {
     pub backorderable: Option<bool>,
     /// The product's category (return policies and reports group by it), e.g. `tea`.
     pub category: Option<String>,
+    /// Packs it is also sold in, e.g. `[{"unit": "box", "size": 12}]`: an order line may
+    /// then ask for 3 `box` and get 36 of `unit`.
+    pub packs: Option<Vec<PackInput>>,
+}
+
+impl NewProduct {
+    /// The same fields as a change to a product that exists (its SKU stays).
+    pub fn as_patch(&self) -> ProductPatch {
+        ProductPatch {
+            name: self.name.clone(),
+            description: self.description.clone(),
+            price: self.price.clone(),
+            currency: self.currency.clone(),
+            tax_rate: self.tax_rate.clone(),
+            unit: self.unit.clone(),
+            weight_kg: self.weight_kg.clone(),
+            active: self.active,
+            tags: self.tags.clone(),
+            backorderable: self.backorderable,
+            category: self.category.clone(),
+            packs: self.packs.clone(),
+        }
+    }
 }
 
 /// Fields to change; absent fields stay as they are.
@@ -47,6 +71,8 @@ pub struct ProductPatch {
     pub backorderable: Option<bool>,
     /// Empty to clear.
     pub category: Option<String>,
+    /// Replaces the packs when given (empty: none).
+    pub packs: Option<Vec<PackInput>>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -67,6 +93,8 @@ pub struct Product {
     pub tags: Vec<String>,
     pub backorderable: bool,
     pub category: Option<String>,
+    /// Packs it is also sold in, smallest first.
+    pub packs: Vec<Pack>,
     pub version: i64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,

@@ -5,7 +5,7 @@ use super::store::{self, ProductRow};
 use crate::common::{AmountInput, Ctx, Page, PageRequest};
 use crate::db::Tx;
 use ordo_domain::Currency;
-use ordo_domain::catalog::{DEFAULT_UNIT, parse_sku, parse_weight_grams};
+use ordo_domain::catalog::{DEFAULT_UNIT, parse_packs, parse_sku, parse_weight_grams};
 use ordo_domain::money::parse_rate;
 use ordo_domain::validation::{Violations, code, optional_text, required_text};
 use rust_decimal::Decimal;
@@ -28,8 +28,11 @@ pub fn create_product(tx: &mut dyn Tx, ctx: &Ctx, input: &NewProduct) -> Result<
     let weight_g = v.check(input.weight_kg.as_ref().map(|w| parse_weight_grams("weight_kg", &w.0)).transpose());
     let tags = v.check(ordo_domain::catalog::parse_tags("tags", input.tags.as_deref().unwrap_or_default()));
     let category = v.check(optional_text("category", input.category.as_deref(), 100)).flatten();
+    let base_unit = unit.clone().flatten().unwrap_or_else(|| DEFAULT_UNIT.to_string());
+    let packs = v.check(parse_packs("packs", &base_unit, input.packs.as_deref().unwrap_or_default()));
     v.into_result()?;
     let tags = tags.unwrap_or_default();
+    let packs = packs.unwrap_or_default();
     let (
         Some(sku),
         Some(name),
@@ -59,6 +62,7 @@ pub fn create_product(tx: &mut dyn Tx, ctx: &Ctx, input: &NewProduct) -> Result<
         tags: &tags,
         backorderable: input.backorderable.unwrap_or(false),
         category: category.as_deref(),
+        packs: &packs,
     };
     let id = store::insert_product(tx, &row, ctx.now)?;
     crate::audit::record(tx, ctx, "catalog", "product.created", &sku, &format!("{name}, {price} {currency}"))?;
@@ -120,9 +124,18 @@ pub fn update_product(
         Some(text) => v.check(optional_text("category", Some(text), 100)),
         None => Some(current.category.clone()),
     };
+    let packs = match (&patch.packs, &unit) {
+        (Some(packs), Some(unit)) => v.check(parse_packs("packs", unit, packs)),
+        (None, Some(unit)) if current.packs.iter().any(|p| p.unit.eq_ignore_ascii_case(unit)) => {
+            v.add("unit", format!("{unit:?} is one of the product's packs"));
+            None
+        }
+        _ => Some(current.packs.clone()),
+    };
     v.into_result()?;
     let category = category.flatten();
     let tags = tags.unwrap_or_default();
+    let packs = packs.unwrap_or_default();
     let (Some(name), Some(description), Some(price), Some(currency), Some(tax_rate), Some(unit), Some(weight_g)) =
         (name, description, price, currency, tax_rate, unit, weight_g)
     else {
@@ -141,6 +154,7 @@ pub fn update_product(
         tags: &tags,
         backorderable: patch.backorderable.unwrap_or(current.backorderable),
         category: category.as_deref(),
+        packs: &packs,
     };
     if !store::update_product(tx, id, current.version, &row, ctx.now)? {
         let now_at = get_product(tx, id)?.version;

@@ -6,7 +6,7 @@ use ordo_domain::pricing::ListPrice;
 use ordo_domain::{Currency, Timestamp};
 
 const PRODUCT_COLUMNS: &str = "id, sku, name, description, unit, price_e4, currency, tax_rate_e4, weight_g, active, version, \
-     created_at, updated_at, tags, backorderable, category";
+     created_at, updated_at, tags, backorderable, category, packs";
 
 fn product(row: &Row) -> Result<Product, DbError> {
     let currency = currency(&row.text(6)?)?;
@@ -27,6 +27,7 @@ fn product(row: &Row) -> Result<Product, DbError> {
         tags: row.opt_text(13)?.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default(),
         backorderable: row.bool(14)?,
         category: row.opt_text(15)?,
+        packs: row.opt_text(16)?.and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default(),
     })
 }
 
@@ -48,19 +49,21 @@ pub struct ProductRow<'a> {
     pub tags: &'a [String],
     pub backorderable: bool,
     pub category: Option<&'a str>,
+    pub packs: &'a [ordo_domain::catalog::Pack],
 }
 
-fn tags_text(tags: &[String]) -> Option<String> {
-    (!tags.is_empty()).then(|| serde_json::to_string(tags).unwrap_or_default())
+/// A list as stored: JSON, or NULL when empty.
+fn json_list<T: serde::Serialize>(items: &[T]) -> Option<String> {
+    (!items.is_empty()).then(|| serde_json::to_string(items).unwrap_or_default())
 }
 
 pub fn insert_product(tx: &mut dyn Tx, p: &ProductRow, now: Timestamp) -> Result<i64, DbError> {
     tx.insert(
         "INSERT INTO products (sku, name, description, unit, price_e4, currency, tax_rate_e4, weight_g, active, version, \
-         created_at, updated_at, tags, backorderable, category) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)",
+         created_at, updated_at, tags, backorderable, category, packs) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?)",
         params![
             p.sku, p.name, p.description, p.unit, to_e4(p.price), p.currency.code(), to_e4(p.tax_rate), p.weight_g, p.active,
-            now.micros(), now.micros(), tags_text(p.tags), p.backorderable, p.category
+            now.micros(), now.micros(), json_list(p.tags), p.backorderable, p.category, json_list(p.packs)
         ],
     )
 }
@@ -69,10 +72,11 @@ pub fn insert_product(tx: &mut dyn Tx, p: &ProductRow, now: Timestamp) -> Result
 pub fn update_product(tx: &mut dyn Tx, id: i64, version: i64, p: &ProductRow, now: Timestamp) -> Result<bool, DbError> {
     let changed = tx.execute(
         "UPDATE products SET name = ?, description = ?, unit = ?, price_e4 = ?, currency = ?, tax_rate_e4 = ?, weight_g = ?, \
-         active = ?, tags = ?, backorderable = ?, category = ?, version = version + 1, updated_at = ? WHERE id = ? AND version = ?",
+         active = ?, tags = ?, backorderable = ?, category = ?, packs = ?, version = version + 1, updated_at = ? \
+         WHERE id = ? AND version = ?",
         params![
             p.name, p.description, p.unit, to_e4(p.price), p.currency.code(), to_e4(p.tax_rate), p.weight_g, p.active,
-            tags_text(p.tags), p.backorderable, p.category, now.micros(), id, version
+            json_list(p.tags), p.backorderable, p.category, json_list(p.packs), now.micros(), id, version
         ],
     )?;
     Ok(changed == 1)
@@ -91,6 +95,13 @@ pub fn product_ids_tagged(tx: &mut dyn Tx, tag: &str) -> Result<Vec<i64>, DbErro
 pub fn product_by_id(tx: &mut dyn Tx, id: i64) -> Result<Option<Product>, DbError> {
     let sql = format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE id = ?");
     tx.query_opt(&sql, params![id])?.as_ref().map(product).transpose()
+}
+
+pub fn product_by_sku(tx: &mut dyn Tx, sku: &str) -> Result<Option<Product>, DbError> {
+    tx.query_opt(&format!("SELECT {PRODUCT_COLUMNS} FROM products WHERE sku = ?"), params![sku])?
+        .as_ref()
+        .map(product)
+        .transpose()
 }
 
 pub fn sku_exists(tx: &mut dyn Tx, sku: &str) -> Result<bool, DbError> {

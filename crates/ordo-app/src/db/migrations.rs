@@ -1222,6 +1222,17 @@ pub const MIGRATIONS: &[Migration] = &[
                 WHERE NOT EXISTS (SELECT 1 FROM channels WHERE code = 'portal')",
         ],
     },
+    Migration {
+        version: 20,
+        name: "packs",
+        statements: &[
+            // A product's packs as JSON, [{"unit": "box", "size": 12}], read with the product.
+            "ALTER TABLE products ADD COLUMN packs TEXT",
+            // The pack a line was ordered in; its quantity stays in the product's own unit.
+            "ALTER TABLE order_lines ADD COLUMN pack_unit VARCHAR(16)",
+            "ALTER TABLE order_lines ADD COLUMN pack_size BIGINT",
+        ],
+    },
 ];
 
 fn render(sql: &str, dialect: Dialect) -> String {

@@ -177,7 +177,7 @@ fn customers(tx: &mut dyn Tx) -> Result<Table, ExchangeError> {
 fn products(tx: &mut dyn Tx) -> Result<Table, ExchangeError> {
     let rows = tx.query(
         "SELECT sku, name, description, category, unit, price_e4, currency, tax_rate_e4, cost_e4, weight_g, active, \
-         backorderable, tags, external_id FROM products ORDER BY sku",
+         backorderable, tags, external_id, packs FROM products ORDER BY sku",
         &[],
     )?;
     let mut out = Vec::with_capacity(rows.len());
@@ -197,6 +197,9 @@ fn products(tx: &mut dyn Tx) -> Result<Table, ExchangeError> {
             Cell::Text(if r.bool(10)? { "yes" } else { "no" }.into()),
             Cell::Text(if r.bool(11)? { "yes" } else { "no" }.into()),
             Cell::Text(tags.join(";")),
+            Cell::Text(ordo_domain::catalog::packs_text(
+                &r.opt_text(14)?.and_then(|t| serde_json::from_str::<Vec<_>>(&t).ok()).unwrap_or_default(),
+            )),
             amount(r, 8, currency)?,
             text(r, 13)?,
         ]);
@@ -239,8 +242,24 @@ fn price_lists(tx: &mut dyn Tx) -> Result<Table, ExchangeError> {
          JOIN price_lists l ON l.id = i.price_list_id JOIN products p ON p.id = i.product_id ORDER BY l.code, p.sku",
         &[],
     )?;
+    // Each list's quantity breaks per SKU, in the cell form the import reads back.
+    let mut breaks: std::collections::HashMap<(String, String), Vec<(i64, rust_decimal::Decimal)>> =
+        std::collections::HashMap::new();
+    for r in &tx.query(
+        "SELECT l.code, p.sku, b.min_quantity, b.price_e4, l.currency FROM price_breaks b \
+         JOIN price_lists l ON l.id = b.price_list_id JOIN products p ON p.id = b.product_id \
+         ORDER BY l.code, p.sku, b.min_quantity",
+        &[],
+    )? {
+        let price = match currency_of(r, 4) {
+            Some(currency) => ordo_domain::money::from_e4_in(r.int(3)?, currency),
+            None => ordo_domain::money::from_e4(r.int(3)?),
+        };
+        breaks.entry((r.text(0)?, r.text(1)?)).or_default().push((r.int(2)?, price));
+    }
     let mut out = Vec::with_capacity(rows.len());
     for r in &rows {
+        let held = breaks.get(&(r.text(0)?, r.text(4)?)).map(Vec::as_slice).unwrap_or_default();
         out.push(vec![
             text(r, 0)?,
             text(r, 1)?,
@@ -248,11 +267,12 @@ fn price_lists(tx: &mut dyn Tx) -> Result<Table, ExchangeError> {
             text(r, 3)?,
             text(r, 4)?,
             amount(r, 5, currency_of(r, 2))?,
+            Cell::Text(super::imports::breaks_text(held)),
         ]);
     }
     Ok(Table {
         name: "price-lists".into(),
-        columns: vec!["price_list", "name", "currency", "customer_group", "sku", "price"],
+        columns: vec!["price_list", "name", "currency", "customer_group", "sku", "price", "breaks"],
         rows: out,
     })
 }

@@ -5,8 +5,9 @@
 //! file to fix. An order with any invalid row is rejected whole, never imported in half;
 //! an external reference already imported is reported, not imported twice.
 //!
-//! Customers and products load the same way (a key already held is reported, not
-//! overwritten); stock files set levels (a stock count: the difference is an adjustment
+//! Customers and products load the same way: a key already held is reported, not
+//! overwritten, unless the file is sent with `existing=update`, when its row changes the
+//! record (an empty cell leaves that field as it is); stock files set levels (a stock count: the difference is an adjustment
 //! movement) and price-list files create lists or set their prices, so each kind's export
 //! imports back unchanged.
 
@@ -24,9 +25,19 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use utoipa::ToSchema;
 
-/// Fields of an order row, in template order; the first four are required.
-pub const ORDER_FIELDS: &[&str] =
-    &["external_ref", "customer_code", "sku", "quantity", "unit_price", "channel", "notes", "requested_delivery_date"];
+/// Fields of an order row, in template order; the first four are required. `unit` is the
+/// product's own unit (when empty) or one of its packs, which `quantity` counts.
+pub const ORDER_FIELDS: &[&str] = &[
+    "external_ref",
+    "customer_code",
+    "sku",
+    "quantity",
+    "unit_price",
+    "channel",
+    "notes",
+    "requested_delivery_date",
+    "unit",
+];
 /// Fields of a customer row (the customers export's columns); code and name are required.
 pub const CUSTOMER_FIELDS: &[&str] = &[
     "code",
@@ -67,6 +78,7 @@ pub const PRODUCT_FIELDS: &[&str] = &[
     "active",
     "backorderable",
     "tags",
+    "packs",
 ];
 
 /// Fields of a stock row (the stock export's columns; `reserved`, `available` and `damaged`
@@ -75,7 +87,35 @@ pub const STOCK_FIELDS: &[&str] = &["warehouse", "sku", "on_hand", "bin"];
 
 /// Fields of a price-list row (the price-lists export's columns), one row per price; rows
 /// with the same `price_list` form one list. Name and currency are needed for a new list.
-pub const PRICE_LIST_FIELDS: &[&str] = &["price_list", "sku", "price", "name", "currency", "customer_group"];
+/// `breaks` holds the quantity breaks as `10=9.50;50=9.00` (from 10 units on, 9.50 a unit);
+/// when the column is there, it replaces the product's breaks on the list.
+pub const PRICE_LIST_FIELDS: &[&str] = &["price_list", "sku", "price", "name", "currency", "customer_group", "breaks"];
+
+/// Quantity breaks as a cell holds them: `10=9.50;50=9.00`.
+pub fn breaks_text(breaks: &[(i64, rust_decimal::Decimal)]) -> String {
+    breaks.iter().map(|(min, price)| format!("{min}={price}")).collect::<Vec<_>>().join(";")
+}
+
+/// Reads a `10=9.50;50=9.00` cell; the catalog checks the breaks themselves.
+fn breaks_from_text(text: &str) -> Result<Vec<crate::catalog::PriceBreakInput>, String> {
+    text.split(';')
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            let (min, price) =
+                part.split_once('=').ok_or_else(|| format!("{part:?} must be written quantity=price, e.g. 10=9.50"))?;
+            let min = min
+                .trim()
+                .replace(',', "")
+                .parse::<i64>()
+                .map_err(|_| format!("{part:?}: the quantity must be a whole number"))?;
+            Ok(crate::catalog::PriceBreakInput {
+                min_quantity: Some(min),
+                price: Some(AmountInput(price.trim().into())),
+            })
+        })
+        .collect()
+}
 
 /// What a kind of file holds: its fields, how many of the first are required, and how many
 /// of the first form the key whose rows make one record (an order's reference, a
@@ -118,6 +158,9 @@ pub struct ImportFile {
     pub mapping_name: Option<String>,
     pub file_name: String,
     pub bytes: Vec<u8>,
+    /// `skip` (default: a customer or product that exists is reported as a duplicate) or
+    /// `update` (its row changes it).
+    pub existing: Option<String>,
     /// Whether the importer may set `unit_price` (the price-override permission).
     pub may_set_prices: bool,
     /// Called after each record, for a progress bar.
@@ -157,7 +200,8 @@ pub struct ImportResult {
     /// The products created (product files).
     #[serde(default)]
     pub product_ids: Vec<i64>,
-    /// Stock levels set (stock files) or prices set (price-list files).
+    /// Stock levels set (stock files), prices set (price-list files), or customers and
+    /// products changed (with `existing=update`; they count as imported too).
     #[serde(default)]
     pub updated: usize,
     /// The rejected orders' rows, as CSV with an `error` column, to fix and import again.
@@ -214,6 +258,8 @@ pub struct Parsed {
     columns: Vec<Option<usize>>,
     groups: Vec<Group>,
     may_set_prices: bool,
+    /// Rows whose customer or product exists change it.
+    update_existing: bool,
     progress: Option<Progress>,
 }
 
@@ -371,6 +417,18 @@ pub fn parse(file: &ImportFile) -> Result<Parsed, ExchangeError> {
         "valid_rows" => ImportMode::ValidRows,
         _ => return Err(Invalid::field("mode", "must be dry_run, all_or_nothing or valid_rows").into()),
     };
+    let update_existing = match file.existing.as_deref().map(str::trim).unwrap_or("skip") {
+        "skip" | "" => false,
+        "update" if matches!(kind.name, "customers" | "products") => true,
+        "update" => {
+            return Err(Invalid::field(
+                "existing",
+                "update is for customers and products (stock and price-list files always set what they hold)",
+            )
+            .into());
+        }
+        _ => return Err(Invalid::field("existing", "must be skip or update").into()),
+    };
     let mapping = parse_mapping(kind, file.mapping.as_deref())?;
     let mut rows = read_rows(file)?;
     if rows.is_empty() {
@@ -445,6 +503,7 @@ pub fn parse(file: &ImportFile) -> Result<Parsed, ExchangeError> {
         columns,
         groups,
         may_set_prices: file.may_set_prices,
+        update_existing,
         progress: file.progress.clone(),
     })
 }
@@ -538,11 +597,15 @@ pub fn import_records(
             let savepoint = format!("import_record_{g}");
             tx.batch(&format!("SAVEPOINT {savepoint}"))?;
             let duplicates = &mut tally.duplicates;
+            let update = parsed.update_existing;
             let done = match kind.name {
-                "customers" => import_customer(tx, ctx, group, &column_name, &mut problems, duplicates)?,
-                "products" => import_product(tx, ctx, group, &column_name, &mut problems, duplicates)?,
+                "customers" => import_customer(tx, ctx, group, &column_name, &mut problems, duplicates, update)?,
+                "products" => import_product(tx, ctx, group, &column_name, &mut problems, duplicates, update)?,
                 "stock" => import_stock_level(tx, ctx, group, &column_name, &mut problems)?,
-                _ => import_price_list(tx, ctx, group, &column_name, &mut problems)?,
+                _ => {
+                    let breaks_given = parsed.columns[6].is_some();
+                    import_price_list(tx, ctx, group, &column_name, &mut problems, breaks_given)?
+                }
             };
             // Any problem (a second row with the same key too) keeps the record out.
             match done.filter(|_| problems.is_empty()) {
@@ -642,7 +705,7 @@ pub fn finish(tx: &mut dyn Tx, ctx: &Ctx, parsed: &Parsed, tally: Tally) -> Resu
 /// What importing one record did.
 enum Done {
     Created(i64),
-    /// Levels or prices set.
+    /// Levels or prices set, or a customer or product changed.
     Updated(usize),
 }
 
@@ -707,8 +770,8 @@ fn field_problems(problems: &mut Vec<RowError>, row: usize, invalid: Invalid, co
     }
 }
 
-/// Creates one customer from its row through the same use case as the API; a code that
-/// exists already is reported, not imported again (nor updated).
+/// Creates one customer from its row through the same use cases as the API; a code that
+/// exists already is reported, not imported again, unless `update`: then the row changes it.
 fn import_customer(
     tx: &mut dyn Tx,
     ctx: &Ctx,
@@ -716,11 +779,12 @@ fn import_customer(
     column_name: &dyn Fn(usize) -> String,
     problems: &mut Vec<RowError>,
     duplicates: &mut Vec<String>,
+    update: bool,
 ) -> Result<Option<Done>, DbError> {
     let (row, cells) = &group.rows[0];
     let column = |field: &str| column_of(CUSTOMER_FIELDS, column_name, field);
-    let exists = crate::customers::store::id_by_code(tx, &group.external_ref)?.is_some();
-    if !key_checks(group, column("code"), "code", exists, problems, duplicates) {
+    let existing = crate::customers::store::id_by_code(tx, &group.external_ref)?;
+    if !key_checks(group, column("code"), "code", existing.is_some() && !update, problems, duplicates) {
         return Ok(None);
     }
     let cell = |field: &str| cell_of(CUSTOMER_FIELDS, cells, field);
@@ -754,8 +818,12 @@ fn import_customer(
         salesperson: cell("salesperson"),
         ..Default::default()
     };
-    match crate::customers::create_customer(tx, ctx, &input) {
-        Ok(customer) => Ok(Some(Done::Created(customer.id))),
+    let outcome = match existing {
+        Some(id) => crate::customers::update_customer(tx, ctx, id, None, &input).map(|_| Done::Updated(1)),
+        None => crate::customers::create_customer(tx, ctx, &input).map(|c| Done::Created(c.id)),
+    };
+    match outcome {
+        Ok(done) => Ok(Some(done)),
         Err(crate::customers::CustomerError::Invalid(invalid)) => {
             // `shipping_address.city` → ship_city; the rest are named as the columns.
             field_problems(problems, *row, invalid, |field| match field.strip_prefix("shipping_address.") {
@@ -773,8 +841,8 @@ fn import_customer(
     }
 }
 
-/// Creates one product from its row through the catalog's use case; a SKU that exists is
-/// reported, not overwritten.
+/// Creates one product from its row through the catalog's use cases; a SKU that exists is
+/// reported, not overwritten, unless `update`: then the row changes it.
 fn import_product(
     tx: &mut dyn Tx,
     ctx: &Ctx,
@@ -782,12 +850,13 @@ fn import_product(
     column_name: &dyn Fn(usize) -> String,
     problems: &mut Vec<RowError>,
     duplicates: &mut Vec<String>,
+    update: bool,
 ) -> Result<Option<Done>, DbError> {
     let (row, cells) = &group.rows[0];
     let column = |field: &str| column_of(PRODUCT_FIELDS, column_name, field);
     let at = |field: &str, message: String| RowError { row: *row, column: column(field), message };
-    let exists = crate::catalog::store::sku_exists(tx, &group.external_ref)?;
-    if !key_checks(group, column("sku"), "SKU", exists, problems, duplicates) {
+    let existing = crate::catalog::store::product_by_sku(tx, &group.external_ref)?;
+    if !key_checks(group, column("sku"), "SKU", existing.is_some() && !update, problems, duplicates) {
         return Ok(None);
     }
     let cell = |field: &str| cell_of(PRODUCT_FIELDS, cells, field);
@@ -803,6 +872,13 @@ fn import_product(
     // Still tried when a flag is wrong, so its other problems are reported too (the caller
     // rolls back any record with a problem).
     let (active, backorderable) = (flag("active"), flag("backorderable"));
+    let packs = match cell("packs").map(|text| ordo_domain::catalog::packs_from_text("packs", &text)).transpose() {
+        Ok(packs) => packs,
+        Err(error) => {
+            problems.push(at("packs", error.message));
+            None
+        }
+    };
     let input = crate::catalog::NewProduct {
         sku: cell("sku"),
         name: cell("name"),
@@ -817,11 +893,19 @@ fn import_product(
         backorderable,
         tags: cell("tags")
             .map(|t| t.split([';', ',']).map(str::trim).filter(|t| !t.is_empty()).map(String::from).collect()),
+        packs,
     };
-    match crate::catalog::create_product(tx, ctx, &input) {
-        Ok(product) => Ok(Some(Done::Created(product.id))),
+    let outcome = match existing {
+        Some(product) => {
+            crate::catalog::update_product(tx, ctx, product.id, None, &input.as_patch()).map(|_| Done::Updated(1))
+        }
+        None => crate::catalog::create_product(tx, ctx, &input).map(|p| Done::Created(p.id)),
+    };
+    match outcome {
+        Ok(done) => Ok(Some(done)),
         Err(crate::catalog::CatalogError::Invalid(invalid)) => {
-            field_problems(problems, *row, invalid, column);
+            // `packs[0].size` → the packs column.
+            field_problems(problems, *row, invalid, |field| column(field.split('[').next().unwrap_or(field)));
             Ok(None)
         }
         Err(crate::catalog::CatalogError::Db(db)) => Err(db),
@@ -887,6 +971,7 @@ fn import_price_list(
     group: &Group,
     column_name: &dyn Fn(usize) -> String,
     problems: &mut Vec<RowError>,
+    breaks_given: bool,
 ) -> Result<Option<Done>, DbError> {
     use crate::catalog::{CatalogError, NewPriceList, PriceInput, SetPrice};
     let column = |field: &str| column_of(PRICE_LIST_FIELDS, column_name, field);
@@ -929,9 +1014,13 @@ fn import_price_list(
                 );
             }
         }
+        let breaks = breaks_from_text(&cells[6]).unwrap_or_else(|message| {
+            at("breaks", message);
+            Vec::new()
+        });
         items.push((
             *row,
-            PriceInput { sku: Some(cells[1].clone()), price: Some(AmountInput(cells[2].clone())), breaks: Vec::new() },
+            PriceInput { sku: Some(cells[1].clone()), price: Some(AmountInput(cells[2].clone())), breaks },
         ));
     }
     if !problems.is_empty() {
@@ -943,6 +1032,8 @@ fn import_price_list(
             Some((n, field)) => (n.parse::<usize>().ok().and_then(|n| items.get(n)).map_or(*first_row, |i| i.0), field),
             None => (*first_row, field),
         };
+        // `breaks[1].price` → the breaks column.
+        let field = field.split(['[', '.']).next().unwrap_or(field);
         RowError { row, column: column(if field == "code" { "price_list" } else { field }), message }
     };
     let result = match &list {
@@ -966,7 +1057,7 @@ fn import_price_list(
                 ctx,
                 &list.code,
                 &sku,
-                &SetPrice { price: item.price.clone(), breaks: None },
+                &SetPrice { price: item.price.clone(), breaks: breaks_given.then(|| item.breaks.clone()) },
             )
             .map(|_| ())
             .map_err(|error| match error {
@@ -1066,7 +1157,8 @@ fn check_group(
         if !cells[7].is_empty() && Date::parse(&cells[7]).is_none() {
             add(*row, 7, format!("must be a date such as 2026-12-01, not {:?}", cells[7]));
         }
-        lines.push(NewOrderLine { sku: Some(cells[2].clone()), quantity, unit_price, ..Default::default() });
+        let unit = Some(cells[8].clone()).filter(|u| !u.is_empty());
+        lines.push(NewOrderLine { sku: Some(cells[2].clone()), quantity, unit, unit_price, ..Default::default() });
     }
     if let (Some(channel), false) = (&channel, group.external_ref.is_empty()) {
         let existing = tx.query_opt(
@@ -1162,8 +1254,8 @@ pub fn template(kind: &str) -> Option<Table> {
             name: "orders-template".into(),
             columns: ORDER_FIELDS.to_vec(),
             rows: vec![
-                example(&["PO-1001", "C0001", "TEA-001", "12", "", "email", "deliver before noon", "2026-12-01"]),
-                example(&["PO-1001", "C0001", "CER-004", "2", "", "email", "", ""]),
+                example(&["PO-1001", "C0001", "TEA-001", "2", "", "email", "deliver before noon", "2026-12-01", "箱"]),
+                example(&["PO-1001", "C0001", "CER-004", "2", "", "email", "", "", ""]),
             ],
         }),
         "products" => Some(Table {
@@ -1182,6 +1274,7 @@ pub fn template(kind: &str) -> Option<Table> {
                 "yes",
                 "no",
                 "tea;gift",
+                "箱=12",
             ])],
         }),
         "customers" => Some(Table {
@@ -1220,8 +1313,16 @@ pub fn template(kind: &str) -> Option<Table> {
             name: "price-lists-template".into(),
             columns: PRICE_LIST_FIELDS.to_vec(),
             rows: vec![
-                example(&["WHOLESALE-CNY", "TEA-001", "138.00", "批发价 Wholesale", "CNY", "wholesale"]),
-                example(&["WHOLESALE-CNY", "CER-004", "52.00", "", "", ""]),
+                example(&[
+                    "WHOLESALE-CNY",
+                    "TEA-001",
+                    "138.00",
+                    "批发价 Wholesale",
+                    "CNY",
+                    "wholesale",
+                    "12=128.00;48=120.00",
+                ]),
+                example(&["WHOLESALE-CNY", "CER-004", "52.00", "", "", "", ""]),
             ],
         }),
         _ => None,

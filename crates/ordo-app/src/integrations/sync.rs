@@ -84,20 +84,7 @@ pub fn upsert_product(
                 )
                 .into());
             }
-            let patch = ProductPatch {
-                name: input.name.clone(),
-                description: input.description.clone(),
-                price: input.price.clone(),
-                currency: input.currency.clone(),
-                tax_rate: input.tax_rate.clone(),
-                unit: input.unit.clone(),
-                weight_kg: input.weight_kg.clone(),
-                active: input.active,
-                tags: input.tags.clone(),
-                backorderable: input.backorderable,
-                category: input.category.clone(),
-            };
-            ("updated", catalog::update_product(tx, ctx, id, None, &patch)?)
+            ("updated", catalog::update_product(tx, ctx, id, None, &input.as_patch())?)
         }
         None => ("created", catalog::create_product(tx, ctx, input)?),
     };

@@ -43,7 +43,12 @@ pub struct NewOrder {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 pub struct NewOrderLine {
     pub sku: Option<String>,
+    /// How many of `unit`.
     pub quantity: Option<i64>,
+    /// The product's own unit (default) or one of its packs: 3 `box` of 12 make a line of
+    /// 36. The line's `unit_price` is always for one of the product's own unit.
+    #[schema(example = "box")]
+    pub unit: Option<String>,
     /// Overrides the price from the customer's price list.
     pub unit_price: Option<AmountInput>,
     /// Percentage off the line, 0–100.
@@ -260,9 +265,16 @@ pub struct OrderLine {
     /// Where the unit price came from and what promotions, tier and coupon took off, in
     /// the order they were taken (absent on lines priced before promotions existed).
     pub pricing: Option<LineNote>,
+    /// The pack the line was ordered in (`quantity` is in the product's own unit).
+    pub pack: Option<ordo_domain::catalog::Pack>,
 }
 
 impl OrderLine {
+    /// The quantity in the pack it was ordered in (`3 箱 × 12`), if it was.
+    pub fn in_packs(&self) -> Option<String> {
+        self.pack.as_ref().map(|p| p.count(self.quantity))
+    }
+
     /// What promotions, tier and coupon took off this line.
     pub fn off(&self) -> Decimal {
         self.pricing.as_ref().map_or(Decimal::ZERO, LineNote::off)

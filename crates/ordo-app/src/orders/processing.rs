@@ -333,6 +333,7 @@ fn replace_lines(tx: &mut dyn Tx, ctx: &Ctx, order: &mut Order, new_lines: &[New
             NewOrderLine {
                 sku: line.sku.clone(),
                 quantity: line.quantity,
+                unit: line.unit.clone(),
                 unit_price: line
                     .unit_price
                     .clone()

@@ -41,7 +41,10 @@ struct ValidOrder {
 
 struct ValidLine {
     sku: String,
+    /// In the product's own unit once `prepare` has read the product; of `unit` before.
     quantity: i64,
+    unit: Option<String>,
+    pack: Option<ordo_domain::catalog::Pack>,
     unit_price: Option<Decimal>,
     discount_percent: Decimal,
 }
@@ -109,7 +112,8 @@ fn validate_on(input: &NewOrder, channel_open: bool) -> Result<ValidOrder, ordo_
                 if let (Some(sku), Some(quantity), Some(unit_price), Some(discount_percent)) =
                     (sku, quantity, unit_price, discount_percent)
                 {
-                    lines.push(ValidLine { sku, quantity, unit_price, discount_percent });
+                    let unit = line.unit.as_deref().map(str::trim).filter(|u| !u.is_empty()).map(str::to_string);
+                    lines.push(ValidLine { sku, quantity, unit, pack: None, unit_price, discount_percent });
                 }
             }
         }
@@ -195,7 +199,7 @@ pub(crate) fn unknown_sku(tx: &mut dyn Tx, sku: &str) -> Result<String, crate::D
 
 /// Prices the order as of `at`: promotions running then apply (an edit passes the time the
 /// order was placed, so it keeps the promotions it was sold with).
-fn prepare(tx: &mut dyn Tx, order: ValidOrder, at: Timestamp) -> Result<Prepared, OrderError> {
+fn prepare(tx: &mut dyn Tx, mut order: ValidOrder, at: Timestamp) -> Result<Prepared, OrderError> {
     let customer = customers::store::by_id(tx, order.customer_id)?.ok_or_else(|| {
         ordo_domain::Invalid::field("customer_id", format!("no customer has id {}", order.customer_id))
     })?;
@@ -212,6 +216,25 @@ fn prepare(tx: &mut dyn Tx, order: ValidOrder, at: Timestamp) -> Result<Prepared
                 v.add(format!("lines[{i}].sku"), format!("product {:?} is not for sale (inactive)", line.sku))
             }
             Some(p) => products.push(p.clone()),
+        }
+    }
+    v.into_result()?;
+    // Packs become the product's own unit: 3 box of 12 are 36.
+    let mut v = Violations::new();
+    for (i, (line, product)) in order.lines.iter_mut().zip(&products).enumerate() {
+        let Some(unit) = &line.unit else { continue };
+        let field = format!("lines[{i}].unit");
+        match ordo_domain::catalog::in_base_units(&field, &line.sku, &product.unit, &product.packs, unit, line.quantity)
+        {
+            Ok((units, _)) if units > MAX_LINE_QUANTITY => v.add(
+                format!("lines[{i}].quantity"),
+                format!("{} {unit} make {units} {}, more than {MAX_LINE_QUANTITY}", line.quantity, product.unit),
+            ),
+            Ok((units, pack)) => {
+                line.quantity = units;
+                line.pack = pack;
+            }
+            Err(error) => v.add(error.field, error.message),
         }
     }
     v.into_result()?;
@@ -315,6 +338,7 @@ fn order_lines(p: &Prepared) -> Vec<OrderLine> {
             picked_quantity: 0,
             shipped_quantity: 0,
             pricing: Some(p.notes[i].clone()),
+            pack: line.pack.clone(),
         })
         .collect()
 }

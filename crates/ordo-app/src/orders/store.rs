@@ -160,14 +160,15 @@ pub struct LineRow<'a> {
 pub fn insert_lines(tx: &mut dyn Tx, order_id: i64, lines: &[LineRow]) -> Result<(), DbError> {
     let mut sql = String::from(
         "INSERT INTO order_lines (order_id, line_no, product_id, sku, name, quantity, unit_price_e4, discount_percent_e4, \
-         tax_rate_e4, line_total_e4, tax_e4, warehouse_id, backordered, promise_date, pricing, unit_cost_e4) VALUES ",
+         tax_rate_e4, line_total_e4, tax_e4, warehouse_id, backordered, promise_date, pricing, pack_unit, pack_size, \
+         unit_cost_e4) VALUES ",
     );
-    let mut params: Vec<Value> = Vec::with_capacity(lines.len() * 16);
+    let mut params: Vec<Value> = Vec::with_capacity(lines.len() * 18);
     for (i, row) in lines.iter().enumerate() {
         sql.push_str(if i == 0 {
-            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT cost_e4 FROM products WHERE id = ?))"
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT cost_e4 FROM products WHERE id = ?))"
         } else {
-            ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT cost_e4 FROM products WHERE id = ?))"
+            ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT cost_e4 FROM products WHERE id = ?))"
         });
         let l = row.line;
         params.extend([
@@ -186,6 +187,8 @@ pub fn insert_lines(tx: &mut dyn Tx, order_id: i64, lines: &[LineRow]) -> Result
             l.backordered_quantity.into(),
             l.promise_date.clone().into(),
             to_json_text(&l.pricing).into(),
+            l.pack.as_ref().map(|p| p.unit.clone()).into(),
+            l.pack.as_ref().map(|p| p.size).into(),
             row.product_id.into(),
         ]);
     }
@@ -266,7 +269,8 @@ pub fn attach_lines(tx: &mut dyn Tx, orders: &mut [Order]) -> Result<(), DbError
     let marks = vec!["?"; orders.len()].join(", ");
     let sql = format!(
         "SELECT l.order_id, l.line_no, l.sku, l.name, l.quantity, l.unit_price_e4, l.discount_percent_e4, l.tax_rate_e4, \
-         l.line_total_e4, l.tax_e4, w.code, l.backordered, l.promise_date, l.picked, l.shipped, l.pricing FROM order_lines l \
+         l.line_total_e4, l.tax_e4, w.code, l.backordered, l.promise_date, l.picked, l.shipped, l.pricing, l.pack_unit, \
+         l.pack_size FROM order_lines l \
          JOIN warehouses w ON w.id = l.warehouse_id \
          WHERE l.order_id IN ({marks}) ORDER BY l.order_id, l.line_no"
     );
@@ -293,6 +297,10 @@ pub fn attach_lines(tx: &mut dyn Tx, orders: &mut [Order]) -> Result<(), DbError
             picked_quantity: row.int(13)?,
             shipped_quantity: row.int(14)?,
             pricing: from_json_text(row.opt_text(15)?),
+            pack: match (row.opt_text(16)?, row.opt_int(17)?) {
+                (Some(unit), Some(size)) => Some(ordo_domain::catalog::Pack { unit, size }),
+                _ => None,
+            },
         });
     }
     Ok(())

@@ -172,12 +172,29 @@ fn draft(buyer: &Buyer, lines: &[CartLine], ship_to: Option<AddressInput>) -> Ne
 
 /// Puts `quantity` of `sku` in the cart (`add`: on top of what is there), or takes it out
 /// at zero.
-pub fn set_in_cart(tx: &mut dyn Tx, buyer: &Buyer, sku: &str, quantity: i64, add: bool) -> Result<i64, PortalError> {
+pub fn set_in_cart(
+    tx: &mut dyn Tx,
+    buyer: &Buyer,
+    sku: &str,
+    quantity: i64,
+    unit: Option<&str>,
+    add: bool,
+) -> Result<i64, PortalError> {
     let sku = sku.trim();
     let product = catalog::store::products_by_skus(tx, &[sku])?
         .into_iter()
         .find(|p| p.sku == sku && p.active)
         .ok_or_else(|| ordo_domain::Invalid::field("sku", format!("{sku:?} is not in the catalogue")))?;
+    // The cart counts the product's own unit: 2 箱 of 12 go in as 24.
+    let (quantity, _) = ordo_domain::catalog::in_base_units(
+        "unit",
+        sku,
+        &product.unit,
+        &product.packs,
+        unit.unwrap_or_default(),
+        quantity,
+    )
+    .map_err(|e| ordo_domain::Invalid(vec![e]))?;
     let current = cart_quantities(tx, buyer.user_id)?;
     let already = current.iter().find(|(id, _)| *id == product.id).map(|(_, n)| *n);
     let wanted = if add { already.unwrap_or(0).saturating_add(quantity) } else { quantity };
@@ -290,7 +307,7 @@ pub fn reorder_to_cart(tx: &mut dyn Tx, buyer: &Buyer, order_id: i64) -> Result<
     let order = super::my_order(tx, buyer, order_id)?;
     let mut skipped = Vec::new();
     for line in &order.lines {
-        match set_in_cart(tx, buyer, &line.sku, line.quantity, true) {
+        match set_in_cart(tx, buyer, &line.sku, line.quantity, None, true) {
             Ok(_) => {}
             Err(PortalError::Invalid(_)) => skipped.push(line.sku.clone()),
             Err(other) => return Err(other),

@@ -79,6 +79,15 @@ pub struct ProductForm {
     backorderable: Option<String>,
     #[serde(default)]
     category: String,
+    /// `box=12; carton=144`.
+    #[serde(default)]
+    packs: String,
+}
+
+/// The packs field as typed; a malformed one is a field error the form shows.
+fn pack_list(text: &str) -> Result<Vec<ordo_domain::catalog::PackInput>, catalog::CatalogError> {
+    ordo_domain::catalog::packs_from_text("packs", text)
+        .map_err(|e| catalog::CatalogError::Invalid(ordo_domain::Invalid(vec![e])))
 }
 
 fn tag_list(text: &str) -> Vec<String> {
@@ -124,6 +133,10 @@ async fn create(
         Ok(ctx) => ctx,
         Err(page) => return page,
     };
+    let packs = match pack_list(&form.packs) {
+        Ok(packs) => packs,
+        Err(error) => return form_failed(&staff, None, form, error),
+    };
     let input = NewProduct {
         sku: some(&form.sku),
         name: some(&form.name),
@@ -137,6 +150,7 @@ async fn create(
         tags: Some(tag_list(&form.tags)),
         backorderable: Some(form.backorderable.is_some()),
         category: Some(form.category.clone()),
+        packs: Some(packs),
     };
     match state.db.write(move |tx| catalog::create_product(tx, &ctx, &input)).await {
         Ok(product) => {
@@ -175,6 +189,7 @@ async fn edit_form(State(state): State<AppState>, staff: Staff, Path(id): Path<S
                 tags: p.tags.join(", "),
                 category: p.category.clone().unwrap_or_default(),
                 backorderable: p.backorderable.then(|| "on".to_string()),
+                packs: ordo_domain::catalog::packs_text(&p.packs).replace(';', "; "),
             };
             render(&FormPage { page: Frame::new(&staff, "products"), id: Some(id), form, errors: Vec::new() })
         }
@@ -195,6 +210,10 @@ async fn update(
         Err(page) => return page,
     };
     let Ok(id) = id.parse::<i64>() else { return not_found(&staff) };
+    let packs = match pack_list(&form.packs) {
+        Ok(packs) => packs,
+        Err(error) => return form_failed(&staff, Some(id), form, error),
+    };
     let patch = ProductPatch {
         name: Some(form.name.clone()),
         description: Some(form.description.clone()),
@@ -207,6 +226,7 @@ async fn update(
         tags: Some(tag_list(&form.tags)),
         backorderable: Some(form.backorderable.is_some()),
         category: Some(form.category.clone()),
+        packs: Some(packs),
     };
     match state.db.write(move |tx| catalog::update_product(tx, &ctx, id, None, &patch)).await {
         Ok(product) => {

@@ -638,6 +638,8 @@ async fn issue_invoice(
 pub struct DraftLine {
     pub sku: String,
     pub quantity: String,
+    /// Empty for the product's own unit, or one of its packs.
+    pub unit: String,
     pub unit_price: String,
 }
 
@@ -658,7 +660,7 @@ pub struct Draft {
 impl Draft {
     fn parse(body: &[u8]) -> Draft {
         let mut draft = Draft::default();
-        let (mut skus, mut quantities, mut prices) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut skus, mut quantities, mut units, mut prices) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for (key, value) in form_urlencoded::parse(body) {
             let value = value.into_owned();
             match key.as_ref() {
@@ -672,6 +674,7 @@ impl Draft {
                 "shipping_service" => draft.shipping_service = value,
                 "coupon_code" => draft.coupon_code = value,
                 "quantity" => quantities.push(value),
+                "unit" => units.push(value),
                 "unit_price" => prices.push(value),
                 _ => {}
             }
@@ -680,6 +683,7 @@ impl Draft {
             let line = DraftLine {
                 sku,
                 quantity: quantities.get(i).cloned().unwrap_or_default(),
+                unit: units.get(i).cloned().unwrap_or_default(),
                 unit_price: prices.get(i).cloned().unwrap_or_default(),
             };
             if !line.sku.trim().is_empty() || !line.quantity.trim().is_empty() {
@@ -704,6 +708,7 @@ impl Draft {
             lines.push(NewOrderLine {
                 sku: Some(line.sku.trim().to_string()),
                 quantity,
+                unit: Some(line.unit.trim().to_string()).filter(|u| !u.is_empty()),
                 unit_price: Some(line.unit_price.trim()).filter(|p| !p.is_empty()).map(|p| AmountInput(p.to_string())),
                 discount_percent: None,
             });

@@ -439,11 +439,12 @@ async fn put_in_cart(State(state): State<AppState>, shopper: Shopper, headers: H
             return failed(&shopper, invalid);
         }
     };
+    let unit = form_field(&fields, "unit").map(str::to_string);
     let buyer = shopper.buyer.clone();
     let done = state
         .db
         .write(move |tx| {
-            let in_cart = portal::set_in_cart(tx, &buyer, &sku, quantity, add)?;
+            let in_cart = portal::set_in_cart(tx, &buyer, &sku, quantity, unit.as_deref(), add)?;
             Ok::<_, PortalError>((in_cart, portal::cart_count(tx, &buyer)?))
         })
         .await;

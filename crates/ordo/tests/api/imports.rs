@@ -55,7 +55,7 @@ async fn a_dry_run_names_every_problem_and_valid_rows_imports_the_good_orders_wi
     let template = app.get("/api/v1/imports/templates/orders").await;
     let template = template.body.as_str().unwrap().trim_start_matches('\u{feff}').to_string();
     assert!(template.starts_with(
-        "external_ref,customer_code,sku,quantity,unit_price,channel,notes,requested_delivery_date\r\nPO-1001,C0001,"
+        "external_ref,customer_code,sku,quantity,unit_price,channel,notes,requested_delivery_date,unit\r\nPO-1001,C0001,"
     ));
 
     let (status, dry) =
@@ -212,6 +212,7 @@ async fn customers_come_back_from_their_own_export_with_the_new_ones_added_and_n
         ("payment_terms", "net30"),
         ("ship_line1", "西湖路 1 号"),
         ("ship_city", "杭州"),
+        ("ship_province", "浙江省"),
         ("ship_country", "CN"),
     ]));
     csv.push_str("\r\n");
@@ -440,26 +441,24 @@ async fn price_lists_load_from_a_file_new_and_existing_and_their_export_loads_ba
         .post(
             "/api/v1/price-lists",
             json!({"code": "WHOLESALE", "name": "Wholesale", "currency": "CNY", "customer_group": "wholesale",
-                   "items": [{"sku": "TEA", "price": "80.00"}]}),
+                   "items": [{"sku": "TEA", "price": "80.00", "breaks": [{"min_quantity": 10, "price": "75.00"}]}]}),
         )
         .await;
     assert_eq!(list.status, StatusCode::CREATED, "{}", list.body);
-    let (status, same) = upload(
-        &app,
-        &[("kind", "price_lists"), ("mode", "all_or_nothing")],
-        "p.csv",
-        export_csv(&app, "price_lists").await.as_bytes(),
-    )
-    .await;
+    let exported = export_csv(&app, "price_lists").await;
+    assert!(exported.contains(",TEA,80.00,10=75.00"), "the breaks are in the file: {exported}");
+    let (status, same) =
+        upload(&app, &[("kind", "price_lists"), ("mode", "all_or_nothing")], "p.csv", exported.as_bytes()).await;
     assert_eq!(status, StatusCode::CREATED, "{same}");
     assert_eq!((same["status"].as_str(), same["updated"].as_i64()), (Some("imported"), Some(1)));
+    assert_eq!(export_csv(&app, "price_lists").await, exported, "loaded back unchanged, breaks and all");
 
-    let file = "price_list,sku,price,name,currency,customer_group\n\
-        WHOLESALE,POT,120.00,,,\n\
-        WHOLESALE,TEA,70.00,,USD,\n\
-        VIP,TEA,90.00,VIP 贵宾价,CNY,vip\n\
-        VIP,POT,abc,,,\n\
-        STAFF,TEA,60.00,Staff,CNY,staff\n";
+    let file = "price_list,sku,price,name,currency,customer_group,breaks\n\
+        WHOLESALE,POT,120.00,,,,\n\
+        WHOLESALE,TEA,70.00,,USD,,\n\
+        VIP,TEA,90.00,VIP 贵宾价,CNY,vip,20-85\n\
+        VIP,POT,abc,,,,\n\
+        STAFF,TEA,60.00,Staff,CNY,staff,10=55.00;50=50.00\n";
     let (status, done) =
         upload(&app, &[("kind", "price_lists"), ("mode", "valid_rows")], "p.csv", file.as_bytes()).await;
     assert_eq!(status, StatusCode::CREATED, "{done}");
@@ -471,6 +470,7 @@ async fn price_lists_load_from_a_file_new_and_existing_and_their_export_loads_ba
                 "currency".to_string(),
                 "differs from the list's currency \"CNY\": a file sets prices, not the list itself".to_string()
             ),
+            (4, "breaks".to_string(), "\"20-85\" must be written quantity=price, e.g. 10=9.50".to_string()),
             (5, "price".to_string(), "must be an amount such as 12.50, not \"abc\"".to_string()),
         ]
     );
@@ -479,10 +479,14 @@ async fn price_lists_load_from_a_file_new_and_existing_and_their_export_loads_ba
     let find = |code: &str| lists.body.as_array().unwrap().iter().find(|l| l["code"] == code).cloned();
     let staff = find("STAFF").expect("the new list");
     assert_eq!((staff["currency"].as_str(), staff["customer_group"].as_str()), (Some("CNY"), Some("staff")));
-    assert_eq!(staff["items"], json!([{"sku": "TEA", "price": "60.00", "breaks": []}]));
+    assert_eq!(
+        staff["items"],
+        json!([{"sku": "TEA", "price": "60.00",
+                "breaks": [{"min_quantity": 10, "price": "55.00"}, {"min_quantity": 50, "price": "50.00"}]}])
+    );
     assert_eq!(
         find("WHOLESALE").unwrap()["items"],
-        json!([{"sku": "TEA", "price": "80.00", "breaks": []}]),
+        json!([{"sku": "TEA", "price": "80.00", "breaks": [{"min_quantity": 10, "price": "75.00"}]}]),
         "its file was rejected whole"
     );
     assert!(find("VIP").is_none());
@@ -581,4 +585,53 @@ async fn a_saved_mapping_reads_next_months_file_by_its_name() {
     assert_eq!(status, StatusCode::OK, "{checked}");
     let (_, page) = console.get("/imports").await;
     assert!(page.contains("value=\"Clerk&#39;s month\"") && page.contains("value=\"华联月单\""), "{page}");
+}
+
+/// A product file sent with `existing=update` changes the products it names (an empty cell
+/// leaves a field alone) and creates the new ones; without it they are only reported.
+#[tokio::test]
+async fn a_product_file_with_existing_update_changes_prices_and_packs_of_the_products_there() {
+    let app = spawn_app().await;
+    shop(&app).await;
+    let file = "sku,name,price,currency,packs\n\
+        TEA,,95.00,,box=12\n\
+        CUP-1,Cup,15.00,CNY,\n\
+        POT,,150.00,,box=0\n";
+    let (_, skipped) = upload(&app, &[("kind", "products"), ("mode", "dry_run")], "p.csv", file.as_bytes()).await;
+    assert_eq!(skipped["duplicates"], json!(["TEA", "POT"]), "by default existing products are reported");
+
+    let (status, result) =
+        upload(&app, &[("kind", "products"), ("mode", "valid_rows"), ("existing", "update")], "p.csv", file.as_bytes())
+            .await;
+    assert_eq!(status, StatusCode::CREATED, "{result}");
+    assert_eq!(
+        (result["imported"].as_i64(), result["updated"].as_i64(), result["rejected"].as_i64()),
+        (Some(2), Some(1), Some(1)),
+        "{result}"
+    );
+    assert_eq!(errors(&result), [(4, "packs".to_string(), "must be 2 to 100000 pcs a box".to_string())]);
+    let tea = app.get("/api/v1/products?q=TEA").await.body["items"][0].clone();
+    assert_eq!((tea["name"].as_str(), tea["price"].as_str()), (Some("Product TEA"), Some("95.00")), "name kept");
+    assert_eq!(tea["packs"], json!([{"unit": "box", "size": 12}]));
+    let exported = export_csv(&app, "products").await;
+    assert!(exported.contains(",box=12,"), "packs go out the way they came in: {exported}");
+
+    let customers = "code,name,ship_line1,ship_city,ship_province,ship_postal_code,ship_country\n\
+        C-1,上海华联,南京东路 1 号,上海,上海市,200001,CN\n\
+        C-2,,西湖路 1 号,杭州,华东,310000,CN\n";
+    let (status, result) = upload(
+        &app,
+        &[("kind", "customers"), ("mode", "valid_rows"), ("existing", "update")],
+        "c.csv",
+        customers.as_bytes(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{result}");
+    assert_eq!(result["updated"].as_i64(), Some(1));
+    assert_eq!(errors(&result)[0].1, "ship_province", "华东 is a sales region, not a province");
+    let c1 = app.get("/api/v1/customers?q=C-1").await.body["items"][0].clone();
+    assert_eq!((c1["name"].as_str(), c1["shipping_address"]["region"].as_str()), (Some("上海华联"), Some("上海市")));
+    let refused =
+        upload(&app, &[("kind", "stock"), ("existing", "update")], "s.csv", b"warehouse,sku,on_hand\nSH,TEA,1\n").await;
+    assert_eq!(refused.0, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.1);
 }

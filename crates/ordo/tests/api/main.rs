@@ -21,6 +21,7 @@ mod imports;
 mod integrations;
 mod openapi;
 mod orders;
+mod packs;
 mod payments;
 mod portal;
 mod processing;
