@@ -1167,6 +1167,7 @@ portal.all_orders = All orders
 portal.items = items
 portal.payment = Payment
 portal.due = to pay
+portal.pay_now = Pay now
 portal.delivery = Delivery
 portal.shipped_units = { $count } shipped
 portal.shipments = Shipments

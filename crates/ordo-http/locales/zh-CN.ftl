@@ -1167,6 +1167,7 @@ portal.all_orders = 全部订单
 portal.items = 件商品
 portal.payment = 付款
 portal.due = 待付
+portal.pay_now = 立即付款
 portal.delivery = 发货
 portal.shipped_units = 已发 { $count }
 portal.shipments = 物流

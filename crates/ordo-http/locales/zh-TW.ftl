@@ -1167,6 +1167,7 @@ portal.all_orders = 全部訂單
 portal.items = 件商品
 portal.payment = 付款
 portal.due = 待付
+portal.pay_now = 立即付款
 portal.delivery = 出貨
 portal.shipped_units = 已出 { $count }
 portal.shipments = 物流

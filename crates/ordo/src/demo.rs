@@ -192,6 +192,8 @@ pub async fn load(db: &Database) -> Result<String, BoxError> {
                     address: Some(AddressInput {
                         line1: Some("物流园区 1 号 Logistics Park 1".into()),
                         city: Some(city.to_string()),
+                        region: province_of(city).map(str::to_string),
+                        postal_code: postal_code_of(city).map(str::to_string),
                         country: Some("CN".into()),
                         ..Default::default()
                     }),

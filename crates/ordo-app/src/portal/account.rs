@@ -47,6 +47,10 @@ pub struct OrderView {
     pub payments: Vec<Payment>,
     pub returns: Vec<Return>,
     pub feedback: Option<Feedback>,
+    /// Online methods the buyer may pay what is due with now (none when nothing is due).
+    pub pay_now: Vec<payments::MethodChoice>,
+    /// What is due less what is authorised at a provider.
+    open: rust_decimal::Decimal,
 }
 
 pub fn my_order_view(tx: &mut dyn Tx, buyer: &Buyer, order_id: i64) -> Result<OrderView, PortalError> {
@@ -57,7 +61,58 @@ pub fn my_order_view(tx: &mut dyn Tx, buyer: &Buyer, order_id: i64) -> Result<Or
     let query = ReturnQuery { order_id: Some(order_id), ..Default::default() };
     let returns = aftersales::list_returns(tx, &query)?.items;
     let feedback = aftersales::get_feedback(tx, order_id)?;
-    Ok(OrderView { order, shipments, invoices, payments, returns, feedback })
+    let pay_now = online_methods(tx, &order)?;
+    let open = order.amounts.due - order.amounts.authorized;
+    Ok(OrderView { order, shipments, invoices, payments, returns, feedback, pay_now, open })
+}
+
+impl OrderView {
+    /// What is due and not yet waiting at a provider.
+    pub fn open_amount(&self) -> &rust_decimal::Decimal {
+        &self.open
+    }
+}
+
+/// The online methods the method rules offer for the order, while something is due and no
+/// payment of it is waiting at a provider.
+fn online_methods(tx: &mut dyn Tx, order: &Order) -> Result<Vec<payments::MethodChoice>, PortalError> {
+    let open = order.amounts.due - order.amounts.authorized;
+    if order.status == ordo_domain::orders::OrderStatus::Cancelled || open <= rust_decimal::Decimal::ZERO {
+        return Ok(Vec::new());
+    }
+    Ok(payments::methods::order_methods(tx, order.id)?
+        .methods
+        .into_iter()
+        .filter(|m| m.available && m.kind == ordo_domain::payments::MethodKind::Online)
+        .collect())
+}
+
+/// Opens a payment of what is due with an online method, for the buyer to finish on the
+/// provider's page: the address to send them to. A failed payment can be tried again.
+pub fn pay_my_order(
+    tx: &mut dyn Tx,
+    buyer: &Buyer,
+    ip: Option<String>,
+    order_id: i64,
+    method: &str,
+) -> Result<String, PortalError> {
+    let order = my_order(tx, buyer, order_id)?;
+    let offered = online_methods(tx, &order)?;
+    if !offered.iter().any(|m| m.code == method) {
+        return Err(PortalError::Conflict(if offered.is_empty() {
+            format!("{} has nothing to pay online now", order.number)
+        } else {
+            format!("{} cannot be paid with {method:?}", order.number)
+        }));
+    }
+    let amount = order.amounts.due - order.amounts.authorized;
+    let input = payments::NewPayment {
+        method: Some(method.to_string()),
+        amount: Some(crate::common::AmountInput(amount.to_string())),
+        reference: None,
+    };
+    let payment = payments::record_payment(tx, &buyer.ctx(ip), order_id, &input)?;
+    payment.redirect_url.ok_or_else(|| PortalError::Conflict(format!("{method} has no page to pay on")))
 }
 
 /// One of the company's invoices or credit notes, or not found.

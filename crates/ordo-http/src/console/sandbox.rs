@@ -5,7 +5,7 @@ use super::render;
 use crate::AppState;
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use ordo_app::Ctx;
 use ordo_app::payments::provider::{Callback, Outcome, Sandbox, random_hex, sandbox_secret};
@@ -19,6 +19,25 @@ struct PayPage {
     payment: Option<Payment>,
     pending: bool,
     qr: String,
+    /// Where the shop asked the provider to send the customer back to.
+    back: Option<String>,
+}
+
+/// `?return=`: a page of the portal to go back to (only a local one, so the pay page can
+/// send nobody elsewhere).
+#[derive(Deserialize, Default)]
+pub struct ReturnTo {
+    #[serde(rename = "return")]
+    to: Option<String>,
+}
+
+impl ReturnTo {
+    fn local(&self) -> Option<String> {
+        self.to
+            .as_deref()
+            .filter(|to| to.starts_with("/portal/") && !to.contains("//") && !to.contains('\\'))
+            .map(str::to_string)
+    }
 }
 
 async fn session(state: &AppState, reference: String) -> Result<Option<Payment>, PaymentError> {
@@ -31,7 +50,11 @@ async fn session(state: &AppState, reference: String) -> Result<Option<Payment>,
         .await
 }
 
-pub async fn pay_page(State(state): State<AppState>, Path(reference): Path<String>) -> Response {
+pub async fn pay_page(
+    State(state): State<AppState>,
+    Path(reference): Path<String>,
+    Query(back): Query<ReturnTo>,
+) -> Response {
     match session(&state, reference.clone()).await {
         Ok(payment) => {
             let pending = payment.as_ref().is_some_and(|p| p.status == PaymentState::Pending);
@@ -40,7 +63,7 @@ pub async fn pay_page(State(state): State<AppState>, Path(reference): Path<Strin
                 .map(|code| code.render::<qrcode::render::svg::Color>().min_dimensions(160, 160).build())
                 .unwrap_or_default();
             let status = if payment.is_some() { axum::http::StatusCode::OK } else { axum::http::StatusCode::NOT_FOUND };
-            (status, render(&PayPage { payment, pending, qr })).into_response()
+            (status, render(&PayPage { payment, pending, qr, back: back.local() })).into_response()
         }
         Err(error) => crate::error::ApiError::from(error).into_response(),
     }
@@ -54,10 +77,19 @@ pub struct PayForm {
 
 /// The "customer" pays or fails: the sandbox signs a callback and hands it to the webhook
 /// handler, exactly as it would arrive over the network.
-pub async fn pay(State(state): State<AppState>, Path(reference): Path<String>, Form(form): Form<PayForm>) -> Response {
+pub async fn pay(
+    State(state): State<AppState>,
+    Path(reference): Path<String>,
+    Query(back): Query<ReturnTo>,
+    Form(form): Form<PayForm>,
+) -> Response {
+    let here = match back.local() {
+        Some(to) => format!("/sandbox/pay/{reference}?return={to}"),
+        None => format!("/sandbox/pay/{reference}"),
+    };
     let payment = match session(&state, reference.clone()).await {
         Ok(Some(payment)) => payment,
-        Ok(None) => return pay_page(State(state), Path(reference)).await,
+        Ok(None) => return pay_page(State(state), Path(reference), Query(back)).await,
         Err(error) => return crate::error::ApiError::from(error).into_response(),
     };
     let manual_capture = state
@@ -73,7 +105,7 @@ pub async fn pay(State(state): State<AppState>, Path(reference): Path<String>, F
             reason: form.reason.filter(|r| !r.trim().is_empty()).unwrap_or_else(|| "declined".into()),
         },
     };
-    let Ok(event) = random_hex(8) else { return Redirect::to(&format!("/sandbox/pay/{reference}")).into_response() };
+    let Ok(event) = random_hex(8) else { return Redirect::to(&here).into_response() };
     let callback = Callback {
         event_id: format!("evt_{event}"),
         provider_ref: reference.clone(),
@@ -92,5 +124,5 @@ pub async fn pay(State(state): State<AppState>, Path(reference): Path<String>, F
     if let Err(error) = result {
         tracing::warn!(%error, "sandbox callback refused");
     }
-    Redirect::to(&format!("/sandbox/pay/{reference}")).into_response()
+    Redirect::to(&here).into_response()
 }

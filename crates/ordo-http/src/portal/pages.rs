@@ -49,6 +49,7 @@ pub fn router() -> Router<AppState> {
         .route("/portal/orders/{id}", get(order))
         .route("/portal/orders/{id}/reorder", post(reorder))
         .route("/portal/orders/{id}/cancel", post(cancel))
+        .route("/portal/orders/{id}/pay", post(pay))
         .route("/portal/orders/{id}/return", post(request_return))
         .route("/portal/orders/{id}/feedback", post(feedback))
         .route("/portal/invoices", get(invoices_page))
@@ -746,6 +747,25 @@ async fn cancel(
     let (buyer, ip) = (shopper.buyer.clone(), shopper.ip.clone());
     let done = state.db.write(move |tx| portal::cancel_my_order(tx, &buyer, ip.clone(), id, &reason)).await;
     after_action(&state, &shopper, &headers, id, done, shopper.i18n.t("portal.cancelled")).await
+}
+
+/// Pay now: opens a payment of what is due and sends the buyer to the provider's page,
+/// which links back to the order.
+async fn pay(
+    State(state): State<AppState>,
+    shopper: Shopper,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let Some(id) = path_id(&id) else { return not_found(&shopper) };
+    let fields = form_fields(&body);
+    let method = form_field(&fields, "method").unwrap_or_default().to_string();
+    let (buyer, ip) = (shopper.buyer.clone(), shopper.ip.clone());
+    match state.db.write(move |tx| portal::pay_my_order(tx, &buyer, ip.clone(), id, &method)).await {
+        Ok(url) => Redirect::to(&format!("{url}?return=/portal/orders/{id}")).into_response(),
+        Err(error) => after_action(&state, &shopper, &headers, id, Err::<(), _>(error), "").await,
+    }
 }
 
 /// The return form has, per order line, `qty_<sku>` and `reason_<sku>`.

@@ -237,3 +237,50 @@ async fn a_buyer_downloads_their_invoices_and_statement() {
     let (_, page) = browser.get("/portal/statement").await;
     assert!(page.contains("¥45.20"), "the closing balance is what is owed: {page}");
 }
+
+/// Pay now: the buyer pays what is due online from the order page and is sent back to it;
+/// a declined attempt is shown and can be tried again; another company's order cannot be
+/// paid (or even found) from this account.
+#[tokio::test]
+async fn a_buyer_pays_an_order_online_and_tries_again_after_a_decline() {
+    let app = spawn_app().await;
+    app.product("TEA-1", "100.00").await;
+    app.warehouse("SH").await;
+    app.stock("SH", "TEA-1", 10).await;
+    let customer = app.customer("HUALIAN", "retail").await;
+    let (order_id, _) = staff_order(&app, customer, "TEA-1", 1).await;
+    let mut browser = buyer(&app, customer, "buyer@hualian.example").await;
+    let order_page = format!("/portal/orders/{order_id}");
+    let (_, page) = browser.get(&order_page).await;
+    assert!(page.contains("id=\"pay-sandbox\"") && page.contains("¥113.00"), "what is due, tax included: {page}");
+
+    let (status, provider) = browser.post(&format!("{order_page}/pay"), &[("method", "sandbox")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{provider}");
+    assert!(
+        provider.starts_with("/sandbox/pay/") && provider.ends_with(&format!("?return={order_page}")),
+        "{provider}"
+    );
+    let (status, _) = browser.post(&provider, &[("outcome", "fail"), ("reason", "card declined")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, at_provider) = browser.get(&provider).await;
+    assert!(at_provider.contains(&format!("href=\"{order_page}\"")), "the provider links back: {at_provider}");
+    let (_, page) = browser.get(&order_page).await;
+    assert!(page.contains("card declined") && page.contains("id=\"pay-sandbox\""), "shown, and it can be retried");
+
+    let (_, provider) = browser.post(&format!("{order_page}/pay"), &[("method", "sandbox")]).await;
+    let (status, _) = browser.post(&provider, &[("outcome", "pay")]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let order = app.get(&format!("/api/v1/orders/{order_id}")).await.body;
+    assert_eq!((order["payment_status"].as_str(), order["amounts"]["paid"].as_str()), (Some("paid"), Some("113.00")));
+    let (_, page) = browser.get(&order_page).await;
+    assert!(!page.contains("id=\"pay-sandbox\""), "nothing is left to pay");
+    let (status, _) = browser.post(&format!("{order_page}/pay"), &[("method", "sandbox")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a second payment is refused");
+
+    let other = app.customer("OTHER", "retail").await;
+    let (other_order, _) = staff_order(&app, other, "TEA-1", 1).await;
+    let (status, _) = browser.post(&format!("/portal/orders/{other_order}/pay"), &[("method", "sandbox")]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let payments = app.get(&format!("/api/v1/orders/{other_order}/payments")).await.body;
+    assert_eq!(payments["items"], json!([]), "nothing was opened on it");
+}
