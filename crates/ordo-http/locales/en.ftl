@@ -1069,6 +1069,17 @@ channels.create = Register
 channels.created = Channel registered
 channels.secret_once = Copy the callback signing secret of { $code } now: it is shown only this once. Callbacks carry Ordo-Signature made with it.
 channels.api_hint = A channel's own order format is read through its inbound mapping, set with PATCH /api/v1/channels/{id}.
+channels.mapping = Inbound order mapping (JSON)
+channels.mapping_hint = Where each field is in the channel's own order JSON, as JSON pointers: external_ref, lines, sku and quantity are required, e.g. {"external_ref": "/tid", "lines": "/orders", "sku": "/outer_sku_id", "quantity": "/num"}. Leave it empty to keep the mapping as it is.
+channels.mapping_unreadable = The mapping is not a mapping Ordo can read: { $error }
+channels.callbacks = Status callbacks
+channels.no_callbacks = No status callbacks yet: they are sent when this channel's orders ship, are delivered or cancelled.
+channels.event = Event
+channels.attempts = Attempts
+channels.last_answer = Last answer
+channels.replay = Send again
+channels.replayed = The callback is queued to be sent again.
+channels.saved = Channel saved
 tokens.partner = Partner key of channel
 
 orders.coupon_code = Coupon code

@@ -1069,6 +1069,17 @@ channels.create = 登记
 channels.created = 渠道已登记
 channels.secret_once = 请立即复制 { $code } 的回调签名密钥：它只显示这一次。回调请求的 Ordo-Signature 用它生成。
 channels.api_hint = 渠道自己的订单格式通过其入站映射读取，用 PATCH /api/v1/channels/{id} 设置。
+channels.mapping = 入站订单映射（JSON）
+channels.mapping_hint = 各字段在该渠道订单 JSON 中的位置（JSON 指针）：external_ref、lines、sku、quantity 为必填，例如 {"external_ref": "/tid", "lines": "/orders", "sku": "/outer_sku_id", "quantity": "/num"}。留空则保持原映射。
+channels.mapping_unreadable = 无法读取此映射：{ $error }
+channels.callbacks = 状态回调
+channels.no_callbacks = 暂无状态回调：该渠道的订单发货、签收或取消时发送。
+channels.event = 事件
+channels.attempts = 尝试次数
+channels.last_answer = 最近应答
+channels.replay = 重新发送
+channels.replayed = 回调已排队重新发送。
+channels.saved = 渠道已保存
 tokens.partner = 合作方密钥，渠道
 
 orders.coupon_code = 优惠码

@@ -1069,6 +1069,17 @@ channels.create = 登記
 channels.created = 通路已登記
 channels.secret_once = 請立即複製 { $code } 的回呼簽章密鑰：它只顯示這一次。回呼請求的 Ordo-Signature 用它產生。
 channels.api_hint = 通路自己的訂單格式透過其入站對應讀取，用 PATCH /api/v1/channels/{id} 設定。
+channels.mapping = 入站訂單映射（JSON）
+channels.mapping_hint = 各欄位在該通路訂單 JSON 中的位置（JSON 指標）：external_ref、lines、sku、quantity 為必填，例如 {"external_ref": "/tid", "lines": "/orders", "sku": "/outer_sku_id", "quantity": "/num"}。留空則保持原映射。
+channels.mapping_unreadable = 無法讀取此映射：{ $error }
+channels.callbacks = 狀態回呼
+channels.no_callbacks = 尚無狀態回呼：該通路的訂單出貨、簽收或取消時發送。
+channels.event = 事件
+channels.attempts = 嘗試次數
+channels.last_answer = 最近回應
+channels.replay = 重新傳送
+channels.replayed = 回呼已排入佇列重新傳送。
+channels.saved = 通路已儲存
 tokens.partner = 合作夥伴金鑰，通路
 
 orders.coupon_code = 優惠碼

@@ -3,6 +3,7 @@
 
 use crate::AppState;
 use crate::error::{ApiError, Problem};
+use crate::extract::QueryParams;
 use crate::extract::{Caller, JsonBody, command, idempotency_key, if_match, path_id, post_once, with_etag};
 use crate::orders::placed_response;
 use axum::extract::{Path, State};
@@ -12,6 +13,7 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use ordo_app::auth::TokenView;
 use ordo_app::channels::{self, ChannelChange, NewChannel, NewPartnerKey, PartnerKey, SalesChannel};
+use ordo_app::integrations::{self, Delivery, DeliveryPage, DeliveryQuery};
 use ordo_app::orders::Order;
 use ordo_domain::auth::Permission;
 
@@ -22,6 +24,39 @@ pub fn router() -> Router<AppState> {
         .route("/channels/{id}/keys", get(list_keys).post(create_key))
         .route("/channels/{id}/keys/{key_id}", delete(revoke_key))
         .route("/channels/{id}/orders", post(inbound_order))
+        .route("/channels/{id}/callbacks", get(callbacks))
+        .route("/channels/{id}/callbacks/{delivery_id}/replay", post(replay_callback))
+}
+
+#[utoipa::path(get, path = "/api/v1/channels/{id}/callbacks", tag = "channels",
+    params(("id" = i64, Path), DeliveryQuery),
+    responses((status = 200, body = DeliveryPage, description = "The status callbacks to the channel's partner, newest first, each with its attempts"),
+        (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn callbacks(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    QueryParams(query): QueryParams<DeliveryQuery>,
+) -> Result<Json<DeliveryPage>, ApiError> {
+    caller.require(Permission::SettingsManage, "manage channels")?;
+    let id = path_id(&id, "channel")?;
+    Ok(Json(state.db.read(move |tx| integrations::channel_callbacks(tx, id, &query)).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/channels/{id}/callbacks/{delivery_id}/replay", tag = "channels",
+    params(("id" = i64, Path), ("delivery_id" = i64, Path)),
+    responses((status = 200, body = Delivery, description = "Queued to be sent again"), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn replay_callback(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, delivery_id)): Path<(String, String)>,
+) -> Result<Json<Delivery>, ApiError> {
+    let ctx = caller.require(Permission::SettingsManage, "manage channels")?;
+    let id = path_id(&id, "channel")?;
+    let delivery_id = path_id(&delivery_id, "delivery")?;
+    Ok(Json(state.db.write(move |tx| integrations::replay_callback(tx, &ctx, id, delivery_id)).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/channels", tag = "channels",

@@ -215,6 +215,7 @@ impl ApiError {
                 IntegrationError::Invalid(_) => invalid,
                 IntegrationError::WebhookNotFound(_)
                 | IntegrationError::DeliveryNotFound(_)
+                | IntegrationError::ChannelNotFound(_)
                 | IntegrationError::NotificationNotFound(_) => not_found,
                 IntegrationError::VersionMismatch { .. } => precondition,
                 IntegrationError::Catalog(e) => ApiError::catalog_shape(e),

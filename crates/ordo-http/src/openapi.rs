@@ -30,6 +30,7 @@ use utoipa::{Modify, OpenApi};
         orders::merge_orders, orders::approve_order, orders::reject_order, orders::approval_inbox, orders::order_approvals, orders::queues,
         channels::list_channels, channels::create_channel, channels::get_channel, channels::update_channel,
         channels::create_key, channels::list_keys, channels::revoke_key, channels::inbound_order,
+        channels::callbacks, channels::replay_callback,
         portal::list_portal_users, portal::invite_portal_user, portal::disable_portal_user,
         promotions::list_promotions, promotions::create_promotion, promotions::get_promotion,
         promotions::update_promotion, promotions::list_member_tiers, promotions::create_member_tier,

@@ -11,7 +11,7 @@ use crate::common::Ctx;
 use crate::db::{DbError, Row, Tx};
 use crate::orders::{self, NewOrder, Order, OrderError, Placed};
 use crate::params;
-use inbound::InboundMapping;
+pub use inbound::InboundMapping;
 use ordo_domain::orders::{ChannelKind, check_channel_code};
 use ordo_domain::validation::{FieldError, Violations, required_text};
 use ordo_domain::{Invalid, Timestamp};

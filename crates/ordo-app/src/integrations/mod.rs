@@ -30,8 +30,10 @@ pub enum IntegrationError {
     Invalid(#[from] ordo_domain::Invalid),
     #[error("no webhook with id {0}")]
     WebhookNotFound(i64),
-    #[error("no delivery with id {0} for this webhook")]
+    #[error("no delivery with id {0} for this webhook or channel")]
     DeliveryNotFound(i64),
+    #[error("no channel with id {0}")]
+    ChannelNotFound(i64),
     #[error("no notification with id {0}")]
     NotificationNotFound(i64),
     #[error("the webhook changed since you read it: it is at version {current}")]

@@ -313,10 +313,48 @@ pub fn webhook_deliveries(
     query: &DeliveryQuery,
 ) -> Result<DeliveryPage, IntegrationError> {
     get_webhook(tx, webhook_id)?;
+    deliveries_to(tx, "webhook", webhook_id, query)
+}
+
+fn channel_exists(tx: &mut dyn Tx, channel_id: i64) -> Result<(), IntegrationError> {
+    match tx.query_opt("SELECT 1 FROM channels WHERE id = ?", params![channel_id])? {
+        Some(_) => Ok(()),
+        None => Err(IntegrationError::ChannelNotFound(channel_id)),
+    }
+}
+
+/// The status callbacks sent (or owed) to a sales channel's partner, newest first.
+pub fn channel_callbacks(
+    tx: &mut dyn Tx,
+    channel_id: i64,
+    query: &DeliveryQuery,
+) -> Result<DeliveryPage, IntegrationError> {
+    channel_exists(tx, channel_id)?;
+    deliveries_to(tx, super::outbox::CALLBACK, channel_id, query)
+}
+
+/// Sends a channel's status callback again, like `replay_delivery` for a webhook.
+pub fn replay_callback(
+    tx: &mut dyn Tx,
+    ctx: &Ctx,
+    channel_id: i64,
+    delivery_id: i64,
+) -> Result<Delivery, IntegrationError> {
+    channel_exists(tx, channel_id)?;
+    replay_to(tx, ctx, super::outbox::CALLBACK, channel_id, delivery_id)
+}
+
+/// The deliveries to one webhook (`kind` webhook) or channel (`kind` callback).
+fn deliveries_to(
+    tx: &mut dyn Tx,
+    kind: &str,
+    target_id: i64,
+    query: &DeliveryQuery,
+) -> Result<DeliveryPage, IntegrationError> {
     let limit = query.limit.unwrap_or(50).clamp(1, 200);
     let mut filter = crate::db::Filter::new();
-    filter.when("channel = ?", Some(vec!["webhook"]));
-    filter.when("target_id = ?", Some(vec![webhook_id]));
+    filter.when("channel = ?", Some(vec![kind.to_string()]));
+    filter.when("target_id = ?", Some(vec![target_id]));
     filter.when("id < ?", query.before.map(|b| vec![b]));
     if let Some(status) = query.status.as_deref().filter(|s| !s.is_empty()) {
         if !["pending", "delivered", "failed"].contains(&status) {
@@ -342,22 +380,29 @@ pub fn replay_delivery(
     delivery_id: i64,
 ) -> Result<Delivery, IntegrationError> {
     get_webhook(tx, webhook_id)?;
+    replay_to(tx, ctx, "webhook", webhook_id, delivery_id)
+}
+
+fn replay_to(
+    tx: &mut dyn Tx,
+    ctx: &Ctx,
+    kind: &str,
+    target_id: i64,
+    delivery_id: i64,
+) -> Result<Delivery, IntegrationError> {
     let changed = tx.execute(
         "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?, claimed_by = NULL, \
-         claimed_until = NULL WHERE id = ? AND channel = 'webhook' AND target_id = ?",
-        params![ctx.now.micros(), delivery_id, webhook_id],
+         claimed_until = NULL WHERE id = ? AND channel = ? AND target_id = ?",
+        params![ctx.now.micros(), delivery_id, kind, target_id],
     )?;
     if changed == 0 {
         return Err(IntegrationError::DeliveryNotFound(delivery_id));
     }
-    crate::audit::record(
-        tx,
-        ctx,
-        "integrations",
-        "webhook.replayed",
-        &format!("webhook {webhook_id}"),
-        &format!("delivery {delivery_id}"),
-    )?;
+    let (action, target) = match kind {
+        "webhook" => ("webhook.replayed", format!("webhook {target_id}")),
+        _ => ("channel.callback_replayed", format!("channel {target_id}")),
+    };
+    crate::audit::record(tx, ctx, "integrations", action, &target, &format!("delivery {delivery_id}"))?;
     let row = tx.query_one(&format!("SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE id = ?"), params![delivery_id])?;
     Ok(delivery_from(tx, &row)?)
 }

@@ -20,6 +20,125 @@ pub fn router() -> Router<AppState> {
         .route("/channels", get(list).post(create))
         .route("/channels/{id}/active", post(switch))
         .route("/channels/{id}/keys", post(make_key))
+        .route("/channels/{id}", get(detail).post(save))
+        .route("/channels/{id}/callbacks/{delivery_id}/replay", post(replay))
+}
+
+#[derive(Template)]
+#[template(path = "channel.html")]
+struct ChannelPage {
+    page: Frame,
+    channel: SalesChannel,
+    /// The inbound mapping as JSON to edit (as typed, when it was refused).
+    mapping: String,
+    callbacks: Vec<ordo_app::integrations::Delivery>,
+    error: Option<String>,
+}
+
+async fn channel_page(
+    state: &AppState,
+    staff: &Staff,
+    id: i64,
+    typed: Option<String>,
+    error: Option<String>,
+) -> Result<ChannelPage, ApiError> {
+    let channel = state.db.read(move |tx| channels::get_channel(tx, id)).await?;
+    let query = ordo_app::integrations::DeliveryQuery { limit: Some(50), ..Default::default() };
+    let callbacks = state.db.read(move |tx| ordo_app::integrations::channel_callbacks(tx, id, &query)).await?.items;
+    let mapping = typed.unwrap_or_else(|| {
+        channel.inbound_mapping.as_ref().and_then(|m| serde_json::to_string_pretty(m).ok()).unwrap_or_default()
+    });
+    Ok(ChannelPage { page: Frame::new(staff, "channels"), channel, mapping, callbacks, error })
+}
+
+/// A channel's settings, its inbound mapping to edit, and the status callbacks sent to its
+/// partner with a replay button for each.
+async fn detail(State(state): State<AppState>, staff: Staff, headers: HeaderMap, Path(id): Path<i64>) -> Response {
+    if let Err(page) = staff.require(Permission::SettingsManage) {
+        return page;
+    }
+    match channel_page(&state, &staff, id, None, None).await {
+        Ok(view) => show(&view, &staff, &headers),
+        Err(error) => failed(&staff, error),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct SettingsForm {
+    name: String,
+    #[serde(default)]
+    callback_url: String,
+    #[serde(default)]
+    inbound_mapping: String,
+}
+
+async fn save(
+    State(state): State<AppState>,
+    staff: Staff,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(form): Form<SettingsForm>,
+) -> Response {
+    let ctx = match staff.require(Permission::SettingsManage) {
+        Ok(ctx) => ctx,
+        Err(page) => return page,
+    };
+    let typed = form.inbound_mapping.trim().to_string();
+    // An empty box leaves the mapping as it is; what is typed must be a mapping object.
+    let mapping = match typed.as_str() {
+        "" => None,
+        text => match serde_json::from_str::<channels::InboundMapping>(text) {
+            Ok(mapping) => Some(mapping),
+            Err(e) => {
+                let message = staff.i18n.tf("channels.mapping_unreadable", &[("error", &e.to_string())]);
+                return match channel_page(&state, &staff, id, Some(typed), Some(message)).await {
+                    Ok(view) => (StatusCode::UNPROCESSABLE_ENTITY, render(&view)).into_response(),
+                    Err(error) => failed(&staff, error),
+                };
+            }
+        },
+    };
+    let change = ChannelChange {
+        name: Some(form.name.clone()),
+        callback_url: Some(form.callback_url.clone()),
+        inbound_mapping: mapping,
+        ..Default::default()
+    };
+    match state.db.write(move |tx| channels::update_channel(tx, &ctx, id, None, &change)).await {
+        Ok(channel) => match channel.callback_secret {
+            Some(secret) => render(&SecretPage {
+                page: Frame::new(&staff, "channels"),
+                title: staff.i18n.t("channels.saved").to_string(),
+                explanation: staff.i18n.tf("channels.secret_once", &[("code", &channel.code)]),
+                secret,
+                back: format!("/channels/{id}"),
+            }),
+            None => redirect_with_flash(&format!("/channels/{id}"), staff.i18n.t("channels.saved"), &headers),
+        },
+        Err(channels::ChannelError::Invalid(invalid)) => {
+            match channel_page(&state, &staff, id, Some(typed), Some(invalid.to_string())).await {
+                Ok(view) => (StatusCode::UNPROCESSABLE_ENTITY, render(&view)).into_response(),
+                Err(error) => failed(&staff, error),
+            }
+        }
+        Err(error) => failed(&staff, error.into()),
+    }
+}
+
+async fn replay(
+    State(state): State<AppState>,
+    staff: Staff,
+    headers: HeaderMap,
+    Path((id, delivery_id)): Path<(i64, i64)>,
+) -> Response {
+    let ctx = match staff.require(Permission::SettingsManage) {
+        Ok(ctx) => ctx,
+        Err(page) => return page,
+    };
+    match state.db.write(move |tx| ordo_app::integrations::replay_callback(tx, &ctx, id, delivery_id)).await {
+        Ok(_) => redirect_with_flash(&format!("/channels/{id}"), staff.i18n.t("channels.replayed"), &headers),
+        Err(error) => failed(&staff, error.into()),
+    }
 }
 
 #[derive(Template)]

@@ -260,6 +260,22 @@ async fn a_channel_is_told_by_signed_callbacks_when_its_order_ships_arrives_or_i
     assert_eq!(told[position("order.shipped")].1, "T-1");
     assert_eq!(told[position("order.delivered")].1, "T-1");
     assert_eq!(told[position("order.cancelled")].1, "T-2");
+
+    // The channel's callback log, and one sent again on request.
+    let log = app.get(&format!("/api/v1/channels/{}/callbacks", tmall["id"])).await;
+    assert_eq!(log.status, StatusCode::OK, "{}", log.body);
+    let items = log.body["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 3);
+    assert!(items.iter().all(|d| d["status"] == "delivered" && d["last_status"] == 200), "{items:?}");
+    let shipped_call = items.iter().find(|d| d["event_type"] == "shipment.shipped").expect(&format!("{items:?}"));
+    let replay = format!("/api/v1/channels/{}/callbacks/{}/replay", tmall["id"], shipped_call["id"]);
+    let replayed = app.post(&replay, json!({})).await;
+    assert_eq!((replayed.status, replayed.body["status"].as_str()), (StatusCode::OK, Some("pending")));
+    eventually(20, "the callback sent again", async || calls.0.lock().unwrap().len() >= 4).await;
+    let again: Value = serde_json::from_slice(&calls.0.lock().unwrap()[3].1).unwrap();
+    assert_eq!((again["type"].as_str(), again["data"]["external_ref"].as_str()), (Some("order.shipped"), Some("T-1")));
+    let elsewhere = app.post(&format!("/api/v1/channels/999/callbacks/{}/replay", shipped_call["id"]), json!({})).await;
+    assert_eq!(elsewhere.status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
@@ -343,6 +359,31 @@ async fn an_admin_registers_a_channel_in_the_console_and_hands_its_partner_a_key
     let key = key.expect("the key is on the page").to_string();
     let placed = app.post_as(&key, "/api/v1/orders", marketplace_order("C-1", 1)).await;
     assert_eq!((placed.status, placed.body["channel"].as_str()), (StatusCode::CREATED, Some("tmall")));
+
+    // The inbound mapping is edited on the channel's page; what cannot be read is shown.
+    let page_path = format!("/channels/{id}");
+    let (status, page) =
+        console.post(&page_path, &[("name", "天猫旗舰店"), ("inbound_mapping", "{\"lines\": 3")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("{&#34;lines&#34;: 3</textarea>"), "what was typed is kept");
+    assert!(page.contains("The mapping is not a mapping Ordo can read"), "and why it was refused");
+    let mapping = r#"{"external_ref": "/tid", "lines": "/orders", "sku": "/outer_sku_id", "quantity": "/num"}"#;
+    let (status, _) = console
+        .post(
+            &page_path,
+            &[
+                ("name", "天猫旗舰店"),
+                ("callback_url", "https://partner.example.com/ordo"),
+                ("inbound_mapping", mapping),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let saved = app.get(&format!("/api/v1/channels/{id}")).await.body;
+    assert_eq!(saved["inbound_mapping"]["sku"], "/outer_sku_id");
+    let (status, page) = console.get(&page_path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("/outer_sku_id"), "the mapping is shown to edit");
 
     console.post(&format!("/channels/{id}/active"), &[("active", "false")]).await;
     assert_eq!(app.get(&format!("/api/v1/channels/{id}")).await.body["active"], false);
