@@ -284,3 +284,42 @@ async fn a_buyer_pays_an_order_online_and_tries_again_after_a_decline() {
     let payments = app.get(&format!("/api/v1/orders/{other_order}/payments")).await.body;
     assert_eq!(payments["items"], json!([]), "nothing was opened on it");
 }
+
+/// With mail on, the invitation goes out by e-mail in the buyer's language, and its link
+/// opens the portal's set-password page.
+#[tokio::test]
+async fn a_buyer_is_invited_by_email_in_their_language_and_the_link_lets_them_in() {
+    use crate::integrations::{decode, eventually, smtp_sink};
+    let app = spawn_app().await;
+    let (port, inbox) = smtp_sink().await;
+    let settings = json!({"enabled": true, "host": "127.0.0.1", "port": port, "security": "none",
+        "from_address": "orders@teashop.cn", "from_name": "Tea Shop"});
+    assert_eq!(app.put("/api/v1/settings/mail", settings).await.status, StatusCode::OK);
+    let customer = app.customer("HUALIAN", "wholesale").await;
+    let invited = app
+        .post(
+            &format!("/api/v1/customers/{customer}/portal-users"),
+            json!({"email": "wang@hualian.example", "name": "王芳", "locale": "zh-CN"}),
+        )
+        .await;
+    assert_eq!(invited.status, StatusCode::CREATED, "{}", invited.body);
+
+    eventually(15, "the invitation e-mail", async || {
+        inbox.lock().unwrap().iter().any(|(to, _)| to == &["wang@hualian.example"])
+    })
+    .await;
+    let mail = inbox.lock().unwrap().iter().find(|(to, _)| to == &["wang@hualian.example"]).map(|(_, m)| decode(m));
+    let (subject, body) = mail.expect("sent");
+    assert_eq!(subject, "Customer HUALIAN：客户自助门户邀请");
+    assert!(body.starts_with("王芳 您好") && body.contains("7 天内有效"), "{body}");
+    let link = body.lines().find(|l| l.contains("/portal/invite/")).expect("the link is in the mail").trim();
+    assert_eq!(link, invited.body["link"].as_str().unwrap(), "the same link staff were shown");
+    let path = link.strip_prefix(&app.base).expect("it points at this server");
+    let mut browser = Console::new(&app.base).await;
+    let (status, page) = browser.get(path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("name=\"password\""), "the set-password form: {page}");
+    let events = app.get("/api/v1/events?type=portal.invited").await;
+    assert_eq!(events.body["items"][0]["data"]["email"], "wang@hualian.example");
+    assert!(!events.body.to_string().contains(path.trim_start_matches("/portal/invite/")), "no token in the event");
+}
