@@ -6,10 +6,12 @@
 
 pub mod access;
 pub mod account;
+pub mod lists;
 pub mod shop;
 
 pub use access::*;
 pub use account::*;
+pub use lists::*;
 pub use shop::*;
 
 use crate::aftersales::AfterSalesError;

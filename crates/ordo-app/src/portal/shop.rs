@@ -305,13 +305,34 @@ pub fn checkout(tx: &mut dyn Tx, buyer: &Buyer, ip: Option<String>, input: &Chec
 /// priced); returns the SKUs that are no longer for sale.
 pub fn reorder_to_cart(tx: &mut dyn Tx, buyer: &Buyer, order_id: i64) -> Result<Vec<String>, PortalError> {
     let order = super::my_order(tx, buyer, order_id)?;
+    add_lines_to_cart(tx, buyer, order.lines.iter().map(|l| (l.sku.as_str(), l.quantity)))
+}
+
+/// Adds (SKU, quantity) lines to the cart; returns the SKUs skipped (no longer sold).
+pub(super) fn add_lines_to_cart<'a>(
+    tx: &mut dyn Tx,
+    buyer: &Buyer,
+    lines: impl Iterator<Item = (&'a str, i64)>,
+) -> Result<Vec<String>, PortalError> {
     let mut skipped = Vec::new();
-    for line in &order.lines {
-        match set_in_cart(tx, buyer, &line.sku, line.quantity, None, true) {
+    for (sku, quantity) in lines {
+        match set_in_cart(tx, buyer, sku, quantity, None, true) {
             Ok(_) => {}
-            Err(PortalError::Invalid(_)) => skipped.push(line.sku.clone()),
+            Err(PortalError::Invalid(_)) => skipped.push(sku.to_string()),
             Err(other) => return Err(other),
         }
     }
     Ok(skipped)
+}
+
+/// The cart as (SKU, quantity), oldest first.
+pub(super) fn cart_items(tx: &mut dyn Tx, buyer: &Buyer) -> Result<Vec<(String, i64)>, crate::DbError> {
+    tx.query(
+        "SELECT p.sku, c.quantity FROM portal_cart_items c JOIN products p ON p.id = c.product_id \
+         WHERE c.user_id = ? ORDER BY c.added_at, p.sku",
+        params![buyer.user_id],
+    )?
+    .iter()
+    .map(|r| Ok((r.text(0)?, r.int(1)?)))
+    .collect()
 }

@@ -52,6 +52,9 @@ pub fn router() -> Router<AppState> {
         .route("/portal/orders/{id}/pay", post(pay))
         .route("/portal/orders/{id}/return", post(request_return))
         .route("/portal/orders/{id}/feedback", post(feedback))
+        .route("/portal/lists", get(lists_page).post(save_list))
+        .route("/portal/lists/{id}/cart", post(list_to_cart))
+        .route("/portal/lists/{id}/delete", post(delete_list))
         .route("/portal/invoices", get(invoices_page))
         .route("/portal/invoices/{id}", get(invoice_print))
         .route("/portal/invoices/{id}/pdf", get(invoice_pdf))
@@ -817,6 +820,101 @@ async fn feedback(
 }
 
 // ---- invoices and statement -------------------------------------------------------
+
+// ---- order lists ------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "portal_lists.html")]
+struct ListsPage {
+    page: PortalFrame,
+    lists: Vec<ordo_app::orders::OrderTemplate>,
+    errors: Vec<FieldError>,
+}
+
+async fn lists_view(state: &AppState, shopper: &Shopper, errors: Vec<FieldError>) -> Result<ListsPage, Response> {
+    let buyer = shopper.buyer.clone();
+    match state.db.read(move |tx| portal::my_lists(tx, &buyer)).await {
+        Ok(lists) => Ok(ListsPage { page: PortalFrame::new(shopper, "lists"), lists, errors }),
+        Err(error) => Err(failed(shopper, error)),
+    }
+}
+
+async fn lists_page(State(state): State<AppState>, shopper: Shopper, headers: HeaderMap) -> Response {
+    match lists_view(&state, &shopper, Vec::new()).await {
+        Ok(page) => show(&page, &shopper, &headers),
+        Err(response) => response,
+    }
+}
+
+/// After a list action: to `to` with a message, or the lists page with what was wrong.
+async fn after_list_action<T>(
+    state: &AppState,
+    shopper: &Shopper,
+    headers: &HeaderMap,
+    done: Result<T, PortalError>,
+    to: &str,
+    message: &str,
+) -> Response {
+    match done {
+        Ok(_) => redirect_with_flash(to, message, headers),
+        Err(error) => {
+            let error = ApiError::from(error);
+            let errors = match field_errors(&error) {
+                Some(errors) => errors,
+                None if error.status().is_client_error() && error.status() != StatusCode::NOT_FOUND => {
+                    vec![FieldError::new("list", error.to_string())]
+                }
+                None => return failed(shopper, error),
+            };
+            match lists_view(state, shopper, errors).await {
+                Ok(page) => (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response(),
+                Err(response) => response,
+            }
+        }
+    }
+}
+
+/// Keeps the cart as a list (the cart page's "save as list" form).
+async fn save_list(State(state): State<AppState>, shopper: Shopper, headers: HeaderMap, body: Bytes) -> Response {
+    let fields = form_fields(&body);
+    let name = form_field(&fields, "name").unwrap_or_default().to_string();
+    let (buyer, ip) = (shopper.buyer.clone(), shopper.ip.clone());
+    let done = state.db.write(move |tx| portal::save_cart_as_list(tx, &buyer, ip.clone(), &name)).await;
+    after_list_action(&state, &shopper, &headers, done, "/portal/lists", shopper.i18n.t("portal.list_saved")).await
+}
+
+async fn list_to_cart(
+    State(state): State<AppState>,
+    shopper: Shopper,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let Some(id) = path_id(&id) else { return not_found(&shopper) };
+    let buyer = shopper.buyer.clone();
+    match state.db.write(move |tx| portal::list_to_cart(tx, &buyer, id)).await {
+        Ok(skipped) if skipped.is_empty() => {
+            redirect_with_flash("/portal/cart", shopper.i18n.t("portal.reordered"), &headers)
+        }
+        Ok(skipped) => {
+            let message = shopper.i18n.tf("portal.reordered_except", &[("skus", &skipped.join(", "))]);
+            redirect_with_flash("/portal/cart", &message, &headers)
+        }
+        Err(PortalError::NotFound(_)) => not_found(&shopper),
+        Err(error) => failed(&shopper, error),
+    }
+}
+
+async fn delete_list(
+    State(state): State<AppState>,
+    shopper: Shopper,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let Some(id) = path_id(&id) else { return not_found(&shopper) };
+    let (buyer, ip) = (shopper.buyer.clone(), shopper.ip.clone());
+    let done = state.db.write(move |tx| portal::delete_my_list(tx, &buyer, ip.clone(), id)).await;
+    after_list_action(&state, &shopper, &headers, done, "/portal/lists", shopper.i18n.t("portal.list_deleted")).await
+}
 
 #[derive(Template)]
 #[template(path = "portal_invoices.html")]

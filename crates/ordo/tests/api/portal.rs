@@ -323,3 +323,64 @@ async fn a_buyer_is_invited_by_email_in_their_language_and_the_link_lets_them_in
     assert_eq!(events.body["items"][0]["data"]["email"], "wang@hualian.example");
     assert!(!events.body.to_string().contains(path.trim_start_matches("/portal/invite/")), "no token in the event");
 }
+
+/// Order lists: the buyer keeps the cart as a list of their company's, puts it back in the
+/// cart another day, and cannot use (or even find) another company's list; lists the
+/// seller shares are offered but not deleted from here.
+#[tokio::test]
+async fn a_buyer_keeps_an_order_list_and_puts_it_in_the_cart_again() {
+    let app = spawn_app().await;
+    app.product("TEA-1", "20.00").await;
+    app.product("POT", "80.00").await;
+    app.warehouse("SH").await;
+    app.stock("SH", "TEA-1", 100).await;
+    app.stock("SH", "POT", 100).await;
+    let customer = app.customer("HUALIAN", "retail").await;
+    let other = app.customer("OTHER", "retail").await;
+    let theirs = app
+        .post(
+            "/api/v1/order-templates",
+            json!({"name": "Theirs", "customer_id": other, "lines": [{"sku": "POT", "quantity": 9}]}),
+        )
+        .await;
+    assert_eq!(theirs.status, StatusCode::CREATED, "{}", theirs.body);
+    let shared = app
+        .post("/api/v1/order-templates", json!({"name": "Starter kit", "lines": [{"sku": "TEA-1", "quantity": 1}]}))
+        .await;
+    assert_eq!(shared.status, StatusCode::CREATED, "{}", shared.body);
+    let mut browser = buyer(&app, customer, "buyer@hualian.example").await;
+
+    let (status, page) = browser.post("/portal/lists", &[("name", "Weekly")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("the cart is empty"), "{page}");
+    browser.post("/portal/cart/items", &[("sku", "TEA-1"), ("quantity", "3"), ("mode", "add")]).await;
+    browser.post("/portal/cart/items", &[("sku", "POT"), ("quantity", "1"), ("mode", "add")]).await;
+    let (status, location) = browser.post("/portal/lists", &[("name", "Weekly restock")]).await;
+    assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, "/portal/lists"));
+    let kept = app.get(&format!("/api/v1/order-templates?customer_id={customer}")).await.body;
+    let weekly = kept["items"].as_array().unwrap().iter().find(|t| t["name"] == "Weekly restock").cloned().unwrap();
+    assert_eq!(weekly["customer_id"], customer, "the company's own list, which staff see too");
+    assert_eq!(weekly["lines"], json!([{"sku": "TEA-1", "quantity": 3}, {"sku": "POT", "quantity": 1}]));
+
+    for sku in ["TEA-1", "POT"] {
+        browser.post("/portal/cart/items", &[("sku", sku), ("quantity", "0"), ("mode", "set")]).await;
+    }
+    let (_, page) = browser.get("/portal/lists").await;
+    assert!(page.contains("Weekly restock") && page.contains("Starter kit"), "its own and the shared one");
+    assert!(!page.contains("Theirs"), "not another company's");
+    let (status, location) = browser.post(&format!("/portal/lists/{}/cart", weekly["id"]), &[]).await;
+    assert_eq!((status, location.as_str()), (StatusCode::SEE_OTHER, "/portal/cart"));
+    let (_, cart) = browser.get("/portal/cart").await;
+    assert!(cart.contains("¥140.00"), "3 × 20 + 80 at today's prices: {cart}");
+
+    let (status, _) = browser.post(&format!("/portal/lists/{}/cart", theirs.body["id"]), &[]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = browser.post(&format!("/portal/lists/{}/delete", theirs.body["id"]), &[]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = browser.post(&format!("/portal/lists/{}/delete", shared.body["id"]), &[]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "the seller's list stays");
+    let (status, _) = browser.post(&format!("/portal/lists/{}/delete", weekly["id"]), &[]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let left = app.get("/api/v1/order-templates").await.body["items"].as_array().unwrap().len();
+    assert_eq!(left, 2, "only the buyer's own list went");
+}
