@@ -814,7 +814,8 @@ async fn a_buyer_signs_in_to_the_portal_and_orders_on_a_phone_in_simplified_chin
     let app = spawn_app().await;
     app.warehouse("SH").await;
     let tea =
-        json!({"sku": "LJ-250", "name": "西湖龙井 250g", "price": "88.00", "currency": "CNY", "tax_rate": "0.13"});
+        json!({"sku": "LJ-250", "name": "西湖龙井 250g", "price": "88.00", "currency": "CNY", "tax_rate": "0.13",
+               "packs": [{"unit": "箱", "size": 12}]});
     assert_eq!(app.post("/api/v1/products", tea).await.status, reqwest::StatusCode::CREATED);
     app.stock("SH", "LJ-250", 40).await;
     let customer = app.customer("HUALIAN", "wholesale").await;
@@ -857,10 +858,18 @@ async fn a_buyer_signs_in_to_the_portal_and_orders_on_a_phone_in_simplified_chin
     let cart = page_text(&client).await;
     assert!(cart.contains("¥176.00") && cart.contains("¥198.88"), "2 × 88.00, with 13 % tax: {cart}");
     phone_screenshot(&client, "portal-cart").await;
+    // Kept as an order list for next week, then back to the cart.
+    fill(&client, "#list-name", "每周补货").await;
+    click(&client, "#save-list button").await;
+    client.wait().for_element(Locator::Css("ul.cart-lines li.card")).await.expect("the order lists");
+    assert!(page_text(&client).await.contains("每周补货"));
+    phone_screenshot(&client, "portal-lists").await;
+    click(&client, "a.cart-link").await;
+    client.wait().for_element(Locator::Css("form.checkout")).await.expect("the cart");
     click(&client, "form.checkout button.big").await;
     client.wait().for_element(Locator::Css(".flash")).await.expect("the placed order");
     let placed = page_text(&client).await;
-    assert!(placed.contains("已提交"), "{placed}");
+    assert!(placed.contains("已提交") && placed.contains("立即付款"), "placed, and it can be paid online: {placed}");
     phone_screenshot(&client, "portal-order").await;
 
     // The page is not wider than the phone: nothing to scroll sideways.
