@@ -813,8 +813,7 @@ async fn a_buyer_signs_in_to_the_portal_and_orders_on_a_phone_in_simplified_chin
     };
     let app = spawn_app().await;
     app.warehouse("SH").await;
-    let tea =
-        json!({"sku": "LJ-250", "name": "西湖龙井 250g", "price": "88.00", "currency": "CNY", "tax_rate": "0.13",
+    let tea = json!({"sku": "LJ-250", "name": "西湖龙井 250g", "price": "88.00", "currency": "CNY", "tax_rate": "0.13",
                "packs": [{"unit": "箱", "size": 12}]});
     assert_eq!(app.post("/api/v1/products", tea).await.status, reqwest::StatusCode::CREATED);
     app.stock("SH", "LJ-250", 40).await;

@@ -267,7 +267,7 @@ async fn a_channel_is_told_by_signed_callbacks_when_its_order_ships_arrives_or_i
     let items = log.body["items"].as_array().unwrap().clone();
     assert_eq!(items.len(), 3);
     assert!(items.iter().all(|d| d["status"] == "delivered" && d["last_status"] == 200), "{items:?}");
-    let shipped_call = items.iter().find(|d| d["event_type"] == "shipment.shipped").expect(&format!("{items:?}"));
+    let shipped_call = items.iter().find(|d| d["event_type"] == "shipment.shipped").expect("the shipped callback");
     let replay = format!("/api/v1/channels/{}/callbacks/{}/replay", tmall["id"], shipped_call["id"]);
     let replayed = app.post(&replay, json!({})).await;
     assert_eq!((replayed.status, replayed.body["status"].as_str()), (StatusCode::OK, Some("pending")));
