@@ -616,8 +616,11 @@ async fn an_admin_subscribes_a_webhook_and_reads_notifications_in_a_real_browser
     fill(&client, "#ch-code", "tmall").await;
     fill(&client, "#ch-name", "天猫旗舰店").await;
     click(&client, "form[action='/channels'] button[type=submit]").await;
-    client.wait().for_element(Locator::Css("a[href='/orders?channel=tmall']")).await.expect("the registered channel");
+    let tmall = client.wait().for_element(Locator::XPath("//a[code='tmall']")).await.expect("the registered channel");
     screenshot(&client, "channels").await;
+    tmall.click().await.expect("to the channel's page");
+    client.wait().for_element(Locator::Id("c-mapping")).await.expect("the channel's page");
+    screenshot(&client, "channel").await;
     client.goto(&format!("{}/promotions", app.base)).await.unwrap();
     fill(&client, "#pr-code", "MAN500").await;
     fill(&client, "#pr-name", "满500减30").await;
