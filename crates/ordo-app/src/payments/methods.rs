@@ -205,10 +205,15 @@ pub fn choose(
 /// The methods for one order: each with whether it may be used and why not.
 pub fn order_methods(tx: &mut dyn Tx, order_id: i64) -> Result<OrderMethods, PaymentError> {
     let order = crate::orders::get_order(tx, order_id).map_err(|_| PaymentError::OrderNotFound(order_id))?;
+    methods_for(tx, &order)
+}
+
+/// `order_methods` of an order already read.
+pub fn methods_for(tx: &mut dyn Tx, order: &Order) -> Result<OrderMethods, PaymentError> {
     let customer = crate::customers::store::by_id(tx, order.customer_id)?
         .ok_or(PaymentError::CustomerNotFound(order.customer_id))?
         .customer;
     let credit = super::ledger::store_credit(tx, customer.id, order.currency)?;
     let settings = payment_settings(tx)?;
-    Ok(offer(&settings.methods, &facts_for(&order, &customer, credit)))
+    Ok(offer(&settings.methods, &facts_for(order, &customer, credit)))
 }

@@ -80,7 +80,7 @@ fn online_methods(tx: &mut dyn Tx, order: &Order) -> Result<Vec<payments::Method
     if order.status == ordo_domain::orders::OrderStatus::Cancelled || open <= rust_decimal::Decimal::ZERO {
         return Ok(Vec::new());
     }
-    Ok(payments::methods::order_methods(tx, order.id)?
+    Ok(payments::methods::methods_for(tx, order)?
         .methods
         .into_iter()
         .filter(|m| m.available && m.kind == ordo_domain::payments::MethodKind::Online)

@@ -63,6 +63,14 @@ async fn detail(State(state): State<AppState>, staff: Staff, headers: HeaderMap,
     }
 }
 
+/// The channel's page again with what was typed and why it was refused, as a 422.
+async fn channel_refused(state: &AppState, staff: &Staff, id: i64, typed: String, message: String) -> Response {
+    match channel_page(state, staff, id, Some(typed), Some(message)).await {
+        Ok(view) => (StatusCode::UNPROCESSABLE_ENTITY, render(&view)).into_response(),
+        Err(error) => failed(staff, error),
+    }
+}
+
 #[derive(serde::Deserialize)]
 struct SettingsForm {
     name: String,
@@ -91,10 +99,7 @@ async fn save(
             Ok(mapping) => Some(mapping),
             Err(e) => {
                 let message = staff.i18n.tf("channels.mapping_unreadable", &[("error", &e.to_string())]);
-                return match channel_page(&state, &staff, id, Some(typed), Some(message)).await {
-                    Ok(view) => (StatusCode::UNPROCESSABLE_ENTITY, render(&view)).into_response(),
-                    Err(error) => failed(&staff, error),
-                };
+                return channel_refused(&state, &staff, id, typed, message).await;
             }
         },
     };
@@ -116,10 +121,7 @@ async fn save(
             None => redirect_with_flash(&format!("/channels/{id}"), staff.i18n.t("channels.saved"), &headers),
         },
         Err(channels::ChannelError::Invalid(invalid)) => {
-            match channel_page(&state, &staff, id, Some(typed), Some(invalid.to_string())).await {
-                Ok(view) => (StatusCode::UNPROCESSABLE_ENTITY, render(&view)).into_response(),
-                Err(error) => failed(&staff, error),
-            }
+            channel_refused(&state, &staff, id, typed, invalid.to_string()).await
         }
         Err(error) => failed(&staff, error.into()),
     }

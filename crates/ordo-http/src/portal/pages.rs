@@ -698,22 +698,26 @@ async fn after_action<T>(
     done: Result<T, PortalError>,
     message: &str,
 ) -> Response {
-    match done {
+    match done.map_err(|error| refusal(error, "order")) {
         Ok(_) => redirect_with_flash(&format!("/portal/orders/{id}"), message, headers),
-        Err(error) => {
-            let error = ApiError::from(error);
-            let errors = match field_errors(&error) {
-                Some(errors) => errors,
-                None if error.status().is_client_error() && error.status() != StatusCode::NOT_FOUND => {
-                    vec![FieldError::new("order", error.to_string())]
-                }
-                None => return failed(shopper, error),
-            };
-            match order_page(state, shopper, id, errors).await {
-                Ok(page) => (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response(),
-                Err(response) => response,
-            }
+        Err(Ok(errors)) => match order_page(state, shopper, id, errors).await {
+            Ok(page) => (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response(),
+            Err(response) => response,
+        },
+        Err(Err(error)) => failed(shopper, error),
+    }
+}
+
+/// What a refused action shows on its page: the field errors, or a refusal (a conflict)
+/// under `field`. Not found and server errors are pages of their own (`Err`).
+fn refusal(error: PortalError, field: &str) -> Result<Vec<FieldError>, ApiError> {
+    let error = ApiError::from(error);
+    match field_errors(&error) {
+        Some(errors) => Ok(errors),
+        None if error.status().is_client_error() && error.status() != StatusCode::NOT_FOUND => {
+            Ok(vec![FieldError::new(field, error.to_string())])
         }
+        None => Err(error),
     }
 }
 
@@ -855,22 +859,13 @@ async fn after_list_action<T>(
     to: &str,
     message: &str,
 ) -> Response {
-    match done {
+    match done.map_err(|error| refusal(error, "list")) {
         Ok(_) => redirect_with_flash(to, message, headers),
-        Err(error) => {
-            let error = ApiError::from(error);
-            let errors = match field_errors(&error) {
-                Some(errors) => errors,
-                None if error.status().is_client_error() && error.status() != StatusCode::NOT_FOUND => {
-                    vec![FieldError::new("list", error.to_string())]
-                }
-                None => return failed(shopper, error),
-            };
-            match lists_view(state, shopper, errors).await {
-                Ok(page) => (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response(),
-                Err(response) => response,
-            }
-        }
+        Err(Ok(errors)) => match lists_view(state, shopper, errors).await {
+            Ok(page) => (StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response(),
+            Err(response) => response,
+        },
+        Err(Err(error)) => failed(shopper, error),
     }
 }
 
