@@ -621,6 +621,10 @@ async fn an_admin_subscribes_a_webhook_and_reads_notifications_in_a_real_browser
     tmall.click().await.expect("to the channel's page");
     client.wait().for_element(Locator::Id("c-mapping")).await.expect("the channel's page");
     screenshot(&client, "channel").await;
+    // The product form, with its packs field.
+    client.goto(&format!("{}/products/new", app.base)).await.unwrap();
+    client.wait().for_element(Locator::Id("f-packs")).await.expect("the product form");
+    screenshot(&client, "product-form").await;
     client.goto(&format!("{}/promotions", app.base)).await.unwrap();
     fill(&client, "#pr-code", "MAN500").await;
     fill(&client, "#pr-name", "满500减30").await;
@@ -865,14 +869,16 @@ async fn a_buyer_signs_in_to_the_portal_and_orders_on_a_phone_in_simplified_chin
     click(&client, "#save-list button").await;
     client.wait().for_element(Locator::Css("ul.cart-lines li.card")).await.expect("the order lists");
     assert!(page_text(&client).await.contains("每周补货"));
-    phone_screenshot(&client, "portal-lists").await;
+    screenshot(&client, "portal-lists").await;
+    client.set_window_size(375, 812).await.expect("a phone-sized window");
     click(&client, "a.cart-link").await;
     client.wait().for_element(Locator::Css("form.checkout")).await.expect("the cart");
     click(&client, "form.checkout button.big").await;
     client.wait().for_element(Locator::Css(".flash")).await.expect("the placed order");
     let placed = page_text(&client).await;
     assert!(placed.contains("已提交") && placed.contains("立即付款"), "placed, and it can be paid online: {placed}");
-    phone_screenshot(&client, "portal-order").await;
+    screenshot(&client, "portal-order").await;
+    client.set_window_size(375, 812).await.expect("a phone-sized window");
 
     // The page is not wider than the phone: nothing to scroll sideways.
     let wide = client.execute("return document.documentElement.scrollWidth", vec![]).await.expect("width");
