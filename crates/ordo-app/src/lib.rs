@@ -18,6 +18,7 @@ pub mod integrations;
 pub mod inventory;
 pub mod jobs;
 pub mod orders;
+pub mod payables;
 pub mod payments;
 pub mod portal;
 pub mod promotions;

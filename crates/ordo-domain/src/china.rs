@@ -97,6 +97,13 @@ pub fn province(written: &str) -> Option<&'static Province> {
     })
 }
 
+/// Whether two written regions name the same place: one province of mainland China however
+/// each is written (上海市, 上海, Shanghai, SH), else the same text ignoring case.
+pub fn same_region(a: &str, b: &str) -> bool {
+    let (a, b) = (a.trim(), b.trim());
+    a.eq_ignore_ascii_case(b) || matches!((province(a), province(b)), (Some(x), Some(y)) if x.iso == y.iso)
+}
+
 /// Hong Kong, Macao and Taiwan have their own country codes and postal systems.
 fn own_country(written: &str) -> Option<&'static str> {
     let w = written.trim().to_lowercase();
@@ -183,6 +190,15 @@ mod tests {
         assert_eq!(province("內蒙古自治區").map(|p| p.iso), Some("NM"));
         assert_eq!(province("Shanghai Shi").map(|p| p.iso), Some("SH"));
         assert!(province("华东").is_none() && province("广东东").is_none() && province("").is_none());
+    }
+
+    #[test]
+    fn two_spellings_of_one_province_are_the_same_region() {
+        assert!(same_region("上海市", "Shanghai"));
+        assert!(same_region("廣東", "GD"));
+        assert!(same_region(" New York ", "new york"), "elsewhere, the same text");
+        assert!(!same_region("广东", "广西"));
+        assert!(!same_region("华东", "上海"), "a sales region is not a province");
     }
 
     #[test]

@@ -123,7 +123,7 @@ pub struct Allocation {
 
 fn same_region(source: &Source, destination: Option<&str>) -> bool {
     match (&source.region, destination) {
-        (Some(region), Some(destination)) => region.trim().eq_ignore_ascii_case(destination.trim()),
+        (Some(region), Some(destination)) => crate::china::same_region(region, destination),
         _ => false,
     }
 }
@@ -296,7 +296,7 @@ pub struct Quote {
 }
 
 fn eq_region(a: &str, b: &str) -> bool {
-    a.trim().eq_ignore_ascii_case(b.trim())
+    crate::china::same_region(a, b)
 }
 
 /// The weight a carrier charges: the greater of actual and volumetric weight.

@@ -246,6 +246,9 @@ pub struct LinePricing {
     pub tax_rate: Decimal,
     /// Taken off by promotions and tiers (see `pricing`), already rounded; 0 for none.
     pub off: Decimal,
+    /// The unit price includes tax (含税价, from a tax-inclusive price list): the line's
+    /// amount is what the customer pays, and the tax is taken out of it.
+    pub tax_included: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -267,16 +270,21 @@ pub fn line_amount(currency: Currency, line: &LinePricing) -> Decimal {
     currency.round(gross * (Decimal::ONE_HUNDRED - line.discount_percent) / Decimal::ONE_HUNDRED)
 }
 
-/// Prices lines exclusive of tax: each line total and each line's tax is rounded once to
-/// the currency's minor unit, and the order totals are plain sums of those rounded values,
-/// so an invoice's lines always add up to its total.
+/// Prices lines: each line total (net of tax) and each line's tax is rounded once to the
+/// currency's minor unit, and the order totals are plain sums of those rounded values, so
+/// an invoice's lines always add up to its total. A tax-inclusive line keeps its amount
+/// whole (the customer pays exactly the shelf price) and the tax is split out of it.
 pub fn price_lines(currency: Currency, lines: &[LinePricing]) -> (Vec<PricedLine>, Totals) {
     let priced: Vec<PricedLine> = lines
         .iter()
         .map(|line| {
-            let line_total = currency.round((line_amount(currency, line) - line.off).max(Decimal::ZERO));
-            let tax = currency.round(line_total * line.tax_rate);
-            PricedLine { line_total, tax }
+            let amount = currency.round((line_amount(currency, line) - line.off).max(Decimal::ZERO));
+            if line.tax_included {
+                let tax = currency.round(amount * line.tax_rate / (Decimal::ONE + line.tax_rate));
+                PricedLine { line_total: amount - tax, tax }
+            } else {
+                PricedLine { line_total: amount, tax: currency.round(amount * line.tax_rate) }
+            }
         })
         .collect();
     let zero = currency.round(Decimal::ZERO);
@@ -374,12 +382,33 @@ mod tests {
             discount_percent: d("10"),
             tax_rate: d("0.13"),
             off: Decimal::ZERO,
+            tax_included: false,
         };
         let (priced, totals) = price_lines(Currency::CNY, &[line]);
         // 3 × 3.335 = 10.005, less 10 % = 9.0045 → 9.00; tax 1.17
         assert_eq!(priced[0].line_total.to_string(), "9.00");
         assert_eq!(priced[0].tax.to_string(), "1.17");
         assert_eq!(totals.total.to_string(), "10.17");
+    }
+
+    #[test]
+    fn a_tax_inclusive_line_costs_exactly_its_shelf_price() {
+        let line = LinePricing {
+            quantity: 3,
+            unit_price: d("11.30"),
+            discount_percent: Decimal::ZERO,
+            tax_rate: d("0.13"),
+            off: Decimal::ZERO,
+            tax_included: true,
+        };
+        let (priced, totals) = price_lines(Currency::CNY, &[line]);
+        // 33.90 with 13 % in it: 3.90 tax, 30.00 net.
+        assert_eq!((priced[0].line_total.to_string(), priced[0].tax.to_string()), ("30.00".into(), "3.90".into()));
+        assert_eq!(totals.total.to_string(), "33.90");
+        let odd = LinePricing { unit_price: d("9.99"), quantity: 7, ..line };
+        let (priced, totals) = price_lines(Currency::CNY, &[odd]);
+        assert_eq!(totals.total, d("69.93"), "7 × 9.99 whatever the rounding of the tax");
+        assert_eq!(priced[0].tax, d("8.05"));
     }
 
     #[test]
@@ -396,6 +425,7 @@ mod tests {
                 discount_percent: Decimal::from(discount),
                 tax_rate: Decimal::new(i64::from(tax), 2),
                 off: Decimal::new(off.unwrap_or(0), 2),
+                tax_included: false,
             })
     }
 
@@ -417,6 +447,16 @@ mod tests {
                 prop_assert!(amount.scale() == 2);
                 prop_assert!(!amount.is_sign_negative() || amount.is_zero());
             }
+        }
+
+        #[test]
+        fn a_tax_inclusive_line_totals_its_rounded_amount_exactly(line in arb_line()) {
+            let line = LinePricing { tax_included: true, ..line };
+            let (priced, totals) = price_lines(Currency::CNY, &[line]);
+            let amount = Currency::CNY.round((line_amount(Currency::CNY, &line) - line.off).max(Decimal::ZERO));
+            prop_assert_eq!(totals.total, amount);
+            prop_assert!(priced[0].tax >= Decimal::ZERO && priced[0].line_total >= Decimal::ZERO);
+            prop_assert!((priced[0].line_total * line.tax_rate - priced[0].tax).abs() <= d("0.01") * (Decimal::ONE + line.tax_rate));
         }
 
         #[test]

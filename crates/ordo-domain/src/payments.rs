@@ -210,11 +210,19 @@ crate::text_enum!(
         ProviderClearing = "1020",
         CodClearing = "1030",
         Receivables = "1100",
+        InputTax = "1300",
+        Payables = "2000",
         CustomerCredit = "2100",
         TaxPayable = "2200",
         Revenue = "4000",
         SalesReturns = "4100",
+        Purchases = "5000",
         BadDebt = "6100",
+        Freight = "6200",
+        Packaging = "6210",
+        PaymentFees = "6220",
+        OtherCosts = "6290",
+        ExchangeDifference = "7900",
     }
 );
 
@@ -231,6 +239,14 @@ impl Account {
             Account::Revenue => "Sales revenue",
             Account::SalesReturns => "Sales returns and refunds",
             Account::BadDebt => "Bad debt",
+            Account::InputTax => "Input tax recoverable",
+            Account::Payables => "Accounts payable",
+            Account::Purchases => "Purchases",
+            Account::Freight => "Freight out",
+            Account::Packaging => "Packaging",
+            Account::PaymentFees => "Payment fees",
+            Account::OtherCosts => "Other costs of sale",
+            Account::ExchangeDifference => "Exchange gains and losses",
         }
     }
 
@@ -245,7 +261,24 @@ impl Account {
                 | Account::Receivables
                 | Account::SalesReturns
                 | Account::BadDebt
+                | Account::InputTax
+                | Account::Purchases
+                | Account::Freight
+                | Account::Packaging
+                | Account::PaymentFees
+                | Account::OtherCosts
         )
+    }
+
+    /// The expense account a cost of serving orders posts to.
+    pub fn for_cost(kind: crate::payables::CostKind) -> Account {
+        use crate::payables::CostKind;
+        match kind {
+            CostKind::Freight => Account::Freight,
+            CostKind::Packaging => Account::Packaging,
+            CostKind::PaymentFee => Account::PaymentFees,
+            CostKind::Other => Account::OtherCosts,
+        }
     }
 
     /// Where the money of a method lands.

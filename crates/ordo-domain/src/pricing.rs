@@ -338,6 +338,8 @@ pub struct ListPrice {
     /// 1 for the list's plain price, more for a quantity break.
     pub min_quantity: i64,
     pub price: Decimal,
+    /// The list's prices include tax.
+    pub tax_included: bool,
 }
 
 /// The price a line of `quantity` gets: the best-ranked list that has a price for it, at
@@ -372,6 +374,20 @@ pub struct LineNote {
     /// In the order they were taken.
     #[serde(default)]
     pub adjustments: Vec<Adjustment>,
+    /// A catalog price in another currency, converted at the day's exchange rates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub converted: Option<Conversion>,
+}
+
+/// Where a converted price came from: `price` in `from`, times `rate`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Conversion {
+    #[schema(value_type = String, example = "CNY")]
+    pub from: Currency,
+    #[schema(value_type = String, example = "71.00")]
+    pub price: Decimal,
+    #[schema(value_type = String, example = "0.14084507")]
+    pub rate: Decimal,
 }
 
 impl LineNote {
@@ -382,18 +398,26 @@ impl LineNote {
                 price_list: Some(o.list_code.clone()),
                 min_quantity: (o.min_quantity > 1).then_some(o.min_quantity),
                 adjustments: Vec::new(),
+                converted: None,
             },
             None => LineNote {
                 price_source: PriceSource::Catalog,
                 price_list: None,
                 min_quantity: None,
                 adjustments: Vec::new(),
+                converted: None,
             },
         }
     }
 
     pub fn entered() -> LineNote {
-        LineNote { price_source: PriceSource::Entered, price_list: None, min_quantity: None, adjustments: Vec::new() }
+        LineNote {
+            price_source: PriceSource::Entered,
+            price_list: None,
+            min_quantity: None,
+            adjustments: Vec::new(),
+            converted: None,
+        }
     }
 
     /// Everything taken off the line.
@@ -558,6 +582,7 @@ mod tests {
             rank,
             min_quantity: min,
             price: d(price),
+            tax_included: false,
         };
         let offers = [
             offer("GROUP", 2, 1, "9.00"),

@@ -1,4 +1,4 @@
-//! `/api/v1/products` and `/api/v1/price-lists`.
+//! `/api/v1/products`, `/api/v1/price-lists` and the tax rules.
 
 use crate::AppState;
 use crate::error::{ApiError, Problem};
@@ -8,7 +8,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, put};
 use axum::{Json, Router};
-use ordo_app::catalog::{self, NewPriceList, NewProduct, PriceList, Product, ProductPatch, SetPrice};
+use ordo_app::catalog::{
+    self, NewPriceList, NewProduct, PriceList, Product, ProductPatch, SetPrice, TaxRules, TaxRulesInput,
+};
 use ordo_app::{Page, PageRequest};
 use ordo_domain::auth::Permission;
 use serde::Deserialize;
@@ -19,6 +21,7 @@ pub fn router() -> Router<AppState> {
         .route("/products/{id}", get(get_product).patch(update_product))
         .route("/price-lists", get(list_price_lists).post(create_price_list))
         .route("/price-lists/{code}/items/{sku}", put(set_list_price))
+        .route("/settings/tax-rules", get(get_tax_rules).put(put_tax_rules))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -114,6 +117,27 @@ pub async fn create_price_list(
         catalog::create_price_list(tx, &work_ctx, &input).map(|l| (StatusCode::CREATED, l))
     })
     .await
+}
+
+#[utoipa::path(get, path = "/api/v1/settings/tax-rules", tag = "catalog",
+    responses((status = 200, body = TaxRules, description = "Rates by product category and destination")),
+    security(("bearer" = [])))]
+pub async fn get_tax_rules(State(state): State<AppState>, caller: Caller) -> Result<Json<TaxRules>, ApiError> {
+    caller.require(Permission::Read, "read")?;
+    Ok(Json(state.db.read(catalog::tax_rules).await?))
+}
+
+#[utoipa::path(put, path = "/api/v1/settings/tax-rules", tag = "catalog", request_body = TaxRulesInput,
+    responses((status = 200, body = TaxRules), (status = 403, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn put_tax_rules(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: JsonBody<TaxRulesInput>,
+) -> Result<Json<TaxRules>, ApiError> {
+    let ctx = caller.require(Permission::FinanceManage, "set tax rates")?;
+    let input = body.value;
+    Ok(Json(state.db.write(move |tx| catalog::set_tax_rules(tx, &ctx, &input)).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/price-lists", tag = "catalog",

@@ -15,6 +15,7 @@ use ordo_app::fulfillment::FulfillmentError;
 use ordo_app::integrations::IntegrationError;
 use ordo_app::inventory::InventoryError;
 use ordo_app::orders::{OrderError, ShortLine};
+use ordo_app::payables::PayablesError;
 use ordo_app::payments::PaymentError;
 use ordo_app::portal::PortalError;
 use ordo_app::promotions::PromotionError;
@@ -90,6 +91,8 @@ pub enum ApiError {
     Integration(#[from] IntegrationError),
     #[error(transparent)]
     Purchasing(#[from] PurchasingError),
+    #[error(transparent)]
+    Payables(#[from] PayablesError),
     #[error(transparent)]
     Report(#[from] ReportError),
     #[error(transparent)]
@@ -257,6 +260,16 @@ impl ApiError {
                 PurchasingError::SupplierCodeTaken(_) | PurchasingError::State(_) => conflict,
                 PurchasingError::Db(e) => db_shape(e),
             },
+            ApiError::Payables(e) => match e {
+                PayablesError::Invalid(_) => invalid,
+                PayablesError::PurchaseOrderNotFound(_)
+                | PayablesError::BillNotFound(_)
+                | PayablesError::CostNotFound(_)
+                | PayablesError::OrderNotFound(_) => not_found,
+                PayablesError::DuplicateBill { .. } | PayablesError::State(_) => conflict,
+                PayablesError::Ledger(e) => payment_shape(e),
+                PayablesError::Db(e) => db_shape(e),
+            },
             ApiError::Rule(e) => match e {
                 RuleError::Invalid(_) => invalid,
                 RuleError::NotFound(_) => not_found,
@@ -329,6 +342,7 @@ impl ApiError {
             | ApiError::Channel(ChannelError::Token(TokenError::Invalid(e)))
             | ApiError::Rule(RuleError::Invalid(e))
             | ApiError::Purchasing(PurchasingError::Invalid(e))
+            | ApiError::Payables(PayablesError::Invalid(e))
             | ApiError::Payment(PaymentError::Invalid(e))
             | ApiError::Payment(PaymentError::Order(OrderError::Invalid(e)))
             | ApiError::Fulfillment(FulfillmentError::Invalid(e))

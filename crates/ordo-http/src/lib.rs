@@ -18,6 +18,7 @@ mod observe;
 mod openapi;
 mod order_templates;
 mod orders;
+mod payables;
 mod payments;
 mod portal;
 mod promotions;
@@ -76,6 +77,7 @@ pub fn app(state: AppState) -> Router {
         .merge(exports::router())
         .merge(imports::router())
         .merge(payments::router())
+        .merge(payables::router())
         .merge(fulfillment::router())
         .merge(aftersales::router())
         .merge(integrations::router())

@@ -3,7 +3,7 @@
 use crate::error::{FieldErrorDoc, Problem};
 use crate::{
     aftersales, audit, catalog, channels, customers, exports, fulfillment, imports, integrations, inventory,
-    order_templates, orders, payments, portal, promotions, purchasing, reports, rules,
+    order_templates, orders, payables, payments, portal, promotions, purchasing, reports, rules,
 };
 use std::sync::OnceLock;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -16,7 +16,8 @@ use utoipa::{Modify, OpenApi};
         updates honour If-Match; lists use cursor pagination."),
     paths(
         catalog::create_product, catalog::list_products, catalog::get_product, catalog::update_product,
-        catalog::create_price_list, catalog::list_price_lists, catalog::set_list_price,
+        catalog::create_price_list, catalog::list_price_lists, catalog::set_list_price, catalog::get_tax_rules,
+        catalog::put_tax_rules,
         customers::create_customer, customers::list_customers, customers::get_customer, customers::update_customer,
         customers::customer_orders,
         inventory::create_warehouse, inventory::list_warehouses, inventory::update_warehouse, inventory::set_stock, inventory::stock_levels,
@@ -43,10 +44,14 @@ use utoipa::{Modify, OpenApi};
         purchasing::create_supplier, purchasing::list_suppliers, purchasing::get_supplier,
         purchasing::create_purchase_order, purchasing::list_purchase_orders, purchasing::get_purchase_order,
         purchasing::send_purchase_order, purchasing::receive_purchase_order,
+        payables::enter_bill, payables::list_bills, payables::get_bill, payables::approve_bill, payables::pay_bill,
+        payables::void_bill, payables::ap_aging, payables::record_cost, payables::list_costs, payables::get_cost,
+        payables::order_margin,
         payments::get_settings, payments::put_settings, payments::order_methods, payments::create_payment,
         payments::list_payments, payments::get_payment, payments::capture_payment, payments::void_payment,
         payments::refund_payment, payments::list_refunds, payments::approve_refund, payments::reject_refund,
         payments::provider_webhook, payments::sandbox_settings, payments::trial_balance, payments::ledger_check,
+        payments::list_exchange_rates, payments::put_exchange_rates, payments::put_base_currency,
         payments::create_invoice, payments::order_invoices, payments::list_invoices, payments::get_invoice,
         payments::write_off, payments::customer_statement, payments::ar_aging, payments::import_statement,
         payments::list_statements, payments::get_statement, payments::match_statement_line,
@@ -70,7 +75,7 @@ use utoipa::{Modify, OpenApi};
         integrations::get_settings, integrations::put_settings, integrations::get_mail, integrations::put_mail,
         integrations::list_templates, integrations::get_template, integrations::put_template, integrations::outbox,
         integrations::upsert_customer, integrations::upsert_product, integrations::bulk,
-        reports::sales, reports::rfm, reports::abc, reports::cycle_times, reports::finance_summary,
+        reports::sales, reports::rfm, reports::abc, reports::cycle_times, reports::finance_summary, reports::settlement, reports::tax, reports::books,
         reports::get_schedules, reports::put_schedules,
     ),
     components(schemas(Problem, FieldErrorDoc)),
@@ -113,6 +118,7 @@ use utoipa::{Modify, OpenApi};
             over the raw body, compare in constant time and refuse timestamps more than 5 minutes away. \
             Any 2xx answer counts as delivered; anything else is retried with exponential backoff and jitter."),
         (name = "purchasing", description = "Suppliers, purchase orders and receiving goods"),
+        (name = "payables", description = "Supplier bills (three-way match), supplier payments, payables aging, costs and order margins"),
         (name = "reports", description = "Sales, customers (RFM), inventory (ABC), operations (cycle times) and the monthly \
             finance summary. Days begin at midnight in the business's time zone (`utc_offset` in /settings/reports, \
             default +08:00); sales figures count orders that are not cancelled, on their placement \

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use ordo_app::Ctx;
+use ordo_app::payments::fx::{BaseCurrencyInput, ExchangeRates, RatesInput};
 use ordo_app::payments::{
     self, AgingReport, BankStatement, BankStatementList, CallbackResult, Invoice, InvoiceList, LedgerCheck,
     ManualMatch, NewBankStatement, NewInvoice, NewPayment, NewRefund, OrderMethods, Payment, PaymentList,
@@ -35,6 +36,8 @@ pub fn router() -> Router<AppState> {
         .route("/payment-providers/{provider}/webhook", post(provider_webhook))
         .route("/payment-providers/sandbox", get(sandbox_settings))
         .route("/ledger/trial-balance", get(trial_balance))
+        .route("/exchange-rates", get(list_exchange_rates).put(put_exchange_rates))
+        .route("/settings/base-currency", axum::routing::put(put_base_currency))
         .route("/ledger/check", get(ledger_check))
         .route("/orders/{id}/invoices", get(order_invoices).post(create_invoice))
         .route("/invoices", get(list_invoices))
@@ -294,6 +297,9 @@ pub async fn sandbox_settings(
 pub struct LedgerQuery {
     /// ISO 4217; default CNY. The ledger is kept per currency.
     pub currency: Option<String>,
+    /// `base`: every currency's entries valued in the base currency, with the exchange
+    /// differences (7900); `currency` (default): one currency's entries as booked.
+    pub valuation: Option<String>,
     /// Up to and including this day (`YYYY-MM-DD`); default today.
     pub to: Option<String>,
 }
@@ -306,10 +312,62 @@ pub async fn trial_balance(
     QueryParams(query): QueryParams<LedgerQuery>,
 ) -> Result<Json<TrialBalance>, ApiError> {
     caller.require(Permission::Read, "read")?;
-    let currency = currency_param(query.currency.as_deref())?;
+    let currency = match query.valuation.as_deref() {
+        None | Some("currency") => Some(currency_param(query.currency.as_deref())?),
+        Some("base") if query.currency.is_none() => None,
+        Some("base") => return Err(Invalid::field("currency", "give no currency with valuation=base").into()),
+        Some(_) => return Err(Invalid::field("valuation", "must be currency or base").into()),
+    };
     let to = Date::field("to", query.to.as_deref()).map_err(|e| Invalid(vec![e]))?;
     let until = to.map(|d| d.plus_days(1).start().micros() - 1);
     Ok(Json(state.db.read(move |tx| payments::ledger::trial_balance(tx, currency, until)).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct RatesQuery {
+    /// ISO 4217: only this currency's rates.
+    pub currency: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/exchange-rates", tag = "payments", params(RatesQuery),
+    responses((status = 200, body = ExchangeRates), (status = 422, body = Problem)), security(("bearer" = [])))]
+pub async fn list_exchange_rates(
+    State(state): State<AppState>,
+    caller: Caller,
+    QueryParams(query): QueryParams<RatesQuery>,
+) -> Result<Json<ExchangeRates>, ApiError> {
+    caller.require(Permission::Read, "read")?;
+    let currency = Currency::field("currency", query.currency.as_deref()).map_err(|e| Invalid(vec![e]))?;
+    Ok(Json(state.db.read(move |tx| payments::fx::rates(tx, currency)).await?))
+}
+
+#[utoipa::path(put, path = "/api/v1/exchange-rates", tag = "payments", request_body = RatesInput,
+    responses((status = 200, body = ExchangeRates, description = "Each rate replaces the one of its currency and day"),
+        (status = 403, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn put_exchange_rates(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: JsonBody<RatesInput>,
+) -> Result<Json<ExchangeRates>, ApiError> {
+    let ctx = caller.require(Permission::FinanceManage, "enter exchange rates")?;
+    let input = body.value;
+    Ok(Json(state.db.write(move |tx| payments::fx::enter_rates(tx, &ctx, &input)).await?))
+}
+
+#[utoipa::path(put, path = "/api/v1/settings/base-currency", tag = "payments", request_body = BaseCurrencyInput,
+    responses((status = 200, body = ExchangeRates), (status = 403, body = Problem),
+        (status = 409, body = Problem, description = "The ledger holds entries in another currency"),
+        (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn put_base_currency(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: JsonBody<BaseCurrencyInput>,
+) -> Result<Json<ExchangeRates>, ApiError> {
+    let ctx = caller.require(Permission::SettingsManage, "set the base currency")?;
+    let input = body.value;
+    Ok(Json(state.db.write(move |tx| payments::fx::set_base_currency(tx, &ctx, &input)).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/ledger/check", tag = "payments",

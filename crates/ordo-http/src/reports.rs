@@ -1,5 +1,5 @@
 //! `/api/v1/reports/…`: sales, customers (RFM), inventory (ABC), operations (cycle times)
-//! and the monthly finance summary, as JSON or, with `?format=csv|xlsx`, as a download.
+//! the monthly finance summary, the daily or monthly settlement and the tax report, as JSON or, with `?format=csv|xlsx`, as a download.
 
 use crate::AppState;
 use crate::error::{ApiError, Problem};
@@ -10,8 +10,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use ordo_app::reports::{
-    self, AbcQuery, AbcReport, Cell, CycleQuery, CycleReport, FinanceQuery, FinanceSummary, ReportError,
-    ReportSchedules, RfmQuery, RfmReport, SalesQuery, SalesReport, Table, Tabular,
+    self, AbcQuery, AbcReport, BooksQuery, BooksReport, Cell, CycleQuery, CycleReport, FinanceQuery, FinanceSummary,
+    ReportError, ReportSchedules, RfmQuery, RfmReport, SalesQuery, SalesReport, SettlementQuery, SettlementReport,
+    Table, Tabular, TaxQuery, TaxReport,
 };
 use ordo_domain::auth::Permission;
 use ordo_domain::time::Date;
@@ -25,6 +26,9 @@ pub fn router() -> Router<AppState> {
         .route("/reports/inventory/abc", get(abc))
         .route("/reports/operations/cycle-times", get(cycle_times))
         .route("/reports/finance/summary", get(finance_summary))
+        .route("/reports/settlement", get(settlement))
+        .route("/reports/tax", get(tax))
+        .route("/reports/books", get(books))
         .route("/settings/reports", get(get_schedules).put(put_schedules))
 }
 
@@ -224,6 +228,60 @@ pub async fn cycle_times_report(state: &AppState, params: reports::CycleParams) 
         slices.push(slice?);
     }
     Ok(state.db.read(move |tx| reports::cycle_report(tx, &params, &slices)).await?)
+}
+
+#[utoipa::path(get, path = "/api/v1/reports/tax", tag = "reports", params(TaxQuery),
+    responses((status = 200, description = "JSON; `format=csv|xlsx` downloads the table", content(
+            (TaxReport = "application/json"), ("text/csv"),
+            ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn tax(
+    State(state): State<AppState>,
+    caller: Caller,
+    QueryParams(query): QueryParams<TaxQuery>,
+) -> Result<Response, ApiError> {
+    caller.require(Permission::Read, "read reports")?;
+    let format = format_param(query.format.as_deref())?;
+    let params = query.check(today(&state).await?)?;
+    let report = state.db.read(move |tx| reports::tax_report(tx, &params)).await?;
+    respond(report, format)
+}
+
+#[utoipa::path(get, path = "/api/v1/reports/books", tag = "reports", params(BooksQuery),
+    responses((status = 200, description = "The books in the base currency; `format=csv|xlsx` downloads them", content(
+            (BooksReport = "application/json"), ("text/csv"),
+            ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn books(
+    State(state): State<AppState>,
+    caller: Caller,
+    QueryParams(query): QueryParams<BooksQuery>,
+) -> Result<Response, ApiError> {
+    caller.require(Permission::Read, "read reports")?;
+    let format = format_param(query.format.as_deref())?;
+    let params = query.check(today(&state).await?)?;
+    let report = state.db.read(move |tx| reports::books(tx, &params)).await?;
+    respond(report, format)
+}
+
+#[utoipa::path(get, path = "/api/v1/reports/settlement", tag = "reports", params(SettlementQuery),
+    responses((status = 200, description = "JSON; `format=csv|xlsx` downloads the table", content(
+            (SettlementReport = "application/json"), ("text/csv"),
+            ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn settlement(
+    State(state): State<AppState>,
+    caller: Caller,
+    QueryParams(query): QueryParams<SettlementQuery>,
+) -> Result<Response, ApiError> {
+    caller.require(Permission::Read, "read reports")?;
+    let format = format_param(query.format.as_deref())?;
+    let params = query.check(today(&state).await?)?;
+    let report = state.db.read(move |tx| reports::settlement(tx, &params)).await?;
+    respond(report, format)
 }
 
 #[utoipa::path(get, path = "/api/v1/reports/finance/summary", tag = "reports", params(FinanceQuery),

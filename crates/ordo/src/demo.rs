@@ -274,6 +274,8 @@ pub async fn load(db: &Database) -> Result<String, BoxError> {
                     currency: Some("CNY".into()),
                     customer_group: Some(group.into()),
                     channel: None,
+                    // VIP shops are quoted tax-inclusive (含税价), wholesalers net of tax.
+                    tax_included: Some(group == "vip"),
                     items,
                 };
                 catalog::create_price_list(tx, &ctx, &input).map_err(|e| e.to_string())?;
@@ -413,11 +415,14 @@ pub async fn load(db: &Database) -> Result<String, BoxError> {
         })
         .await?;
 
+    let bills = buy_from_growers(db, started).await?;
+
     // 500 orders, oldest first, so numbers rise with time.
     let mut dice = Dice(0x5eed_0bd0);
     let channels = ["web", "web", "phone", "email", "store", "tmall", "api", "import"];
     let mut placed = 0;
     let mut cancelled = 0;
+    let mut freighted = Vec::new();
     for n in 0..500_i64 {
         let minutes_ago = (500 - n) * 90 * 24 * 60 / 500 + dice.below(60) as i64;
         let now = Timestamp(started.micros() - minutes_ago * 60_000_000);
@@ -447,12 +452,24 @@ pub async fn load(db: &Database) -> Result<String, BoxError> {
             coupon_code: None,
         };
         let cancel = dice.below(100) < 12;
+        // Most customers have paid by bank transfer a day later, except in the last few days.
+        let pays = dice.below(10) < 7 && minutes_ago > 3 * 24 * 60;
         let ctx = Ctx::at("demo", "demo", now);
         let result = db
             .write(move |tx| {
                 let order = match orders::place_order(tx, &ctx, &input)? {
                     Placed::Created(order) | Placed::Existing(order) => order,
                 };
+                if pays && !cancel {
+                    let later = Ctx::at("demo-finance", "demo", ctx.now.plus_seconds(86_400));
+                    let payment = ordo_app::payments::NewPayment {
+                        method: Some("bank_transfer".into()),
+                        amount: Some(AmountInput(order.total.to_string())),
+                        reference: Some(format!("ICBC {}", order.number)),
+                    };
+                    ordo_app::payments::record_payment(tx, &later, order.id, &payment)
+                        .map_err(|e| OrderError::Conflict(format!("demo payment of {}: {e}", order.number)))?;
+                }
                 if cancel {
                     let later = Ctx::at("demo", "demo", ctx.now.plus_seconds(3600));
                     let reason = CancelOrder { reason: Some("客户取消 customer changed their mind".into()) };
@@ -465,23 +482,233 @@ pub async fn load(db: &Database) -> Result<String, BoxError> {
                     let roles = [ordo_domain::auth::Role::Approver];
                     ordo_app::approvals::approve_order(tx, &later, &roles, order.id, None, &decision)?;
                 }
-                Ok::<_, OrderError>(())
+                Ok::<_, OrderError>(order.id)
             })
             .await;
         match result {
-            Ok(()) => {
+            Ok(order_id) => {
                 placed += 1;
                 cancelled += usize::from(cancel);
+                if !cancel && n % 9 == 0 {
+                    freighted.push((order_id, now));
+                }
             }
             Err(OrderError::ShortStock(_)) => {}
             Err(other) => return Err(other.into()),
         }
     }
+    let costs = record_freight(db, &freighted).await?;
+    let abroad = sell_abroad(db, started).await?;
     Ok(format!(
-        "demo data loaded: {product_count} products, {} warehouses, {} customers, 2 price lists, {placed} orders ({cancelled} cancelled)",
+        "demo data loaded: {product_count} products, {} warehouses, {} customers, 2 price lists, {placed} orders \
+         ({cancelled} cancelled), {bills} supplier bills, {costs} freight costs, {abroad} orders in US dollars",
         WAREHOUSES.len(),
         CUSTOMERS.len()
     ))
+}
+
+/// An importer in Los Angeles who buys in US dollars: the dollar's rates (7.12 from 60 days
+/// ago, 7.18 from 10 days ago), two orders priced from the yuan catalog and invoiced, and
+/// the older one paid at the newer rate, which books an exchange gain. Returns how many
+/// dollar orders were placed (one short of stock is left out).
+async fn sell_abroad(db: &Database, started: Timestamp) -> Result<usize, BoxError> {
+    use ordo_app::payments::fx::{RateInput, RatesInput};
+    let placed = db
+        .write(move |tx| {
+            let at = |days: i64| Ctx::at("demo-finance", "demo", started.minus_days(days));
+            let step = |e: &dyn std::fmt::Display| DemoError::Step(e.to_string());
+            for (days, rate) in [(60, "7.12"), (10, "7.18")] {
+                let rate = RateInput {
+                    currency: Some("USD".into()),
+                    date: Some(ordo_domain::time::Date::of(started.minus_days(days)).to_string()),
+                    rate: Some(rate.into()),
+                };
+                ordo_app::payments::fx::enter_rates(tx, &at(days), &RatesInput { rates: vec![rate] })
+                    .map_err(|e| step(&e))?;
+            }
+            let address = AddressInput {
+                line1: Some("888 N Spring St".into()),
+                city: Some("Los Angeles".into()),
+                region: Some("CA".into()),
+                postal_code: Some("90012".into()),
+                country: Some("US".into()),
+                ..Default::default()
+            };
+            let importer = NewCustomer {
+                code: Some("US-LA-001".into()),
+                name: Some("Golden State Tea Importers LLC".into()),
+                group: Some("wholesale".into()),
+                email: Some("orders@goldenstatetea.example".into()),
+                shipping_address: Some(address.clone()),
+                billing_address: Some(address),
+                payment_terms: Some("net30".into()),
+                currency: Some("USD".into()),
+                language: Some("en".into()),
+                ..Default::default()
+            };
+            let importer = customers::create_customer(tx, &at(60), &importer).map_err(|e| step(&e))?;
+            let mut placed = Vec::new();
+            for (days, quantity) in [(30, 6), (8, 4)] {
+                let input = NewOrder {
+                    customer_id: Some(importer.id),
+                    channel: Some("email".into()),
+                    lines: Some(vec![
+                        NewOrderLine { sku: Some("TEA-001".into()), quantity: Some(quantity), ..Default::default() },
+                        NewOrderLine { sku: Some("TEA-002".into()), quantity: Some(quantity), ..Default::default() },
+                    ]),
+                    ..Default::default()
+                };
+                let order = match orders::place_order(tx, &at(days), &input) {
+                    Ok(Placed::Created(order) | Placed::Existing(order)) => order,
+                    Err(OrderError::ShortStock(_)) => continue,
+                    Err(error) => return Err(step(&error)),
+                };
+                let invoice = ordo_app::payments::NewInvoice::default();
+                ordo_app::payments::issue_invoice(tx, &at(days), order.id, &invoice).map_err(|e| step(&e))?;
+                placed.push(order);
+            }
+            if let Some(first) = placed.first() {
+                let payment = ordo_app::payments::NewPayment {
+                    method: Some("bank_transfer".into()),
+                    amount: Some(AmountInput(first.total.to_string())),
+                    reference: Some(format!("WIRE {}", first.number)),
+                };
+                ordo_app::payments::record_payment(tx, &at(5), first.id, &payment).map_err(|e| step(&e))?;
+            }
+            Ok::<_, DemoError>(placed.len())
+        })
+        .await?;
+    Ok(placed)
+}
+
+/// The tea growers' purchase order, received into Shanghai 88 days ago (which gives the
+/// first ten products their cost), and its two bills: one matched and paid, one dearer than
+/// agreed and held for approval. Returns how many bills.
+async fn buy_from_growers(db: &Database, started: Timestamp) -> Result<usize, BoxError> {
+    use ordo_app::payables::{self, NewBill, NewBillLine, NewSupplierPayment};
+    use ordo_app::purchasing::{self, NewPurchaseLine, NewPurchaseOrder, NewSupplier, ReceivePurchase, ReceivedLine};
+    let bought: Vec<(String, String)> = PRODUCTS
+        .iter()
+        .take(10)
+        .enumerate()
+        .map(|(i, (family, _, _, price))| {
+            let list: rust_decimal::Decimal = price.parse().unwrap_or_default();
+            (format!("{family}-{:03}", i + 1), (list * rust_decimal::Decimal::new(55, 2)).round_dp(2).to_string())
+        })
+        .collect();
+    db.write(move |tx| {
+        let at = |days: i64| Ctx::at("demo-finance", "demo", started.minus_days(days));
+        let step = |e: &dyn std::fmt::Display| DemoError::Step(e.to_string());
+        let supplier = NewSupplier {
+            code: Some("SUP-HZ-LJ".into()),
+            name: Some("杭州龙井茶厂 Hangzhou Longjing Tea Co.".into()),
+            contact_name: Some("王经理".into()),
+            phone: Some("+86 571 8888 6666".into()),
+            lead_time_days: Some(5),
+            payment_terms: Some("net30".into()),
+            ..Default::default()
+        };
+        let supplier = purchasing::create_supplier(tx, &at(91), &supplier).map_err(|e| step(&e))?;
+        let order = NewPurchaseOrder {
+            supplier_id: Some(supplier.id),
+            warehouse: Some(WAREHOUSES[0].0.into()),
+            expected_date: None,
+            lines: Some(
+                bought
+                    .iter()
+                    .map(|(sku, cost)| NewPurchaseLine {
+                        sku: Some(sku.clone()),
+                        quantity: Some(100),
+                        unit_cost: Some(AmountInput(cost.clone())),
+                    })
+                    .collect(),
+            ),
+        };
+        let po = purchasing::create_purchase_order(tx, &at(91), &order).map_err(|e| step(&e))?;
+        purchasing::send_purchase_order(tx, &at(91), po.id).map_err(|e| step(&e))?;
+        let receipt = ReceivePurchase {
+            lines: Some(
+                bought.iter().map(|(sku, _)| ReceivedLine { sku: Some(sku.clone()), quantity: Some(100) }).collect(),
+            ),
+        };
+        purchasing::receive_purchase_order(tx, &at(88), po.id, &receipt).map_err(|e| step(&e))?;
+        let bill_lines = |range: std::ops::Range<usize>, surcharge: bool| -> Vec<NewBillLine> {
+            bought[range]
+                .iter()
+                .enumerate()
+                .map(|(k, (sku, cost))| {
+                    let cost: rust_decimal::Decimal = cost.parse().unwrap_or_default();
+                    // The grower put one line up by 6 % without asking.
+                    let cost = if surcharge && k == 0 {
+                        (cost * rust_decimal::Decimal::new(106, 2)).round_dp(2)
+                    } else {
+                        cost
+                    };
+                    NewBillLine {
+                        sku: Some(sku.clone()),
+                        quantity: Some(100),
+                        unit_cost: Some(AmountInput(cost.to_string())),
+                    }
+                })
+                .collect()
+        };
+        let subtotal = |lines: &[NewBillLine]| -> rust_decimal::Decimal {
+            lines
+                .iter()
+                .filter_map(|l| l.unit_cost.as_ref()?.0.parse::<rust_decimal::Decimal>().ok())
+                .sum::<rust_decimal::Decimal>()
+                * rust_decimal::Decimal::ONE_HUNDRED
+        };
+        let first = bill_lines(0..6, false);
+        let tax = (subtotal(&first) * rust_decimal::Decimal::new(13, 2)).round_dp(2);
+        let bill = NewBill {
+            supplier_ref: Some("HZLJ-2026-0311".into()),
+            lines: Some(first),
+            tax: Some(AmountInput(tax.to_string())),
+            ..Default::default()
+        };
+        let paid = payables::enter_bill(tx, &at(85), po.id, &bill).map_err(|e| step(&e))?;
+        let payment = NewSupplierPayment {
+            amount: Some(AmountInput(paid.total.to_string())),
+            method: Some("bank_transfer".into()),
+            reference: Some("ICBC 20260412-7781".into()),
+        };
+        payables::pay_bill(tx, &at(60), paid.id, &payment).map_err(|e| step(&e))?;
+        let second = bill_lines(6..10, true);
+        let tax = (subtotal(&second) * rust_decimal::Decimal::new(13, 2)).round_dp(2);
+        let bill = NewBill {
+            supplier_ref: Some("HZLJ-2026-0342".into()),
+            lines: Some(second),
+            tax: Some(AmountInput(tax.to_string())),
+            ..Default::default()
+        };
+        payables::enter_bill(tx, &at(80), po.id, &bill).map_err(|e| step(&e))?;
+        Ok::<_, DemoError>(2)
+    })
+    .await
+    .map_err(Into::into)
+}
+
+/// The courier's freight on some orders, shared over their lines by weight. Returns how many.
+async fn record_freight(db: &Database, orders: &[(i64, Timestamp)]) -> Result<usize, BoxError> {
+    let orders = orders.to_vec();
+    db.write(move |tx| {
+        for (k, (order_id, placed)) in orders.iter().enumerate() {
+            let ctx = Ctx::at("demo-finance", "demo", placed.plus_seconds(2 * 86_400));
+            let input = ordo_app::payables::NewCost {
+                kind: Some("freight".into()),
+                amount: Some(AmountInput(format!("{}.00", 12 + (k * 7) % 20))),
+                orders: vec![*order_id],
+                basis: Some("weight".into()),
+                reference: Some(format!("SF-{:06}", 880_000 + k)),
+                ..Default::default()
+            };
+            ordo_app::payables::record_cost(tx, &ctx, &input).map_err(|e| DemoError::Step(e.to_string()))?;
+        }
+        Ok::<_, DemoError>(orders.len())
+    })
+    .await
+    .map_err(Into::into)
 }
 
 /// Invites the demo's portal buyer (of 上海华联贸易) and returns the link where they set a

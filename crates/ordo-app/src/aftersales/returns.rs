@@ -347,7 +347,12 @@ fn invoice_goods(tx: &mut dyn Tx, ctx: &Ctx, order_id: i64, goods: &[(String, i6
         .map(|(sku, quantity)| payments::InvoiceLineInput { sku: Some(sku.to_string()), quantity: Some(quantity) })
         .collect();
     lines.sort_by(|a, b| a.sku.cmp(&b.sku));
-    payments::invoices::issue_invoice(tx, ctx, order_id, &payments::NewInvoice { lines: Some(lines) })?;
+    payments::invoices::issue_invoice(
+        tx,
+        ctx,
+        order_id,
+        &payments::NewInvoice { lines: Some(lines), shipment_id: None },
+    )?;
     Ok(())
 }
 

@@ -112,6 +112,9 @@ pub struct NewPriceList {
     /// A channel code: the list prices that channel's orders only (a group's list for a
     /// channel beats its list for every channel).
     pub channel: Option<String>,
+    /// The prices include tax (含税价): an order line pays exactly the price, and the tax
+    /// is taken out of it. Default false: tax is added on top.
+    pub tax_included: Option<bool>,
     #[serde(default)]
     pub items: Vec<PriceInput>,
 }
@@ -146,6 +149,8 @@ pub struct PriceList {
     pub currency: Currency,
     pub customer_group: Option<String>,
     pub channel: Option<String>,
+    /// The prices include tax.
+    pub tax_included: bool,
     pub items: Vec<PriceListItem>,
 }
 
@@ -162,6 +167,18 @@ pub struct PriceBreak {
     pub min_quantity: i64,
     #[schema(value_type = String)]
     pub price: Decimal,
+}
+
+/// The tax rules, replaced as a whole.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
+pub struct TaxRules {
+    pub rules: Vec<ordo_domain::tax::TaxRule>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct TaxRulesInput {
+    #[serde(default)]
+    pub rules: Vec<ordo_domain::tax::TaxRuleInput>,
 }
 
 #[derive(Debug, thiserror::Error)]

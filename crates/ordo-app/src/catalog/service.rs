@@ -216,7 +216,15 @@ pub fn create_price_list(tx: &mut dyn Tx, ctx: &Ctx, input: &NewPriceList) -> Re
     if store::price_list_by_code(tx, &list_code)?.is_some() {
         return Err(CatalogError::PriceListCodeTaken(list_code));
     }
-    let id = store::insert_price_list(tx, &list_code, &name, currency, group.as_deref(), channel.as_deref(), ctx.now)?;
+    let header = store::NewList {
+        code: &list_code,
+        name: &name,
+        currency,
+        group: group.as_deref(),
+        channel: channel.as_deref(),
+        tax_included: input.tax_included.unwrap_or(false),
+    };
+    let id = store::insert_price_list(tx, &header, ctx.now)?;
     crate::audit::record(tx, ctx, "catalog", "price_list.created", &list_code, &format!("{} prices", prices.len()))?;
     for (_, sku, price, breaks) in &prices {
         if let Some(product) = products.iter().find(|p| &p.sku == sku) {
@@ -280,4 +288,17 @@ fn price_breaks(
 
 pub fn list_price_lists(tx: &mut dyn Tx) -> Result<Vec<PriceList>, CatalogError> {
     Ok(store::list_price_lists(tx)?)
+}
+
+pub fn tax_rules(tx: &mut dyn Tx) -> Result<TaxRules, CatalogError> {
+    Ok(TaxRules { rules: store::tax_rules(tx, None)? })
+}
+
+/// Replaces the tax rules: orders placed from now on take their rates from them; orders
+/// already placed keep the rates they were sold at.
+pub fn set_tax_rules(tx: &mut dyn Tx, ctx: &Ctx, input: &TaxRulesInput) -> Result<TaxRules, CatalogError> {
+    let rules = ordo_domain::tax::parse_rules(&input.rules)?;
+    store::replace_tax_rules(tx, &rules)?;
+    crate::audit::record(tx, ctx, "catalog", "tax_rules.set", "tax", &format!("{} rules", rules.len()))?;
+    tax_rules(tx)
 }

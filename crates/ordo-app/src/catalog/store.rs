@@ -163,18 +163,29 @@ pub fn list_products(
     tx.query(&sql, &filter.params)?.iter().map(product).collect()
 }
 
-pub fn insert_price_list(
-    tx: &mut dyn Tx,
-    code: &str,
-    name: &str,
-    currency: Currency,
-    group: Option<&str>,
-    channel: Option<&str>,
-    now: Timestamp,
-) -> Result<i64, DbError> {
+/// A price list's header as stored.
+pub struct NewList<'a> {
+    pub code: &'a str,
+    pub name: &'a str,
+    pub currency: Currency,
+    pub group: Option<&'a str>,
+    pub channel: Option<&'a str>,
+    pub tax_included: bool,
+}
+
+pub fn insert_price_list(tx: &mut dyn Tx, list: &NewList, now: Timestamp) -> Result<i64, DbError> {
     tx.insert(
-        "INSERT INTO price_lists (code, name, currency, customer_group, channel, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-        params![code, name, currency.code(), group, channel, now.micros()],
+        "INSERT INTO price_lists (code, name, currency, customer_group, channel, created_at, tax_included) \
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+        params![
+            list.code,
+            list.name,
+            list.currency.code(),
+            list.group,
+            list.channel,
+            now.micros(),
+            i64::from(list.tax_included)
+        ],
     )
 }
 
@@ -220,7 +231,7 @@ pub fn set_price(
 
 pub fn price_list_by_code(tx: &mut dyn Tx, code: &str) -> Result<Option<PriceList>, DbError> {
     let Some(row) = tx.query_opt(
-        "SELECT id, code, name, currency, customer_group, channel FROM price_lists WHERE code = ?",
+        "SELECT id, code, name, currency, customer_group, channel, tax_included FROM price_lists WHERE code = ?",
         params![code],
     )?
     else {
@@ -230,8 +241,10 @@ pub fn price_list_by_code(tx: &mut dyn Tx, code: &str) -> Result<Option<PriceLis
 }
 
 pub fn list_price_lists(tx: &mut dyn Tx) -> Result<Vec<PriceList>, DbError> {
-    let rows =
-        tx.query("SELECT id, code, name, currency, customer_group, channel FROM price_lists ORDER BY code", &[])?;
+    let rows = tx.query(
+        "SELECT id, code, name, currency, customer_group, channel, tax_included FROM price_lists ORDER BY code",
+        &[],
+    )?;
     rows.iter().map(|row| price_list_with_items(tx, row)).collect()
 }
 
@@ -264,6 +277,7 @@ fn price_list_with_items(tx: &mut dyn Tx, row: &Row) -> Result<PriceList, DbErro
         currency: list_currency,
         customer_group: row.opt_text(4)?,
         channel: row.opt_text(5)?,
+        tax_included: row.int(6)? != 0,
         items,
     })
 }
@@ -286,7 +300,7 @@ pub fn list_offers(
     let marks = vec!["?"; product_ids.len()].join(", ");
     let sql = format!(
         "SELECT x.product_id, l.code, CASE WHEN l.id = ? THEN 0 WHEN l.customer_group = ? AND l.channel = ? THEN 1 \
-         WHEN l.customer_group = ? THEN 2 ELSE 3 END AS list_rank, x.min_quantity, x.price_e4 \
+         WHEN l.customer_group = ? THEN 2 ELSE 3 END AS list_rank, x.min_quantity, x.price_e4, l.tax_included \
          FROM (SELECT price_list_id, product_id, 1 AS min_quantity, price_e4 FROM price_list_items \
                WHERE product_id IN ({marks}) \
                UNION ALL SELECT price_list_id, product_id, min_quantity, price_e4 FROM price_breaks \
@@ -310,6 +324,7 @@ pub fn list_offers(
                     rank: u8::try_from(rank).unwrap_or(3),
                     min_quantity: row.int(3)?,
                     price: from_e4_in(row.int(4)?, currency),
+                    tax_included: row.int(5)? != 0,
                 },
             ))
         })
@@ -320,4 +335,40 @@ pub fn list_offers(
 pub fn best_offer(offers: &[(i64, ListPrice)], product_id: i64, quantity: i64) -> Option<ListPrice> {
     let mine: Vec<ListPrice> = offers.iter().filter(|(id, _)| *id == product_id).map(|(_, o)| o.clone()).collect();
     ordo_domain::pricing::best_list_price(&mine, quantity).cloned()
+}
+
+/// The tax rules for products of these categories (all of them when `None`).
+pub fn tax_rules(tx: &mut dyn Tx, categories: Option<&[String]>) -> Result<Vec<ordo_domain::tax::TaxRule>, DbError> {
+    let (filter, values): (String, Vec<crate::db::Value>) = match categories {
+        None => (String::new(), Vec::new()),
+        Some([]) => return Ok(Vec::new()),
+        Some(list) => (
+            format!(" WHERE category IN ({})", vec!["?"; list.len()].join(", ")),
+            list.iter().map(|c| c.to_lowercase().into()).collect(),
+        ),
+    };
+    let sql =
+        format!("SELECT category, country, region, rate_e4 FROM tax_rules{filter} ORDER BY category, country, id");
+    tx.query(&sql, &values)?
+        .iter()
+        .map(|r| {
+            Ok(ordo_domain::tax::TaxRule {
+                category: r.text(0)?,
+                country: r.text(1)?,
+                region: r.opt_text(2)?,
+                rate: from_e4(r.int(3)?).normalize(),
+            })
+        })
+        .collect()
+}
+
+pub fn replace_tax_rules(tx: &mut dyn Tx, rules: &[ordo_domain::tax::TaxRule]) -> Result<(), DbError> {
+    tx.execute("DELETE FROM tax_rules", &[])?;
+    for rule in rules {
+        tx.execute(
+            "INSERT INTO tax_rules (category, country, region, rate_e4) VALUES (?, ?, ?, ?)",
+            params![rule.category.as_str(), rule.country.as_str(), rule.region.clone(), to_e4(rule.rate)],
+        )?;
+    }
+    Ok(())
 }

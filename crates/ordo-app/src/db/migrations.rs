@@ -1233,6 +1233,132 @@ pub const MIGRATIONS: &[Migration] = &[
             "ALTER TABLE order_lines ADD COLUMN pack_size BIGINT",
         ],
     },
+    Migration {
+        version: 21,
+        name: "payables and cost allocation",
+        statements: &[
+            // Days a supplier gives us to pay, as `net30`; a bill's default due date.
+            "ALTER TABLE suppliers ADD COLUMN payment_terms VARCHAR(16) NOT NULL DEFAULT 'net30'",
+            // How far a bill's unit cost may stray from the order's (percent ×10^4), default 2 %.
+            "ALTER TABLE suppliers ADD COLUMN price_tolerance_e4 BIGINT NOT NULL DEFAULT 20000",
+            // Units already on supplier bills: a bill may charge only for what arrived and was not billed.
+            "ALTER TABLE purchase_order_lines ADD COLUMN billed BIGINT NOT NULL DEFAULT 0",
+            "CREATE TABLE supplier_bills (
+                id {id},
+                number VARCHAR(32) NOT NULL,
+                supplier_id BIGINT NOT NULL REFERENCES suppliers (id),
+                purchase_order_id BIGINT NOT NULL REFERENCES purchase_orders (id),
+                supplier_ref VARCHAR(64) NOT NULL,
+                currency VARCHAR(3) NOT NULL,
+                subtotal_e4 BIGINT NOT NULL,
+                tax_e4 BIGINT NOT NULL,
+                total_e4 BIGINT NOT NULL,
+                paid_e4 BIGINT NOT NULL,
+                status VARCHAR(16) NOT NULL,
+                bill_date VARCHAR(10) NOT NULL,
+                due_date VARCHAR(10) NOT NULL,
+                approved_by VARCHAR(200),
+                approved_at BIGINT,
+                approval_note VARCHAR(500),
+                version BIGINT NOT NULL,
+                created_by VARCHAR(200) NOT NULL,
+                created_at BIGINT NOT NULL,
+                CONSTRAINT supplier_bills_number_key UNIQUE (number),
+                CONSTRAINT supplier_bills_ref_key UNIQUE (supplier_id, supplier_ref)
+            )",
+            "CREATE INDEX supplier_bills_status ON supplier_bills (status, due_date)",
+            "CREATE INDEX supplier_bills_order ON supplier_bills (purchase_order_id)",
+            "CREATE TABLE supplier_bill_lines (
+                bill_id BIGINT NOT NULL REFERENCES supplier_bills (id),
+                line_no BIGINT NOT NULL,
+                order_line_no BIGINT NOT NULL,
+                product_id BIGINT NOT NULL REFERENCES products (id),
+                quantity BIGINT NOT NULL,
+                unit_cost_e4 BIGINT NOT NULL,
+                order_unit_cost_e4 BIGINT NOT NULL,
+                mismatches TEXT NOT NULL,
+                PRIMARY KEY (bill_id, line_no)
+            )",
+            "CREATE TABLE supplier_payments (
+                id {id},
+                bill_id BIGINT NOT NULL REFERENCES supplier_bills (id),
+                supplier_id BIGINT NOT NULL REFERENCES suppliers (id),
+                amount_e4 BIGINT NOT NULL,
+                currency VARCHAR(3) NOT NULL,
+                method VARCHAR(16) NOT NULL,
+                reference VARCHAR(100),
+                paid_at BIGINT NOT NULL,
+                actor VARCHAR(200) NOT NULL
+            )",
+            "CREATE INDEX supplier_payments_bill ON supplier_payments (bill_id)",
+            // Payables are kept per supplier in the ledger, as receivables are per customer.
+            "ALTER TABLE ledger_entries ADD COLUMN supplier_id BIGINT",
+            "ALTER TABLE ledger_lines ADD COLUMN supplier_id BIGINT",
+            "CREATE INDEX ledger_lines_supplier ON ledger_lines (supplier_id, account, at)",
+            "CREATE TABLE costs (
+                id {id},
+                number VARCHAR(32) NOT NULL,
+                kind VARCHAR(16) NOT NULL,
+                currency VARCHAR(3) NOT NULL,
+                amount_e4 BIGINT NOT NULL,
+                paid_from VARCHAR(16) NOT NULL,
+                basis VARCHAR(16) NOT NULL,
+                reference VARCHAR(100),
+                memo VARCHAR(500),
+                incurred_on VARCHAR(10) NOT NULL,
+                created_by VARCHAR(200) NOT NULL,
+                created_at BIGINT NOT NULL,
+                CONSTRAINT costs_number_key UNIQUE (number)
+            )",
+            "CREATE INDEX costs_incurred ON costs (currency, incurred_on)",
+            // A cost's share per order line; the shares of one cost add up to its amount.
+            "CREATE TABLE cost_allocations (
+                cost_id BIGINT NOT NULL REFERENCES costs (id),
+                order_id BIGINT NOT NULL REFERENCES orders (id),
+                line_no BIGINT NOT NULL,
+                amount_e4 BIGINT NOT NULL,
+                PRIMARY KEY (cost_id, order_id, line_no)
+            )",
+            "CREATE INDEX cost_allocations_order ON cost_allocations (order_id)",
+            // An invoice for what one shipment carried (invoicing on delivery).
+            "ALTER TABLE invoices ADD COLUMN shipment_id BIGINT",
+            // Tax-inclusive price lists (含税价): the list's prices are what the customer pays.
+            "ALTER TABLE price_lists ADD COLUMN tax_included BIGINT NOT NULL DEFAULT 0",
+            // A line priced tax-inclusive keeps its amount whole; re-pricing and invoices need to know.
+            "ALTER TABLE order_lines ADD COLUMN tax_included BIGINT NOT NULL DEFAULT 0",
+            // Tax rates by product class (its category) and destination; see `ordo_domain::tax`.
+            "CREATE TABLE tax_rules (
+                id {id},
+                category VARCHAR(64) NOT NULL,
+                country VARCHAR(2) NOT NULL,
+                region VARCHAR(64),
+                rate_e4 BIGINT NOT NULL
+            )",
+            "CREATE INDEX tax_rules_category ON tax_rules (category)",
+        ],
+    },
+    Migration {
+        version: 22,
+        name: "exchange rates and base-currency values",
+        statements: &[
+            // Units of the base currency for one unit of `currency` (×10^8), from `rate_date` on.
+            "CREATE TABLE exchange_rates (
+                currency VARCHAR(3) NOT NULL,
+                rate_date VARCHAR(10) NOT NULL,
+                rate_e8 BIGINT NOT NULL,
+                entered_by VARCHAR(200) NOT NULL,
+                entered_at BIGINT NOT NULL,
+                PRIMARY KEY (currency, rate_date)
+            )",
+            // Every ledger line's value in the base currency, so the books add up across currencies.
+            "ALTER TABLE ledger_lines ADD COLUMN base_debit_e4 BIGINT NOT NULL DEFAULT 0",
+            "ALTER TABLE ledger_lines ADD COLUMN base_credit_e4 BIGINT NOT NULL DEFAULT 0",
+            // The base is CNY until set; lines already in it are worth what they say.
+            "UPDATE ledger_lines SET base_debit_e4 = debit_e4, base_credit_e4 = credit_e4 WHERE currency = 'CNY'",
+            // An order's receivable balance, read when a foreign payment settles it.
+            "CREATE INDEX ledger_lines_order ON ledger_lines (order_id, account)",
+        ],
+    },
 ];
 
 fn render(sql: &str, dialect: Dialect) -> String {

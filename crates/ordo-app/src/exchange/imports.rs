@@ -1046,6 +1046,7 @@ fn import_price_list(
                 currency: Some(first[4].clone()).filter(|c| !c.is_empty()),
                 customer_group: Some(first[5].clone()).filter(|g| !g.is_empty()),
                 channel: None,
+                tax_included: None,
                 items: items.iter().map(|(_, item)| item.clone()).collect(),
             },
         )

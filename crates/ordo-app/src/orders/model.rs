@@ -267,6 +267,9 @@ pub struct OrderLine {
     pub pricing: Option<LineNote>,
     /// The pack the line was ordered in (`quantity` is in the product's own unit).
     pub pack: Option<ordo_domain::catalog::Pack>,
+    /// `unit_price` includes tax (a tax-inclusive price list priced the line): the line
+    /// costs exactly quantity × price, of which `tax` is the tax and `line_total` the rest.
+    pub tax_included: bool,
 }
 
 impl OrderLine {

@@ -179,6 +179,7 @@ fn reprice(order: &mut Order, lines: &mut [Sourced]) {
             discount_percent: s.line.discount_percent,
             tax_rate: s.line.tax_rate,
             off: s.line.off(),
+            tax_included: s.line.tax_included,
         })
         .collect();
     let (priced, totals) = domain::price_lines(order.currency, &pricing);

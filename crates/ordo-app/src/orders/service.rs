@@ -6,7 +6,7 @@ use super::store::{self, LineRow, ListFilter, OrderRow};
 use crate::catalog::{self, Product};
 use crate::common::{Ctx, Page, PageRequest};
 use crate::customers;
-use crate::db::Tx;
+use crate::db::{DbError, Tx};
 use crate::inventory::store::{self as stock, NewMovement};
 use ordo_domain::checks::{HoldCode, HoldReason};
 use ordo_domain::customers::Address;
@@ -16,7 +16,7 @@ use ordo_domain::money::{MAX_LINE_QUANTITY, from_e4_in};
 use ordo_domain::orders::{
     self as rules, ChannelKind, FulfillmentStatus, LinePricing, OrderAction, OrderStatus, PaymentStatus,
 };
-use ordo_domain::pricing::{self, Applied, LineNote};
+use ordo_domain::pricing::{self, Applied, Conversion, LineNote};
 use ordo_domain::time::Date;
 use ordo_domain::validation::{FieldError, Violations, optional_text};
 use ordo_domain::{Currency, Timestamp};
@@ -244,22 +244,45 @@ fn prepare(tx: &mut dyn Tx, mut order: ValidOrder, at: Timestamp) -> Result<Prep
     let c = &customer.customer;
     let offers =
         catalog::store::list_offers(tx, customer.price_list_id, &c.group, &order.channel, currency, &product_ids)?;
+    // Rates by product class and destination, where rules cover them; read only when some
+    // product has a class, so an order of unclassed goods costs no extra query.
+    let destination = order.shipping_address.as_ref().or(c.shipping_address.as_ref());
+    let mut classes: Vec<String> = products.iter().filter_map(|p| p.category.clone()).collect();
+    classes.sort_unstable();
+    classes.dedup();
+    let tax_rules = match destination {
+        Some(_) if !classes.is_empty() => catalog::store::tax_rules(tx, Some(&classes))?,
+        _ => Vec::new(),
+    };
+    let tax_rate = |product: &Product| -> Decimal {
+        match (destination, &product.category) {
+            (Some(to), Some(class)) if !tax_rules.is_empty() => {
+                ordo_domain::tax::rate_for(&tax_rules, class, &to.country, to.region.as_deref())
+                    .unwrap_or(product.tax_rate)
+            }
+            _ => product.tax_rate,
+        }
+    };
     let mut v = Violations::new();
     let mut pricing = Vec::with_capacity(order.lines.len());
     let mut listed = Vec::with_capacity(order.lines.len());
     let mut notes = Vec::with_capacity(order.lines.len());
     for (i, (line, product)) in order.lines.iter().zip(&products).enumerate() {
         let offer = catalog::store::best_offer(&offers, product.id, line.quantity);
-        let catalog_price = (product.currency == currency).then_some(product.price);
+        let (catalog_price, converted) = catalog_price(tx, product, currency, at)?;
         listed.push(offer.as_ref().map(|o| o.price).or(catalog_price));
         let (unit_price, note) = match (line.unit_price, &offer, catalog_price) {
             (Some(entered), _, _) => (entered, LineNote::entered()),
             (None, Some(offer), _) => (offer.price, LineNote::from_offer(Some(offer))),
-            (None, None, Some(price)) => (price, LineNote::from_offer(None)),
+            (None, None, Some(price)) => (price, LineNote { converted, ..LineNote::from_offer(None) }),
             (None, None, None) => {
                 v.add(
                     format!("lines[{i}].unit_price"),
-                    format!("{} has no price in {currency}; give unit_price or add it to a price list", product.sku),
+                    format!(
+                        "{} has no price in {currency}; give unit_price, add it to a price list, or enter exchange \
+                         rates for {currency} and {}",
+                        product.sku, product.currency
+                    ),
                 );
                 continue;
             }
@@ -269,8 +292,11 @@ fn prepare(tx: &mut dyn Tx, mut order: ValidOrder, at: Timestamp) -> Result<Prep
             quantity: line.quantity,
             unit_price,
             discount_percent: line.discount_percent,
-            tax_rate: product.tax_rate,
+            tax_rate: tax_rate(product),
             off: Decimal::ZERO,
+            // The list that prices the line says whether its prices hold the tax; a price
+            // typed in over it is read the same way.
+            tax_included: offer.as_ref().is_some_and(|o| o.tax_included),
         });
     }
     v.into_result()?;
@@ -329,7 +355,7 @@ fn order_lines(p: &Prepared) -> Vec<OrderLine> {
             quantity: line.quantity,
             unit_price: p.currency.show(p.pricing[i].unit_price),
             discount_percent: line.discount_percent.normalize(),
-            tax_rate: p.products[i].tax_rate,
+            tax_rate: p.pricing[i].tax_rate,
             line_total: p.priced[i].line_total,
             tax: p.priced[i].tax,
             warehouse: String::new(),
@@ -339,6 +365,7 @@ fn order_lines(p: &Prepared) -> Vec<OrderLine> {
             shipped_quantity: 0,
             pricing: Some(p.notes[i].clone()),
             pack: line.pack.clone(),
+            tax_included: p.pricing[i].tax_included,
         })
         .collect()
 }
@@ -360,6 +387,23 @@ pub(crate) fn price_for_edit(
 
 /// What a customer pays for each product today on `channel`, before promotions: the best
 /// price list's price for one unit, with its quantity breaks, else the catalog price.
+/// The catalog price of a product in the order's currency: its own, or converted from its
+/// currency at today's exchange rates (said on the line) when both have a rate.
+fn catalog_price(
+    tx: &mut dyn Tx,
+    product: &Product,
+    currency: Currency,
+    at: Timestamp,
+) -> Result<(Option<Decimal>, Option<Conversion>), DbError> {
+    if product.currency == currency {
+        return Ok((Some(product.price), None));
+    }
+    Ok(match crate::payments::fx::price_in(tx, product.price, product.currency, currency, at)? {
+        Some((price, rate)) => (Some(price), Some(Conversion { from: product.currency, price: product.price, rate })),
+        None => (None, None),
+    })
+}
+
 pub fn shelf_prices(
     tx: &mut dyn Tx,
     customer_id: i64,
@@ -380,13 +424,18 @@ pub fn shelf_prices(
             catalog::store::list_offers(tx, customer.price_list_id, &c.group, channel, currency, &ids)?,
         ));
     }
+    let mut converted = std::collections::HashMap::with_capacity(products.len());
+    for product in products {
+        let currency = c.currency.unwrap_or(product.currency);
+        converted.insert(product.id, catalog_price(tx, product, currency, Timestamp::now())?);
+    }
     Ok(products
         .iter()
         .map(|product| {
             let currency = c.currency.unwrap_or(product.currency);
             let offers = offers.iter().find(|(cur, _)| *cur == currency).map(|(_, o)| o.as_slice()).unwrap_or(&[]);
             let one = catalog::store::best_offer(offers, product.id, 1);
-            let catalog_price = (product.currency == currency).then_some(product.price);
+            let (catalog_price, converted) = converted.get(&product.id).cloned().unwrap_or((None, None));
             // Breaks of the list that prices one unit, so the steps shown are the ones a line gets.
             let mut breaks: Vec<(i64, Decimal)> = offers
                 .iter()
@@ -401,7 +450,10 @@ pub fn shelf_prices(
                 product_id: product.id,
                 currency,
                 price: one.as_ref().map(|o| o.price).or(catalog_price).map(|p| currency.show(p)),
-                note: LineNote::from_offer(one.as_ref()),
+                note: match one {
+                    Some(ref offer) => LineNote::from_offer(Some(offer)),
+                    None => LineNote { converted, ..LineNote::from_offer(None) },
+                },
                 catalog_price: catalog_price.map(|p| currency.show(p)),
                 breaks: breaks.into_iter().map(|(min, price)| (min, currency.show(price))).collect(),
             }

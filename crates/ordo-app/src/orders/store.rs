@@ -161,14 +161,14 @@ pub fn insert_lines(tx: &mut dyn Tx, order_id: i64, lines: &[LineRow]) -> Result
     let mut sql = String::from(
         "INSERT INTO order_lines (order_id, line_no, product_id, sku, name, quantity, unit_price_e4, discount_percent_e4, \
          tax_rate_e4, line_total_e4, tax_e4, warehouse_id, backordered, promise_date, pricing, pack_unit, pack_size, \
-         unit_cost_e4) VALUES ",
+         tax_included, unit_cost_e4) VALUES ",
     );
-    let mut params: Vec<Value> = Vec::with_capacity(lines.len() * 18);
+    let mut params: Vec<Value> = Vec::with_capacity(lines.len() * 19);
     for (i, row) in lines.iter().enumerate() {
         sql.push_str(if i == 0 {
-            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT cost_e4 FROM products WHERE id = ?))"
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT cost_e4 FROM products WHERE id = ?))"
         } else {
-            ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT cost_e4 FROM products WHERE id = ?))"
+            ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT cost_e4 FROM products WHERE id = ?))"
         });
         let l = row.line;
         params.extend([
@@ -189,6 +189,7 @@ pub fn insert_lines(tx: &mut dyn Tx, order_id: i64, lines: &[LineRow]) -> Result
             to_json_text(&l.pricing).into(),
             l.pack.as_ref().map(|p| p.unit.clone()).into(),
             l.pack.as_ref().map(|p| p.size).into(),
+            i64::from(l.tax_included).into(),
             row.product_id.into(),
         ]);
     }
@@ -270,7 +271,7 @@ pub fn attach_lines(tx: &mut dyn Tx, orders: &mut [Order]) -> Result<(), DbError
     let sql = format!(
         "SELECT l.order_id, l.line_no, l.sku, l.name, l.quantity, l.unit_price_e4, l.discount_percent_e4, l.tax_rate_e4, \
          l.line_total_e4, l.tax_e4, w.code, l.backordered, l.promise_date, l.picked, l.shipped, l.pricing, l.pack_unit, \
-         l.pack_size FROM order_lines l \
+         l.pack_size, l.tax_included FROM order_lines l \
          JOIN warehouses w ON w.id = l.warehouse_id \
          WHERE l.order_id IN ({marks}) ORDER BY l.order_id, l.line_no"
     );
@@ -301,6 +302,7 @@ pub fn attach_lines(tx: &mut dyn Tx, orders: &mut [Order]) -> Result<(), DbError
                 (Some(unit), Some(size)) => Some(ordo_domain::catalog::Pack { unit, size }),
                 _ => None,
             },
+            tax_included: row.int(18)? != 0,
         });
     }
     Ok(())

@@ -56,6 +56,7 @@ struct NewDocument<'a> {
     lines: Vec<InvoiceLine>,
     corrects: Option<i64>,
     reason: Option<String>,
+    shipment: Option<i64>,
 }
 
 fn insert_document(
@@ -71,11 +72,11 @@ fn insert_document(
     let party = bill_to(tx, order)?;
     let id = tx.insert(
         "INSERT INTO invoices (number, kind, order_id, customer_id, currency, subtotal_e4, tax_e4, total_e4, issued_at, \
-         due_date, corrects_id, reason, bill_to, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         due_date, corrects_id, reason, bill_to, created_by, shipment_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         params![
             number.as_str(), doc.kind, order.id, order.customer_id, order.currency.code(), to_e4(subtotal), to_e4(tax),
             to_e4(subtotal + tax), ctx.now.micros(), due.to_string(), doc.corrects, doc.reason.clone(),
-            serde_json::to_string(&party).unwrap_or_default(), ctx.actor.as_str()
+            serde_json::to_string(&party).unwrap_or_default(), ctx.actor.as_str(), doc.shipment
         ],
     )?;
     for line in &doc.lines {
@@ -120,8 +121,33 @@ pub fn issue_invoice(tx: &mut dyn Tx, ctx: &Ctx, order_id: i64, input: &NewInvoi
     let invoiced = invoiced_quantities(tx, order_id)?;
     let mut wanted: Vec<(usize, i64)> = Vec::new();
     let mut v = Violations::new();
-    match &input.lines {
-        None => {
+    match (&input.lines, input.shipment_id) {
+        (Some(_), Some(_)) => v.add("shipment_id", "name the lines or a shipment, not both"),
+        (None, Some(shipment_id)) => {
+            let carried = tx.query(
+                "SELECT sl.line_no, CAST(SUM(sl.quantity) AS BIGINT), s.number FROM shipment_lines sl \
+                 JOIN shipments s ON s.id = sl.shipment_id WHERE s.id = ? AND s.order_id = ? \
+                 GROUP BY sl.line_no, s.number ORDER BY sl.line_no",
+                params![shipment_id, order_id],
+            )?;
+            let Some(first) = carried.first() else {
+                let why = format!("{} has no shipment with id {shipment_id}", order.number);
+                return Err(ordo_domain::Invalid::field("shipment_id", why).into());
+            };
+            let shipment = first.text(2)?;
+            if let Some((_, number)) = shipment_invoice(tx, shipment_id)? {
+                return Err(PaymentError::Conflict(format!("{shipment} is invoiced already, on {number}")));
+            }
+            for row in &carried {
+                let (line_no, quantity) = (row.int(0)?, row.int(1)?);
+                let Some(i) = order.lines.iter().position(|l| l.line_no == line_no) else { continue };
+                let left = order.lines[i].quantity - invoiced.get(i).copied().unwrap_or(0);
+                if left.min(quantity) > 0 {
+                    wanted.push((i, left.min(quantity)));
+                }
+            }
+        }
+        (None, None) => {
             for (i, line) in order.lines.iter().enumerate() {
                 let left = line.quantity - invoiced.get(i).copied().unwrap_or(0);
                 if left > 0 {
@@ -129,7 +155,7 @@ pub fn issue_invoice(tx: &mut dyn Tx, ctx: &Ctx, order_id: i64, input: &NewInvoi
                 }
             }
         }
-        Some(lines) => {
+        (Some(lines), None) => {
             for (n, asked) in lines.iter().enumerate() {
                 let Some(i) = order.lines.iter().position(|l| Some(l.sku.as_str()) == asked.sku.as_deref()) else {
                     v.add(format!("lines[{n}].sku"), "is not on the order");
@@ -161,6 +187,7 @@ pub fn issue_invoice(tx: &mut dyn Tx, ctx: &Ctx, order_id: i64, input: &NewInvoi
                 tax_rate: line.tax_rate,
                 // The line's promotions in proportion to the units invoiced.
                 off: order.currency.round(line.off() * Decimal::from(quantity) / Decimal::from(line.quantity.max(1))),
+                tax_included: line.tax_included,
             }
         })
         .collect();
@@ -176,7 +203,12 @@ pub fn issue_invoice(tx: &mut dyn Tx, ctx: &Ctx, order_id: i64, input: &NewInvoi
                 sku: line.sku.clone(),
                 name: line.name.clone(),
                 quantity,
-                unit_price: line.unit_price,
+                // An invoice states prices before tax (不含税单价), whatever the shelf said.
+                unit_price: if line.tax_included {
+                    order.currency.show((line.unit_price / (Decimal::ONE + line.tax_rate)).round_dp(4))
+                } else {
+                    line.unit_price
+                },
                 discount_percent: line.discount_percent,
                 tax_rate: line.tax_rate,
                 line_total: p.line_total,
@@ -190,7 +222,15 @@ pub fn issue_invoice(tx: &mut dyn Tx, ctx: &Ctx, order_id: i64, input: &NewInvoi
             params![quantity, order_id, order.lines[i].line_no],
         )?;
     }
-    let doc = NewDocument { kind: "invoice", prefix: "INV", order: &order, lines, corrects: None, reason: None };
+    let doc = NewDocument {
+        kind: "invoice",
+        prefix: "INV",
+        order: &order,
+        lines,
+        corrects: None,
+        reason: None,
+        shipment: input.shipment_id,
+    };
     let (id, number, subtotal, tax) = insert_document(tx, ctx, doc)?;
     let total = subtotal + tax;
     let journal = Journal::new()
@@ -232,7 +272,8 @@ fn post(
         source: number,
         memo: &memo,
         currency: order.currency,
-        customer_id: order.customer_id,
+        customer_id: Some(order.customer_id),
+        supplier_id: None,
         order_id: Some(order.id),
     };
     ledger::post(tx, ctx, &of, journal)
@@ -292,7 +333,14 @@ fn credit_note(
     reason: &str,
 ) -> Result<i64, PaymentError> {
     let (net, tax) = split_tax(gross, order.total, order.tax_total, order.currency);
-    let rate = if net.is_zero() { Decimal::ZERO } else { (tax / net).round_dp(4) };
+    // One rate on the order is the credit's rate (the tax report groups by it); a mixed
+    // order's credit carries the blended rate its tax was split at.
+    let rates = tx.query("SELECT DISTINCT tax_rate_e4 FROM order_lines WHERE order_id = ?", params![order.id])?;
+    let rate = match rates.as_slice() {
+        [only] => from_e4(only.int(0)?).normalize(),
+        _ if net.is_zero() => Decimal::ZERO,
+        _ => (tax / net).round_dp(4),
+    };
     let line = InvoiceLine {
         line_no: 1,
         sku: "CREDIT".into(),
@@ -311,6 +359,7 @@ fn credit_note(
         lines: vec![line],
         corrects: Some(invoice_id),
         reason: Some(reason.to_string()),
+        shipment: None,
     };
     let (id, number, net, tax) = insert_document(tx, ctx, doc)?;
     let journal = Journal::new()
@@ -364,6 +413,7 @@ pub fn write_off(tx: &mut dyn Tx, ctx: &Ctx, invoice_id: i64, input: &WriteOff) 
         lines: vec![line],
         corrects: Some(invoice_id),
         reason: Some(reason),
+        shipment: None,
     };
     let (id, number, total, _) = insert_document(tx, ctx, doc)?;
     post(
@@ -393,7 +443,7 @@ pub fn write_off(tx: &mut dyn Tx, ctx: &Ctx, invoice_id: i64, input: &WriteOff) 
 
 const INVOICE_COLUMNS: &str = "i.id, i.number, i.kind, i.order_id, o.number, i.customer_id, i.currency, i.issued_at, \
     i.due_date, (SELECT c.number FROM invoices c WHERE c.id = i.corrects_id), i.reason, i.bill_to, i.subtotal_e4, i.tax_e4, \
-    i.total_e4, i.created_by";
+    i.total_e4, i.created_by, (SELECT s.number FROM shipments s WHERE s.id = i.shipment_id)";
 
 fn invoice_row(row: &Row) -> Result<Invoice, DbError> {
     let currency = currency(&row.text(6)?)?;
@@ -414,10 +464,20 @@ fn invoice_row(row: &Row) -> Result<Invoice, DbError> {
         tax_total: from_e4_in(row.int(13)?, currency),
         total: from_e4_in(row.int(14)?, currency),
         created_by: row.text(15)?,
+        shipment_number: row.opt_text(16)?,
         lines: Vec::new(),
         tax_lines: Vec::new(),
         open: None,
     })
+}
+
+/// The invoice issued for a shipment, if one was: (id, number).
+pub fn shipment_invoice(tx: &mut dyn Tx, shipment_id: i64) -> Result<Option<(i64, String)>, PaymentError> {
+    let row = tx.query_opt(
+        "SELECT id, number FROM invoices WHERE shipment_id = ? AND kind = 'invoice'",
+        params![shipment_id],
+    )?;
+    Ok(row.map(|r| Ok::<_, DbError>((r.int(0)?, r.text(1)?))).transpose()?)
 }
 
 pub fn get_invoice(tx: &mut dyn Tx, id: i64) -> Result<Invoice, PaymentError> {

@@ -3,6 +3,7 @@
 //! reconciliation.
 
 pub mod documents;
+pub mod fx;
 pub mod invoices;
 pub mod ledger;
 pub mod methods;

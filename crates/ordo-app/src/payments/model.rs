@@ -123,6 +123,8 @@ pub struct CallbackResult {
 pub struct NewInvoice {
     /// Which quantities to invoice; default everything not invoiced yet.
     pub lines: Option<Vec<InvoiceLineInput>>,
+    /// Invoice what this shipment of the order carried (instead of `lines`).
+    pub shipment_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
@@ -161,6 +163,8 @@ pub struct Invoice {
     /// The invoice a credit note or write-off corrects.
     pub corrects: Option<String>,
     pub reason: Option<String>,
+    /// The shipment an invoice was issued for, when it was.
+    pub shipment_number: Option<String>,
     pub bill_to: Party,
     pub lines: Vec<InvoiceLine>,
     /// Tax per rate.
@@ -240,10 +244,12 @@ pub struct AccountBalance {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct LedgerCheck {
     pub ok: bool,
-    /// Journal entries whose debits and credits differ.
+    /// Journal entries whose debits and credits differ, in their currency or in base.
     pub unbalanced_entries: Vec<i64>,
     /// Orders whose receivable in the ledger differs from invoiced − credited − paid.
     pub receivable_mismatches: Vec<String>,
+    /// Suppliers whose payable in the ledger differs from their open bills.
+    pub payable_mismatches: Vec<String>,
     pub entries: i64,
 }
 
@@ -253,14 +259,21 @@ pub struct AgingReport {
     /// `YYYY-MM-DD`.
     pub as_of: String,
     pub customers: Vec<AgingRow>,
-    pub totals: AgingRow,
+    pub totals: AgingAmounts,
 }
 
-#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AgingRow {
-    pub customer_id: Option<i64>,
-    pub customer_code: Option<String>,
-    pub customer_name: Option<String>,
+    pub customer_id: i64,
+    pub customer_code: String,
+    pub customer_name: String,
+    #[serde(flatten)]
+    pub amounts: AgingAmounts,
+}
+
+/// What is open, by days past the due date (receivables and payables alike).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AgingAmounts {
     #[schema(value_type = String)]
     pub current: Decimal,
     #[serde(rename = "1_30")]
@@ -277,6 +290,25 @@ pub struct AgingRow {
     pub over_90: Decimal,
     #[schema(value_type = String)]
     pub total: Decimal,
+}
+
+impl AgingAmounts {
+    pub fn zero(currency: Currency) -> AgingAmounts {
+        let zero = currency.round(Decimal::ZERO);
+        AgingAmounts { current: zero, days_1_30: zero, days_31_60: zero, days_61_90: zero, over_90: zero, total: zero }
+    }
+
+    pub fn add(&mut self, bucket: ordo_domain::payments::AgingBucket, amount: Decimal) {
+        use ordo_domain::payments::AgingBucket;
+        match bucket {
+            AgingBucket::Current => self.current += amount,
+            AgingBucket::Days1To30 => self.days_1_30 += amount,
+            AgingBucket::Days31To60 => self.days_31_60 += amount,
+            AgingBucket::Days61To90 => self.days_61_90 += amount,
+            AgingBucket::Over90 => self.over_90 += amount,
+        }
+        self.total += amount;
+    }
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

@@ -46,49 +46,43 @@ fn open_invoices(tx: &mut dyn Tx, currency: Currency) -> Result<Vec<(OpenInvoice
     Ok(out)
 }
 
-fn add(row: &mut AgingRow, bucket: AgingBucket, amount: Decimal) {
-    match bucket {
-        AgingBucket::Current => row.current += amount,
-        AgingBucket::Days1To30 => row.days_1_30 += amount,
-        AgingBucket::Days31To60 => row.days_31_60 += amount,
-        AgingBucket::Days61To90 => row.days_61_90 += amount,
-        AgingBucket::Over90 => row.over_90 += amount,
-    }
-    row.total += amount;
+/// The invoices a bank line could be matched to by hand, as `(id, "INV-… · customer ·
+/// open amount")`, the line's candidates first.
+pub fn match_choices(
+    tx: &mut dyn Tx,
+    currency: Currency,
+    candidates: &[i64],
+) -> Result<Vec<(i64, String)>, PaymentError> {
+    let mut open: Vec<(i64, String)> = open_invoices(tx, currency)?
+        .into_iter()
+        .map(|(i, due, _)| (i.id, format!("{} · {} · {} {currency} · due {due}", i.number, i.customer_name, i.open)))
+        .collect();
+    open.sort_by_key(|(id, _)| (!candidates.contains(id), *id));
+    Ok(open)
 }
 
 /// Open invoices by customer and by days past due, as of a day.
 pub fn aging(tx: &mut dyn Tx, currency: Currency, as_of: Date) -> Result<AgingReport, PaymentError> {
     let mut customers: Vec<AgingRow> = Vec::new();
-    let zero = currency.round(Decimal::ZERO);
-    let empty = AgingRow {
-        current: zero,
-        days_1_30: zero,
-        days_31_60: zero,
-        days_61_90: zero,
-        over_90: zero,
-        total: zero,
-        ..AgingRow::default()
-    };
-    let mut totals = empty.clone();
+    let mut totals = AgingAmounts::zero(currency);
     for (invoice, due, customer_id) in open_invoices(tx, currency)? {
         let bucket = Date::parse(&due).map_or(AgingBucket::Current, |due| AgingBucket::of(due, as_of));
-        let index = match customers.iter().position(|c| c.customer_id == Some(customer_id)) {
+        let index = match customers.iter().position(|c| c.customer_id == customer_id) {
             Some(i) => i,
             None => {
                 customers.push(AgingRow {
-                    customer_id: Some(customer_id),
-                    customer_code: Some(invoice.customer_code.clone()),
-                    customer_name: Some(invoice.customer_name.clone()),
-                    ..empty.clone()
+                    customer_id,
+                    customer_code: invoice.customer_code.clone(),
+                    customer_name: invoice.customer_name.clone(),
+                    amounts: AgingAmounts::zero(currency),
                 });
                 customers.len() - 1
             }
         };
-        add(&mut customers[index], bucket, invoice.open);
-        add(&mut totals, bucket, invoice.open);
+        customers[index].amounts.add(bucket, invoice.open);
+        totals.add(bucket, invoice.open);
     }
-    customers.sort_by_key(|c| std::cmp::Reverse(c.total));
+    customers.sort_by_key(|c| std::cmp::Reverse(c.amounts.total));
     Ok(AgingReport { currency, as_of: as_of.to_string(), customers, totals })
 }
 

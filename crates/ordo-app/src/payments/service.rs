@@ -23,7 +23,7 @@ fn order_of(tx: &mut dyn Tx, id: i64) -> Result<Order, PaymentError> {
 }
 
 /// A positive amount in the order's currency, no finer than its minor unit.
-fn amount_field(field: &str, raw: Option<&AmountInput>, currency: Currency) -> Result<Decimal, FieldError> {
+pub fn amount_field(field: &str, raw: Option<&AmountInput>, currency: Currency) -> Result<Decimal, FieldError> {
     let amount = AmountInput::required(field, raw, false)?;
     if amount <= Decimal::ZERO {
         return Err(FieldError::new(field, "must be more than 0"));
@@ -168,7 +168,8 @@ fn capture(tx: &mut dyn Tx, ctx: &Ctx, order: &Order, payment: &mut Payment) -> 
         source: &source,
         memo: &memo,
         currency: order.currency,
-        customer_id: order.customer_id,
+        customer_id: Some(order.customer_id),
+        supplier_id: None,
         order_id: Some(order.id),
     };
     ledger::post(tx, ctx, &of, journal)?;
@@ -419,7 +420,8 @@ fn post_refund(
         source: &source,
         memo: &memo,
         currency: order.currency,
-        customer_id: order.customer_id,
+        customer_id: Some(order.customer_id),
+        supplier_id: None,
         order_id: Some(order.id),
     };
     ledger::post(tx, ctx, &of, journal)

@@ -16,6 +16,11 @@ pub struct NewSupplier {
     pub lead_time_days: Option<i64>,
     /// ISO 4217; default CNY.
     pub currency: Option<String>,
+    /// When its bills fall due: `prepaid`, `cod` or `netN`; default net30.
+    pub payment_terms: Option<String>,
+    /// How far (percent) a bill's unit cost may differ from the purchase order's and still
+    /// match; default 2.
+    pub price_tolerance_percent: Option<AmountInput>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -28,6 +33,9 @@ pub struct Supplier {
     pub phone: Option<String>,
     pub lead_time_days: i64,
     pub currency: Currency,
+    pub payment_terms: String,
+    #[schema(value_type = String, example = "2")]
+    pub price_tolerance_percent: Decimal,
     pub version: i64,
     pub created_at: Timestamp,
 }
@@ -94,6 +102,8 @@ pub struct PurchaseLine {
     pub name: String,
     pub quantity: i64,
     pub received: i64,
+    /// Already on supplier bills.
+    pub billed: i64,
     #[schema(value_type = String)]
     pub unit_cost: Decimal,
     #[schema(value_type = String)]

@@ -28,8 +28,24 @@ pub fn create_supplier(tx: &mut dyn Tx, ctx: &Ctx, input: &NewSupplier) -> Resul
         }
     };
     let currency = v.check(Currency::field("currency", input.currency.as_deref())).flatten().unwrap_or(Currency::CNY);
+    let payment_terms = match input.payment_terms.as_deref() {
+        None => Some("net30".to_string()),
+        given => v.check(ordo_domain::customers::parse_payment_terms("payment_terms", given)),
+    };
+    let price_tolerance_percent = match &input.price_tolerance_percent {
+        None => Some(ordo_domain::payables::DEFAULT_PRICE_TOLERANCE_PERCENT),
+        Some(raw) => match raw.parse("price_tolerance_percent", false) {
+            Ok(p) if p <= Decimal::ONE_HUNDRED => Some(p.normalize()),
+            Ok(_) => v.check(Err(FieldError::new("price_tolerance_percent", "must be between 0 and 100"))),
+            Err(e) => v.check(Err(e)),
+        },
+    };
     v.into_result()?;
-    let (Some(supplier_code), Some(name)) = (supplier_code, name) else { unreachable!("checked above") };
+    let (Some(supplier_code), Some(name), Some(payment_terms), Some(price_tolerance_percent)) =
+        (supplier_code, name, payment_terms, price_tolerance_percent)
+    else {
+        unreachable!("checked above")
+    };
     if store::supplier_code_taken(tx, &supplier_code)? {
         return Err(PurchasingError::SupplierCodeTaken(supplier_code));
     }
@@ -42,6 +58,8 @@ pub fn create_supplier(tx: &mut dyn Tx, ctx: &Ctx, input: &NewSupplier) -> Resul
         phone,
         lead_time_days,
         currency,
+        payment_terms,
+        price_tolerance_percent,
         version: 1,
         created_at: ctx.now,
     };

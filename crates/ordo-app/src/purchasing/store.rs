@@ -3,10 +3,10 @@ use crate::catalog::store::currency;
 use crate::db::{DbError, Row, Tx, Value};
 use crate::params;
 use ordo_domain::Timestamp;
-use ordo_domain::money::from_e4_in;
+use ordo_domain::money::{from_e4, from_e4_in, to_e4};
 
-const SUPPLIER_COLUMNS: &str =
-    "id, code, name, contact_name, email, phone, lead_time_days, currency, version, created_at";
+const SUPPLIER_COLUMNS: &str = "id, code, name, contact_name, email, phone, lead_time_days, currency, version, created_at, payment_terms, \
+     price_tolerance_e4";
 
 fn supplier(row: &Row) -> Result<Supplier, DbError> {
     Ok(Supplier {
@@ -20,13 +20,15 @@ fn supplier(row: &Row) -> Result<Supplier, DbError> {
         currency: currency(&row.text(7)?)?,
         version: row.int(8)?,
         created_at: Timestamp(row.int(9)?),
+        payment_terms: row.text(10)?,
+        price_tolerance_percent: from_e4(row.int(11)?).normalize(),
     })
 }
 
 pub fn insert_supplier(tx: &mut dyn Tx, s: &Supplier) -> Result<i64, DbError> {
     tx.insert(
-        "INSERT INTO suppliers (code, name, contact_name, email, phone, lead_time_days, currency, version, created_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)",
+        "INSERT INTO suppliers (code, name, contact_name, email, phone, lead_time_days, currency, version, created_at, \
+         payment_terms, price_tolerance_e4) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)",
         params![
             s.code.as_str(),
             s.name.as_str(),
@@ -35,7 +37,9 @@ pub fn insert_supplier(tx: &mut dyn Tx, s: &Supplier) -> Result<i64, DbError> {
             s.phone.clone(),
             s.lead_time_days,
             s.currency.code(),
-            s.created_at.micros()
+            s.created_at.micros(),
+            s.payment_terms.as_str(),
+            to_e4(s.price_tolerance_percent)
         ],
     )
 }
@@ -88,12 +92,13 @@ pub struct StoredLine {
     pub sku: String,
     pub quantity: i64,
     pub received: i64,
+    pub billed: i64,
     pub unit_cost_e4: i64,
 }
 
 pub fn line_rows(tx: &mut dyn Tx, id: i64) -> Result<Vec<StoredLine>, DbError> {
     tx.query(
-        "SELECT l.line_no, l.product_id, p.sku, l.quantity, l.received, l.unit_cost_e4 FROM purchase_order_lines l \
+        "SELECT l.line_no, l.product_id, p.sku, l.quantity, l.received, l.unit_cost_e4, l.billed FROM purchase_order_lines l \
          JOIN products p ON p.id = l.product_id WHERE l.purchase_order_id = ? ORDER BY l.line_no",
         params![id],
     )?
@@ -106,6 +111,7 @@ pub fn line_rows(tx: &mut dyn Tx, id: i64) -> Result<Vec<StoredLine>, DbError> {
             quantity: r.int(3)?,
             received: r.int(4)?,
             unit_cost_e4: r.int(5)?,
+            billed: r.int(6)?,
         })
     })
     .collect()
@@ -117,7 +123,7 @@ pub fn purchase_order_by_id(tx: &mut dyn Tx, id: i64) -> Result<Option<PurchaseO
         return Ok(None);
     };
     let rows = tx.query(
-        "SELECT p.sku, p.name, l.quantity, l.received, l.unit_cost_e4 FROM purchase_order_lines l \
+        "SELECT p.sku, p.name, l.quantity, l.received, l.unit_cost_e4, l.billed FROM purchase_order_lines l \
          JOIN products p ON p.id = l.product_id WHERE l.purchase_order_id = ? ORDER BY l.line_no",
         params![id],
     )?;
@@ -129,6 +135,7 @@ pub fn purchase_order_by_id(tx: &mut dyn Tx, id: i64) -> Result<Option<PurchaseO
             name: r.text(1)?,
             quantity,
             received: r.int(3)?,
+            billed: r.int(5)?,
             unit_cost,
             line_total: po.currency.round(unit_cost * rust_decimal::Decimal::from(quantity)),
         });

@@ -15,7 +15,7 @@ use ordo_domain::validation::Violations;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-pub const REPORTS: &[&str] = &["sales", "customers", "inventory", "operations", "finance"];
+pub const REPORTS: &[&str] = &["sales", "customers", "inventory", "operations", "finance", "settlement", "tax"];
 const SETTINGS: &str = "report_schedules";
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
@@ -201,6 +201,15 @@ fn report_tables(tx: &mut dyn Tx, report: &str, from: Date, to: Date) -> Result<
             let params = super::CycleQuery { from: Some(first), to: Some(last), ..Default::default() }.check(to)?;
             super::cycle_times(tx, &params)?.tables()
         }
+        "tax" => {
+            let params = super::TaxQuery { from: Some(first), to: Some(last), ..Default::default() }.check(to)?;
+            super::tax_report(tx, &params)?.tables()
+        }
+        "settlement" => {
+            let params =
+                super::SettlementQuery { from: Some(first), to: Some(last), ..Default::default() }.check(to)?;
+            super::settlement(tx, &params)?.tables()
+        }
         "finance" => {
             let month = format!("{:04}-{:02}", to.year, to.month);
             let params = super::FinanceQuery { month: Some(month), ..Default::default() }.check(to)?;
@@ -266,6 +275,12 @@ fn words(language: &str, key: &str) -> &'static str {
         "finance" if zh_cn => "财务月报",
         "finance" if zh_tw => "財務月報",
         "finance" => "Finance summary",
+        "settlement" if zh_cn => "结算报表",
+        "settlement" if zh_tw => "結算報表",
+        "settlement" => "Settlement",
+        "tax" if zh_cn => "增值税报表",
+        "tax" if zh_tw => "營業稅報表",
+        "tax" => "Tax",
         "period" if zh_cn => "期间",
         "period" if zh_tw => "期間",
         "period" => "Period",

@@ -1,6 +1,7 @@
 //! Reports. For now the dashboard's figures; sums are done by the database in integer
 //! minor units (scaled by 10^4), so they are exact.
 
+pub mod books;
 pub mod customers;
 pub mod finance;
 pub mod inventory;
@@ -8,9 +9,12 @@ pub mod mailing;
 pub mod model;
 pub mod operations;
 pub mod sales;
+pub mod settlement;
 pub mod summaries;
 pub mod table;
+pub mod tax;
 
+pub use books::{BooksParams, BooksQuery, BooksReport, books};
 pub use customers::{RfmParams, RfmQuery, rfm};
 pub use finance::{FinanceParams, FinanceQuery, finance_summary};
 pub use inventory::{AbcParams, AbcQuery, abc};
@@ -20,7 +24,9 @@ pub use mailing::{
 pub use model::*;
 pub use operations::{CycleParams, CycleQuery, CycleSlice, cycle_report, cycle_slice, cycle_slices, cycle_times};
 pub use sales::{SalesParams, SalesQuery, sales};
+pub use settlement::{SettlementParams, SettlementQuery, SettlementReport, settlement};
 pub use table::{Cell, Table, Tabular};
+pub use tax::{TaxParams, TaxQuery, TaxReport, tax_report};
 
 use crate::db::{DbError, Tx};
 

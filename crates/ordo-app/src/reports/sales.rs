@@ -6,7 +6,7 @@
 use super::model::{ReportError, ReportKey, SalesFigures, SalesReport, SalesRow, SalesTotals};
 use super::summaries::day_start;
 use crate::db::{DbError, Tx, Value};
-use ordo_domain::money::from_e4_in;
+use ordo_domain::money::{from_e4, from_e4_in, to_e4};
 use ordo_domain::reports::{self as calc, Comparison, SalesGrouping};
 use ordo_domain::time::Date;
 use ordo_domain::validation::Violations;
@@ -37,7 +37,9 @@ pub struct SalesQuery {
     pub region: Option<String>,
     /// E-mail of the account salesperson.
     pub salesperson: Option<String>,
-    /// Default: the currency with the most revenue in the period.
+    /// Default: the currency with the most revenue in the period. `base`: every currency's
+    /// sales converted into the base currency at the rate in force on `to` (the compared
+    /// period too, so a change is the business's and not the exchange rate's).
     pub currency: Option<String>,
     /// Top (or bottom) N rows; calendar groupings return every period.
     pub limit: Option<i64>,
@@ -59,6 +61,8 @@ pub struct SalesParams {
     pub region: Option<String>,
     pub salesperson: Option<String>,
     pub currency: Option<Currency>,
+    /// All currencies converted into the base currency.
+    pub in_base: bool,
     pub limit: Option<usize>,
     pub bottom: bool,
 }
@@ -99,7 +103,11 @@ impl SalesQuery {
                 None
             }),
         };
-        let currency = violations.check(Currency::field("currency", self.currency.as_deref())).flatten();
+        let in_base = self.currency.as_deref().map(str::trim) == Some("base");
+        let currency = match in_base {
+            true => None,
+            false => violations.check(Currency::field("currency", self.currency.as_deref())).flatten(),
+        };
         let limit = match self.limit {
             None => None,
             Some(n) if n >= 1 && n as usize <= MAX_ROWS => Some(n as usize),
@@ -128,11 +136,15 @@ impl SalesQuery {
             region: text(&self.region),
             salesperson: text(&self.salesperson).map(|s| s.to_lowercase()),
             currency,
+            in_base,
             limit,
             bottom,
         })
     }
 }
+
+/// A row of a grouped report: its key, its label, its sums.
+type Grouped = (ReportKey, String, Sums);
 
 /// Summed figures in storage units.
 #[derive(Debug, Clone, Copy, Default)]
@@ -149,6 +161,12 @@ impl Sums {
         self.units += other.units;
         self.revenue_e4 += other.revenue_e4;
         self.tax_e4 += other.tax_e4;
+    }
+
+    /// The sums of one currency in base at `rate`.
+    fn converted(self, rate: Decimal, base: Currency) -> Sums {
+        let convert = |e4: i64| to_e4(base.round(from_e4(e4) * rate));
+        Sums { revenue_e4: convert(self.revenue_e4), tax_e4: convert(self.tax_e4), ..self }
     }
 
     fn figures(self, currency: Currency) -> SalesFigures {
@@ -171,19 +189,47 @@ impl Sums {
 
 pub fn sales(tx: &mut dyn Tx, params: &SalesParams) -> Result<SalesReport, ReportError> {
     let currencies = currencies_between(tx, params.from, params.to)?;
-    let currency = match params.currency {
-        Some(currency) => currency,
-        None => match currencies.first() {
+    let compared_period = params.comparison.map(|c| calc::compared_period(params.from, params.to, c));
+    let converted = match params.in_base {
+        true => {
+            let mut all = currencies.clone();
+            if let Some((from, to)) = compared_period {
+                all.extend(currencies_between(tx, from, to)?);
+            }
+            Some(base_rates(tx, all, params.to)?)
+        }
+        false => None,
+    };
+    let currency = match (&converted, params.currency) {
+        (Some((base, _)), _) => *base,
+        (None, Some(currency)) => currency,
+        (None, None) => match currencies.first() {
             Some(code) => crate::catalog::store::currency(code)?,
             None => main_currency(tx)?,
         },
     };
-    let rows = grouped(tx, params, currency, params.from, params.to)?;
-    let total = total_between(tx, params, currency, params.from, params.to)?;
-    let compared_period = params.comparison.map(|c| calc::compared_period(params.from, params.to, c));
+    let each = |tx: &mut dyn Tx, from: Date, to: Date| -> Result<(Vec<Grouped>, Sums), DbError> {
+        let Some((base, rates)) = &converted else {
+            return Ok((grouped(tx, params, currency, from, to)?, total_between(tx, params, currency, from, to)?));
+        };
+        let (mut rows, mut total) = (Vec::<Grouped>::new(), Sums::default());
+        for (c, rate) in rates {
+            for (key, label, sums) in grouped(tx, params, *c, from, to)? {
+                let sums = sums.converted(*rate, *base);
+                match rows.iter_mut().find(|(k, _, _)| *k == key) {
+                    Some((_, _, merged)) => merged.add(sums),
+                    None => rows.push((key, label, sums)),
+                }
+            }
+            total.add(total_between(tx, params, *c, from, to)?.converted(*rate, *base));
+        }
+        Ok((rows, total))
+    };
+    let (rows, total) = each(tx, params.from, params.to)?;
     let (compared_rows, compared_total) = match compared_period {
         Some((from, to)) => {
-            (Some(grouped(tx, params, currency, from, to)?), Some(total_between(tx, params, currency, from, to)?))
+            let (rows, total) = each(tx, from, to)?;
+            (Some(rows), Some(total))
         }
         None => (None, None),
     };
@@ -282,6 +328,32 @@ fn bucketed(rows: &[(ReportKey, String, Sums)], grouping: SalesGrouping) -> Hash
 }
 
 /// Currencies with revenue between the two days, most revenue first.
+/// The base currency and the rate of each of `currencies` in force on `on`; a currency
+/// without one is named, since its sales cannot be added up.
+fn base_rates(
+    tx: &mut dyn Tx,
+    mut currencies: Vec<String>,
+    on: Date,
+) -> Result<(Currency, Vec<(Currency, Decimal)>), ReportError> {
+    currencies.sort_unstable();
+    currencies.dedup();
+    let base = crate::payments::fx::base_currency(tx)?;
+    let mut v = Violations::new();
+    let mut rates = Vec::with_capacity(currencies.len());
+    for code in currencies {
+        let currency = crate::catalog::store::currency(&code)?;
+        match crate::payments::fx::rate_on(tx, currency, base, on)? {
+            Some(rate) => rates.push((currency, rate)),
+            None => v.add(
+                "currency",
+                format!("no exchange rate for {currency} on or before {on}: enter one to see sales in {base}"),
+            ),
+        }
+    }
+    v.into_result()?;
+    Ok((base, rates))
+}
+
 fn currencies_between(tx: &mut dyn Tx, from: Date, to: Date) -> Result<Vec<String>, DbError> {
     let rows = tx.query(
         "SELECT currency, CAST(SUM(revenue_e4) AS BIGINT) FROM sales_customer_days WHERE day >= ? AND day <= ? \

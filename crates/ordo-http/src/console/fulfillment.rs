@@ -32,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .route("/orders/{id}/ship", post(ship))
         .route("/shipments/{id}", get(shipment_page).post(shipment_action))
         .route("/shipments/{id}/packing-slip", get(packing_slip))
+        .route("/shipments/{id}/invoice", post(invoice_shipment))
         .route("/carriers", get(carriers_page).post(create_carrier))
         .route("/carriers/{id}", get(carrier_page).post(set_rates))
 }
@@ -234,6 +235,9 @@ struct ShipmentPage {
     page: Frame,
     shipment: Shipment,
     may_track: bool,
+    /// The invoice for this shipment: (id, number).
+    invoice: Option<(i64, String)>,
+    may_invoice: bool,
 }
 
 async fn shipment_page(
@@ -243,12 +247,60 @@ async fn shipment_page(
     Path(id): Path<String>,
 ) -> Response {
     let Ok(id) = id.parse::<i64>() else { return not_found(&staff) };
-    match state.db.read(move |tx| fulfillment::get_shipment(tx, id)).await {
-        Ok(shipment) => {
-            let may_track = staff.may(Permission::FulfillmentTrack);
-            show(&ShipmentPage { page: Frame::new(&staff, "fulfillment"), shipment, may_track }, &staff, &headers)
+    let loaded = state
+        .db
+        .read(move |tx| {
+            let shipment = fulfillment::get_shipment(tx, id)?;
+            let invoice = ordo_app::payments::shipment_invoice(tx, id)
+                .map_err(|e| fulfillment::FulfillmentError::Conflict(e.to_string()))?;
+            Ok::<_, fulfillment::FulfillmentError>((shipment, invoice))
+        })
+        .await;
+    match loaded {
+        Ok((shipment, invoice)) => {
+            let page = ShipmentPage {
+                page: Frame::new(&staff, "fulfillment"),
+                shipment,
+                may_track: staff.may(Permission::FulfillmentTrack),
+                invoice,
+                may_invoice: staff.may(Permission::InvoicesIssue),
+            };
+            show(&page, &staff, &headers)
         }
         Err(fulfillment::FulfillmentError::ShipmentNotFound(_)) => not_found(&staff),
+        Err(error) => failed(&staff, error.into()),
+    }
+}
+
+/// Invoices what the shipment carried (invoicing on delivery).
+async fn invoice_shipment(
+    State(state): State<AppState>,
+    staff: Staff,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let ctx = match staff.require(Permission::InvoicesIssue) {
+        Ok(ctx) => ctx,
+        Err(page) => return page,
+    };
+    let Ok(id) = id.parse::<i64>() else { return not_found(&staff) };
+    let issued = state
+        .db
+        .write(move |tx| {
+            let shipment = fulfillment::get_shipment(tx, id).map_err(|e| match e {
+                fulfillment::FulfillmentError::ShipmentNotFound(id) => ordo_app::payments::PaymentError::NotFound(id),
+                other => ordo_app::payments::PaymentError::Conflict(other.to_string()),
+            })?;
+            let input = ordo_app::payments::NewInvoice { lines: None, shipment_id: Some(id) };
+            ordo_app::payments::issue_invoice(tx, &ctx, shipment.order_id, &input)
+        })
+        .await;
+    match issued {
+        Ok(invoice) => redirect_with_flash(
+            &format!("/shipments/{id}"),
+            &staff.i18n.tf("shipments.invoiced_flash", &[("number", &invoice.number)]),
+            &headers,
+        ),
         Err(error) => failed(&staff, error.into()),
     }
 }

@@ -18,8 +18,10 @@ mod imports;
 mod integrations;
 pub(crate) mod invoices;
 pub(crate) mod orders;
+mod payables;
 mod processing;
 mod promotions;
+mod receivables;
 mod reports;
 pub mod sandbox;
 mod service;
@@ -60,6 +62,8 @@ pub fn router() -> Router<AppState> {
         .merge(audit::router())
         .merge(processing::router())
         .merge(supply::router())
+        .merge(payables::router())
+        .merge(receivables::router())
         .merge(invoices::router())
         .merge(fulfillment::router())
         .merge(service::router())

@@ -280,6 +280,10 @@ struct DetailPage {
     may_return: bool,
     return_reasons: &'static [ordo_domain::aftersales::ReturnReason],
     feedback: Option<ordo_app::aftersales::Feedback>,
+    /// Revenue less goods and shared costs; only for those who see costs (finance).
+    margin: Option<ordo_app::payables::OrderMargin>,
+    cost_kinds: &'static [ordo_domain::payables::CostKind],
+    cost_bases: &'static [ordo_domain::payables::AllocationBasis],
 }
 
 impl DetailPage {
@@ -313,11 +317,20 @@ impl DetailPage {
 
 async fn detail(State(state): State<AppState>, staff: Staff, headers: HeaderMap, Path(id): Path<String>) -> Response {
     let Ok(id) = id.parse::<i64>() else { return not_found(&staff) };
+    let sees_costs = staff.may(Permission::FinanceManage);
     let loaded = state
         .db
         .read(move |tx| {
             let order = orders::get_order(tx, id)?;
             let events = orders::order_events(tx, id)?;
+            let margin = if sees_costs {
+                Some(
+                    ordo_app::payables::order_margin(tx, id)
+                        .map_err(|e| orders::OrderError::Conflict(e.to_string()))?,
+                )
+            } else {
+                None
+            };
             let payments =
                 ordo_app::payments::order_payments(tx, id).map_err(|e| orders::OrderError::Conflict(e.to_string()))?;
             let invoices =
@@ -349,12 +362,19 @@ async fn detail(State(state): State<AppState>, staff: Staff, headers: HeaderMap,
             let query = ordo_app::aftersales::ReturnQuery { order_id: Some(id), ..Default::default() };
             let returns = ordo_app::aftersales::list_returns(tx, &query).map_err(after_sales)?.items;
             let feedback = ordo_app::aftersales::get_feedback(tx, id).map_err(after_sales)?;
-            let shipping = (shipments, ship_options, ship_from, returns, feedback);
+            let shipping = (shipments, ship_options, ship_from, returns, feedback, margin);
             Ok::<_, orders::OrderError>((order, events, payments.items, invoices.items, methods, shipping))
         })
         .await;
     match loaded {
-        Ok((order, events, payments, invoices, methods, (shipments, ship_options, ship_from, returns, feedback))) => {
+        Ok((
+            order,
+            events,
+            payments,
+            invoices,
+            methods,
+            (shipments, ship_options, ship_from, returns, feedback, margin),
+        )) => {
             use ordo_domain::orders::OrderAction as A;
             let can =
                 |permission: Permission, action: A| staff.may(permission) && order.allowed_actions.contains(&action);
@@ -374,6 +394,9 @@ async fn detail(State(state): State<AppState>, staff: Staff, headers: HeaderMap,
                 return_reasons: ordo_domain::aftersales::ReturnReason::ALL,
                 returns,
                 feedback,
+                margin,
+                cost_kinds: ordo_domain::payables::CostKind::ALL,
+                cost_bases: ordo_domain::payables::AllocationBasis::ALL,
                 shipments,
                 ship_options,
                 ship_from,

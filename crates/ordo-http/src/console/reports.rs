@@ -3,7 +3,7 @@
 //! row, CSV/XLSX downloads and a print view. Same service calls as `/api/v1/reports`.
 
 use super::charts::{self, Series};
-use super::session::Staff;
+use super::session::{Staff, redirect_with_flash};
 use super::{Frame, failed, show};
 use crate::AppState;
 use crate::error::ApiError;
@@ -30,6 +30,11 @@ pub fn router() -> Router<AppState> {
         .route("/reports/inventory", get(inventory))
         .route("/reports/operations", get(operations))
         .route("/reports/finance", get(finance))
+        .route("/reports/settlement", get(settlement))
+        .route("/reports/tax", get(tax))
+        .route("/reports/tax/rules", post(save_tax_rules))
+        .route("/reports/books", get(books))
+        .route("/reports/books/rates", post(save_rates))
         .route("/reports/schedules", post(schedule))
 }
 
@@ -103,6 +108,7 @@ pub struct ReportForm {
     warehouse_id: Option<String>,
     class: Option<String>,
     month: Option<String>,
+    by: Option<String>,
     format: Option<String>,
 }
 
@@ -135,6 +141,7 @@ impl ReportForm {
             ("warehouse_id", &self.warehouse_id),
             ("class", &self.class),
             ("month", &self.month),
+            ("by", &self.by),
         ];
         let mut query = form_urlencoded::Serializer::new(String::new());
         for (name, value) in pairs {
@@ -164,6 +171,7 @@ impl ReportForm {
             "warehouse_id" => &self.warehouse_id,
             "class" => &self.class,
             "month" => &self.month,
+            "by" => &self.by,
             _ => &None,
         };
         text(v).unwrap_or_default()
@@ -212,6 +220,19 @@ struct ReportPage {
     may_schedule: bool,
     /// The business's time zone the report's days are in, e.g. `UTC+08:00`.
     zone: String,
+    /// Settings typed as lines under the report: the tax tab's rules, the books' rates.
+    editor: Option<Editor>,
+}
+
+/// A textarea of typed lines saved by one button, or shown read-only to those who may not.
+struct Editor {
+    id: &'static str,
+    /// Message keys: `{key}` the title, `{key}_help`, `{key}_save` the button.
+    key: &'static str,
+    action: &'static str,
+    placeholder: &'static str,
+    text: String,
+    may_edit: bool,
 }
 
 impl ReportPage {
@@ -298,6 +319,7 @@ fn page(
         schedules: Vec::new(),
         may_schedule: staff.may(Permission::SettingsManage),
         zone: String::new(),
+        editor: None,
     }
 }
 
@@ -321,6 +343,29 @@ fn number(d: rust_decimal::Decimal) -> f64 {
 }
 
 /// A download of the report, or `None` to show the page.
+/// Checks a report's filters against today and runs it; a CSV or XLSX download is answered
+/// at once. `Err` is the page to show instead (the problem, or the download).
+async fn run_report<P, R>(
+    state: &AppState,
+    staff: &Staff,
+    form: &ReportForm,
+    check: impl FnOnce(Date) -> Result<P, ordo_domain::Invalid>,
+    run: fn(&mut dyn ordo_app::db::Tx, &P) -> Result<R, ReportError>,
+) -> Result<R, Response>
+where
+    P: Send + 'static,
+    R: serde::Serialize + Tabular + Send + 'static,
+{
+    let today = crate::reports::today(state).await.map_err(|error| failed(staff, error))?;
+    let params = check(today).map_err(|invalid| failed(staff, invalid.into()))?;
+    let report = state.db.read(move |tx| run(tx, &params)).await.map_err(|error| failed(staff, error.into()))?;
+    match download(form, report) {
+        Ok(Ok(response)) => Err(response),
+        Ok(Err(report)) => Ok(report),
+        Err(error) => Err(failed(staff, error)),
+    }
+}
+
 fn download<T: serde::Serialize + Tabular>(form: &ReportForm, report: T) -> Result<Result<Response, T>, ApiError> {
     match format_param(form.format.as_deref())? {
         Format::Json => Ok(Err(report)),
@@ -348,22 +393,9 @@ async fn sales(
         order: text(&form.order),
         format: None,
     };
-    let today = match crate::reports::today(&state).await {
-        Ok(today) => today,
-        Err(error) => return failed(&staff, error),
-    };
-    let params = match query.check(today) {
-        Ok(params) => params,
-        Err(invalid) => return failed(&staff, invalid.into()),
-    };
-    let report = match state.db.read(move |tx| reports::sales(tx, &params)).await {
+    let mut report = match run_report(&state, &staff, &form, |today| query.check(today), reports::sales).await {
         Ok(report) => report,
-        Err(error) => return failed(&staff, error.into()),
-    };
-    let mut report = match download(&form, report) {
-        Ok(Ok(response)) => return response,
-        Ok(Err(report)) => report,
-        Err(error) => return failed(&staff, error),
+        Err(page) => return page,
     };
     let i18n = staff.i18n;
     // Customers with no region or salesperson: a row that says so rather than a blank.
@@ -475,22 +507,9 @@ async fn customers(
         segment: text(&form.segment),
         format: None,
     };
-    let today = match crate::reports::today(&state).await {
-        Ok(today) => today,
-        Err(error) => return failed(&staff, error),
-    };
-    let params = match query.check(today) {
-        Ok(params) => params,
-        Err(invalid) => return failed(&staff, invalid.into()),
-    };
-    let report = match state.db.read(move |tx| reports::rfm(tx, &params)).await {
+    let report = match run_report(&state, &staff, &form, |today| query.check(today), reports::rfm).await {
         Ok(report) => report,
-        Err(error) => return failed(&staff, error.into()),
-    };
-    let report = match download(&form, report) {
-        Ok(Ok(response)) => return response,
-        Ok(Err(report)) => report,
-        Err(error) => return failed(&staff, error),
+        Err(page) => return page,
     };
     let i18n = staff.i18n;
     let currency = ordo_domain::Currency::parse(&report.currency).unwrap_or(ordo_domain::Currency::CNY);
@@ -725,22 +744,9 @@ async fn finance(
     Query(form): Query<ReportForm>,
 ) -> Response {
     let query = FinanceQuery { month: text(&form.month), currency: text(&form.currency), format: None };
-    let today = match crate::reports::today(&state).await {
-        Ok(today) => today,
-        Err(error) => return failed(&staff, error),
-    };
-    let params = match query.check(today) {
-        Ok(params) => params,
-        Err(invalid) => return failed(&staff, invalid.into()),
-    };
-    let report = match state.db.read(move |tx| reports::finance_summary(tx, &params)).await {
+    let report = match run_report(&state, &staff, &form, |today| query.check(today), reports::finance_summary).await {
         Ok(report) => report,
-        Err(error) => return failed(&staff, error.into()),
-    };
-    let report = match download(&form, report) {
-        Ok(Ok(response)) => return response,
-        Ok(Err(report)) => report,
-        Err(error) => return failed(&staff, error),
+        Err(page) => return page,
     };
     let i18n = staff.i18n;
     let currency = ordo_domain::Currency::parse(&report.currency).unwrap_or(ordo_domain::Currency::CNY);
@@ -780,4 +786,202 @@ async fn finance(
         note,
     );
     show_report(&state, &staff, &headers, view).await
+}
+
+async fn settlement(
+    State(state): State<AppState>,
+    staff: Staff,
+    headers: HeaderMap,
+    Query(form): Query<ReportForm>,
+) -> Response {
+    let query = reports::SettlementQuery {
+        from: text(&form.from),
+        to: text(&form.to),
+        by: text(&form.by),
+        currency: text(&form.currency),
+        format: None,
+    };
+    let report = match run_report(&state, &staff, &form, |today| query.check(today), reports::settlement).await {
+        Ok(report) => report,
+        Err(page) => return page,
+    };
+    let i18n = staff.i18n;
+    let (t, currency) = (&report.totals, report.currency);
+    let figures = vec![
+        (i18n.t("reports.col.order_value").to_string(), i18n.money(&t.order_value, &currency)),
+        (i18n.t("reports.col.invoiced").to_string(), i18n.money(&t.invoiced, &currency)),
+        (i18n.t("reports.col.net_received").to_string(), i18n.money(&t.net_received, &currency)),
+        (i18n.t("reports.col.not_invoiced").to_string(), i18n.money(&t.not_invoiced, &currency)),
+        (i18n.t("reports.col.not_collected").to_string(), i18n.money(&t.not_collected, &currency)),
+    ];
+    let label = i18n.t("reports.chart_settlement").to_string();
+    let bars: Vec<(String, f64, String)> = report
+        .rows
+        .iter()
+        .map(|r| (r.period.clone(), number(r.net_received), i18n.money(&r.net_received, &currency)))
+        .collect();
+    let table = report.table();
+    let sections = report.sections().iter().map(|t| section(&i18n, t, &[])).collect();
+    let note = i18n
+        .tf("reports.settlement_note", &[("from", &report.from), ("to", &report.to), ("currency", currency.code())]);
+    let mut view = page(
+        &staff,
+        "settlement",
+        form,
+        &table,
+        Vec::new(),
+        figures,
+        vec![(label.clone(), charts::bars(&label, &bars))],
+        note,
+    );
+    view.sections = sections;
+    show_report(&state, &staff, &headers, view).await
+}
+
+async fn tax(
+    State(state): State<AppState>,
+    staff: Staff,
+    headers: HeaderMap,
+    Query(form): Query<ReportForm>,
+) -> Response {
+    let query =
+        reports::TaxQuery { from: text(&form.from), to: text(&form.to), currency: text(&form.currency), format: None };
+    let report = match run_report(&state, &staff, &form, |today| query.check(today), reports::tax_report).await {
+        Ok(report) => report,
+        Err(page) => return page,
+    };
+    let i18n = staff.i18n;
+    let currency = report.currency;
+    let figures = vec![
+        (i18n.t("reports.col.output_tax").to_string(), i18n.money(&report.output_tax, &currency)),
+        (i18n.t("reports.input_tax").to_string(), i18n.money(&report.input_tax, &currency)),
+        (i18n.t("reports.tax_payable").to_string(), i18n.money(&report.tax_payable, &currency)),
+    ];
+    let table = report.table();
+    let mut sections: Vec<Table> = report.sections();
+    for section in &mut sections {
+        for row in &mut section.rows {
+            if let Some(Cell::Text(key)) = row.first_mut() {
+                *key = i18n.t(&format!("reports.{key}")).to_string();
+            }
+        }
+    }
+    let sections = sections.iter().map(|t| section(&i18n, t, &[])).collect();
+    let note =
+        i18n.tf("reports.tax_note", &[("from", &report.from), ("to", &report.to), ("currency", currency.code())]);
+    let mut view = page(&staff, "tax", form, &table, Vec::new(), figures, Vec::new(), note);
+    view.sections = sections;
+    if let Ok(rules) = state.db.read(ordo_app::catalog::tax_rules).await {
+        view.editor = Some(Editor {
+            id: "tax-rules",
+            key: "reports.tax_rules",
+            action: "/reports/tax/rules",
+            placeholder: "food CN 0.09\nfood US NY 0.04",
+            text: rules.rules.iter().map(rule_line).collect::<Vec<_>>().join("\n"),
+            may_edit: staff.may(Permission::FinanceManage),
+        });
+    }
+    show_report(&state, &staff, &headers, view).await
+}
+
+async fn books(
+    State(state): State<AppState>,
+    staff: Staff,
+    headers: HeaderMap,
+    Query(form): Query<ReportForm>,
+) -> Response {
+    let query = reports::BooksQuery { from: text(&form.from), to: text(&form.to), format: None };
+    let report = match run_report(&state, &staff, &form, |today| query.check(today), reports::books).await {
+        Ok(report) => report,
+        Err(page) => return page,
+    };
+    let i18n = staff.i18n;
+    let base = report.base_currency;
+    let figures = vec![
+        (i18n.t("reports.base_currency").to_string(), base.code().to_string()),
+        (i18n.t("reports.exchange_result").to_string(), i18n.money(&report.exchange_result, &base)),
+    ];
+    let table = report.table();
+    let sections = report.sections().iter().map(|t| section(&i18n, t, &[])).collect();
+    let note = i18n.tf("reports.books_note", &[("from", &report.from), ("to", &report.to), ("currency", base.code())]);
+    let mut view = page(&staff, "books", form, &table, Vec::new(), figures, Vec::new(), note);
+    view.sections = sections;
+    if let Ok(rates) = state.db.read(|tx| ordo_app::payments::fx::rates(tx, None)).await {
+        view.editor = Some(Editor {
+            id: "exchange-rates",
+            key: "reports.rates",
+            action: "/reports/books/rates",
+            placeholder: "2026-11-25 USD 7.1234\n2026-11-25 HKD 0.9120",
+            text: rates
+                .rates
+                .iter()
+                .map(|r| format!("{} {} {}", r.date, r.currency, r.rate))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            may_edit: staff.may(Permission::FinanceManage),
+        });
+    }
+    show_report(&state, &staff, &headers, view).await
+}
+
+/// Enters the rates typed on the books page; lines already there are entered again as
+/// they are, so the textarea can be edited in place.
+async fn save_rates(State(state): State<AppState>, staff: Staff, headers: HeaderMap, body: Bytes) -> Response {
+    let ctx = match staff.require(Permission::FinanceManage) {
+        Ok(ctx) => ctx,
+        Err(page) => return page,
+    };
+    let form = super::form_fields(&body);
+    let input = ordo_app::payments::fx::parse_rate_lines(super::form_field(&form, "rules").unwrap_or(""));
+    let count = input.rates.len();
+    match state.db.write(move |tx| ordo_app::payments::fx::enter_rates(tx, &ctx, &input)).await {
+        Ok(_) => redirect_with_flash(
+            "/reports/books#exchange-rates",
+            &staff.i18n.tf("reports.rates_saved", &[("count", &count.to_string())]),
+            &headers,
+        ),
+        Err(error) => failed(&staff, error.into()),
+    }
+}
+
+/// A tax rule as a typed line: `food CN 0.09`, `food US NY 0.04`.
+fn rule_line(rule: &ordo_domain::tax::TaxRule) -> String {
+    match &rule.region {
+        Some(region) => format!("{} {} {} {}", rule.category, rule.country, region, rule.rate),
+        None => format!("{} {} {}", rule.category, rule.country, rule.rate),
+    }
+}
+
+/// Reads typed tax rule lines: category, country, an optional region, and the rate last.
+fn typed_rules(text: &str) -> Vec<ordo_domain::tax::TaxRuleInput> {
+    text.lines()
+        .map(|line| line.split_whitespace().collect::<Vec<_>>())
+        .filter(|cells| !cells.is_empty())
+        .map(|cells| {
+            let text = |i: usize| cells.get(i).map(|c| c.to_string());
+            let (region, rate) = match cells.len() {
+                0..=3 => (None, text(2)),
+                n => (Some(cells[2..n - 1].join(" ")), text(n - 1)),
+            };
+            ordo_domain::tax::TaxRuleInput { category: text(0), country: text(1), region, rate }
+        })
+        .collect()
+}
+
+async fn save_tax_rules(State(state): State<AppState>, staff: Staff, headers: HeaderMap, body: Bytes) -> Response {
+    let ctx = match staff.require(Permission::FinanceManage) {
+        Ok(ctx) => ctx,
+        Err(page) => return page,
+    };
+    let form = super::form_fields(&body);
+    let input =
+        ordo_app::catalog::TaxRulesInput { rules: typed_rules(super::form_field(&form, "rules").unwrap_or("")) };
+    match state.db.write(move |tx| ordo_app::catalog::set_tax_rules(tx, &ctx, &input)).await {
+        Ok(saved) => redirect_with_flash(
+            "/reports/tax#tax-rules",
+            &staff.i18n.tf("reports.tax_rules_saved", &[("count", &saved.rules.len().to_string())]),
+            &headers,
+        ),
+        Err(error) => failed(&staff, error.into()),
+    }
 }

@@ -361,7 +361,7 @@ mod tests {
 }
 
 /// Lines typed one per row as `SKU quantity [unit cost]` (spaces, commas or tabs).
-fn typed_lines(text: &str) -> Vec<(String, Option<i64>, Option<String>)> {
+pub(super) fn typed_lines(text: &str) -> Vec<(String, Option<i64>, Option<String>)> {
     text.lines()
         .map(|row| row.split([' ', ',', '\t', ';']).filter(|c| !c.is_empty()).collect::<Vec<_>>())
         .filter(|cells| !cells.is_empty())
@@ -450,6 +450,15 @@ struct PurchaseOrdersPage {
     suppliers: Vec<ordo_app::purchasing::Supplier>,
     warehouses: Vec<Warehouse>,
     may_buy: bool,
+    /// May enter the supplier's bill for received goods.
+    may_bill: bool,
+}
+
+impl PurchaseOrdersPage {
+    /// Goods arrived that no bill charges for yet.
+    fn billable(&self, order: &ordo_app::purchasing::PurchaseOrder) -> bool {
+        order.lines.iter().any(|l| l.received > l.billed)
+    }
 }
 
 async fn purchase_orders_page(State(state): State<AppState>, staff: Staff, headers: HeaderMap) -> Response {
@@ -466,7 +475,15 @@ async fn purchase_orders_page(State(state): State<AppState>, staff: Staff, heade
     match loaded {
         Ok((orders, suppliers, warehouses)) => {
             let may_buy = staff.may(Permission::PurchasingManage);
-            let page = PurchaseOrdersPage { page: Frame::new(&staff, "stock"), orders, suppliers, warehouses, may_buy };
+            let may_bill = staff.may(Permission::FinanceManage);
+            let page = PurchaseOrdersPage {
+                page: Frame::new(&staff, "stock"),
+                orders,
+                suppliers,
+                warehouses,
+                may_buy,
+                may_bill,
+            };
             show(&page, &staff, &headers)
         }
         Err(error) => failed(&staff, error.into()),

@@ -81,8 +81,7 @@ async fn delivered_order_invoiced(app: &TestApp, customer: i64, lines: Value, in
 }
 
 async fn assert_ledger_balances(app: &TestApp) {
-    let check = app.get("/api/v1/ledger/check").await;
-    assert_eq!(check.body["ok"], true, "{}", check.body);
+    app.assert_ledger_balances().await;
     assert_eq!(app.ledger_mismatches().await, 0, "stock levels match their movements");
 }
 

@@ -405,6 +405,63 @@ async fn the_stock_pages_count_report_and_suggest_in_a_real_browser() {
     let po = client.wait().for_element(Locator::Id("po-PO-000002")).await.unwrap().text().await.unwrap();
     assert!(po.contains("TEA-1: 0/8"), "{po}");
     screenshot(&client, "purchase-orders").await;
+    // The first one arrives; its bill is entered from the order, the arrived tea prefilled.
+    let received = app
+        .post("/api/v1/purchase-orders/1/receive", serde_json::json!({"lines": [{"sku": "TEA-1", "quantity": 1}]}))
+        .await;
+    assert_eq!(received.status, reqwest::StatusCode::OK, "{}", received.body);
+    client.goto(&format!("{}/purchase-orders", app.base)).await.unwrap();
+    click(&client, "#po-PO-000001 details.enter-bill summary").await;
+    fill(&client, "#bill-ref-1", "HZ-0077").await;
+    fill(&client, "#bill-tax-1", "5.53").await;
+    click(&client, "#po-PO-000001 .enter-bill-button").await;
+    let bill = client.wait().for_element(Locator::Id("bill-1")).await.expect("the payables page").text().await.unwrap();
+    assert!(bill.contains("HZ-0077") && bill.contains("¥48.03"), "{bill}");
+    screenshot(&client, "payables").await;
+    // Finance sees what an order earned, and books its freight from the order page.
+    let customer = app.customer("SHOP", "retail").await;
+    let order = app
+        .post(
+            "/api/v1/orders",
+            serde_json::json!({"customer_id": customer, "lines": [{"sku": "TEA-1", "quantity": 2}]}),
+        )
+        .await;
+    assert_eq!(order.status, reqwest::StatusCode::CREATED, "{}", order.body);
+    client.goto(&format!("{}/orders/{}", app.base, order.body["id"])).await.unwrap();
+    fill(&client, "#cost-form input[name=amount]", "12.00").await;
+    click(&client, "#record-cost").await;
+    client.wait().for_element(Locator::Css(".flash")).await.expect("recorded");
+    let margin = client.wait().for_element(Locator::Id("order-margin")).await.unwrap().text().await.unwrap();
+    // 2 × 88.00 − 2 × 42.50 − 12.00 freight.
+    assert_eq!(margin, "¥79.00");
+    let _ = client.execute("document.getElementById('margin').scrollIntoView()", vec![]).await;
+    screenshot(&client, "order-margin").await;
+    let _ = client.set_window_size(375, 900).await;
+    let _ = client.execute("document.getElementById('margin').scrollIntoView()", vec![]).await;
+    phone_screenshot(&client, "order-margin").await;
+    let _ = client.set_window_size(1280, 900).await;
+    // The day's settlement and the tax report, with the rules editor.
+    client.goto(&format!("{}/reports/settlement", app.base)).await.unwrap();
+    client.wait().for_element(Locator::Id("section-by_method")).await.expect("the settlement");
+    screenshot(&client, "settlement").await;
+    client.goto(&format!("{}/reports/tax", app.base)).await.unwrap();
+    fill(&client, "#tax-rules textarea", "tea CN 0.13").await;
+    click(&client, "#save-tax-rules").await;
+    client.wait().for_element(Locator::Css(".flash")).await.expect("saved");
+    screenshot(&client, "tax-report").await;
+    // The books in yuan, and the day's dollar rate typed in.
+    client.goto(&format!("{}/reports/books", app.base)).await.unwrap();
+    fill(&client, "#exchange-rates textarea", "2026-11-20 USD 7.10").await;
+    click(&client, "#save-exchange-rates").await;
+    let saved = client.wait().for_element(Locator::Css(".flash")).await.expect("saved").text().await.unwrap();
+    assert!(saved.contains('1'), "{saved}");
+    screenshot(&client, "books").await;
+    // A bank line no invoice matches waits on its statement page.
+    client.goto(&format!("{}/receivables", app.base)).await.unwrap();
+    fill(&client, "#st-csv", "date,amount,reference,counterparty\n2026-11-20,176.00,货款,上海某公司").await;
+    click(&client, "#import-statement-button").await;
+    client.wait().for_element(Locator::Id("bank-lines")).await.expect("the statement");
+    screenshot(&client, "bank-statement").await;
     client.close().await.unwrap();
 }
 
@@ -867,7 +924,8 @@ async fn a_buyer_signs_in_to_the_portal_and_orders_on_a_phone_in_simplified_chin
     // Kept as an order list for next week, then back to the cart.
     fill(&client, "#list-name", "每周补货").await;
     click(&client, "#save-list button").await;
-    client.wait().for_element(Locator::Css("ul.cart-lines li.card")).await.expect("the order lists");
+    // The cart's own lines are `li.card` too: wait for a saved list, which only that page has.
+    client.wait().for_element(Locator::Css("ul.cart-lines li[id^='list-']")).await.expect("the order lists");
     assert!(page_text(&client).await.contains("每周补货"));
     screenshot(&client, "portal-lists").await;
     client.set_window_size(375, 812).await.expect("a phone-sized window");

@@ -95,3 +95,122 @@ async fn a_wholesale_customer_is_priced_from_the_group_price_list() {
     assert_eq!(retail_order.body["lines"][0]["unit_price"], "100.00");
     assert_eq!(updated.body["items"][0]["price"], "75.50");
 }
+
+#[tokio::test]
+async fn a_tax_inclusive_price_list_charges_its_price_and_takes_the_tax_out() {
+    let app = spawn_app().await;
+    app.product("P-1", "100").await;
+    app.warehouse("W1").await;
+    app.stock("W1", "P-1", 50).await;
+    let list = app
+        .post(
+            "/api/v1/price-lists",
+            json!({"code": "VIP", "name": "VIP 含税价", "currency": "CNY", "customer_group": "vip", "tax_included": true,
+                   "items": [{"sku": "P-1", "price": "11.30"}]}),
+        )
+        .await;
+    assert_eq!((list.status, list.body["tax_included"].as_bool()), (StatusCode::CREATED, Some(true)), "{}", list.body);
+    let vip = app.customer("V-001", "vip").await;
+    let retail = app.customer("R-001", "retail").await;
+
+    // 3 × 11.30 = 33.90 is what the VIP pays; 13 % of it is tax.
+    let order = app.post("/api/v1/orders", json!({"customer_id": vip, "lines": [{"sku": "P-1", "quantity": 3}]})).await;
+    assert_eq!(order.status, StatusCode::CREATED, "{}", order.body);
+    let line = &order.body["lines"][0];
+    assert_eq!((line["unit_price"].as_str(), line["tax_included"].as_bool()), (Some("11.30"), Some(true)));
+    assert_eq!((line["line_total"].as_str(), line["tax"].as_str()), (Some("30.00"), Some("3.90")));
+    assert_eq!(order.body["total"], "33.90");
+    // A price typed in for the VIP is read the same way; the retail list adds tax on top.
+    let typed = app
+        .post(
+            "/api/v1/orders",
+            json!({"customer_id": vip, "lines": [{"sku": "P-1", "quantity": 1, "unit_price": "22.60"}]}),
+        )
+        .await;
+    assert_eq!(
+        (typed.body["subtotal"].as_str(), typed.body["total"].as_str()),
+        (Some("20.00"), Some("22.60")),
+        "{}",
+        typed.body
+    );
+    let plain =
+        app.post("/api/v1/orders", json!({"customer_id": retail, "lines": [{"sku": "P-1", "quantity": 1}]})).await;
+    assert_eq!(
+        (plain.body["lines"][0]["tax_included"].as_bool(), plain.body["total"].as_str()),
+        (Some(false), Some("113.00"))
+    );
+
+    // The invoice states the price before tax and adds up to what was charged.
+    let id = order.body["id"].as_i64().unwrap();
+    let invoice = app.post(&format!("/api/v1/orders/{id}/invoices"), json!({})).await;
+    assert_eq!(invoice.status, StatusCode::CREATED, "{}", invoice.body);
+    let invoiced = &invoice.body["lines"][0];
+    assert_eq!((invoiced["unit_price"].as_str(), invoiced["line_total"].as_str()), (Some("10.00"), Some("30.00")));
+    assert_eq!(invoice.body["total"], "33.90");
+    app.assert_ledger_balances().await;
+}
+
+#[tokio::test]
+async fn tax_rules_set_the_rate_by_product_category_and_destination() {
+    let app = spawn_app().await;
+    let food = app
+        .post("/api/v1/products", json!({"sku": "RICE", "name": "五常大米", "price": "100.00", "currency": "CNY", "tax_rate": "0.13", "category": "food"}))
+        .await;
+    assert_eq!(food.status, StatusCode::CREATED, "{}", food.body);
+    app.product("POT", "100.00").await;
+    app.warehouse("W1").await;
+    app.stock("W1", "RICE", 50).await;
+    app.stock("W1", "POT", 50).await;
+    // Farm produce is taxed at 9 % in China; a US state's own rate beats the country's.
+    let rules = json!({"rules": [
+        {"category": "food", "country": "CN", "rate": "0.09"},
+        {"category": "food", "country": "US", "rate": "0.02"},
+        {"category": "food", "country": "US", "region": "NY", "rate": "0.04"}]});
+    let sales = app.token_for("sales").await;
+    let refused =
+        app.send(app.client.put(app.url("/api/v1/settings/tax-rules")).bearer_auth(&sales).json(&rules)).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let set = app.put("/api/v1/settings/tax-rules", rules).await;
+    assert_eq!(set.status, StatusCode::OK, "{}", set.body);
+    assert_eq!(set.body["rules"].as_array().map(Vec::len), Some(3));
+    let bad = app
+        .put("/api/v1/settings/tax-rules", json!({"rules": [{"category": "food", "country": "CN", "rate": "9"}]}))
+        .await;
+    assert_eq!(bad.error_fields(), ["rules[0].rate"]);
+    assert_eq!(
+        app.get("/api/v1/settings/tax-rules").await.body["rules"].as_array().map(Vec::len),
+        Some(3),
+        "nothing changed"
+    );
+
+    let shanghai = app.customer("SH-1", "retail").await;
+    let new_york = app
+        .post(
+            "/api/v1/customers",
+            json!({"code": "NY-1", "name": "Brooklyn Tea", "group": "retail", "currency": "CNY",
+                   "shipping_address": {"line1": "1 Main St", "city": "Brooklyn", "region": "NY", "postal_code": "11201", "country": "US"}}),
+        )
+        .await;
+    assert_eq!(new_york.status, StatusCode::CREATED, "{}", new_york.body);
+    let lines = json!([{"sku": "RICE", "quantity": 1}, {"sku": "POT", "quantity": 1}]);
+    let here = app.post("/api/v1/orders", json!({"customer_id": shanghai, "lines": lines})).await;
+    let rates: Vec<&str> =
+        here.body["lines"].as_array().unwrap().iter().map(|l| l["tax_rate"].as_str().unwrap()).collect();
+    assert_eq!(rates, ["0.09", "0.13"], "rice by its rule, the pot (no rule) at its own rate");
+    assert_eq!(here.body["tax_total"], "22.00");
+    let there = app.post("/api/v1/orders", json!({"customer_id": new_york.body["id"], "lines": lines})).await;
+    assert_eq!(there.body["lines"][0]["tax_rate"], "0.04", "{}", there.body);
+
+    // Finance keeps the rules as typed lines on the tax report's page.
+    let mut finance = app.console_as("finance").await;
+    let (_, page) = finance.get("/reports/tax").await;
+    assert!(page.contains("food US NY 0.04"), "the rules as lines");
+    let typed = "food CN 0.09\nbooks CN 广东 0.05\nfood US New York 0.04";
+    let (status, _) = finance.post("/reports/tax/rules", &[("rules", typed)]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let saved = app.get("/api/v1/settings/tax-rules").await.body;
+    let regions: Vec<Option<&str>> = saved["rules"].as_array().unwrap().iter().map(|r| r["region"].as_str()).collect();
+    assert_eq!(regions, [Some("广东"), None, Some("New York")], "by category, then country: {saved}");
+    let (status, _) = finance.post("/reports/tax/rules", &[("rules", "food CN nine")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+}

@@ -229,6 +229,17 @@ impl TestApp {
         self.get("/api/v1/orders?limit=200").await.body["items"].as_array().map_or(0, Vec::len)
     }
 
+    /// Debits equal credits, entry by entry and in total, and every order's receivable and
+    /// every supplier's payable in the ledger equal what their documents say.
+    pub async fn assert_ledger_balances(&self) {
+        let check = self.get("/api/v1/ledger/check").await;
+        assert_eq!(check.body["ok"], true, "{}", check.body);
+        let trial = self.get("/api/v1/ledger/trial-balance").await;
+        assert_eq!(trial.body["total_debit"], trial.body["total_credit"], "{}", trial.body);
+        let books = self.get("/api/v1/ledger/trial-balance?valuation=base").await;
+        assert_eq!(books.body["total_debit"], books.body["total_credit"], "in the base currency: {}", books.body);
+    }
+
     /// Stock levels that disagree with the sum of their movements (should be none).
     pub async fn ledger_mismatches(&self) -> usize {
         self.db.read(|tx| ordo_app::inventory::store::ledger_mismatches(tx)).await.expect("ledger check").len()
@@ -370,4 +381,14 @@ impl TestApp {
         console.sign_in_first_time(&email, &password).await;
         console
     }
+}
+
+/// An account's balance in a trial balance (`0` when nothing was posted to it).
+pub fn account(trial: &Value, code: &str) -> String {
+    trial["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["code"] == code)
+        .map_or("0".into(), |a| a["balance"].as_str().unwrap().to_string())
 }

@@ -50,7 +50,7 @@ async fn placing_an_order_confirms_it_reserves_stock_and_totals_exactly() {
         json!({"line_no": 1, "sku": "TEA-1", "name": "Product TEA-1", "quantity": 2, "unit_price": "12.50",
         "discount_percent": "0", "tax_rate": "0.13", "line_total": "25.00", "tax": "3.25", "warehouse": "GZ",
         "backordered_quantity": 0, "promise_date": null, "picked_quantity": 0, "shipped_quantity": 0,
-        "pricing": {"price_source": "catalog", "adjustments": []}, "pack": null})
+        "pricing": {"price_source": "catalog", "adjustments": []}, "pack": null, "tax_included": false})
     );
     assert_eq!(order["lines"][1]["line_total"], "9.00");
     assert_eq!(order["lines"][1]["warehouse"], "GZ");

@@ -1,6 +1,6 @@
 //! Payments, refunds, invoices, the ledger, receivables and bank reconciliation.
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, account, spawn_app};
 use ordo_app::payments::provider::Sandbox;
 use ordo_domain::Timestamp;
 use ordo_domain::time::Date;
@@ -55,24 +55,6 @@ async fn invoice(app: &TestApp, order_id: i64) -> Value {
     reply.body
 }
 
-/// Debits equal credits, entry by entry and in total, and every order's receivable in the
-/// ledger equals what its documents say.
-async fn assert_ledger_balances(app: &TestApp) {
-    let check = app.get("/api/v1/ledger/check").await;
-    assert_eq!(check.body["ok"], true, "{}", check.body);
-    let trial = app.get("/api/v1/ledger/trial-balance").await;
-    assert_eq!(trial.body["total_debit"], trial.body["total_credit"], "{}", trial.body);
-}
-
-fn account(trial: &Value, code: &str) -> String {
-    trial["accounts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["code"] == code)
-        .map_or("0".into(), |a| a["balance"].as_str().unwrap().to_string())
-}
-
 async fn signed(app: &TestApp, body: &Value, at: Timestamp, secret: &str) -> reqwest::RequestBuilder {
     let bytes = serde_json::to_vec(body).unwrap();
     let signature = Sandbox { secret: secret.into() }.sign(&bytes, at);
@@ -123,7 +105,7 @@ async fn a_sandbox_payment_is_confirmed_by_a_signed_callback_and_forgeries_and_r
     let trial = app.get("/api/v1/ledger/trial-balance").await.body;
     assert_eq!(account(&trial, "1020"), "113.00", "the provider owes us the money until it settles");
     assert_eq!(account(&trial, "1100"), "-113.00", "paid before invoicing: a customer advance");
-    assert_ledger_balances(&app).await;
+    app.assert_ledger_balances().await;
 }
 
 #[tokio::test]
@@ -165,7 +147,7 @@ async fn a_declined_payment_holds_the_order_and_a_retry_on_the_pay_page_releases
     assert_eq!((released["status"].as_str(), released["payment_status"].as_str()), (Some("confirmed"), Some("paid")));
     let events = app.get("/api/v1/events?type=payment.failed").await.body;
     assert_eq!(events["items"].as_array().unwrap().len(), 1);
-    assert_ledger_balances(&app).await;
+    app.assert_ledger_balances().await;
 }
 
 #[tokio::test]
@@ -238,7 +220,7 @@ async fn partial_payments_an_invoice_and_a_refund_with_its_credit_note() {
     ] {
         assert_eq!(account(&trial, code), balance, "account {code}: {trial}");
     }
-    assert_ledger_balances(&app).await;
+    app.assert_ledger_balances().await;
 }
 
 #[tokio::test]
@@ -261,7 +243,7 @@ async fn an_overpayment_becomes_store_credit_that_pays_the_next_order() {
     let statement = app.get(&format!("/api/v1/customers/{customer}/statement")).await.body;
     assert_eq!(statement["store_credit"], "0.00");
     assert_eq!(app.get(&format!("/api/v1/orders/{}", id(&second))).await.body["amounts"]["due"], "76.00");
-    assert_ledger_balances(&app).await;
+    app.assert_ledger_balances().await;
 }
 
 #[tokio::test]
@@ -294,7 +276,7 @@ async fn a_large_refund_waits_for_finance() {
     assert_eq!(approved.body["status"], "completed", "{}", approved.body);
     assert_eq!(app.get(&format!("/api/v1/orders/{}", id(&placed))).await.body["payment_status"], "partially_refunded");
     assert_eq!(app.post_as(&finance, &path, json!({})).await.status, StatusCode::CONFLICT, "decided once");
-    assert_ledger_balances(&app).await;
+    app.assert_ledger_balances().await;
 }
 
 #[tokio::test]
@@ -354,7 +336,7 @@ async fn invoice_and_credit_note_numbers_have_no_gaps_when_issued_at_once() {
     }
     credit_notes.sort();
     assert_eq!(credit_notes, (1..=8).map(|n| format!("CN-{year}-{n:06}")).collect::<Vec<_>>());
-    assert_ledger_balances(&app).await;
+    app.assert_ledger_balances().await;
 }
 
 #[tokio::test]
@@ -411,7 +393,7 @@ async fn receivables_age_by_due_date_and_a_statement_runs_the_balance() {
         [("invoice".into(), "113.00".into(), "113.00".into()), ("payment".into(), "0.00".into(), "100.00".into())]
     );
     assert_eq!(statement["closing_balance"], "100.00");
-    assert_ledger_balances(&app).await;
+    app.assert_ledger_balances().await;
 }
 
 #[tokio::test]
@@ -469,7 +451,7 @@ async fn a_bank_statement_matches_what_is_unambiguous_and_leaves_the_rest_for_a_
     let bad = app.post_as(&finance, "/api/v1/bank-statements", json!({"csv": "Date,Amount\nyesterday,12"})).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.body["errors"][0]["field"].as_str().unwrap().starts_with("csv.line[2]"), "{}", bad.body);
-    assert_ledger_balances(&app).await;
+    app.assert_ledger_balances().await;
 }
 
 #[tokio::test]
@@ -613,7 +595,7 @@ async fn finance_records_a_payment_and_prints_the_invoice_from_the_console() {
     let (status, _) =
         finance.post(&format!("/orders/{order_id}/payments"), &[("method", "cash"), ("amount", "-1")]).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "a bad amount is refused and changes nothing");
-    assert_ledger_balances(&app).await;
+    app.assert_ledger_balances().await;
 }
 
 #[tokio::test]
@@ -646,5 +628,37 @@ async fn a_bank_statement_imported_twice_books_nothing_twice() {
     assert!(again.body["detail"].as_str().unwrap().contains("imported before"), "{}", again.body);
     let statements = app.get_as(&finance, "/api/v1/bank-statements").await;
     assert_eq!(statements.body["items"].as_array().map(Vec::len), Some(2), "{}", statements.body);
-    assert_ledger_balances(&app).await;
+    app.assert_ledger_balances().await;
+}
+
+#[tokio::test]
+async fn finance_imports_a_bank_statement_and_matches_the_rest_by_hand_in_the_console() {
+    let app = spawn_app().await;
+    let y = shop(&app, "YCO", "net30").await;
+    let first = invoice(&app, id(&order(&app, y, 2).await)).await;
+    let second = invoice(&app, id(&order(&app, y, 2).await)).await;
+    let mut finance = app.console_as("finance").await;
+    let (_, page) = finance.get("/receivables").await;
+    assert!(page.contains("id=\"ar-total\">¥452.00"), "two invoices of 226.00 open");
+
+    // One receipt of 226.00 from YCO: two invoices fit, so it waits for a person.
+    let csv = "date,amount,reference,counterparty\n2026-11-20,226.00,thanks,YCO Trading Ltd\n";
+    let (status, _) = finance.post("/receivables", &[("name", "ICBC Nov"), ("csv", csv)]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let statement = app.get("/api/v1/bank-statements").await.body["items"][0].clone();
+    let path = format!("/receivables/statements/{}", id(&statement));
+    let (_, page) = finance.get(&path).await;
+    assert!(page.contains("ICBC Nov") && page.contains("match-form"), "the line offers invoices to match");
+    assert!(page.contains(&format!("★ {}", second["number"].as_str().unwrap())), "candidates are starred");
+
+    let (status, _) = finance.post(&path, &[("line_no", "1"), ("invoice_id", &id(&second).to_string())]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(app.get(&format!("/api/v1/invoices/{}", id(&second))).await.body["open"], "0.00");
+    assert_eq!(app.get(&format!("/api/v1/invoices/{}", id(&first))).await.body["open"], "226.00");
+    let (_, page) = finance.get("/receivables").await;
+    assert!(page.contains("id=\"ar-total\">¥226.00"), "the aging follows");
+    let mut sales = app.console_as("sales").await;
+    let (_, page) = sales.get("/receivables").await;
+    assert!(!page.contains("import-statement-button"), "only finance imports statements");
+    app.assert_ledger_balances().await;
 }

@@ -310,4 +310,28 @@ async fn the_demo_loads_with_its_deals_and_prices_its_orders_with_them() {
     assert_eq!(codes, ["LONGJING-B4G1", "MAN2000", "WELCOME"]);
     let used: i64 = promotions.as_array().unwrap().iter().map(|p| p["times_used"].as_i64().unwrap()).sum();
     assert!(used > 0, "demo orders took the automatic deals: {promotions}");
+    // Finance has something to look at: a paid bill and a held one, freight, paid orders.
+    let bills = app.get("/api/v1/supplier-bills").await.body;
+    let statuses: Vec<&str> =
+        bills["items"].as_array().unwrap().iter().map(|b| b["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["on_hold", "paid"]);
+    let freight = app.get("/api/v1/costs?limit=1").await.body["items"][0].clone();
+    let margin = app.get(&format!("/api/v1/orders/{}/margin", freight["allocations"][0]["order_id"])).await.body;
+    assert_eq!(margin["costs"][0]["amount"], freight["amount"], "{margin}");
+    let paid = app.get("/api/v1/orders?payment_status=paid&limit=5").await.body;
+    assert_eq!(paid["items"].as_array().map(Vec::len), Some(5), "demo orders were paid");
+    // The importer in Los Angeles buys in dollars; paying at a newer rate booked a gain.
+    let dollars = app.get("/api/v1/orders?q=Importers").await.body;
+    let currencies: Vec<&str> =
+        dollars["items"].as_array().unwrap().iter().map(|o| o["currency"].as_str().unwrap()).collect();
+    assert_eq!(currencies, ["USD", "USD"], "{dollars}");
+    let books = app
+        .get(&format!(
+            "/api/v1/reports/books?from={}",
+            ordo_domain::time::Date::of(ordo_domain::Timestamp::now()).plus_days(-90)
+        ))
+        .await
+        .body;
+    assert!(books["exchange_result"].as_str().unwrap().parse::<f64>().unwrap() > 0.0, "{books}");
+    app.assert_ledger_balances().await;
 }
