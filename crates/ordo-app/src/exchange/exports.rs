@@ -238,7 +238,7 @@ fn stock(tx: &mut dyn Tx) -> Result<Table, ExchangeError> {
 
 fn price_lists(tx: &mut dyn Tx) -> Result<Table, ExchangeError> {
     let rows = tx.query(
-        "SELECT l.code, l.name, l.currency, l.customer_group, p.sku, i.price_e4 FROM price_list_items i \
+        "SELECT l.code, l.name, l.currency, l.customer_group, p.sku, i.price_e4, l.tax_included FROM price_list_items i \
          JOIN price_lists l ON l.id = i.price_list_id JOIN products p ON p.id = i.product_id ORDER BY l.code, p.sku",
         &[],
     )?;
@@ -268,11 +268,12 @@ fn price_lists(tx: &mut dyn Tx) -> Result<Table, ExchangeError> {
             text(r, 4)?,
             amount(r, 5, currency_of(r, 2))?,
             Cell::Text(super::imports::breaks_text(held)),
+            Cell::Text((r.int(6)? != 0).to_string()),
         ]);
     }
     Ok(Table {
         name: "price-lists".into(),
-        columns: vec!["price_list", "name", "currency", "customer_group", "sku", "price", "breaks"],
+        columns: vec!["price_list", "name", "currency", "customer_group", "sku", "price", "breaks", "tax_included"],
         rows: out,
     })
 }

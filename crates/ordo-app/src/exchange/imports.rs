@@ -88,8 +88,20 @@ pub const STOCK_FIELDS: &[&str] = &["warehouse", "sku", "on_hand", "bin"];
 /// Fields of a price-list row (the price-lists export's columns), one row per price; rows
 /// with the same `price_list` form one list. Name and currency are needed for a new list.
 /// `breaks` holds the quantity breaks as `10=9.50;50=9.00` (from 10 units on, 9.50 a unit);
-/// when the column is there, it replaces the product's breaks on the list.
-pub const PRICE_LIST_FIELDS: &[&str] = &["price_list", "sku", "price", "name", "currency", "customer_group", "breaks"];
+/// when the column is there, it replaces the product's breaks on the list. `tax_included`
+/// (`true`/`false`, `yes`/`no`, `含税`/`不含税`) says whether a new list's prices hold the tax.
+pub const PRICE_LIST_FIELDS: &[&str] =
+    &["price_list", "sku", "price", "name", "currency", "customer_group", "breaks", "tax_included"];
+
+/// A yes/no cell: `None` when empty, `Err` when it is neither.
+fn flag(text: &str) -> Result<Option<bool>, String> {
+    match text.trim().to_lowercase().as_str() {
+        "" => Ok(None),
+        "true" | "yes" | "y" | "1" | "含税" | "含稅" | "是" => Ok(Some(true)),
+        "false" | "no" | "n" | "0" | "不含税" | "不含稅" | "未税" | "否" => Ok(Some(false)),
+        other => Err(format!("must be true or false (含税 / 不含税), not {other:?}")),
+    }
+}
 
 /// Quantity breaks as a cell holds them: `10=9.50;50=9.00`.
 pub fn breaks_text(breaks: &[(i64, rust_decimal::Decimal)]) -> String {
@@ -1018,6 +1030,14 @@ fn import_price_list(
             at("breaks", message);
             Vec::new()
         });
+        match (flag(&cells[7]), list.as_ref().map(|l| l.tax_included), flag(&first[7])) {
+            (Err(message), _, _) => at("tax_included", message),
+            (Ok(Some(given)), Some(held), _) | (Ok(Some(given)), None, Ok(Some(held))) if given != held => at(
+                "tax_included",
+                format!("differs from the list's tax_included {held}: a file sets prices, not the list itself"),
+            ),
+            _ => {}
+        }
         items.push((
             *row,
             PriceInput { sku: Some(cells[1].clone()), price: Some(AmountInput(cells[2].clone())), breaks },
@@ -1046,7 +1066,7 @@ fn import_price_list(
                 currency: Some(first[4].clone()).filter(|c| !c.is_empty()),
                 customer_group: Some(first[5].clone()).filter(|g| !g.is_empty()),
                 channel: None,
-                tax_included: None,
+                tax_included: flag(&first[7]).ok().flatten(),
                 items: items.iter().map(|(_, item)| item.clone()).collect(),
             },
         )
@@ -1322,8 +1342,9 @@ pub fn template(kind: &str) -> Option<Table> {
                     "CNY",
                     "wholesale",
                     "12=128.00;48=120.00",
+                    "false",
                 ]),
-                example(&["WHOLESALE-CNY", "CER-004", "52.00", "", "", "", ""]),
+                example(&["WHOLESALE-CNY", "CER-004", "52.00", "", "", "", "", ""]),
             ],
         }),
         _ => None,

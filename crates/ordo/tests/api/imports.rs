@@ -453,12 +453,12 @@ async fn price_lists_load_from_a_file_new_and_existing_and_their_export_loads_ba
     assert_eq!((same["status"].as_str(), same["updated"].as_i64()), (Some("imported"), Some(1)));
     assert_eq!(export_csv(&app, "price_lists").await, exported, "loaded back unchanged, breaks and all");
 
-    let file = "price_list,sku,price,name,currency,customer_group,breaks\n\
-        WHOLESALE,POT,120.00,,,,\n\
-        WHOLESALE,TEA,70.00,,USD,,\n\
-        VIP,TEA,90.00,VIP 贵宾价,CNY,vip,20-85\n\
-        VIP,POT,abc,,,,\n\
-        STAFF,TEA,60.00,Staff,CNY,staff,10=55.00;50=50.00\n";
+    let file = "price_list,sku,price,name,currency,customer_group,breaks,tax_included\n\
+        WHOLESALE,POT,120.00,,,,,false\n\
+        WHOLESALE,TEA,70.00,,USD,,,\n\
+        VIP,TEA,90.00,VIP 贵宾价,CNY,vip,20-85,\n\
+        VIP,POT,abc,,,,,maybe\n\
+        STAFF,TEA,60.00,Staff,CNY,staff,10=55.00;50=50.00,含税\n";
     let (status, done) =
         upload(&app, &[("kind", "price_lists"), ("mode", "valid_rows")], "p.csv", file.as_bytes()).await;
     assert_eq!(status, StatusCode::CREATED, "{done}");
@@ -472,6 +472,7 @@ async fn price_lists_load_from_a_file_new_and_existing_and_their_export_loads_ba
             ),
             (4, "breaks".to_string(), "\"20-85\" must be written quantity=price, e.g. 10=9.50".to_string()),
             (5, "price".to_string(), "must be an amount such as 12.50, not \"abc\"".to_string()),
+            (5, "tax_included".to_string(), "must be true or false (含税 / 不含税), not \"maybe\"".to_string()),
         ]
     );
     assert_eq!((done["imported"].as_i64(), done["updated"].as_i64()), (Some(1), Some(1)), "only STAFF");
@@ -479,6 +480,7 @@ async fn price_lists_load_from_a_file_new_and_existing_and_their_export_loads_ba
     let find = |code: &str| lists.body.as_array().unwrap().iter().find(|l| l["code"] == code).cloned();
     let staff = find("STAFF").expect("the new list");
     assert_eq!((staff["currency"].as_str(), staff["customer_group"].as_str()), (Some("CNY"), Some("staff")));
+    assert_eq!(staff["tax_included"], true, "含税 in the file: its prices hold the tax");
     assert_eq!(
         staff["items"],
         json!([{"sku": "TEA", "price": "60.00",
