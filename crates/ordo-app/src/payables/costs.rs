@@ -255,10 +255,25 @@ pub fn list_costs(tx: &mut dyn Tx, order_id: Option<i64>, page: PageRequest) -> 
 /// What an order earned: its lines' net revenue, less the goods' cost (as it stood when the
 /// order was placed) and the costs shared to its lines.
 pub fn order_margin(tx: &mut dyn Tx, order_id: i64) -> Result<OrderMargin, PayablesError> {
-    let Some(head) = tx.query_opt("SELECT number, currency FROM orders WHERE id = ?", params![order_id])? else {
+    let Some(head) = tx.query_opt("SELECT number, currency, created_at FROM orders WHERE id = ?", params![order_id])?
+    else {
         return Err(PayablesError::OrderNotFound(order_id));
     };
     let currency = crate::catalog::store::currency(&head.text(1)?)?;
+    // Unit costs are kept in the base currency; an order in another one sees them at the
+    // rate of the day it was placed, the day its prices were set.
+    let base = crate::payments::fx::base_currency(tx)?;
+    let placed_on = crate::payments::fx::today(tx, ordo_domain::Timestamp(head.int(2)?))?;
+    let cost_rate = crate::payments::fx::rate_on(tx, currency, base, placed_on)?;
+    // Units returned and put back on the shelf, per SKU.
+    let mut restocked: BTreeMap<String, i64> = BTreeMap::new();
+    for r in tx.query(
+        "SELECT l.sku, CAST(SUM(l.received) AS BIGINT) FROM return_lines l JOIN returns r ON r.id = l.return_id \
+         WHERE r.order_id = ? AND l.disposition = 'restock' GROUP BY l.sku",
+        params![order_id],
+    )? {
+        restocked.insert(r.text(0)?, r.int(1)?);
+    }
     let money = |e4: i64| from_e4_in(e4, currency);
     let shared = tx.query(
         "SELECT a.line_no, c.kind, CAST(SUM(a.amount_e4) AS BIGINT) FROM cost_allocations a \
@@ -296,7 +311,18 @@ pub fn order_margin(tx: &mut dyn Tx, order_id: i64) -> Result<OrderMargin, Payab
     )? {
         let (line_no, sku, quantity) = (r.int(0)?, r.text(1)?, r.int(2)?);
         let revenue = money(r.int(3)?);
-        let cost_of_goods = r.opt_int(4)?.map(|e4| currency.round(ordo_domain::money::from_e4(e4) * Decimal::from(quantity)));
+        // A SKU on two lines takes its returns on the first line first.
+        let back = restocked.get_mut(&sku).map_or(0, |left| {
+            let taken = (*left).min(quantity);
+            *left -= taken;
+            taken
+        });
+        let cost_of_goods = match (r.opt_int(4)?, cost_rate) {
+            (Some(e4), Some(rate)) => Some(currency.round(
+                ordo_domain::money::from_e4(e4) * Decimal::from(quantity - back) / rate,
+            )),
+            _ => None,
+        };
         let costs = money(by_line.get(&line_no).copied().unwrap_or(0));
         if cost_of_goods.is_none() {
             margin.lines_without_cost.push(sku.clone());
@@ -308,6 +334,7 @@ pub fn order_margin(tx: &mut dyn Tx, order_id: i64) -> Result<OrderMargin, Payab
             line_no,
             sku,
             quantity,
+            restocked: back,
             revenue,
             cost_of_goods,
             costs,

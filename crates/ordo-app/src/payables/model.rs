@@ -205,7 +205,8 @@ pub struct OrderMargin {
     /// Margin over revenue, percent; absent when there is no revenue.
     #[schema(value_type = Option<String>)]
     pub margin_percent: Option<Decimal>,
-    /// Lines whose goods have no known cost (never received through a purchase order).
+    /// Lines whose goods have no known cost (never received through a purchase order), or,
+    /// for an order in another currency than the base, no exchange rate on its day.
     pub lines_without_cost: Vec<String>,
     /// Per line, before credit notes (they are not per line).
     pub lines: Vec<LineMargin>,
@@ -223,6 +224,9 @@ pub struct LineMargin {
     pub line_no: i64,
     pub sku: String,
     pub quantity: i64,
+    /// Units that came back on a return and went back on the shelf: their cost is not a
+    /// cost of this sale.
+    pub restocked: i64,
     #[schema(value_type = String)]
     pub revenue: Decimal,
     #[schema(value_type = Option<String>)]

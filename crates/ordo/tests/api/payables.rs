@@ -612,3 +612,57 @@ async fn a_supplier_with_a_wider_price_tolerance_matches_a_dearer_bill() {
     assert_eq!(much_dearer.body["status"], "on_hold");
     assert!(much_dearer.body["lines"][0]["mismatches"][0]["message"].as_str().unwrap().ends_with("(allowed: 10%)"));
 }
+
+#[tokio::test]
+async fn a_restocked_return_takes_its_cost_off_the_sale_and_a_dollar_order_sees_its_cost_in_dollars() {
+    let app = spawn_app().await;
+    let (order_id, shipment_id) = order_with_a_first_parcel(&app).await;
+    let delivered = app.post(&format!("/api/v1/shipments/{shipment_id}/delivered"), json!({})).await;
+    assert_eq!(delivered.status, StatusCode::OK, "{}", delivered.body);
+    // One of the two teas delivered comes back broken-sealed but sellable, and goes back on the shelf.
+    let ret = app
+        .post(
+            &format!("/api/v1/orders/{order_id}/returns"),
+            json!({"lines": [{"sku": "TEA-1", "quantity": 1, "reason": "damaged_in_transit"}]}),
+        )
+        .await;
+    assert_eq!(ret.status, StatusCode::CREATED, "{}", ret.body);
+    assert_eq!(ret.body["status"], "pending_review", "no return policy covers it: a person decides");
+    let approved = app.post(&format!("/api/v1/returns/{}/approve", id(&ret.body)), json!({})).await;
+    assert_eq!(approved.status, StatusCode::OK, "{}", approved.body);
+    let received = app
+        .post(
+            &format!("/api/v1/returns/{}/receive", id(&ret.body)),
+            json!({"lines": [{"sku": "TEA-1", "quantity": 1, "disposition": "restock"}]}),
+        )
+        .await;
+    assert_eq!(received.status, StatusCode::OK, "{}", received.body);
+    // Goods: 2 × 7.00 (one of three came back) + 2.50.
+    let margin = app.get(&format!("/api/v1/orders/{order_id}/margin")).await.body;
+    assert_eq!(
+        (margin["lines"][0]["restocked"].as_i64(), margin["cost_of_goods"].as_str()),
+        (Some(1), Some("16.50")),
+        "{margin}"
+    );
+
+    // An importer buys a cup in dollars at 7.00: ¥8.00 is $1.14, its ¥2.50 cost $0.36.
+    let rate = app.put("/api/v1/exchange-rates", json!({"rates": [{"currency": "USD", "rate": "7.00"}]})).await;
+    assert_eq!(rate.status, StatusCode::OK, "{}", rate.body);
+    let importer = app
+        .post(
+            "/api/v1/customers",
+            json!({"code": "LA-1", "name": "Pacific Tea House", "group": "retail", "currency": "USD",
+                   "shipping_address": {"line1": "1 Main St", "city": "Los Angeles", "region": "CA", "postal_code": "90012", "country": "US"}}),
+        )
+        .await;
+    let order = app
+        .post("/api/v1/orders", json!({"customer_id": id(&importer.body), "lines": [{"sku": "CUP-1", "quantity": 1}]}))
+        .await;
+    assert_eq!(order.status, StatusCode::CREATED, "{}", order.body);
+    let margin = app.get(&format!("/api/v1/orders/{}/margin", id(&order.body))).await.body;
+    assert_eq!(
+        (margin["currency"].as_str(), margin["revenue"].as_str(), margin["cost_of_goods"].as_str()),
+        (Some("USD"), Some("1.14"), Some("0.36")),
+        "{margin}"
+    );
+}
