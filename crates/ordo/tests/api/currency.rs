@@ -109,6 +109,8 @@ async fn a_dollar_order_is_priced_from_the_yuan_catalog_and_paid_at_a_new_rate_w
     assert!(csv.contains("7900") && csv.contains("Exchange gains and losses"), "{csv}");
     let (_, page) = finance.get("/reports/books").await;
     assert!(page.contains("¥1.13"), "the gain as a figure on the page");
+    let (_, page) = finance.get(&format!("/orders/{order_id}")).await;
+    assert!(page.contains("converted from ¥71.00 × 0.14084507"), "the line says where its price came from");
 }
 
 #[tokio::test]
