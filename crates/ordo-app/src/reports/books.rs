@@ -9,6 +9,7 @@ use super::summaries::{day_start, utc_offset};
 use super::table::{Cell, Table, Tabular};
 use crate::db::Tx;
 use crate::params;
+use crate::payments::AccountBalance;
 use ordo_domain::money::from_e4_in;
 use ordo_domain::payments::Account;
 use ordo_domain::time::Date;
@@ -46,20 +47,6 @@ impl BooksQuery {
     }
 }
 
-/// One account in base: what moved in the period and where it stands at its end.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct BooksAccount {
-    pub code: String,
-    pub name: String,
-    #[schema(value_type = String)]
-    pub debit: Decimal,
-    #[schema(value_type = String)]
-    pub credit: Decimal,
-    /// At the end of the period, on the account's normal side.
-    #[schema(value_type = String)]
-    pub balance: Decimal,
-}
-
 /// What the entries of one currency moved in the period, as booked and in base.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct BooksCurrency {
@@ -79,7 +66,8 @@ pub struct BooksReport {
     pub base_currency: Currency,
     pub from: String,
     pub to: String,
-    pub accounts: Vec<BooksAccount>,
+    /// Each account's movement in the period, and its balance at the end (normal side).
+    pub accounts: Vec<AccountBalance>,
     #[schema(value_type = String)]
     pub total_debit: Decimal,
     #[schema(value_type = String)]
@@ -116,7 +104,7 @@ pub fn books(tx: &mut dyn Tx, params: &BooksParams) -> Result<BooksReport, Repor
         }
         let balance = if account.is_none_or(|a| a.debit_normal()) { net } else { -net };
         let name = account.map_or_else(|| code.clone(), |a| a.name().to_string());
-        accounts.push(BooksAccount { code, name, debit, credit, balance });
+        accounts.push(AccountBalance { code, name, debit, credit, balance });
     }
     let mut currencies = Vec::new();
     let last = params.to;
