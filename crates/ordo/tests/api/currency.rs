@@ -111,6 +111,19 @@ async fn a_dollar_order_is_priced_from_the_yuan_catalog_and_paid_at_a_new_rate_w
     assert!(page.contains("¥1.13"), "the gain as a figure on the page");
     let (_, page) = finance.get(&format!("/orders/{order_id}")).await;
     assert!(page.contains("converted from ¥71.00 × 0.14084507"), "the line says where its price came from");
+
+    // $1.13 refunded at the same 7.20 (¥8.14): a credit note, no exchange difference, and the
+    // books still balance in yuan.
+    let refund = app
+        .post(
+            &format!("/api/v1/payments/{}/refund", paid.body["id"]),
+            json!({"amount": "1.13", "reason": "dented tin"}),
+        )
+        .await;
+    assert_eq!(refund.status, StatusCode::CREATED, "{}", refund.body);
+    let books = app.get("/api/v1/ledger/trial-balance?valuation=base").await.body;
+    assert_eq!((account(&books, "1010"), account(&books, "7900")), ("73.22".into(), "1.13".into()), "{books}");
+    app.assert_ledger_balances().await;
 }
 
 #[tokio::test]
