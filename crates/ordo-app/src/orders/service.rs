@@ -8,6 +8,7 @@ use crate::common::{Ctx, Page, PageRequest};
 use crate::customers;
 use crate::db::{DbError, Tx};
 use crate::inventory::store::{self as stock, NewMovement};
+use crate::payments::fx::DayRates;
 use ordo_domain::checks::{HoldCode, HoldReason};
 use ordo_domain::customers::Address;
 use ordo_domain::fulfillment::Need;
@@ -267,9 +268,10 @@ fn prepare(tx: &mut dyn Tx, mut order: ValidOrder, at: Timestamp) -> Result<Prep
     let mut pricing = Vec::with_capacity(order.lines.len());
     let mut listed = Vec::with_capacity(order.lines.len());
     let mut notes = Vec::with_capacity(order.lines.len());
+    let mut rates = DayRates::new(at);
     for (i, (line, product)) in order.lines.iter().zip(&products).enumerate() {
         let offer = catalog::store::best_offer(&offers, product.id, line.quantity);
-        let (catalog_price, converted) = catalog_price(tx, product, currency, at)?;
+        let (catalog_price, converted) = catalog_price(tx, &mut rates, product, currency)?;
         listed.push(offer.as_ref().map(|o| o.price).or(catalog_price));
         let (unit_price, note) = match (line.unit_price, &offer, catalog_price) {
             (Some(entered), _, _) => (entered, LineNote::entered()),
@@ -391,14 +393,14 @@ pub(crate) fn price_for_edit(
 /// currency at today's exchange rates (said on the line) when both have a rate.
 fn catalog_price(
     tx: &mut dyn Tx,
+    rates: &mut DayRates,
     product: &Product,
     currency: Currency,
-    at: Timestamp,
 ) -> Result<(Option<Decimal>, Option<Conversion>), DbError> {
     if product.currency == currency {
         return Ok((Some(product.price), None));
     }
-    Ok(match crate::payments::fx::price_in(tx, product.price, product.currency, currency, at)? {
+    Ok(match rates.price_in(tx, product.price, product.currency, currency)? {
         Some((price, rate)) => (Some(price), Some(Conversion { from: product.currency, price: product.price, rate })),
         None => (None, None),
     })
@@ -425,9 +427,10 @@ pub fn shelf_prices(
         ));
     }
     let mut converted = std::collections::HashMap::with_capacity(products.len());
+    let mut rates = DayRates::new(Timestamp::now());
     for product in products {
         let currency = c.currency.unwrap_or(product.currency);
-        converted.insert(product.id, catalog_price(tx, product, currency, Timestamp::now())?);
+        converted.insert(product.id, catalog_price(tx, &mut rates, product, currency)?);
     }
     Ok(products
         .iter()

@@ -236,18 +236,44 @@ pub fn rate_today(tx: &mut dyn Tx, currency: Currency, now: Timestamp) -> Result
     }
 }
 
-/// A catalog price in another currency at today's rates, if both currencies have one.
-pub fn price_in(
-    tx: &mut dyn Tx,
-    price: Decimal,
-    from: Currency,
-    to: Currency,
+/// Today's rates, each read once: what converts the catalog prices of one order or one shop
+/// page, however many products share a currency.
+pub struct DayRates {
     now: Timestamp,
-) -> Result<Option<(Decimal, Decimal)>, DbError> {
-    let base = base_currency(tx)?;
-    let date = today(tx, now)?;
-    let (Some(from_rate), Some(to_rate)) = (rate_on(tx, from, base, date)?, rate_on(tx, to, base, date)?) else {
-        return Ok(None);
-    };
-    Ok(Some((ordo_domain::fx::cross(price, from_rate, to_rate, to), (from_rate / to_rate).round_dp(8).normalize())))
+    day: Option<(Currency, Date)>,
+    known: Vec<(Currency, Option<Decimal>)>,
+}
+
+impl DayRates {
+    pub fn new(now: Timestamp) -> DayRates {
+        DayRates { now, day: None, known: Vec::new() }
+    }
+
+    fn rate(&mut self, tx: &mut dyn Tx, currency: Currency) -> Result<Option<Decimal>, DbError> {
+        let (base, date) = match self.day {
+            Some(day) => day,
+            None => *self.day.insert((base_currency(tx)?, today(tx, self.now)?)),
+        };
+        if let Some((_, rate)) = self.known.iter().find(|(c, _)| *c == currency) {
+            return Ok(*rate);
+        }
+        let rate = rate_on(tx, currency, base, date)?;
+        self.known.push((currency, rate));
+        Ok(rate)
+    }
+
+    /// A price in `from` priced in `to`, and the rate used, if both currencies have a rate.
+    pub fn price_in(
+        &mut self,
+        tx: &mut dyn Tx,
+        price: Decimal,
+        from: Currency,
+        to: Currency,
+    ) -> Result<Option<(Decimal, Decimal)>, DbError> {
+        let (Some(from_rate), Some(to_rate)) = (self.rate(tx, from)?, self.rate(tx, to)?) else {
+            return Ok(None);
+        };
+        let rate = (from_rate / to_rate).round_dp(8).normalize();
+        Ok(Some((ordo_domain::fx::cross(price, from_rate, to_rate, to), rate)))
+    }
 }

@@ -213,12 +213,16 @@ pub fn sales(tx: &mut dyn Tx, params: &SalesParams) -> Result<SalesReport, Repor
             return Ok((grouped(tx, params, currency, from, to)?, total_between(tx, params, currency, from, to)?));
         };
         let (mut rows, mut total) = (Vec::<Grouped>::new(), Sums::default());
+        let mut at: HashMap<ReportKey, usize> = HashMap::new();
         for (c, rate) in rates {
             for (key, label, sums) in grouped(tx, params, *c, from, to)? {
                 let sums = sums.converted(*rate, *base);
-                match rows.iter_mut().find(|(k, _, _)| *k == key) {
-                    Some((_, _, merged)) => merged.add(sums),
-                    None => rows.push((key, label, sums)),
+                match at.get(&key) {
+                    Some(&i) => rows[i].2.add(sums),
+                    None => {
+                        at.insert(key.clone(), rows.len());
+                        rows.push((key, label, sums));
+                    }
                 }
             }
             total.add(total_between(tx, params, *c, from, to)?.converted(*rate, *base));
