@@ -167,8 +167,10 @@ pub fn parse_rate_lines(text: &str) -> RatesInput {
         .map(|line| line.split([',', '\t', ' ', ';']).map(str::trim).filter(|f| !f.is_empty()).collect::<Vec<_>>())
         .filter(|fields| !fields.is_empty() && !fields.iter().any(|f| f.eq_ignore_ascii_case("currency")))
         .map(|fields| {
-            let date = fields.iter().find(|f| f.contains('-')).map(|f| f.to_string());
-            let rest: Vec<&&str> = fields.iter().filter(|f| !f.contains('-')).collect();
+            // A date is written 2026-11-25; a negative rate is a rate (and refused as one).
+            let is_date = |f: &&str| f.len() == 10 && f.as_bytes()[4] == b'-';
+            let date = fields.iter().find(|f| is_date(f)).map(|f| f.to_string());
+            let rest: Vec<&&str> = fields.iter().filter(|f| !is_date(f)).collect();
             RateInput {
                 currency: rest.first().map(|f| f.to_uppercase()),
                 date,
@@ -223,12 +225,16 @@ pub fn today(tx: &mut dyn Tx, now: Timestamp) -> Result<Date, DbError> {
     Ok(crate::reports::summaries::local_date(now, offset))
 }
 
-/// The rate of a currency today, or a conflict naming what to enter.
-pub fn rate_today(tx: &mut dyn Tx, currency: Currency, now: Timestamp) -> Result<(Currency, Decimal), PaymentError> {
-    let base = base_currency(tx)?;
+/// The rate of a currency against `base` today, or a conflict naming what to enter.
+pub fn rate_today(
+    tx: &mut dyn Tx,
+    currency: Currency,
+    base: Currency,
+    now: Timestamp,
+) -> Result<Decimal, PaymentError> {
     let date = today(tx, now)?;
     match rate_on(tx, currency, base, date)? {
-        Some(rate) => Ok((base, rate)),
+        Some(rate) => Ok(rate),
         None => Err(PaymentError::Conflict(format!(
             "no exchange rate for {currency} on or before {date}: enter one (PUT /api/v1/exchange-rates) before \
              booking money in {currency}"

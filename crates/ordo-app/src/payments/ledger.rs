@@ -93,7 +93,7 @@ fn value_in_base(
     if of.currency == base {
         return Ok((postings.iter().map(|p| (p.debit, p.credit)).collect(), Decimal::ZERO));
     }
-    let (base, rate) = super::fx::rate_today(tx, of.currency, ctx.now)?;
+    let rate = super::fx::rate_today(tx, of.currency, base, ctx.now)?;
     // Balances a posting may settle: an order's receivable, a customer's credit, a
     // supplier's payable, each as it stands in this currency before the entry.
     let mut keys: Vec<Account> = Vec::new();

@@ -251,9 +251,11 @@ async fn finance_types_the_days_rates_on_the_books_page() {
     let (status, page) = finance.get("/reports/books").await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("2026-11-02 USD 7.12") && page.contains("id=\"save-exchange-rates\""), "the rates as lines");
-    let (status, page) = finance.post("/reports/books/rates", &[("rules", "2026-11-02 USD seven")]).await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(page.contains("rates[0].rate"), "the bad line is named");
+    for bad in ["2026-11-02 USD seven", "USD -7"] {
+        let (status, page) = finance.post("/reports/books/rates", &[("rules", bad)]).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+        assert!(page.contains("rates[0].rate"), "the bad rate is named: {bad}");
+    }
     // Sales staff read the books but cannot change the rates.
     let mut sales = app.console_as("sales").await;
     let (_, page) = sales.get("/reports/books").await;
